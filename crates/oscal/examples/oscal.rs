@@ -1,0 +1,40 @@
+//! Stand-in for `isms oscal ...` until the lead wires the commands into the `isms` binary.
+//!
+//! ```text
+//! cargo run --release -p isms-oscal --example oscal -- validate FILE
+//! cargo run --release -p isms-oscal --example oscal -- resolve PROFILE --catalog CATALOG -o OUT.json
+//! ```
+
+use clap::{Parser, Subcommand};
+use isms_oscal::cli::{ResolveArgs, ValidateArgs, run_resolve, run_validate};
+
+#[derive(Parser)]
+#[command(about = "Offline OSCAL tools (example front end of isms-oscal)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate an OSCAL document against the OSCAL 1.1.2 schema.
+    Validate(ValidateArgs),
+    /// Resolve an OSCAL profile into a catalog.
+    Resolve(ResolveArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Validate(args) => run_validate(args),
+        Command::Resolve(args) => run_resolve(args).map(|()| true),
+    };
+    match result {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
