@@ -1,1 +1,11 @@
-//! isms-domain
+//! The domain layer of isms: plain types and pure rules, no I/O.
+//!
+//! Storage, web and CLI build on these; nothing here touches a database,
+//! a socket or the clock.
+
+pub mod audit;
+pub mod password;
+pub mod role;
+pub mod slug;
+
+pub use role::{Permission, Role};

@@ -1,1 +1,312 @@
-fn main() {}
+//! `isms`: the command line and the server, in one binary.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use isms_domain::Role;
+use isms_store::{Actor, Store};
+
+#[derive(Parser)]
+#[command(
+    name = "isms",
+    version,
+    about = "An Information Security Management System for ISO/IEC 27001:2022"
+)]
+struct Cli {
+    /// Where the data lives: sqlite://PATH (created on first use) or postgres://USER:PASS@HOST/DB.
+    #[arg(
+        long,
+        global = true,
+        env = "ISMS_DATABASE_URL",
+        default_value = "sqlite://isms.db"
+    )]
+    database: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web application and API.
+    Serve(ServeArgs),
+    /// Bring the database schema up to date (also done by `serve`).
+    Migrate,
+    /// Organisations (tenants).
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Users and their roles.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// The tamper-evident audit log.
+    #[command(subcommand, name = "audit-log")]
+    AuditLog(AuditCommand),
+    /// Write a consistent copy of a SQLite database to a file.
+    Backup {
+        /// The file to write (must not exist).
+        path: String,
+    },
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "ISMS_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// A TLS-terminating proxy is in front: mark cookies Secure, send HSTS, trust X-Forwarded-For.
+    #[arg(long, env = "ISMS_BEHIND_TLS_PROXY")]
+    behind_tls_proxy: bool,
+    /// Minutes without a request after which a session ends.
+    #[arg(long, env = "ISMS_SESSION_IDLE_MINUTES", default_value_t = 480, value_parser = clap::value_parser!(u64).range(5..=10080))]
+    session_idle_minutes: u64,
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organisation; prints its slug.
+    Create {
+        /// The organisation's name, e.g. "Acme Ltd".
+        name: String,
+    },
+    /// List organisations.
+    List,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user to an organisation (creating the account if new).
+    Add {
+        email: String,
+        /// The organisation's slug (see `isms org list`).
+        #[arg(long)]
+        org: String,
+        /// admin, isms_manager, risk_owner, control_owner, auditor or employee.
+        #[arg(long)]
+        role: String,
+        /// Read the password from standard input (required for new accounts).
+        #[arg(long)]
+        password_stdin: bool,
+        /// The name shown in the application.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List the members of an organisation.
+    List {
+        #[arg(long)]
+        org: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a member; prints it once.
+    Create {
+        email: String,
+        #[arg(long)]
+        org: String,
+        /// A name to recognise the token by.
+        #[arg(long, default_value = "created on the command line")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every organisation's hash chain; exits non-zero if any is broken.
+    Verify,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(url: &str) -> anyhow::Result<Store> {
+    Ok(Store::open(url).await?)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => serve(&cli.database, args).await,
+        Command::Migrate => {
+            let store = Store::connect(&cli.database).await?;
+            let ran = store.migrate().await?;
+            println!(
+                "{ran} migration(s) applied; the schema of {} is up to date",
+                isms_store::redact_url(&cli.database)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Org(OrgCommand::Create { name }) => {
+            let store = open(&cli.database).await?;
+            let org = store.create_org(&name, &Actor::cli()).await?;
+            println!("{}", org.slug);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Org(OrgCommand::List) => {
+            let store = open(&cli.database).await?;
+            for o in store.list_orgs().await? {
+                println!("{}\t{}", o.slug, o.name);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(UserCommand::Add {
+            email,
+            org,
+            role,
+            password_stdin,
+            name,
+        }) => {
+            let role: Role = role.parse()?;
+            let email =
+                isms_domain::password::normalise_email(&email).map_err(anyhow::Error::msg)?;
+            let store = open(&cli.database).await?;
+            let org = store.require_org(&org).await?;
+            let exists = store.user_by_email(&email).await?.is_some();
+            let hash = if password_stdin {
+                let mut password = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut password)
+                    .context("cannot read the password from standard input")?;
+                let password = password.trim_end_matches(['\n', '\r']);
+                isms_domain::password::check_new_password(password, &email)?;
+                isms_domain::password::hash_password(password)
+            } else if exists {
+                String::from("!")
+            } else {
+                bail!(
+                    "a new account needs a password: pipe it in and pass --password-stdin, e.g. `printf '%s' \"$PW\" | isms user add {email} --org {} --role {role} --password-stdin`",
+                    org.slug
+                );
+            };
+            let (user, created) = store
+                .add_member(org.id, &email, &name, &hash, role, &Actor::cli())
+                .await?;
+            if created {
+                println!("created {} as {role} in {}", user.email, org.slug);
+            } else {
+                println!(
+                    "added the existing account {} as {role} in {} (their password is unchanged)",
+                    user.email, org.slug
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(UserCommand::List { org }) => {
+            let store = open(&cli.database).await?;
+            let org = store.require_org(&org).await?;
+            for m in store.members(org.id).await? {
+                let state = if m.active { "active" } else { "deactivated" };
+                println!("{}\t{}\t{}", m.email, m.role, state);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token(TokenCommand::Create { email, org, name }) => {
+            let store = open(&cli.database).await?;
+            let org = store.require_org(&org).await?;
+            let user = store
+                .user_by_email(&email)
+                .await?
+                .with_context(|| format!("no user {email}: add them with `isms user add`"))?;
+            let (_, secret) = store
+                .create_token(org.id, user.id, &name, &Actor::cli())
+                .await?;
+            println!("{secret}");
+            eprintln!("Keep this token secret: it is shown only once.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::AuditLog(AuditCommand::Verify) => {
+            let store = open(&cli.database).await?;
+            let reports = store.verify_audit_log().await?;
+            let mut broken = 0;
+            for r in &reports {
+                match &r.problem {
+                    None => println!("ok\t{}\t{} entries", r.org_slug, r.entries),
+                    Some(p) => {
+                        broken += 1;
+                        println!("BROKEN\t{}\t{p}", r.org_slug);
+                    }
+                }
+            }
+            if broken > 0 {
+                eprintln!(
+                    "error: the audit log of {broken} organisation(s) does not verify: it was altered outside isms"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            println!("all {} audit chain(s) intact", reports.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { path } => {
+            if std::path::Path::new(&path).exists() {
+                bail!("{path} already exists: choose a new file name");
+            }
+            let store = open(&cli.database).await?;
+            store.backup_sqlite(&path).await?;
+            println!("backed up to {path}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let store = open(database).await?;
+    let listener = tokio::net::TcpListener::bind(&args.bind)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}: is another program using it? Choose another with --bind",
+                args.bind
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    let config = isms_web::Config {
+        behind_tls_proxy: args.behind_tls_proxy,
+        session_idle: std::time::Duration::from_secs(args.session_idle_minutes * 60),
+        ..isms_web::Config::default()
+    };
+    println!(
+        "isms is listening on http://{addr} (database: {})",
+        isms_store::redact_url(database)
+    );
+    if store.count_users().await? == 0 {
+        let token = store
+            .create_setup_token(&isms_store::time_from_now(time::Duration::hours(24)))
+            .await?;
+        println!(
+            "No users yet. Open this one-time link within 24 hours to create your organisation and first administrator:"
+        );
+        println!("  http://{addr}/setup?token={token}");
+        println!("(or use `isms org create` and `isms user add --password-stdin`)");
+    }
+    isms_web::serve(listener, store.clone(), config).await?;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}

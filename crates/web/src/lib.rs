@@ -1,1 +1,130 @@
-//! isms-web
+//! The web layer of isms: server-rendered pages with htmx, and the JSON API
+//! under `/api/v1`. Handlers are thin: parse, authorise, call the store,
+//! render.
+//!
+//! Routers are split by security posture and each gets its own layers:
+//! public pages (login, set-up, assets, health), session pages (cookie +
+//! CSRF), and the API (bearer tokens, problem documents).
+
+mod api;
+pub(crate) mod assets;
+mod auth;
+mod cookies;
+mod error;
+mod pages;
+mod security;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use isms_store::Store;
+
+pub use api::openapi_document;
+pub use error::WebError;
+
+/// Settings of the web application, validated once at start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Set when a TLS-terminating proxy sits in front: cookies become
+    /// `Secure` (with the `__Host-` prefix), HSTS is sent, and the client
+    /// address is read from `X-Forwarded-For`.
+    pub behind_tls_proxy: bool,
+    /// A session ends after this long without a request.
+    pub session_idle: Duration,
+    /// Failed logins allowed per account, and per client address, in `login_window`.
+    pub max_failures_per_account: i64,
+    pub max_failures_per_address: i64,
+    pub login_window: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            behind_tls_proxy: false,
+            session_idle: Duration::from_secs(8 * 3600),
+            max_failures_per_account: 5,
+            max_failures_per_address: 30,
+            login_window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+}
+
+/// The whole application.
+pub fn app(store: Store, config: Config) -> Router {
+    let state = AppState {
+        store,
+        config: Arc::new(config),
+    };
+    let pages = pages::router(state.clone());
+    let api = api::router(state.clone());
+    Router::new()
+        .merge(pages)
+        .nest("/api/v1", api)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024))
+}
+
+/// Serves the application on `listener` until ctrl-c or SIGTERM.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    store: Store,
+    config: Config,
+) -> std::io::Result<()> {
+    let router = app(store.clone(), config);
+    // Expired sessions are purged in the background, from every instance.
+    let purge = tokio::spawn({
+        let store = store.clone();
+        async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                if let Err(e) = store.purge_expired_sessions().await {
+                    tracing::warn!("could not purge expired sessions: {e}");
+                }
+            }
+        }
+    });
+    let result = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
+    purge.abort();
+    result
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,41 @@
+// Small behaviours that pages opt into; no inline scripts (the CSP forbids them).
+(function () {
+  "use strict";
+  // Show htmx error responses (4xx/5xx) in the flash area instead of dropping them.
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var status = evt.detail.xhr.status;
+    if (status >= 400) {
+      var flash = document.getElementById("flash");
+      if (flash) {
+        evt.detail.shouldSwap = true;
+        evt.detail.isError = false;
+        evt.detail.target = flash;
+      }
+    }
+  });
+  // Ask before destructive actions: <form data-confirm="...">.
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    var msg = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) {
+      evt.preventDefault();
+    }
+  }, true);
+  // Organisation switcher: submit on change, keep a button for no-JS use.
+  document.addEventListener("change", function (evt) {
+    var el = evt.target;
+    if (el && el.hasAttribute && el.hasAttribute("data-autosubmit") && el.form) {
+      el.form.requestSubmit();
+    }
+  });
+  // Copy buttons: <button data-copy="#id">.
+  document.addEventListener("click", function (evt) {
+    var btn = evt.target.closest && evt.target.closest("[data-copy]");
+    if (!btn) return;
+    var src = document.querySelector(btn.getAttribute("data-copy"));
+    if (src && navigator.clipboard) {
+      navigator.clipboard.writeText(src.textContent.trim());
+      btn.textContent = "Copied";
+    }
+  });
+})();

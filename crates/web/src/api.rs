@@ -1,0 +1,126 @@
+//! The JSON API under `/api/v1`: bearer tokens, RFC 9457 problem documents,
+//! and an OpenAPI 3.1 document generated from the handlers themselves.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::IntoResponse;
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::error::{ApiError, Problem, WebError};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "isms API", description = "The JSON API of isms, an ISMS for ISO/IEC 27001:2022. Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457 problem documents."),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(Problem))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).routes(routes!(me))
+}
+
+/// The OpenAPI document of every route under `/api/v1`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = api_router().split_for_parts();
+    doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
+    doc
+}
+
+pub fn router(state: AppState) -> axum::Router {
+    let (protected, _) = api_router().split_for_parts();
+    let protected = protected.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::auth::token_layer,
+    ));
+    let doc = serde_json::to_string(&openapi_document()).unwrap_or_default();
+    axum::Router::new()
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let doc = doc.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        doc,
+                    )
+                }
+            }),
+        )
+        .merge(protected)
+        .fallback(|| async {
+            ApiError(WebError::not_found(
+                "there is no API route at this address; see /api/v1/openapi.json",
+            ))
+            .into_response()
+        })
+        .with_state(state)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeUser {
+    id: i64,
+    email: String,
+    display_name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeOrganisation {
+    id: i64,
+    slug: String,
+    name: String,
+}
+
+/// Who the token belongs to.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    user: MeUser,
+    organisation: MeOrganisation,
+    /// One of admin, isms_manager, risk_owner, control_owner, auditor, employee.
+    role: String,
+}
+
+/// The caller: user, organisation and role of the token.
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = "account",
+    responses(
+        (status = 200, description = "The token's user, organisation and role", body = Me),
+        (status = 401, description = "Missing, unknown or revoked token", body = Problem, content_type = "application/problem+json")
+    )
+)]
+async fn me(State(_state): State<AppState>, user: ApiUser) -> Result<Json<Me>, ApiError> {
+    let u = user.0;
+    Ok(Json(Me {
+        user: MeUser {
+            id: u.user_id,
+            email: u.email,
+            display_name: u.display_name,
+        },
+        organisation: MeOrganisation {
+            id: u.org_id,
+            slug: u.org_slug,
+            name: u.org_name,
+        },
+        role: u.role.as_str().to_owned(),
+    }))
+}

@@ -1,0 +1,82 @@
+//! Static assets compiled into the binary and served under a content-hashed
+//! path, so they can be cached forever and a new release is never stale.
+
+use std::sync::LazyLock;
+
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+}
+
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "app.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../assets/app.css"),
+    },
+    Asset {
+        name: "app.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/app.js"),
+    },
+    Asset {
+        name: "htmx.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/htmx.min.js"),
+    },
+];
+
+/// One hash over all assets: short, and changes whenever any file does.
+static VERSION: LazyLock<String> = LazyLock::new(|| {
+    let mut h = Sha256::new();
+    for a in ASSETS {
+        h.update(a.body);
+    }
+    hex::encode(&h.finalize()[..6])
+});
+
+/// The URL path of an embedded asset.
+pub fn path(name: &str) -> String {
+    format!("/assets/{}/{name}", *VERSION)
+}
+
+pub async fn serve(Path((version, name)): Path<(String, String)>) -> Response {
+    let Some(asset) = ASSETS.iter().find(|a| a.name == name) else {
+        return (StatusCode::NOT_FOUND, "no such asset").into_response();
+    };
+    // An old version's URL still gets the current file, but not cached forever.
+    let cache = if version == *VERSION {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    (
+        [
+            (header::CONTENT_TYPE, asset.content_type),
+            (header::CACHE_CONTROL, cache),
+        ],
+        asset.body,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vendored_htmx_is_the_recorded_release() {
+        let htmx = ASSETS.iter().find(|a| a.name == "htmx.min.js").unwrap();
+        assert_eq!(
+            hex::encode(Sha256::digest(htmx.body)),
+            "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
+        );
+        assert!(path("app.css").starts_with("/assets/") && path("app.css").ends_with("/app.css"));
+    }
+}

@@ -1,0 +1,248 @@
+//! Who is calling: the session layer for pages (with its CSRF check) and the
+//! bearer-token layer for the API. Handlers take the typed extractors
+//! [`CurrentUser`] and [`ApiUser`] and check permissions with `require`.
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use isms_domain::Permission;
+use isms_store::{Actor, SessionUser, TokenUser, Via};
+
+use crate::error::{ApiError, WebError};
+use crate::security::{same_origin, secrets_match};
+use crate::{AppState, cookies};
+
+/// The logged-in user in their current organisation (page routes).
+#[derive(Clone, Debug)]
+pub struct CurrentUser(pub SessionUser);
+
+impl CurrentUser {
+    pub fn require(&self, p: Permission) -> Result<(), WebError> {
+        if self.0.role.can(p) {
+            Ok(())
+        } else {
+            Err(WebError::forbidden(format!(
+                "Your role ({}) in {} does not allow this. Ask an administrator if you need it.",
+                self.0.role.label(),
+                self.0.org_name
+            )))
+        }
+    }
+    pub fn actor(&self) -> Actor {
+        Actor::user(self.0.user_id, &self.0.email, Via::Web)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<CurrentUser>()
+            .cloned()
+            .ok_or_else(|| WebError::unauthorized("Log in to continue."))
+    }
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Largest form body the CSRF check will read.
+const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+/// Loads the session from its cookie, refreshes its expiry, and checks the
+/// CSRF token of every state-changing request before the handler runs.
+pub async fn session_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let secure = state.config.behind_tls_proxy;
+    let token =
+        cookies::get(req.headers(), cookies::session_cookie_name(secure)).map(str::to_owned);
+    let wants_page = is_safe(req.method()) && !req.headers().contains_key("hx-request");
+    let next_path = req
+        .uri()
+        .path_and_query()
+        .map_or("/", axum::http::uri::PathAndQuery::as_str)
+        .to_owned();
+    let login_redirect = |reason: &str| -> Response {
+        if wants_page {
+            let target = format!(
+                "/login?{}",
+                serde_urlencoded::to_string([("next", next_path.as_str()), ("reason", reason)])
+                    .unwrap_or_default()
+            );
+            Redirect::to(&target).into_response()
+        } else {
+            let mut r = WebError::unauthorized(match reason {
+                "expired" => "Your session has expired. Log in again; nothing was changed.",
+                _ => "You are not logged in. Log in and try again; nothing was changed.",
+            })
+            .into_response();
+            r.headers_mut()
+                .insert("hx-redirect", header::HeaderValue::from_static("/login"));
+            r
+        }
+    };
+    let Some(token) = token else {
+        return login_redirect("login");
+    };
+    let user = match state.store.session_by_token(&token).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return login_redirect("login"),
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let now = isms_store::now();
+    if user.expires_at < now {
+        let _ = state.store.delete_session(user.session_id).await;
+        return login_redirect("expired");
+    }
+    // Sliding expiry, written at most once a minute to keep reads cheap.
+    if user.last_seen_at < isms_store::time_from_now(time::Duration::minutes(-1)) {
+        let idle =
+            time::Duration::try_from(state.config.session_idle).unwrap_or(time::Duration::hours(8));
+        if let Err(e) = state
+            .store
+            .touch_session(user.session_id, &isms_store::time_from_now(idle))
+            .await
+        {
+            return WebError::from(e).into_response();
+        }
+    }
+
+    let req = if is_safe(req.method()) {
+        req
+    } else {
+        match check_csrf(req, &user.csrf_token).await {
+            Ok(req) => req,
+            Err(e) => return e.into_response(),
+        }
+    };
+    let mut req = req;
+    req.extensions_mut().insert(CurrentUser(user));
+    next.run(req).await
+}
+
+/// Refuses a state-changing request whose origin is foreign or whose CSRF
+/// token (header `X-CSRF-Token`, or form field `csrf_token`) is missing or wrong.
+async fn check_csrf(req: Request, expected: &str) -> Result<Request, WebError> {
+    let refused = || {
+        WebError::forbidden(
+            "This form is out of date or was sent from another site, so nothing was changed. Reload the page and try again.",
+        )
+    };
+    if !same_origin(req.method(), req.headers()) {
+        return Err(refused());
+    }
+    if let Some(t) = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+    {
+        return if secrets_match(t, expected) {
+            Ok(req)
+        } else {
+            Err(refused())
+        };
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(refused());
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| {
+            WebError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Too large",
+                "The form is too large.",
+            )
+        })?;
+    let token = form_urlencoded_field(&bytes, "csrf_token");
+    match token {
+        Some(t) if secrets_match(&t, expected) => Ok(Request::from_parts(parts, Body::from(bytes))),
+        _ => Err(refused()),
+    }
+}
+
+fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+/// The caller behind a bearer token (API routes).
+#[derive(Clone, Debug)]
+pub struct ApiUser(pub TokenUser);
+
+impl ApiUser {
+    #[allow(dead_code)] // the ISMS API routes of later issues use it
+    pub fn require(&self, p: Permission) -> Result<(), ApiError> {
+        if self.0.role.can(p) {
+            Ok(())
+        } else {
+            Err(ApiError(WebError::forbidden(format!(
+                "the role {} does not allow this",
+                self.0.role
+            ))))
+        }
+    }
+    #[allow(dead_code)]
+    pub fn actor(&self) -> Actor {
+        Actor::user(self.0.user_id, &self.0.email, Via::Api)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiUser {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<ApiUser>()
+            .cloned()
+            .ok_or_else(|| ApiError(WebError::unauthorized("a bearer token is required")))
+    }
+}
+
+/// Authenticates API requests by `Authorization: Bearer <token>`.
+pub async fn token_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let secret = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .map(str::to_owned);
+    let Some(secret) = secret else {
+        return ApiError(WebError::unauthorized(
+            "send an API token as `Authorization: Bearer <token>`; create one with `isms token create` or on your profile page",
+        ))
+        .into_response();
+    };
+    match state.store.user_by_token(&secret).await {
+        Ok(Some(user)) => {
+            let stale = isms_store::time_from_now(time::Duration::minutes(-1));
+            if let Err(e) = state.store.mark_token_used(user.token_id, &stale).await {
+                return ApiError::from(e).into_response();
+            }
+            req.extensions_mut().insert(ApiUser(user));
+            next.run(req).await
+        }
+        Ok(None) => ApiError(WebError::unauthorized(
+            "the API token is unknown, revoked, or its user was deactivated",
+        ))
+        .into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}

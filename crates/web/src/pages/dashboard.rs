@@ -1,0 +1,54 @@
+//! The dashboard: real figures for the current organisation.
+
+use askama::Template;
+use axum::extract::{Form, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use isms_store::DashboardCounts;
+use serde::Deserialize;
+
+use super::{Chrome, render};
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::WebError;
+
+#[derive(Template)]
+#[template(path = "page_dashboard.html")]
+struct DashboardPage {
+    chrome: Option<Chrome>,
+    counts: DashboardCounts,
+}
+
+pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
+    let since = isms_store::time_from_now(time::Duration::days(-7));
+    let (chrome, counts) = tokio::try_join!(Chrome::new(&state, &user.0, "dashboard"), async {
+        Ok(state.store.dashboard_counts(user.0.org_id, &since).await?)
+    },)?;
+    Ok(render(&DashboardPage {
+        chrome: Some(chrome),
+        counts,
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SwitchForm {
+    #[serde(default)]
+    org: String,
+}
+
+pub async fn switch_org(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(f): Form<SwitchForm>,
+) -> Result<Response, WebError> {
+    let org = state
+        .store
+        .org_by_slug(&f.org)
+        .await?
+        .ok_or_else(|| WebError::not_found("You are not a member of that organisation."))?;
+    state
+        .store
+        .switch_session_org(user.0.session_id, user.0.user_id, org.id)
+        .await?;
+    Ok(Redirect::to("/").into_response())
+}

@@ -1,0 +1,124 @@
+//! Server-rendered pages. Public ones (login, set-up, health, assets) and
+//! session ones, each group with its own layers.
+
+mod audit;
+mod dashboard;
+mod login;
+mod profile;
+mod users;
+
+use axum::Router;
+use axum::routing::{get, post};
+use isms_domain::Permission;
+use isms_store::SessionUser;
+
+use crate::AppState;
+use crate::assets;
+use crate::error::WebError;
+
+/// What the layout shows around every logged-in page.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub display_name: String,
+    pub email: String,
+    pub org_name: String,
+    pub org_slug: String,
+    pub role_label: &'static str,
+    pub orgs: Vec<(String, String)>,
+    pub csrf: String,
+    pub current: &'static str,
+    pub can_manage_members: bool,
+    pub can_read_audit_log: bool,
+}
+
+impl Chrome {
+    pub async fn new(
+        state: &AppState,
+        user: &SessionUser,
+        current: &'static str,
+    ) -> Result<Chrome, WebError> {
+        let orgs = state
+            .store
+            .orgs_of_user(user.user_id)
+            .await?
+            .into_iter()
+            .map(|(o, _)| (o.slug, o.name))
+            .collect();
+        Ok(Chrome {
+            display_name: user.display_name.clone(),
+            email: user.email.clone(),
+            org_name: user.org_name.clone(),
+            org_slug: user.org_slug.clone(),
+            role_label: user.role.label(),
+            orgs,
+            csrf: user.csrf_token.clone(),
+            current,
+            can_manage_members: user.role.can(Permission::ManageMembers),
+            can_read_audit_log: user.role.can(Permission::ReadAuditLog),
+        })
+    }
+    /// `aria-current` for the nav link of the current page.
+    pub fn is(&self, name: &str) -> bool {
+        self.current == name
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let public = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/setup", get(login::setup_form).post(login::setup_submit))
+        .route("/assets/{version}/{name}", get(assets::serve));
+    let session = Router::new()
+        .route("/", get(dashboard::show))
+        .route("/logout", post(login::logout))
+        .route("/org/switch", post(dashboard::switch_org))
+        .route("/profile", get(profile::show))
+        .route("/profile/name", post(profile::change_name))
+        .route("/profile/password", post(profile::change_password))
+        .route("/profile/tokens", post(profile::create_token))
+        .route("/profile/tokens/{id}/revoke", post(profile::revoke_token))
+        .route("/admin/users", get(users::list).post(users::add))
+        .route("/admin/users/{user_id}/role", post(users::change_role))
+        .route("/admin/users/{user_id}/deactivate", post(users::deactivate))
+        .route("/admin/users/{user_id}/activate", post(users::activate))
+        .route("/audit-log", get(audit::list))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::session_layer,
+        ));
+    Router::new()
+        .merge(public)
+        .merge(session)
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state.store.ping().await {
+        Ok(()) => (axum::http::StatusCode::OK, "ok").into_response(),
+        Err(e) => {
+            tracing::error!("health check failed: {e}");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "database unreachable",
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn not_found() -> WebError {
+    WebError::not_found("There is no page at this address.")
+}
+
+/// Renders an askama template into an HTML response.
+pub fn render<T: askama::Template>(t: &T) -> Result<axum::response::Html<String>, WebError> {
+    t.render().map(axum::response::Html).map_err(|e| {
+        tracing::error!("template error: {e}");
+        WebError::internal()
+    })
+}

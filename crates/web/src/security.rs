@@ -1,0 +1,142 @@
+//! Security headers on every response, the same-origin check that backs up
+//! CSRF tokens, and htmx-aware error bodies.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::AppState;
+use crate::error::ErrorFragment;
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/// Adds the security headers; swaps error pages for fragments on htmx requests.
+pub async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let htmx = req.headers().contains_key("hx-request");
+    let mut resp = next.run(req).await;
+    if htmx && let Some(ErrorFragment(fragment)) = resp.extensions_mut().remove::<ErrorFragment>() {
+        let status = resp.status();
+        let mut fresh = axum::response::Html(fragment).into_response_with(status);
+        std::mem::swap(&mut resp, &mut fresh);
+    }
+    let h = resp.headers_mut();
+    h.insert("content-security-policy", HeaderValue::from_static(CSP));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
+    );
+    if state.config.behind_tls_proxy {
+        h.insert(
+            "strict-transport-security",
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+trait IntoResponseWith {
+    fn into_response_with(self, status: axum::http::StatusCode) -> Response;
+}
+impl<T: axum::response::IntoResponse> IntoResponseWith for T {
+    fn into_response_with(self, status: axum::http::StatusCode) -> Response {
+        let mut r = self.into_response();
+        *r.status_mut() = status;
+        r
+    }
+}
+
+/// Whether a state-changing request may come from where it says it does:
+/// browsers send `Sec-Fetch-Site` and `Origin`; a cross-site value is
+/// refused. Requests without either (old browsers, tools) rely on the token.
+pub fn same_origin(method: &Method, headers: &HeaderMap) -> bool {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return true;
+    }
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return false;
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    if origin == "null" {
+        return false;
+    }
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let origin_host = origin
+        .split_once("://")
+        .map_or(origin, |(_, rest)| rest)
+        .trim_end_matches('/');
+    origin_host.eq_ignore_ascii_case(host)
+}
+
+/// Constant-time comparison of two secrets.
+pub fn secrets_match(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        for (k, v) in pairs {
+            m.insert(*k, HeaderValue::from_static(v));
+        }
+        m
+    }
+
+    #[test]
+    fn cross_site_posts_are_refused() {
+        assert!(!same_origin(
+            &Method::POST,
+            &h(&[("sec-fetch-site", "cross-site")])
+        ));
+        assert!(!same_origin(
+            &Method::POST,
+            &h(&[("origin", "https://evil.example"), ("host", "isms.example")])
+        ));
+        assert!(same_origin(
+            &Method::POST,
+            &h(&[
+                ("origin", "http://127.0.0.1:8080"),
+                ("host", "127.0.0.1:8080")
+            ])
+        ));
+        assert!(same_origin(&Method::POST, &h(&[])));
+        assert!(same_origin(
+            &Method::GET,
+            &h(&[("sec-fetch-site", "cross-site")])
+        ));
+    }
+
+    #[test]
+    fn secrets_compare_exactly() {
+        assert!(secrets_match("abc", "abc"));
+        assert!(!secrets_match("abc", "abd"));
+        assert!(!secrets_match("abc", "abcd"));
+    }
+}
