@@ -1,0 +1,795 @@
+//! The Monte Carlo engine.
+//!
+//! Determinism: the simulated years of a risk are cut into chunks of [`CHUNK`] years; every
+//! chunk draws from its own stream keyed by (seed, risk index, chunk index, purpose), so results
+//! do not depend on which thread runs which chunk. Sums are formed in a fixed order (chunk by
+//! chunk, risk by risk), so they are bit-identical for any thread count.
+//!
+//! Memory: scenarios are simulated in batches; each keeps one `f64` per simulated year until its
+//! figures are taken and its years added to the portfolio vectors. Distribution tables live only
+//! while their risk's batch runs.
+
+use crate::dist::Sampler;
+use crate::input::{
+    DEFAULT_ITERATIONS, DEFAULT_SEED, Frequency, Input, InputError, Magnitude, Model, Reduction,
+    check_iterations,
+};
+use crate::report::{
+    AllControls, Comparison, ControlResult, Report, RiskComparison, RiskResult, Summary,
+    ToleranceCheck, ToleranceCheckPoint,
+};
+use crate::rng::{SplitMix, Xoshiro, mix64, stream_key};
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Simulated years per chunk (and per random stream). Part of the reproducibility contract:
+/// changing it changes the numbers a seed gives.
+pub const CHUNK: usize = 4096;
+
+/// Purposes of the streams of a chunk.
+const STREAM_MAIN: u64 = 0;
+const STREAM_EVENTS: u64 = 1;
+const STREAM_CONTROL: u64 = 2;
+
+/// Scenario elements (one f64 per simulated year each) held at once, at most.
+const BATCH_ELEMENTS: usize = 4_000_000;
+
+/// Overrides for what the input file says (a CLI flag or a web form field wins over the file).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    pub iterations: Option<u64>,
+    pub seed: Option<u64>,
+    pub model: Option<Model>,
+}
+
+/// Runs the simulation. Pure computation on the rayon pool; call it from
+/// `tokio::task::spawn_blocking` in async code.
+pub fn simulate(input: &Input, opts: &Options) -> Result<Report, InputError> {
+    simulate_with_progress(input, opts, &|_, _| {})
+}
+
+/// As [`simulate`], calling `progress(done, total)` (in simulated chunks) as work completes,
+/// from worker threads.
+pub fn simulate_with_progress(
+    input: &Input,
+    opts: &Options,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<Report, InputError> {
+    input.validate()?;
+    let iterations = opts
+        .iterations
+        .or(input.iterations)
+        .unwrap_or(DEFAULT_ITERATIONS);
+    check_iterations(iterations).map_err(|m| InputError {
+        risk: None,
+        control: None,
+        field: "iterations".into(),
+        message: m,
+    })?;
+    let seed = opts.seed.or(input.seed).unwrap_or(DEFAULT_SEED);
+    let model = opts.model.or(input.model).unwrap_or_default();
+    let n = iterations as usize;
+    let n_controls = input.controls.len();
+
+    // Which controls act on which risk.
+    let controls: Vec<ControlModel> = input
+        .controls
+        .iter()
+        .map(|c| ControlModel {
+            freq: c.frequency_reduction.as_ref().map(ReductionSampler::new),
+            mag: c.magnitude_reduction.as_ref().map(ReductionSampler::new),
+        })
+        .collect();
+    let acting: Vec<Vec<usize>> = input
+        .risks
+        .iter()
+        .map(|r| {
+            input
+                .controls
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.risks.iter().any(|x| x == &r.name))
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .collect();
+
+    // Scenarios per risk: the baseline, each acting control alone, and all of them together
+    // when more than one acts.
+    let jobs_of = |r: usize| -> Vec<Scenario> {
+        let mut v = vec![Scenario::Base];
+        v.extend(acting[r].iter().map(|&c| Scenario::Control(c)));
+        if acting[r].len() > 1 {
+            v.push(Scenario::All);
+        }
+        v
+    };
+    let total_chunks: u64 = (0..input.risks.len())
+        .map(|r| jobs_of(r).len() as u64)
+        .sum::<u64>()
+        * n.div_ceil(CHUNK) as u64;
+    let done = AtomicU64::new(0);
+
+    // Portfolio vectors: baseline, each control alone, all controls.
+    let n_port = if n_controls == 0 { 1 } else { n_controls + 2 };
+    let mut portfolios: Vec<Vec<f64>> = (0..n_port).map(|_| vec![0.0; n]).collect();
+
+    let batch_cap = (BATCH_ELEMENTS / n).clamp(2, 64);
+    let mut pool: Vec<Vec<f64>> = Vec::new();
+    let mut risk_results = Vec::with_capacity(input.risks.len());
+    let mut control_risks: Vec<Vec<RiskComparison>> = vec![Vec::new(); n_controls];
+
+    let mut start = 0;
+    while start < input.risks.len() {
+        // Take risks while their scenarios fit the batch (always at least one risk).
+        let mut end = start;
+        let mut jobs: Vec<(usize, Scenario)> = Vec::new();
+        while end < input.risks.len() {
+            let js = jobs_of(end);
+            if !jobs.is_empty() && jobs.len() + js.len() > batch_cap {
+                break;
+            }
+            jobs.extend(js.into_iter().map(|s| (end, s)));
+            end += 1;
+        }
+        while pool.len() < jobs.len() {
+            pool.push(vec![0.0; n]);
+        }
+        let models: Vec<RiskModel> = input.risks[start..end]
+            .par_iter()
+            .map(RiskModel::new)
+            .collect();
+        let bufs = &mut pool[..jobs.len()];
+
+        // Simulate every scenario of the batch, chunks in parallel.
+        let chunk_stats: Vec<Vec<ChunkStats>> = bufs
+            .par_iter_mut()
+            .zip(jobs.par_iter())
+            .map(|(buf, &(r, scen))| {
+                let rm = &models[r - start];
+                let active: Vec<(usize, &ControlModel)> = match scen {
+                    Scenario::Base => Vec::new(),
+                    Scenario::Control(c) => vec![(c, &controls[c])],
+                    Scenario::All => acting[r].iter().map(|&c| (c, &controls[c])).collect(),
+                };
+                buf[..n]
+                    .par_chunks_mut(CHUNK)
+                    .enumerate()
+                    .map_init(Scratch::new, |s, (ci, out)| {
+                        let st = run_chunk(model, rm, &active, seed, r as u64, ci as u64, out, s);
+                        let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                        progress(d, total_chunks);
+                        st
+                    })
+                    .collect()
+            })
+            .collect();
+
+        // Add the batch's years into the portfolio vectors, risk by risk in input order.
+        let slot = |r: usize, s: Scenario| jobs.iter().position(|&j| j == (r, s));
+        let sources: Vec<Vec<usize>> = (0..n_port)
+            .map(|q| {
+                (start..end)
+                    .map(|r| {
+                        let want = if q == 0 {
+                            Scenario::Base
+                        } else if q <= n_controls {
+                            if acting[r].contains(&(q - 1)) {
+                                Scenario::Control(q - 1)
+                            } else {
+                                Scenario::Base
+                            }
+                        } else {
+                            match acting[r].len() {
+                                0 => Scenario::Base,
+                                1 => Scenario::Control(acting[r][0]),
+                                _ => Scenario::All,
+                            }
+                        };
+                        slot(r, want).expect("scenario simulated")
+                    })
+                    .collect()
+            })
+            .collect();
+        {
+            let bufs: &[Vec<f64>] = &pool[..jobs.len()];
+            portfolios
+                .par_iter_mut()
+                .zip(sources.par_iter())
+                .for_each(|(p, src)| {
+                    p.par_chunks_mut(CHUNK).enumerate().for_each(|(ci, pc)| {
+                        let o = ci * CHUNK;
+                        let len = pc.len();
+                        for &j in src {
+                            for (x, y) in pc.iter_mut().zip(&bufs[j][o..o + len]) {
+                                *x += *y;
+                            }
+                        }
+                    });
+                });
+        }
+
+        // Figures per scenario (selection reorders the buffers: the portfolio is done).
+        let summaries: Vec<Option<Summary>> = pool[..jobs.len()]
+            .par_iter_mut()
+            .zip(jobs.par_iter().zip(chunk_stats.par_iter()))
+            .map(|(buf, (&(_, scen), st))| {
+                if scen == Scenario::All {
+                    return None;
+                }
+                Some(summarize(&mut buf[..n], fold_stats(st)))
+            })
+            .collect();
+        for r in start..end {
+            let base = summaries[slot(r, Scenario::Base).expect("base")]
+                .clone()
+                .expect("base summary");
+            for &c in &acting[r] {
+                let after = summaries[slot(r, Scenario::Control(c)).expect("control")]
+                    .clone()
+                    .expect("control summary");
+                control_risks[c].push(RiskComparison {
+                    name: input.risks[r].name.clone(),
+                    before: base.clone(),
+                    after,
+                });
+            }
+            risk_results.push(RiskResult {
+                name: input.risks[r].name.clone(),
+                summary: base,
+            });
+        }
+        start = end;
+    }
+    drop(pool);
+
+    // Portfolio figures; the tolerance counts do not depend on the order selection leaves.
+    let tol = sorted_tolerance(input);
+    let mut port_summaries: Vec<Summary> = Vec::with_capacity(n_port);
+    let mut port_checks: Vec<Option<ToleranceCheck>> = Vec::with_capacity(n_port);
+    for p in &mut portfolios {
+        let st = sum_and_nonzero(p);
+        let s = summarize(p, st);
+        let check = tol.as_ref().map(|t| tolerance_check(p, t, &s.lec));
+        port_summaries.push(s);
+        port_checks.push(check);
+    }
+    let portfolio = port_summaries[0].clone();
+    let controls_out: Vec<ControlResult> = input
+        .controls
+        .iter()
+        .enumerate()
+        .map(|(c, ctl)| {
+            let after = port_summaries[c + 1].clone();
+            let reduction = portfolio.mean - after.mean;
+            ControlResult {
+                name: ctl.name.clone(),
+                cost: ctl.cost,
+                ale_before: portfolio.mean,
+                ale_after: after.mean,
+                ale_reduction: reduction,
+                rosi: rosi(reduction, ctl.cost),
+                risks: std::mem::take(&mut control_risks[c]),
+                portfolio: Comparison {
+                    before: portfolio.clone(),
+                    after,
+                },
+            }
+        })
+        .collect();
+    let all_controls = (n_controls > 0).then(|| {
+        let after = port_summaries[n_controls + 1].clone();
+        let cost: f64 = input.controls.iter().map(|c| c.cost).sum();
+        let reduction = portfolio.mean - after.mean;
+        AllControls {
+            cost,
+            ale_before: portfolio.mean,
+            ale_after: after.mean,
+            ale_reduction: reduction,
+            rosi: rosi(reduction, cost),
+            portfolio: after,
+            tolerance: port_checks[n_controls + 1].clone(),
+        }
+    });
+    Ok(Report {
+        model,
+        iterations,
+        seed,
+        risks: risk_results,
+        portfolio,
+        tolerance: port_checks[0].clone(),
+        controls: controls_out,
+        all_controls,
+    })
+}
+
+fn rosi(reduction: f64, cost: f64) -> Option<f64> {
+    (cost > 0.0).then(|| (reduction - cost) / cost)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scenario {
+    Base,
+    Control(usize),
+    All,
+}
+
+struct RiskModel {
+    freq: Sampler,
+    vuln: Option<Sampler>,
+    primary: Sampler,
+    secondary: Option<(Sampler, Sampler)>,
+}
+
+impl RiskModel {
+    fn new(r: &crate::input::Risk) -> Self {
+        let (freq, vuln) = match &r.lef {
+            Frequency::Direct(d) => (Sampler::new(d), None),
+            Frequency::Decomposed { tef, vulnerability } => {
+                (Sampler::new(tef), Some(Sampler::new(vulnerability)))
+            }
+        };
+        let (primary, secondary) = match &r.lm {
+            Magnitude::Direct(d) => (Sampler::new(d), None),
+            Magnitude::Split { primary, secondary } => (
+                Sampler::new(primary),
+                secondary
+                    .as_ref()
+                    .map(|s| (Sampler::new(&s.probability), Sampler::new(&s.magnitude))),
+            ),
+        };
+        Self {
+            freq,
+            vuln,
+            primary,
+            secondary,
+        }
+    }
+}
+
+enum ReductionSampler {
+    /// Multiplier 1 - fraction.
+    Fixed(f64),
+    /// Distribution of the fraction.
+    Drawn(Sampler),
+}
+
+impl ReductionSampler {
+    fn new(r: &Reduction) -> Self {
+        match r {
+            Reduction::Fraction(f) => ReductionSampler::Fixed(1.0 - f),
+            Reduction::Dist(d) => ReductionSampler::Drawn(Sampler::new(d)),
+        }
+    }
+
+    /// Multiplies `values` by this year's (1 - reduction).
+    fn apply(&self, rng: &mut Xoshiro, perm: &mut [u32], tmp: &mut [f64], values: &mut [f64]) {
+        match self {
+            ReductionSampler::Fixed(m) => values.iter_mut().for_each(|v| *v *= m),
+            ReductionSampler::Drawn(s) => {
+                let tmp = &mut tmp[..values.len()];
+                rng.fill_stratified(perm, tmp);
+                s.transform(tmp);
+                for (v, r) in values.iter_mut().zip(tmp.iter()) {
+                    *v *= 1.0 - r;
+                }
+            }
+        }
+    }
+}
+
+struct ControlModel {
+    freq: Option<ReductionSampler>,
+    mag: Option<ReductionSampler>,
+}
+
+/// Per-worker buffers, reused from chunk to chunk.
+struct Scratch {
+    perm: Vec<u32>,
+    a: Vec<f64>,
+    b: Vec<f64>,
+    c: Vec<f64>,
+    t: Vec<f64>,
+}
+
+impl Scratch {
+    fn new() -> Self {
+        Self {
+            perm: vec![0; CHUNK],
+            a: vec![0.0; CHUNK],
+            b: vec![0.0; CHUNK],
+            c: vec![0.0; CHUNK],
+            t: vec![0.0; CHUNK],
+        }
+    }
+}
+
+/// Draws a stratified sample through `s` into `out`; constants need no random numbers.
+fn draw(s: &Sampler, rng: &mut Xoshiro, perm: &mut [u32], out: &mut [f64]) {
+    if !s.is_constant() {
+        rng.fill_stratified(perm, out);
+    }
+    s.transform(out);
+}
+
+/// Simulates one chunk of years of one scenario into `out`; returns (sum, years with a loss).
+#[allow(clippy::too_many_arguments)]
+fn run_chunk(
+    model: Model,
+    rm: &RiskModel,
+    active: &[(usize, &ControlModel)],
+    seed: u64,
+    risk: u64,
+    chunk: u64,
+    out: &mut [f64],
+    s: &mut Scratch,
+) -> (f64, f64, u64) {
+    let n = out.len();
+    let Scratch { perm, a, b, c, t } = s;
+    let (a, b, c, t) = (&mut a[..n], &mut b[..n], &mut c[..n], &mut t[..n]);
+    let mut rng = Xoshiro::from_key(stream_key(seed, &[risk, chunk, STREAM_MAIN]));
+
+    // Frequency per year, into `out`.
+    draw(&rm.freq, &mut rng, perm, out);
+    if let Some(v) = &rm.vuln {
+        draw(v, &mut rng, perm, a);
+        out.iter_mut().zip(a.iter()).for_each(|(x, y)| *x *= y);
+    }
+    // Controls draw from their own streams, so every scenario of a risk sees the same baseline
+    // random numbers (common random numbers: the control's effect is not lost in noise).
+    let has_mag = active.iter().any(|(_, cm)| cm.mag.is_some());
+    if has_mag {
+        c.fill(1.0);
+    }
+    for &(ci, cm) in active {
+        let mut crng = Xoshiro::from_key(stream_key(seed, &[risk, chunk, STREAM_CONTROL, ci as u64]));
+        if let Some(f) = &cm.freq {
+            f.apply(&mut crng, perm, t, out);
+        }
+        if let Some(m) = &cm.mag {
+            m.apply(&mut crng, perm, t, c);
+        }
+    }
+    let mag_mult: Option<&[f64]> = has_mag.then_some(&*c);
+
+    match model {
+        Model::Expected => {
+            // Annual loss = frequency x magnitude.
+            draw(&rm.primary, &mut rng, perm, a);
+            if let Some((p, m)) = &rm.secondary {
+                draw(p, &mut rng, perm, b);
+                draw(m, &mut rng, perm, t);
+                for ((x, p), m) in a.iter_mut().zip(b.iter()).zip(t.iter()) {
+                    *x += p * m;
+                }
+            }
+            if let Some(mm) = &mag_mult {
+                a.iter_mut().zip(mm.iter()).for_each(|(x, y)| *x *= y);
+            }
+            out.iter_mut().zip(a.iter()).for_each(|(x, y)| *x *= y);
+        }
+        Model::Compound => {
+            // A Poisson number of events at this year's rate, each with its own loss.
+            rng.fill_stratified(perm, a);
+            if let Some((p, _)) = &rm.secondary {
+                draw(p, &mut rng, perm, b);
+            }
+            let ekey = stream_key(seed, &[risk, chunk, STREAM_EVENTS]);
+            for i in 0..n {
+                let mut ev = SplitMix::new(mix64(ekey ^ i as u64));
+                let k = poisson(out[i], a[i], &mut ev);
+                let mut sum = 0.0;
+                for _ in 0..k {
+                    let mut l = rm.primary.sample(ev.u01());
+                    if let Some((_, m)) = &rm.secondary {
+                        let hit = ev.u01() < b[i];
+                        let x = m.sample(ev.u01());
+                        if hit {
+                            l += x;
+                        }
+                    }
+                    sum += l;
+                }
+                out[i] = match &mag_mult {
+                    Some(mm) => sum * mm[i],
+                    None => sum,
+                };
+            }
+        }
+    }
+    chunk_stats(out)
+}
+
+/// Sum, sum of squares and count of years with a loss: (sum, sum_sq, nonzero).
+type ChunkStats = (f64, f64, u64);
+
+fn chunk_stats(v: &[f64]) -> ChunkStats {
+    let mut sum = 0.0;
+    let mut sq = 0.0;
+    let mut nz = 0u64;
+    for &x in v {
+        sum += x;
+        sq += x * x;
+        nz += u64::from(x > 0.0);
+    }
+    (sum, sq, nz)
+}
+
+/// Poisson variate with mean `lambda`: by inversion of the uniform `u` for small means (so a
+/// smaller rate never gives more events), by Hoermann's PTRS rejection for large ones.
+fn poisson(lambda: f64, u: f64, ev: &mut SplitMix) -> u64 {
+    if lambda <= 0.0 {
+        return 0;
+    }
+    if lambda < 30.0 {
+        let mut p = libm::exp(-lambda);
+        let mut cdf = p;
+        let mut k = 0u64;
+        while cdf < u {
+            k += 1;
+            p *= lambda / k as f64;
+            cdf += p;
+            if p <= cdf * 1e-17 && k as f64 > lambda {
+                break;
+            }
+        }
+        return k;
+    }
+    let slam = lambda.sqrt();
+    let loglam = libm::log(lambda);
+    let b = 0.931 + 2.53 * slam;
+    let a = -0.059 + 0.024_83 * b;
+    let inv_alpha = 1.123_9 + 1.132_8 / (b - 3.4);
+    let vr = 0.927_7 - 3.622_4 / (b - 2.0);
+    loop {
+        let uu = ev.u01() - 0.5;
+        let v = ev.u01();
+        let us = 0.5 - uu.abs();
+        let k = ((2.0 * a / us + b) * uu + lambda + 0.43).floor();
+        if us >= 0.07 && v <= vr {
+            return k as u64;
+        }
+        if k < 0.0 || (us < 0.013 && v > us) {
+            continue;
+        }
+        if libm::log(v) + libm::log(inv_alpha) - libm::log(a / (us * us) + b)
+            <= -lambda + k * loglam - ln_factorial(k)
+        {
+            return k as u64;
+        }
+    }
+}
+
+/// ln(k!) exactly for small k, by Stirling's series beyond.
+fn ln_factorial(k: f64) -> f64 {
+    if k < 10.0 {
+        let mut s = 0.0;
+        let mut i = 2.0;
+        while i <= k {
+            s += libm::log(i);
+            i += 1.0;
+        }
+        return s;
+    }
+    let x = k + 1.0;
+    let x2 = x * x;
+    (x - 0.5) * libm::log(x) - x
+        + 0.918_938_533_204_672_8
+        + 1.0 / (12.0 * x)
+        - 1.0 / (360.0 * x * x2)
+        + 1.0 / (1260.0 * x2 * x2 * x)
+}
+
+fn fold_stats(st: &[ChunkStats]) -> ChunkStats {
+    st.iter()
+        .fold((0.0, 0.0, 0), |(s, q, n), &(a, b, c)| (s + a, q + b, n + c))
+}
+
+/// Sum and count of positive years, in a fixed order (chunk sums added in chunk order).
+fn sum_and_nonzero(v: &[f64]) -> ChunkStats {
+    let parts: Vec<ChunkStats> = v.par_chunks(CHUNK).map(chunk_stats).collect();
+    fold_stats(&parts)
+}
+
+/// Percentiles reported for every distribution.
+const PERCENTILES: [f64; 5] = [0.10, 0.50, 0.90, 0.95, 0.99];
+/// Exceedance probabilities of the LEC points.
+const LEC_PROBS: [f64; 20] = [
+    0.99, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002,
+    0.001, 0.000_5, 0.000_2, 0.000_1,
+];
+
+/// Quantile q of `n` sorted values, interpolating between order statistics at (n - 1) q (the
+/// usual "type 7" definition): the ranks it needs.
+fn ranks_for(q: f64, n: usize) -> (usize, usize, f64) {
+    let h = (n - 1) as f64 * q;
+    let lo = (h.floor() as usize).min(n - 1);
+    let hi = (lo + 1).min(n - 1);
+    (lo, hi, h - lo as f64)
+}
+
+/// Puts the order statistics of the given (sorted, distinct) ranks in place, by recursive
+/// selection: O(n log m) for m ranks instead of a full sort.
+fn select_ranks(v: &mut [f64], offset: usize, ranks: &[usize]) {
+    if ranks.is_empty() || v.len() <= 1 {
+        return;
+    }
+    if v.len() <= 32 {
+        v.sort_unstable_by(f64::total_cmp);
+        return;
+    }
+    let mid = ranks.len() / 2;
+    let k = ranks[mid] - offset;
+    let (left, _, right) = v.select_nth_unstable_by(k, f64::total_cmp);
+    select_ranks(left, offset, &ranks[..mid]);
+    select_ranks(right, offset + k + 1, &ranks[mid + 1..]);
+}
+
+/// Figures of a distribution held in `v` (reordered in place).
+pub(crate) fn summarize(v: &mut [f64], (sum, sum_sq, nonzero): ChunkStats) -> Summary {
+    let n = v.len();
+    let mean = sum / n as f64;
+    let var = if n > 1 {
+        ((sum_sq - sum * mean) / (n - 1) as f64).max(0.0)
+    } else {
+        0.0
+    };
+    let lec_probs: Vec<f64> = LEC_PROBS
+        .iter()
+        .copied()
+        .filter(|p| p * n as f64 >= 10.0)
+        .collect();
+    let mut ranks: Vec<usize> = Vec::new();
+    for q in PERCENTILES
+        .iter()
+        .copied()
+        .chain(lec_probs.iter().map(|p| 1.0 - p))
+    {
+        let (lo, hi, _) = ranks_for(q, n);
+        ranks.push(lo);
+        ranks.push(hi);
+    }
+    ranks.sort_unstable();
+    ranks.dedup();
+    select_ranks(v, 0, &ranks);
+    let quant = |q: f64| {
+        let (lo, hi, f) = ranks_for(q, n);
+        v[lo] + f * (v[hi] - v[lo])
+    };
+    let lec = lec_probs.iter().map(|&p| (quant(1.0 - p), p)).collect();
+    Summary {
+        mean,
+        sd: var.sqrt(),
+        p10: quant(0.10),
+        p50: quant(0.50),
+        p90: quant(0.90),
+        p95: quant(0.95),
+        p99: quant(0.99),
+        prob_loss: nonzero as f64 / n as f64,
+        lec,
+    }
+}
+
+fn sorted_tolerance(input: &Input) -> Option<Vec<(f64, f64)>> {
+    if input.tolerance.is_empty() {
+        return None;
+    }
+    let mut t: Vec<(f64, f64)> = input
+        .tolerance
+        .iter()
+        .map(|p| (p.loss, p.probability))
+        .collect();
+    t.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Some(t)
+}
+
+/// Tolerated exceedance probability at `loss`, linear in ln(loss) between tolerance points;
+/// `None` outside the curve's range.
+fn tolerated_at(t: &[(f64, f64)], loss: f64) -> Option<f64> {
+    let first = t.first()?;
+    let last = t.last()?;
+    if loss < first.0 || loss > last.0 {
+        return None;
+    }
+    for w in t.windows(2) {
+        let ((l0, p0), (l1, p1)) = (w[0], w[1]);
+        if loss >= l0 && loss <= l1 {
+            if l1 <= l0 {
+                return Some(p0.min(p1));
+            }
+            let f = (loss.ln() - l0.ln()) / (l1.ln() - l0.ln());
+            return Some(p0 + f * (p1 - p0));
+        }
+    }
+    Some(first.1)
+}
+
+fn tolerance_check(v: &[f64], t: &[(f64, f64)], lec: &[(f64, f64)]) -> ToleranceCheck {
+    let mut losses: Vec<f64> = t.iter().map(|p| p.0).collect();
+    losses.extend(
+        lec.iter()
+            .map(|p| p.0)
+            .filter(|l| *l > 0.0 && tolerated_at(t, *l).is_some()),
+    );
+    losses.sort_by(f64::total_cmp);
+    losses.dedup();
+    let n = v.len() as f64;
+    let counts: Vec<u64> = losses
+        .par_iter()
+        .map(|&l| v.iter().filter(|&&x| x > l).count() as u64)
+        .collect();
+    let points: Vec<ToleranceCheckPoint> = losses
+        .iter()
+        .zip(counts)
+        .map(|(&loss, c)| {
+            let tolerated = tolerated_at(t, loss).unwrap_or(1.0);
+            let probability = c as f64 / n;
+            ToleranceCheckPoint {
+                loss,
+                tolerated,
+                probability,
+                exceeded: probability > tolerated,
+            }
+        })
+        .collect();
+    ToleranceCheck {
+        exceeded: points.iter().any(|p| p.exceeded),
+        points,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selection_gives_exact_order_statistics() {
+        let mut r = Xoshiro::from_key(99);
+        let v: Vec<f64> = (0..10_001).map(|_| r.u01() * 1000.0).collect();
+        let mut sorted = v.clone();
+        sorted.sort_by(f64::total_cmp);
+        let mut w = v.clone();
+        let s = summarize(&mut w, chunk_stats(&v));
+        assert_eq!(s.p50, sorted[5000]);
+        assert_eq!(s.p10, sorted[1000]);
+        assert_eq!(s.p99, sorted[9900]);
+        // LEC: increasing losses, decreasing probabilities.
+        assert!(s.lec.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 > w[1].1));
+    }
+
+    #[test]
+    fn poisson_has_the_right_mean_and_variance() {
+        for &lambda in &[0.3, 4.0, 29.0, 45.0, 500.0] {
+            let mut ev = SplitMix::new(5);
+            let n = 200_000;
+            let xs: Vec<f64> = (0..n)
+                .map(|_| {
+                    let u = ev.u01();
+                    poisson(lambda, u, &mut ev) as f64
+                })
+                .collect();
+            let m = xs.iter().sum::<f64>() / f64::from(n);
+            let var = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / f64::from(n);
+            let se = (lambda / f64::from(n)).sqrt();
+            assert!((m - lambda).abs() < 5.0 * se, "lambda {lambda}: mean {m}");
+            assert!((var / lambda - 1.0).abs() < 0.03, "lambda {lambda}: var {var}");
+        }
+    }
+
+    #[test]
+    fn ln_factorial_matches_the_product() {
+        let mut s = 0.0_f64;
+        for k in 1..40 {
+            s += f64::from(k).ln();
+            assert!((ln_factorial(f64::from(k)) - s).abs() < 1e-10, "k={k}");
+        }
+    }
+
+    #[test]
+    fn tolerance_is_interpolated_in_log_loss() {
+        let t = [(1e4, 0.5), (1e6, 0.1)];
+        assert!((tolerated_at(&t, 1e5).unwrap() - 0.3).abs() < 1e-12);
+        assert_eq!(tolerated_at(&t, 10.0), None);
+        assert_eq!(tolerated_at(&t, 1e7), None);
+    }
+}
