@@ -21,6 +21,10 @@ enum Command {
     Validate(ValidateArgs),
     /// Resolve an OSCAL profile into a catalog.
     Resolve(ResolveArgs),
+    /// Convert an OSCAL XML catalog or profile to OSCAL JSON (stdout).
+    XmlToJson { file: std::path::PathBuf },
+    /// Print the flattened node view of a catalog (one line per node).
+    Nodes { file: std::path::PathBuf },
 }
 
 fn main() -> std::process::ExitCode {
@@ -28,6 +32,29 @@ fn main() -> std::process::ExitCode {
     let result = match &cli.command {
         Command::Validate(args) => run_validate(args),
         Command::Resolve(args) => run_resolve(args).map(|()| true),
+        Command::XmlToJson { file } => isms_oscal::cli::load_file(file, false)
+            .map_err(anyhow::Error::from)
+            .and_then(|d| Ok(serde_json::to_string_pretty(&d.value)?))
+            .map(|s| {
+                println!("{s}");
+                true
+            }),
+        Command::Nodes { file } => isms_oscal::cli::load_file(file, false)
+            .map_err(anyhow::Error::from)
+            .map(|d| {
+                for n in isms_oscal::catalog_nodes(&d.value) {
+                    println!(
+                        "{}\t{:?}\t{}\t{}\t{} params\t{}",
+                        n.ref_id,
+                        n.kind,
+                        n.parent_ref_id.as_deref().unwrap_or("-"),
+                        n.title,
+                        n.params.len(),
+                        n.statement.replace('\n', " / ")
+                    );
+                }
+                true
+            }),
     };
     match result {
         Ok(true) => std::process::ExitCode::SUCCESS,

@@ -152,6 +152,8 @@ struct Source {
     id: String,
     catalog: Map<String, Value>,
     selected: HashSet<String>,
+    /// Controls an `exclude-controls` named (as-is does not bring them back as ancestors).
+    excluded: HashSet<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -190,6 +192,15 @@ impl Resolver<'_> {
                 message: "the profile has no imports".into(),
             })?;
 
+        let merge = profile.get("merge");
+        let combine = match merge
+            .and_then(|m| m.get("combine"))
+            .and_then(|c| c.get("method"))
+            .and_then(Value::as_str)
+        {
+            Some("use-first" | "merge") => Combine::UseFirst,
+            _ => Combine::Keep,
+        };
         let mut sources: Vec<Source> = Vec::new();
         for (n, import) in imports.iter().enumerate() {
             let Some(import) = import.as_object() else {
@@ -205,26 +216,28 @@ impl Resolver<'_> {
                 }
             })?;
             let (src_id, catalog) = self.load_import(href, profile, id)?;
-            let selected = self.select(&catalog, import, href, id)?;
-            if let Some(existing) = sources.iter_mut().find(|s| s.id == src_id) {
+            let (selected, excluded) = self.select(&catalog, import, href, id)?;
+            // With use-first, two imports of one catalog are one selection (their union);
+            // with keep, each import contributes its own copy (the specification's
+            // "keep everything twice").
+            let same = if combine == Combine::UseFirst {
+                sources.iter_mut().find(|s| s.id == src_id)
+            } else {
+                None
+            };
+            if let Some(existing) = same {
                 existing.selected.extend(selected);
+                existing.excluded.extend(excluded);
             } else {
                 sources.push(Source {
                     id: src_id,
                     catalog,
                     selected,
+                    excluded,
                 });
             }
         }
 
-        let merge = profile.get("merge");
-        let combine = match merge
-            .and_then(|m| m.pointer("/combine/method"))
-            .and_then(Value::as_str)
-        {
-            Some("use-first" | "merge") => Combine::UseFirst,
-            _ => Combine::Keep,
-        };
         let structure = if let Some(custom) = merge.and_then(|m| m.get("custom")) {
             Structure::Custom(custom.clone())
         } else if merge
@@ -423,7 +436,7 @@ impl Resolver<'_> {
         import: &Map<String, Value>,
         href: &str,
         id: &str,
-    ) -> Result<HashSet<String>, OscalError> {
+    ) -> Result<(HashSet<String>, HashSet<String>), OscalError> {
         let include_all =
             import.contains_key("include-all") || !import.contains_key("include-controls");
         let include = Selectors::parse(import.get("include-controls"));
@@ -435,11 +448,13 @@ impl Resolver<'_> {
                 known.insert(cid.to_string());
             }
         });
+        let mut excluded = HashSet::new();
         let mut state = SelectState {
             include_all,
             include: &include,
             exclude: &exclude,
             selected: &mut selected,
+            excluded: &mut excluded,
         };
         for groups_or_controls in ["groups", "controls"] {
             for item in arr(catalog, groups_or_controls) {
@@ -460,7 +475,7 @@ impl Resolver<'_> {
                 "{id}: import {href:?} names control {m:?}, which the imported catalog lacks"
             ))?;
         }
-        Ok(selected)
+        Ok((selected, excluded))
     }
 }
 
@@ -529,6 +544,7 @@ struct SelectState<'a> {
     include: &'a Selectors,
     exclude: &'a Selectors,
     selected: &'a mut HashSet<String>,
+    excluded: &'a mut HashSet<String>,
 }
 
 impl SelectState<'_> {
@@ -549,6 +565,9 @@ impl SelectState<'_> {
         let excluded = exc_inherited || exc;
         if included && !excluded && !id.is_empty() {
             self.selected.insert(id.to_string());
+        }
+        if excluded && !id.is_empty() {
+            self.excluded.insert(id.to_string());
         }
         for c in arr_v(item, "controls") {
             self.visit(
@@ -601,18 +620,20 @@ impl Output {
         let Source {
             mut catalog,
             mut selected,
+            excluded,
             ..
         } = source;
         if as_is {
             // As-is keeps the structure: the ancestor controls of a selected control come
-            // along (NIST's resolver does the same, e.g. AC-3 for AC-3(14) in PRIVACY).
+            // along (NIST's resolver does the same, e.g. AC-3 for AC-3(14) in PRIVACY),
+            // unless the profile excluded them.
             let mut path: Vec<String> = Vec::new();
             let mut ancestors: Vec<String> = Vec::new();
             walk_controls(&catalog, &mut |control, depth| {
                 path.truncate(depth);
                 let id = control.get("id").and_then(Value::as_str).unwrap_or("");
                 if selected.contains(id) {
-                    ancestors.extend(path.iter().cloned());
+                    ancestors.extend(path.iter().filter(|a| !excluded.contains(*a)).cloned());
                 }
                 path.push(id.to_string());
             });
