@@ -197,15 +197,15 @@ impl Store {
 
     /// Whether a set-up token is valid now (exists, not expired, and no user exists yet).
     pub async fn setup_token_valid(&self, token: &str) -> Result<bool> {
-        let row: Option<(i64,)> = on_pool!(self, |p| sqlx::query_as(
-            "SELECT 1 FROM setup_tokens WHERE token_hash = $1 AND expires_at > $2 \
+        let (n,): (i64,) = on_pool!(self, |p| sqlx::query_as(
+            "SELECT COUNT(*) FROM setup_tokens WHERE token_hash = $1 AND expires_at > $2 \
              AND NOT EXISTS (SELECT 1 FROM users)"
         )
         .bind(hash_token(token))
         .bind(now())
-        .fetch_optional(p)
+        .fetch_one(p)
         .await)?;
-        Ok(row.is_some())
+        Ok(n > 0)
     }
 
     /// Deletes all set-up tokens (once the first administrator exists).

@@ -1,0 +1,301 @@
+//! The web application in-process: login, sessions, CSRF, roles, tenants,
+//! the API and its OpenAPI document, on every engine.
+
+use axum::http::StatusCode;
+use isms_domain::Role;
+use isms_store::Actor;
+
+use crate::support::{App, PASSWORD, add, org_with, stores};
+
+#[tokio::test]
+async fn health_login_dashboard_and_logout() {
+    for (engine, store) in stores().await {
+        org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+        let app = App::new(store);
+        let h = app.get("/healthz", None).await;
+        assert_eq!((h.status, h.body.as_str()), (StatusCode::OK, "ok"), "{engine}");
+
+        // Not logged in: pages send you to the login form.
+        let r = app.get("/", None).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(r.header("location").unwrap().starts_with("/login?next=%2F"));
+
+        let form = app.get("/login", None).await;
+        let csrf = form.hidden("csrf_token").unwrap();
+        let pre = form.cookie("isms_login").unwrap();
+        let r = app
+            .post("/login", Some(&pre), &[("csrf_token", &csrf), ("email", "ann@acme.test"), ("password", PASSWORD)], &[])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        let set = r.header("set-cookie").unwrap();
+        assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+        assert!(!set.contains("Secure"), "plain HTTP gets no Secure flag");
+        let cookie = r.cookie("isms_session").unwrap();
+
+        let dash = app.get("/", Some(&cookie)).await;
+        assert_eq!(dash.status, StatusCode::OK);
+        assert!(dash.body.contains("Acme Ltd"));
+        assert!(dash.header("content-security-policy").unwrap().contains("script-src 'self'"));
+        assert_eq!(dash.header("x-content-type-options").as_deref(), Some("nosniff"));
+        let page_csrf = dash.hidden("csrf_token").unwrap();
+
+        // Logout without the token is refused and the session lives on.
+        let r = app.post("/logout", Some(&cookie), &[], &[]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{engine}");
+        assert!(r.body.contains("nothing was changed"));
+        assert_eq!(app.get("/", Some(&cookie)).await.status, StatusCode::OK);
+        // A wrong token, or the right one from another site, is refused too.
+        let r = app.post("/logout", Some(&cookie), &[("csrf_token", "0000")], &[]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = app
+            .post("/logout", Some(&cookie), &[("csrf_token", &page_csrf)], &[("sec-fetch-site", "cross-site")])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert_eq!(app.get("/", Some(&cookie)).await.status, StatusCode::OK);
+        // htmx sends the token as a header.
+        let r = app.post("/logout", Some(&cookie), &[], &[("x-csrf-token", &page_csrf)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(app.get("/", Some(&cookie)).await.status, StatusCode::SEE_OTHER, "{engine}: session ended");
+    }
+}
+
+#[tokio::test]
+async fn bad_logins_are_refused_and_limited() {
+    for (engine, store) in stores().await {
+        org_with(&store, "Acme", "ann@acme.test", Role::Admin).await;
+        let app = App::new(store);
+        let form = app.get("/login", None).await;
+        let csrf = form.hidden("csrf_token").unwrap();
+        let pre = form.cookie("isms_login").unwrap();
+
+        // No login token: 403, whatever the password.
+        let r = app.post("/login", None, &[("email", "ann@acme.test"), ("password", PASSWORD)], &[]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{engine}");
+        assert!(r.cookie("isms_session").is_none());
+
+        let unknown = app
+            .post("/login", Some(&pre), &[("csrf_token", &csrf), ("email", "nobody@acme.test"), ("password", PASSWORD)], &[])
+            .await;
+        assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+        assert!(unknown.body.contains("e-mail address or password is wrong"));
+        for _ in 0..5 {
+            let r = app
+                .post("/login", Some(&pre), &[("csrf_token", &csrf), ("email", "ann@acme.test"), ("password", "wrong password!!")], &[])
+                .await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        }
+        // The account is now locked for a while, even with the right password.
+        let r = app
+            .post("/login", Some(&pre), &[("csrf_token", &csrf), ("email", "ann@acme.test"), ("password", PASSWORD)], &[])
+            .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{engine}");
+        assert!(r.body.contains("Too many failed attempts"));
+        assert!(r.cookie("isms_session").is_none());
+    }
+}
+
+#[tokio::test]
+async fn expired_sessions_are_sent_to_login_with_a_reason() {
+    for (engine, store) in stores().await {
+        org_with(&store, "Acme", "ann@acme.test", Role::Admin).await;
+        let app = App::new(store.clone());
+        let (cookie, csrf) = app.login("ann@acme.test", PASSWORD).await;
+        store.execute_raw("UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000000Z'").await.unwrap();
+        let r = app.get("/", Some(&cookie)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}");
+        assert!(r.header("location").unwrap().contains("reason=expired"));
+        let r = app.post("/logout", Some(&cookie), &[("csrf_token", &csrf)], &[]).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{engine}: the session is gone");
+        assert!(r.body.contains("nothing was changed"));
+    }
+}
+
+#[tokio::test]
+async fn roles_are_checked_on_every_page() {
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme", "admin@acme.test", Role::Admin).await;
+        add(&store, &org, "emp@acme.test", Role::Employee).await;
+        add(&store, &org, "aud@acme.test", Role::Auditor).await;
+        let app = App::new(store.clone());
+        let (emp, emp_csrf) = app.login("emp@acme.test", PASSWORD).await;
+        let (aud, _) = app.login("aud@acme.test", PASSWORD).await;
+
+        let r = app.get("/admin/users", Some(&emp)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{engine}");
+        assert!(r.body.contains("does not allow this"));
+        assert_eq!(app.get("/audit-log", Some(&emp)).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(app.get("/audit-log", Some(&aud)).await.status, StatusCode::OK);
+        assert_eq!(app.get("/admin/users", Some(&aud)).await.status, StatusCode::FORBIDDEN);
+
+        // An employee cannot add members even with a valid CSRF token.
+        let before = store.members(org.id).await.unwrap().len();
+        let r = app
+            .post("/admin/users", Some(&emp), &[("csrf_token", &emp_csrf), ("email", "new@acme.test"), ("role", "admin"), ("password", PASSWORD)], &[])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert_eq!(store.members(org.id).await.unwrap().len(), before, "{engine}: nothing changed");
+    }
+}
+
+#[tokio::test]
+async fn admins_manage_members_of_their_own_organisation_only() {
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme", "admin@acme.test", Role::Admin).await;
+        let rival = org_with(&store, "Rival", "boss@rival.test", Role::Admin).await;
+        let rival_emp = add(&store, &rival, "emp@rival.test", Role::Employee).await;
+        let app = App::new(store.clone());
+        let (admin, csrf) = app.login("admin@acme.test", PASSWORD).await;
+
+        // A weak initial password is refused and nothing is stored.
+        let r = app
+            .post("/admin/users", Some(&admin), &[("csrf_token", &csrf), ("email", "new@acme.test"), ("role", "risk_owner"), ("password", "short")], &[])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+        assert!(r.body.contains("at least 12"));
+        assert!(store.user_by_email("new@acme.test").await.unwrap().is_none());
+        let r = app
+            .post("/admin/users", Some(&admin), &[("csrf_token", &csrf), ("email", "new@acme.test"), ("role", "superuser"), ("password", PASSWORD)], &[])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("unknown role"));
+
+        let r = app
+            .post("/admin/users", Some(&admin), &[("csrf_token", &csrf), ("email", "new@acme.test"), ("role", "risk_owner"), ("password", PASSWORD), ("display_name", "Nia")], &[])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        let new_id = store.user_by_email("new@acme.test").await.unwrap().unwrap().id;
+
+        // htmx role change answers with the row.
+        let r = app
+            .post(&format!("/admin/users/{new_id}/role"), Some(&admin), &[("role", "control_owner")], &[("x-csrf-token", &csrf), ("hx-request", "true")])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
+        assert!(r.body.starts_with("<tr id=\"member-"));
+        assert_eq!(store.member(org.id, new_id).await.unwrap().unwrap().role, Role::ControlOwner);
+
+        // Another organisation's member id: 404, and nothing changes there.
+        let r = app
+            .post(&format!("/admin/users/{rival_emp}/deactivate"), Some(&admin), &[("csrf_token", &csrf)], &[])
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{engine}");
+        assert!(store.member(rival.id, rival_emp).await.unwrap().unwrap().active);
+        let r = app.get("/admin/users", Some(&admin)).await;
+        assert!(!r.body.contains("rival.test"), "{engine}: another tenant's members are invisible");
+
+        // An htmx error comes back as a fragment, not a whole page.
+        let me = store.user_by_email("admin@acme.test").await.unwrap().unwrap().id;
+        let r = app
+            .post(&format!("/admin/users/{me}/deactivate"), Some(&admin), &[], &[("x-csrf-token", &csrf), ("hx-request", "true")])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("last active administrator") && !r.body.contains("<html"), "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn password_change_checks_the_current_one_and_ends_other_sessions() {
+    for (engine, store) in stores().await {
+        org_with(&store, "Acme", "ann@acme.test", Role::Admin).await;
+        let app = App::new(store.clone());
+        let (one, csrf) = app.login("ann@acme.test", PASSWORD).await;
+        let (two, _) = app.login("ann@acme.test", PASSWORD).await;
+        let r = app
+            .post("/profile/password", Some(&one), &[("csrf_token", &csrf), ("current", "not it at all"), ("new_password", "a brand new passphrase"), ("confirm", "a brand new passphrase")], &[])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+        assert!(r.body.contains("current password is not right"));
+        let r = app
+            .post("/profile/password", Some(&one), &[("csrf_token", &csrf), ("current", PASSWORD), ("new_password", "a brand new passphrase"), ("confirm", "a brand new passphrase")], &[])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        assert_eq!(app.get("/", Some(&one)).await.status, StatusCode::OK);
+        assert_eq!(app.get("/", Some(&two)).await.status, StatusCode::SEE_OTHER, "{engine}: other session ended");
+        app.login("ann@acme.test", "a brand new passphrase").await;
+    }
+}
+
+#[tokio::test]
+async fn the_organisation_switcher_changes_the_current_organisation() {
+    for (engine, store) in stores().await {
+        org_with(&store, "Alpha", "ann@x.test", Role::Admin).await;
+        let beta = org_with(&store, "Beta", "bea@x.test", Role::Admin).await;
+        add(&store, &beta, "ann@x.test", Role::Auditor).await;
+        let app = App::new(store);
+        let (cookie, csrf) = app.login("ann@x.test", PASSWORD).await;
+        let dash = app.get("/", Some(&cookie)).await;
+        assert!(dash.body.contains("<h1>Alpha</h1>") && dash.body.contains("org-switch"), "{engine}");
+        let r = app.post("/org/switch", Some(&cookie), &[("csrf_token", &csrf), ("org", "beta")], &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let dash = app.get("/", Some(&cookie)).await;
+        assert!(dash.body.contains("<h1>Beta</h1>") && dash.body.contains("Auditor"), "{engine}");
+        let r = app.post("/org/switch", Some(&cookie), &[("csrf_token", &csrf), ("org", "nowhere")], &[]).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test]
+async fn the_api_answers_with_tokens_and_problem_documents() {
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::IsmsManager).await;
+        let ann = store.user_by_email("ann@acme.test").await.unwrap().unwrap();
+        let (id, token) = store.create_token(org.id, ann.id, "t", &Actor::cli()).await.unwrap();
+        let app = App::new(store.clone());
+
+        let r = app.api("GET", "/api/v1/me", Some(&token)).await;
+        assert_eq!(r.status, StatusCode::OK, "{engine}");
+        let me: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(me["user"]["email"], "ann@acme.test");
+        assert_eq!(me["organisation"]["name"], "Acme Ltd");
+        assert_eq!(me["role"], "isms_manager");
+        assert_eq!(r.header("x-content-type-options").as_deref(), Some("nosniff"));
+
+        for t in [None, Some("isms_nope")] {
+            let r = app.api("GET", "/api/v1/me", t).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+            assert_eq!(r.header("content-type").as_deref(), Some("application/problem+json"));
+            let p: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+            assert_eq!(p["status"], 401);
+            assert!(p["detail"].as_str().unwrap().len() > 10);
+        }
+        store.revoke_token(org.id, ann.id, id, &Actor::cli()).await.unwrap();
+        assert_eq!(app.api("GET", "/api/v1/me", Some(&token)).await.status, StatusCode::UNAUTHORIZED, "{engine}");
+
+        let r = app.api("GET", "/api/v1/nothing-here", None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(r.header("content-type").as_deref(), Some("application/problem+json"));
+    }
+}
+
+#[test]
+fn every_api_route_is_in_the_openapi_document() {
+    let doc = serde_json::to_value(isms_web::openapi_document()).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    for route in ["/me"] {
+        assert!(paths.contains_key(route), "{route} missing from the OpenAPI document");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[tokio::test]
+async fn the_one_time_setup_link_creates_the_first_admin() {
+    for (engine, store) in stores().await {
+        let token = store.create_setup_token(&isms_store::time_from_now(time::Duration::hours(1))).await.unwrap();
+        let app = App::new(store.clone());
+        assert_eq!(app.get("/setup?token=wrong", None).await.status, StatusCode::FORBIDDEN);
+        let r = app.get(&format!("/setup?token={token}"), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{engine}");
+        let r = app
+            .post("/setup", None, &[("token", &token), ("org_name", "Acme"), ("email", "ann@acme.test"), ("password", "short"), ("password_confirm", "short")], &[])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(store.count_orgs().await.unwrap(), 0, "{engine}: nothing half-created");
+        let r = app
+            .post("/setup", None, &[("token", &token), ("org_name", "Acme"), ("email", "ann@acme.test"), ("password", PASSWORD), ("password_confirm", PASSWORD)], &[])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        app.login("ann@acme.test", PASSWORD).await;
+        // The link is spent.
+        assert_eq!(app.get(&format!("/setup?token={token}"), None).await.status, StatusCode::FORBIDDEN);
+    }
+}
