@@ -45,6 +45,12 @@ enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand, name = "audit-log")]
     AuditLog(AuditCommand),
+    /// Risk analysis that needs no database.
+    #[command(subcommand)]
+    Risk(RiskCommand),
+    /// Offline OSCAL tools: validate documents, resolve profiles.
+    #[command(subcommand)]
+    Oscal(OscalCommand),
     /// Write a consistent copy of a SQLite database to a file.
     Backup {
         /// The file to write (must not exist).
@@ -115,6 +121,20 @@ enum TokenCommand {
 }
 
 #[derive(Subcommand)]
+enum RiskCommand {
+    /// FAIR-style Monte Carlo simulation of annual loss (input: YAML or JSON; see the README).
+    Simulate(isms_fair::cli::SimulateArgs),
+}
+
+#[derive(Subcommand)]
+enum OscalCommand {
+    /// Check an OSCAL JSON/XML document against the OSCAL 1.1.2 schema.
+    Validate(isms_oscal::cli::ValidateArgs),
+    /// Resolve an OSCAL profile against its catalog(s) into a resolved catalog.
+    Resolve(isms_oscal::cli::ResolveArgs),
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
     /// Check every organisation's hash chain; exits non-zero if any is broken.
     Verify,
@@ -122,6 +142,19 @@ enum AuditCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Offline commands need neither a database nor an async runtime.
+    match &cli.command {
+        Command::Risk(RiskCommand::Simulate(args)) => return report(isms_fair::cli::run_simulate(args)),
+        Command::Oscal(OscalCommand::Validate(args)) => {
+            return match isms_oscal::cli::run_validate(args) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(e) => report(Err(e)),
+            };
+        }
+        Command::Oscal(OscalCommand::Resolve(args)) => return report(isms_oscal::cli::run_resolve(args)),
+        _ => {}
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -141,6 +174,16 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -264,6 +307,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("all {} audit chain(s) intact", reports.len());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Risk(_) | Command::Oscal(_) => unreachable!("handled before the runtime starts"),
         Command::Backup { path } => {
             if std::path::Path::new(&path).exists() {
                 bail!("{path} already exists: choose a new file name");
