@@ -249,7 +249,12 @@ pub fn simulate_with_progress(
     let mut port_checks: Vec<Option<ToleranceCheck>> = Vec::with_capacity(n_port);
     for p in &mut portfolios {
         let st = sum_and_nonzero(p);
-        let s = summarize(p, st);
+        // One risk and no controls: the portfolio is that risk, already summarised.
+        let s = if input.risks.len() == 1 && n_controls == 0 {
+            risk_results[0].summary.clone()
+        } else {
+            summarize(p, st)
+        };
         let check = tol.as_ref().map(|t| tolerance_check(p, t, &s.lec));
         port_summaries.push(s);
         port_checks.push(check);
@@ -639,22 +644,35 @@ pub(crate) fn summarize(v: &mut [f64], (sum, sum_sq, nonzero): ChunkStats) -> Su
         .copied()
         .filter(|p| p * n as f64 >= 10.0)
         .collect();
-    let mut ranks: Vec<usize> = Vec::new();
-    for q in PERCENTILES
+    // Select the lower rank of every quantile; the next order statistic (for interpolation) is
+    // then the smallest value between that rank and the next selected one.
+    let mut ranks: Vec<usize> = PERCENTILES
         .iter()
         .copied()
         .chain(lec_probs.iter().map(|p| 1.0 - p))
-    {
-        let (lo, hi, _) = ranks_for(q, n);
-        ranks.push(lo);
-        ranks.push(hi);
-    }
+        .map(|q| ranks_for(q, n).0)
+        .collect();
     ranks.sort_unstable();
     ranks.dedup();
     select_ranks(v, 0, &ranks);
+    let next_of = |lo: usize| -> f64 {
+        if lo + 1 >= n {
+            return v[n - 1];
+        }
+        let end = ranks.iter().copied().find(|&r| r > lo).unwrap_or(n);
+        if end == lo + 1 {
+            v[lo + 1]
+        } else {
+            v[lo + 1..end].iter().copied().fold(f64::INFINITY, f64::min)
+        }
+    };
     let quant = |q: f64| {
-        let (lo, hi, f) = ranks_for(q, n);
-        v[lo] + f * (v[hi] - v[lo])
+        let (lo, _, f) = ranks_for(q, n);
+        if f == 0.0 {
+            v[lo]
+        } else {
+            v[lo] + f * (next_of(lo) - v[lo])
+        }
     };
     let lec = lec_probs.iter().map(|&p| (quant(1.0 - p), p)).collect();
     Summary {
@@ -755,6 +773,23 @@ mod tests {
         assert_eq!(s.p99, sorted[9900]);
         // LEC: increasing losses, decreasing probabilities.
         assert!(s.lec.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 > w[1].1));
+        // Interpolated quantiles (n - 1 not a multiple of 100) equal the sort-based definition.
+        let v: Vec<f64> = (0..1234).map(|_| r.u01()).collect();
+        let mut sorted = v.clone();
+        sorted.sort_by(f64::total_cmp);
+        let type7 = |q: f64| {
+            let h = 1233.0 * q;
+            let lo = h.floor() as usize;
+            sorted[lo] + (h - lo as f64) * (sorted[lo + 1] - sorted[lo])
+        };
+        let mut w = v.clone();
+        let s = summarize(&mut w, chunk_stats(&v));
+        for (q, got) in [(0.1, s.p10), (0.5, s.p50), (0.9, s.p90), (0.95, s.p95), (0.99, s.p99)] {
+            assert!((got - type7(q)).abs() < 1e-12, "q={q}");
+        }
+        for &(loss, p) in &s.lec {
+            assert!((loss - type7(1.0 - p)).abs() < 1e-12, "p={p}");
+        }
     }
 
     #[test]
