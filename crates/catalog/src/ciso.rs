@@ -313,19 +313,16 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
         for (i, n) in fw.requirement_nodes.iter().enumerate() {
             let urn = nonempty(n.urn.as_ref()).unwrap_or("");
             let ref_id = urn_to_ref.get(urn).cloned().unwrap_or_default();
-            let parent = match nonempty(n.parent_urn.as_ref()) {
-                None => None,
-                Some(p) => match urn_to_ref.get(p) {
-                    Some(r) => Some(r.clone()),
-                    None => {
-                        issues.push(Issue::new(
-                            Place::Path(path(i)),
-                            format!("parent_urn {p:?} is not a requirement node in this file"),
-                        ));
-                        None
-                    }
-                },
-            };
+            let mut parent = None;
+            if let Some(p) = nonempty(n.parent_urn.as_ref()) {
+                parent = urn_to_ref.get(p).cloned();
+                if parent.is_none() {
+                    issues.push(Issue::new(
+                        Place::Path(path(i)),
+                        format!("parent_urn {p:?} is not a requirement node in this file"),
+                    ));
+                }
+            }
             let description = nonempty(n.description.as_ref()).map(str::to_owned);
             let title = nonempty(n.name.as_ref())
                 .or(nonempty(n.ref_id.as_ref()))

@@ -122,11 +122,8 @@ pub(crate) fn check_size(file: &str, len: usize) -> Result<(), ImportError> {
 pub(crate) fn utf8_text<'a>(file: &str, data: &'a [u8]) -> Result<&'a str, ImportError> {
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     std::str::from_utf8(data).map_err(|e| {
-        let line = data[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64
-            + 1;
+        // Lines before the bad byte: pieces between newlines.
+        let line = data[..e.valid_up_to()].split(|&b| b == b'\n').count() as u64;
         ImportError::one(
             file,
             Place::Line(line),

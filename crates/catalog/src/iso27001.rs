@@ -108,19 +108,19 @@ pub struct AnnexAControl {
 /// Compare dotted numeric ids the way people read them: `5.9` < `5.10` < `6.1`, `A.5.2` < `A.5.10`.
 /// Non-numeric segments compare as strings, after numeric ones.
 pub fn compare_ref_ids(a: &str, b: &str) -> Ordering {
-    let mut ai = a.split('.');
-    let mut bi = b.split('.');
+    let mut left = a.split('.');
+    let mut right = b.split('.');
     loop {
-        match (ai.next(), bi.next()) {
+        match (left.next(), right.next()) {
             (None, None) => return Ordering::Equal,
             (None, Some(_)) => return Ordering::Less,
             (Some(_), None) => return Ordering::Greater,
-            (Some(x), Some(y)) => {
-                let ord = match (x.parse::<u64>(), y.parse::<u64>()) {
-                    (Ok(p), Ok(q)) => p.cmp(&q),
+            (Some(seg_a), Some(seg_b)) => {
+                let ord = match (seg_a.parse::<u64>(), seg_b.parse::<u64>()) {
+                    (Ok(num_a), Ok(num_b)) => num_a.cmp(&num_b),
                     (Ok(_), Err(_)) => Ordering::Less,
                     (Err(_), Ok(_)) => Ordering::Greater,
-                    (Err(_), Err(_)) => x.cmp(y),
+                    (Err(_), Err(_)) => seg_a.cmp(seg_b),
                 };
                 if ord != Ordering::Equal {
                     return ord;
@@ -579,20 +579,13 @@ fn build_2013() -> FrameworkTree {
     // The 2013 clause structure differs from 2022 only in: no 6.3, no sub-clauses under 9.2
     // and 9.3, and 10.1/10.2 swapped (2013: 10.1 nonconformity, 10.2 continual improvement).
     let mut order = 0u32;
-    for (r, title, desc) in CLAUSES_2022 {
-        let (r, title, desc) = match *r {
+    let text_of = |id: &str| CLAUSES_2022.iter().find(|c| c.0 == id).copied();
+    for &(r, title, desc) in CLAUSES_2022 {
+        let (title, desc) = match r {
             "6.3" | "9.2.1" | "9.2.2" | "9.3.1" | "9.3.2" | "9.3.3" => continue,
-            "10.1" => CLAUSES_2022
-                .iter()
-                .find(|c| c.0 == "10.2")
-                .map(|c| ("10.1", c.1, c.2))
-                .unwrap_or((r, title, desc)),
-            "10.2" => CLAUSES_2022
-                .iter()
-                .find(|c| c.0 == "10.1")
-                .map(|c| ("10.2", c.1, c.2))
-                .unwrap_or((r, title, desc)),
-            _ => (*r, *title, *desc),
+            "10.1" => text_of("10.2").map_or((title, desc), |c| (c.1, c.2)),
+            "10.2" => text_of("10.1").map_or((title, desc), |c| (c.1, c.2)),
+            _ => (title, desc),
         };
         let mut n = RequirementNode::new(r, clause_parent(r).as_deref(), title, NodeKind::Clause);
         n.description = Some(desc.to_owned());

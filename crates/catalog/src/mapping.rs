@@ -58,6 +58,7 @@ impl Relationship {
     }
 
     /// The relationship seen from the target's side.
+    #[must_use]
     pub fn inverse(self) -> Self {
         match self {
             Relationship::SubsetOf => Relationship::SupersetOf,
@@ -74,6 +75,7 @@ impl Relationship {
     /// = `subset_of`, but the middle framework's requirement is usually broader or narrower
     /// than either end (controls merged or split between editions), and nobody reviewed the
     /// composed pair, so a stronger claim would overstate what we know.
+    #[must_use]
     pub fn compose(self, next: Relationship) -> Relationship {
         if self == Relationship::Related || next == Relationship::Related {
             Relationship::Related
@@ -110,6 +112,7 @@ impl Mapping {
     }
 
     /// The same link seen from the target's side.
+    #[must_use]
     pub fn reversed(&self) -> Mapping {
         Mapping {
             source_framework: self.target_framework.clone(),

@@ -188,19 +188,19 @@ impl<'a> Walker<'a> {
     fn control(
         &mut self,
         c: &'a Value,
-        path: String,
+        path: &str,
         parent: Option<&str>,
         kind: NodeKind,
         order: usize,
     ) {
         let saved = self.params.clone();
         self.add_params(c);
-        let me = self.push(c, path.clone(), parent, kind, order);
+        let me = self.push(c, path.to_owned(), parent, kind, order);
         if let Some(me) = me {
             for (i, sub) in array(c, "controls").iter().enumerate() {
                 self.control(
                     sub,
-                    format!("{path}.controls[{i}]"),
+                    &format!("{path}.controls[{i}]"),
                     Some(&me),
                     NodeKind::Enhancement,
                     i,
@@ -210,11 +210,11 @@ impl<'a> Walker<'a> {
         self.params = saved;
     }
 
-    fn group(&mut self, g: &'a Value, path: String, parent: Option<&str>, order: usize) {
+    fn group(&mut self, g: &'a Value, path: &str, parent: Option<&str>, order: usize) {
         let saved = self.params.clone();
         self.add_params(g);
-        if let Some(me) = self.push(g, path.clone(), parent, NodeKind::Group, order) {
-            self.children(g, &path, Some(&me));
+        if let Some(me) = self.push(g, path.to_owned(), parent, NodeKind::Group, order) {
+            self.children(g, path, Some(&me));
         }
         self.params = saved;
     }
@@ -224,14 +224,19 @@ impl<'a> Walker<'a> {
         for (i, c) in controls.iter().enumerate() {
             self.control(
                 c,
-                format!("{path}.controls[{i}]"),
+                &format!("{path}.controls[{i}]"),
                 parent,
                 NodeKind::Control,
                 i,
             );
         }
         for (i, g) in array(v, "groups").iter().enumerate() {
-            self.group(g, format!("{path}.groups[{i}]"), parent, controls.len() + i);
+            self.group(
+                g,
+                &format!("{path}.groups[{i}]"),
+                parent,
+                controls.len() + i,
+            );
         }
     }
 }
