@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::error::{ImportError, Issue, MAX_ISSUES, MAX_ITEMS, Place, check_size, utf8_text};
+use crate::error::{ImportError, Issue, MAX_ISSUES, MAX_ITEMS, Place, input_text};
 use crate::import_csv::tree_issues;
 use crate::mapping::{Mapping, Relationship, framework_id};
 use crate::model::{Framework, FrameworkTree, NodeKind, RequirementNode, slugify};
@@ -233,15 +233,7 @@ fn yaml_error(file: &str, e: &serde_norway::Error) -> ImportError {
 /// URNs give a best-effort ref id (see `ref_from_requirement_urn`). Relationships `equal`,
 /// `subset`, `superset`, `intersect` map to ours; `not_related` entries are counted, not kept.
 pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, ImportError> {
-    check_size(file, data.len())?;
-    let text = utf8_text(file, data)?;
-    if text.trim().is_empty() {
-        return Err(ImportError::one(
-            file,
-            Place::File,
-            "the file has no content",
-        ));
-    }
+    let text = input_text(file, data)?;
     let lib: YLibrary = serde_norway::from_str(text).map_err(|e| yaml_error(file, &e))?;
     let Some(objects) = lib.objects else {
         return Err(ImportError::one(

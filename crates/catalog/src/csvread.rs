@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::error::{ImportError, Issue, MAX_ITEMS, Place, check_size, utf8_text};
+use crate::error::{ImportError, Issue, MAX_ITEMS, Place, input_text};
 
 pub(crate) struct CsvTable {
     /// Lower-cased header name -> column index.
@@ -25,15 +25,7 @@ pub(crate) fn read_csv(
     data: &[u8],
     required: &[&str],
 ) -> Result<CsvTable, ImportError> {
-    check_size(file, data.len())?;
-    let text = utf8_text(file, data)?;
-    if text.trim().is_empty() {
-        return Err(ImportError::one(
-            file,
-            Place::File,
-            "the file has no content",
-        ));
-    }
+    let text = input_text(file, data)?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

@@ -101,7 +101,7 @@ pub const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
 /// Largest number of requirement nodes or mappings one file may hold.
 pub const MAX_ITEMS: usize = 200_000;
 
-pub(crate) fn check_size(file: &str, len: usize) -> Result<(), ImportError> {
+fn check_size(file: &str, len: usize) -> Result<(), ImportError> {
     if len == 0 {
         return Err(ImportError::one(file, Place::File, "the file is empty"));
     }
@@ -118,8 +118,22 @@ pub(crate) fn check_size(file: &str, len: usize) -> Result<(), ImportError> {
     Ok(())
 }
 
+/// The checks every text importer starts with: size limits, UTF-8 (BOM stripped), not blank.
+pub(crate) fn input_text<'a>(file: &str, data: &'a [u8]) -> Result<&'a str, ImportError> {
+    check_size(file, data.len())?;
+    let text = utf8_text(file, data)?;
+    if text.trim().is_empty() {
+        return Err(ImportError::one(
+            file,
+            Place::File,
+            "the file has no content",
+        ));
+    }
+    Ok(text)
+}
+
 /// Strip a UTF-8 byte order mark and check the bytes are UTF-8, naming the line of the first bad byte.
-pub(crate) fn utf8_text<'a>(file: &str, data: &'a [u8]) -> Result<&'a str, ImportError> {
+fn utf8_text<'a>(file: &str, data: &'a [u8]) -> Result<&'a str, ImportError> {
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     std::str::from_utf8(data).map_err(|e| {
         // Lines before the bad byte: pieces between newlines.

@@ -37,4 +37,4 @@ pub use model::{
     Framework, FrameworkTree, Guidance, NodeKind, RequirementNode, TreeProblem, slugify,
     validate_nodes,
 };
-pub use oscal::import_oscal_catalog;
+pub use oscal::{framework_id_for_title, import_oscal_catalog};

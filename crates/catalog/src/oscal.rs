@@ -263,8 +263,36 @@ fn publisher(metadata: &Value) -> String {
     String::new()
 }
 
+/// The framework id for a catalog title: a known framework (`NIST Cybersecurity Framework 2.0`
+/// -> `nist-csf-2.0`; the full SP 800-53 Rev 5 catalog -> `nist-800-53r5`, so the built-in
+/// mappings apply to it), an 800-53 Rev 5 baseline (`nist-800-53r5-moderate`), else a slug.
+pub fn framework_id_for_title(title: &str) -> String {
+    let known = crate::mapping::framework_id(title).ok().filter(|id| {
+        crate::mapping::known_frameworks()
+            .iter()
+            .any(|k| k.id == id.as_str())
+    });
+    if let Some(id) = known {
+        return id;
+    }
+    let upper = title.to_ascii_uppercase();
+    if upper.contains("800-53") && upper.contains("REVISION 5") {
+        for level in ["LOW", "MODERATE", "HIGH", "PRIVACY"] {
+            if upper.contains(&format!("{level} BASELINE"))
+                || upper.contains(&format!("{level} IMPACT BASELINE"))
+            {
+                return format!("nist-800-53r5-{}", level.to_ascii_lowercase());
+            }
+        }
+        if !upper.contains("BASELINE") {
+            return "nist-800-53r5".to_owned();
+        }
+    }
+    slugify(title)
+}
+
 /// Convert an OSCAL catalog document (`{"catalog": {...}}` or the catalog object itself).
-/// `framework_id` overrides the id, which otherwise is a slug of the metadata title.
+/// `framework_id` overrides the id, which otherwise comes from [`framework_id_for_title`].
 /// Ref ids come from each group's or control's `label` prop when it is identifier-like, else
 /// from its `id` upper-cased (`ac-2.1` -> label `AC-2(1)`; CSF `GV.OC-01` -> `GV.OC-01`).
 pub fn import_oscal_catalog(
@@ -294,7 +322,7 @@ pub fn import_oscal_catalog(
     let title = str_field(metadata, "title")
         .unwrap_or("OSCAL catalog")
         .to_owned();
-    let id = framework_id.map_or_else(|| slugify(&title), str::to_owned);
+    let id = framework_id.map_or_else(|| framework_id_for_title(&title), str::to_owned);
     Framework::check_id(&id).map_err(|e| ImportError::one(file, Place::File, e))?;
     let framework = Framework {
         id,
@@ -392,6 +420,36 @@ mod tests {
         assert_eq!(ac1.discussion.as_deref(), Some("Why it matters."));
         assert!(t.node("AC-1(1)").unwrap().withdrawn);
         assert!(!ac1.withdrawn);
+    }
+
+    #[test]
+    fn framework_ids_from_titles() {
+        assert_eq!(
+            framework_id_for_title("NIST Cybersecurity Framework 2.0"),
+            "nist-csf-2.0"
+        );
+        assert_eq!(
+            framework_id_for_title(
+                "NIST Special Publication 800-53 Revision 5: Security and Privacy Controls for Federal Information Systems and Organizations"
+            ),
+            "nist-800-53r5"
+        );
+        assert_eq!(
+            framework_id_for_title(
+                "NIST Special Publication 800-53 Revision 5.1.1 MODERATE IMPACT BASELINE"
+            ),
+            "nist-800-53r5-moderate"
+        );
+        assert_eq!(
+            framework_id_for_title(
+                "NIST Special Publication 800-53 Revision 5.1.1 PRIVACY BASELINE"
+            ),
+            "nist-800-53r5-privacy"
+        );
+        assert_eq!(
+            framework_id_for_title("Acme Cloud Controls"),
+            "acme-cloud-controls"
+        );
     }
 
     #[test]
