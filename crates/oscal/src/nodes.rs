@@ -37,8 +37,9 @@ pub struct NodeParam {
 /// One group or control of a catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CatalogNode {
-    /// Display id: the `label` property when present (e.g. `AC-2(1)`), else the OSCAL id
-    /// upper-cased (e.g. `AC-2.1`); for a group without id, `GROUP-<n>`.
+    /// Display id: the `label` property when present and a single token (e.g. `AC-2(1)`),
+    /// else the OSCAL id upper-cased (e.g. `AC-2.1`, `GV`); for a group without id,
+    /// `GROUP-<n>`.
     pub ref_id: String,
     /// The OSCAL `id` (empty for a group without one).
     pub id: String,
@@ -192,7 +193,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn render_part(&self, p: &Value, indent: usize, out: &mut String) {
-        let label = label_of(p);
+        let label = part_label(p);
         let prose = p
             .get("prose")
             .and_then(Value::as_str)
@@ -322,9 +323,15 @@ fn strings(v: &Value, key: &str) -> Vec<String> {
         .collect()
 }
 
-/// The `label` property, preferring one without a class (800-53 also carries a
-/// `sp800-53a` class label such as `AC-01`).
+/// The `label` property usable as an identifier: preferring one without a class (800-53
+/// also carries `sp800-53a` / `zero-padded` labels such as `AC-01`), and only when it is a
+/// single token (CSF labels its functions `GOVERN (GV)`; there the id `GV` is better).
 fn label_of(v: &Value) -> Option<&str> {
+    part_label(v).filter(|l| !l.is_empty() && !l.contains(char::is_whitespace))
+}
+
+/// The `label` property as written (sub-item markers such as `a.` or `1.`).
+fn part_label(v: &Value) -> Option<&str> {
     let labels: Vec<&Value> = list(v, "props")
         .iter()
         .filter(|p| str_of(p, "name") == "label")

@@ -293,10 +293,13 @@ impl Resolver<'_> {
         if !out.groups.is_empty() {
             catalog.insert("groups".into(), Value::Array(out.groups));
         }
-        if let Some(modify) = profile.get("modify") {
-            self.modify(&mut catalog, modify, id)?;
-        }
+        // Alters first (they may add references to loose parameters), then the loose
+        // parameters, then parameter settings (which may target loose parameters).
+        let no_modify = Value::Null;
+        let modify = profile.get("modify").unwrap_or(&no_modify);
+        self.modify(&mut catalog, modify, id, Phase::Alters)?;
         add_loose_params(&mut catalog, out.loose_params);
+        self.modify(&mut catalog, modify, id, Phase::SetParameters)?;
         let mut resources = out.resources;
         if let Some(own) = profile
             .get("back-matter")
@@ -986,12 +989,19 @@ fn insert_controls(
 
 // ---------------------------------------------------------------- modify
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Alters,
+    SetParameters,
+}
+
 impl Resolver<'_> {
     fn modify(
         &mut self,
         catalog: &mut Map<String, Value>,
         modify: &Value,
         id: &str,
+        phase: Phase,
     ) -> Result<(), OscalError> {
         let set_params = modify
             .get("set-parameters")
@@ -1002,6 +1012,10 @@ impl Resolver<'_> {
             .and_then(Value::as_array)
             .map_or(&[][..], Vec::as_slice);
 
+        let (set_params, alters) = match phase {
+            Phase::Alters => (&[][..], alters),
+            Phase::SetParameters => (set_params, &[][..]),
+        };
         let mut by_param: HashMap<&str, Vec<&Value>> = HashMap::new();
         for sp in set_params {
             if let Some(pid) = sp.get("param-id").and_then(Value::as_str) {
@@ -1751,5 +1765,561 @@ fn for_each_param(catalog: &Map<String, Value>, f: &mut dyn FnMut(&Value)) {
     }
     for g in arr(catalog, "groups") {
         node(g, f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{DocumentKind, validate_value};
+
+    const U1: &str = "11111111-1111-4111-8111-111111111111";
+    const U2: &str = "22222222-2222-4222-8222-222222222222";
+
+    fn catalog() -> Value {
+        json!({"catalog": {
+            "uuid": "00000000-0000-4000-8000-000000000001",
+            "metadata": {"title": "Test catalog", "last-modified": "2024-01-01T00:00:00Z",
+                         "version": "1", "oscal-version": "1.1.2"},
+            "params": [{"id": "loose1", "label": "loose one"},
+                       {"id": "loose2", "label": "never referenced"}],
+            "groups": [
+                {"id": "g1", "title": "Group one",
+                 "params": [{"id": "gp1", "label": "group param"}],
+                 "controls": [
+                    {"id": "a1", "title": "A1", "class": "keep-me",
+                     "params": [{"id": "a1_p", "label": "a1 label",
+                                 "props": [{"name": "p0", "value": "v"}]}],
+                     "props": [{"name": "label", "value": "A-1"},
+                               {"name": "status", "value": "x", "class": "drop", "ns": "https://example.com/ns"}],
+                     "links": [{"href": format!("#{U1}"), "rel": "reference"}],
+                     "parts": [{"id": "a1_smt", "name": "statement",
+                                "prose": "Do {{ insert: param, a1_p }} and {{ insert: param, gp1 }}.",
+                                "parts": [{"id": "a1_smt.a", "name": "item", "prose": "first"}]},
+                               {"id": "a1_gdn", "name": "guidance", "prose": "Guidance."}],
+                     "x-unknown-field": {"kept": true}},
+                    {"id": "a2", "title": "A2",
+                     "parts": [{"id": "a2_smt", "name": "statement", "prose": "A2 text."}],
+                     "controls": [
+                        {"id": "a2.1", "title": "A2(1)", "params": [{"id": "a2.1_p"}]},
+                        {"id": "a2.2", "title": "A2(2)",
+                         "controls": [{"id": "a2.2.x", "title": "deep"}]}
+                     ]}
+                 ]},
+                {"id": "g2", "title": "Group two",
+                 "controls": [
+                    {"id": "b1", "title": "B1",
+                     "parts": [{"id": "b1_smt", "name": "statement",
+                                "prose": "Uses {{ insert: param, loose1 }} and [a cite](#22222222-2222-4222-8222-222222222222)."}]},
+                    {"id": "b2", "title": "B2", "params": [{"id": "b2_p", "label": "b2"}]},
+                    {"id": "b10", "title": "B10"}
+                 ]}
+            ],
+            "back-matter": {"resources": [
+                {"uuid": U1, "title": "one"},
+                {"uuid": U2, "title": "two"},
+                {"uuid": "33333333-3333-4333-8333-333333333333", "title": "unreferenced"}
+            ]}
+        }})
+    }
+
+    fn profile(body: Value) -> Value {
+        let mut p = json!({
+            "uuid": "00000000-0000-4000-8000-0000000000aa",
+            "metadata": {"title": "Test profile", "last-modified": "2024-01-01T00:00:00Z",
+                         "version": "7", "oscal-version": "1.1.2"},
+        });
+        for (k, v) in body.as_object().unwrap() {
+            p[k] = v.clone();
+        }
+        json!({ "profile": p })
+    }
+
+    fn loader() -> MemoryLoader {
+        MemoryLoader::new().with("cat.json", catalog())
+    }
+
+    fn resolve(body: Value) -> Resolution {
+        resolve_profile(&profile(body), "profile.json", &loader()).expect("resolves")
+    }
+
+    /// Control ids in document order, nested ones in brackets after their parent.
+    fn shape(r: &Resolution) -> String {
+        fn ctrl(c: &Value, out: &mut Vec<String>) {
+            let mut s = c["id"].as_str().unwrap().to_string();
+            let kids = arr_v(c, "controls");
+            if !kids.is_empty() {
+                let mut inner = Vec::new();
+                for k in kids {
+                    ctrl(k, &mut inner);
+                }
+                s = format!("{s}[{}]", inner.join(" "));
+            }
+            out.push(s);
+        }
+        fn grp(g: &Value, out: &mut Vec<String>) {
+            let mut inner = Vec::new();
+            for c in arr_v(g, "controls") {
+                ctrl(c, &mut inner);
+            }
+            for s in arr_v(g, "groups") {
+                grp(s, &mut inner);
+            }
+            out.push(format!(
+                "{}{{{}}}",
+                g["id"].as_str().unwrap_or("?"),
+                inner.join(" ")
+            ));
+        }
+        let cat = &r.catalog["catalog"];
+        let mut out = Vec::new();
+        for c in arr_v(cat, "controls") {
+            ctrl(c, &mut out);
+        }
+        for g in arr_v(cat, "groups") {
+            grp(g, &mut out);
+        }
+        out.join(" ")
+    }
+
+    fn control<'a>(r: &'a Resolution, id: &str) -> &'a Value {
+        fn find<'a>(v: &'a Value, id: &str) -> Option<&'a Value> {
+            for key in ["controls", "groups"] {
+                for c in arr_v(v, key) {
+                    if key == "controls" && c["id"] == id {
+                        return Some(c);
+                    }
+                    if let Some(f) = find(c, id) {
+                        return Some(f);
+                    }
+                }
+            }
+            None
+        }
+        find(&r.catalog["catalog"], id).unwrap_or_else(|| panic!("no control {id}"))
+    }
+
+    fn resources(r: &Resolution) -> Vec<String> {
+        r.catalog["catalog"]
+            .pointer("/back-matter/resources")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|x| x["title"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The fixture's a1 carries a field the schema does not know (to check it survives);
+    /// take it out before schema validation.
+    fn without_unknown(v: &Value) -> Value {
+        let text = serde_json::to_string(v).unwrap();
+        let text = text.replace(r#","x-unknown-field":{"kept":true}"#, "");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn asis() -> Value {
+        json!({"as-is": true})
+    }
+
+    #[test]
+    fn include_all_as_is_keeps_structure_order_and_every_field() {
+        let r =
+            resolve(json!({"imports": [{"href": "cat.json", "include-all": {}}], "merge": asis()}));
+        assert_eq!(shape(&r), "g1{a1 a2[a2.1 a2.2[a2.2.x]]} g2{b1 b2 b10}");
+        let a1 = control(&r, "a1");
+        assert_eq!(a1["x-unknown-field"], json!({"kept": true}));
+        assert_eq!(a1["class"], "keep-me");
+        assert_eq!(a1["parts"][0]["parts"][0]["id"], "a1_smt.a");
+        // Group parameters stay with their group; the referenced loose one floats up,
+        // the unreferenced one is dropped.
+        let cat = &r.catalog["catalog"];
+        assert_eq!(cat["groups"][0]["params"][0]["id"], "gp1");
+        assert_eq!(
+            cat["params"],
+            json!([{"id": "loose1", "label": "loose one"}])
+        );
+        // Only referenced resources, in catalog order.
+        assert_eq!(resources(&r), ["one", "two"]);
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn output_metadata_follows_the_spec_and_validates() {
+        let r =
+            resolve(json!({"imports": [{"href": "cat.json", "include-all": {}}], "merge": asis()}));
+        let md = &r.catalog["catalog"]["metadata"];
+        assert_eq!(md["title"], "Test profile");
+        assert_eq!(md["version"], "7");
+        assert_eq!(md["oscal-version"], "1.1.2");
+        assert_ne!(md["last-modified"], "2024-01-01T00:00:00Z");
+        assert_eq!(md["props"][0]["name"], "resolution-tool");
+        assert_eq!(
+            md["links"][0],
+            json!({"href": "profile.json", "rel": "source-profile"})
+        );
+        let uuid = r.catalog["catalog"]["uuid"].as_str().unwrap();
+        assert!(is_uuid(uuid) && uuid != "00000000-0000-4000-8000-0000000000aa");
+        let (n, errors) = validate_value(&without_unknown(&r.catalog), DocumentKind::Catalog);
+        assert_eq!(n, 0, "{errors:?}");
+    }
+
+    #[test]
+    fn with_ids_without_children_takes_the_control_alone() {
+        let r = resolve(json!({"imports": [{"href": "cat.json",
+            "include-controls": [{"with-ids": ["b2", "a2"]}]}], "merge": asis()}));
+        // Catalog order, not with-ids order.
+        assert_eq!(shape(&r), "g1{a2} g2{b2}");
+    }
+
+    #[test]
+    fn with_child_controls_yes_takes_all_descendants() {
+        let r = resolve(json!({"imports": [{"href": "cat.json",
+            "include-controls": [{"with-ids": ["a2"], "with-child-controls": "yes"}]}],
+            "merge": asis()}));
+        assert_eq!(shape(&r), "g1{a2[a2.1 a2.2[a2.2.x]]}");
+    }
+
+    #[test]
+    fn matching_uses_glob_patterns() {
+        let r = resolve(json!({"imports": [{"href": "cat.json",
+            "include-controls": [{"matching": [{"pattern": "b?"}, {"pattern": "a2.*"}]}]}]}));
+        // Flat (no merge): no groups; a2.2.x is matched by a2.* too and nests in a2.2.
+        assert_eq!(shape(&r), "a2.1 a2.2[a2.2.x] b1 b2");
+    }
+
+    #[test]
+    fn exclude_with_children_and_without() {
+        let r = resolve(json!({"imports": [{"href": "cat.json", "include-all": {},
+            "exclude-controls": [{"with-ids": ["a2"], "with-child-controls": "yes"},
+                                 {"with-ids": ["b1"]}]}], "merge": asis()}));
+        assert_eq!(shape(&r), "g1{a1} g2{b2 b10}");
+        // An excluded parent is not brought back as an ancestor: its children move up.
+        let r = resolve(json!({"imports": [{"href": "cat.json", "include-all": {},
+            "exclude-controls": [{"with-ids": ["a2"]}]}], "merge": asis()}));
+        assert_eq!(shape(&r), "g1{a1 a2.1 a2.2[a2.2.x]} g2{b1 b2 b10}");
+    }
+
+    #[test]
+    fn as_is_brings_ancestor_controls_along() {
+        let r = resolve(json!({"imports": [{"href": "cat.json",
+            "include-controls": [{"with-ids": ["a2.2.x"]}]}], "merge": asis()}));
+        assert_eq!(shape(&r), "g1{a2[a2.2[a2.2.x]]}");
+        // Flat does not.
+        let r = resolve(json!({"imports": [{"href": "cat.json",
+            "include-controls": [{"with-ids": ["a2.2.x"]}]}], "merge": {"flat": {}}}));
+        assert_eq!(shape(&r), "a2.2.x");
+    }
+
+    #[test]
+    fn flat_drops_groups_keeps_nesting_of_included_children() {
+        let r = resolve(json!({"imports": [{"href": "cat.json", "include-all": {}}],
+            "merge": {"flat": {}}}));
+        assert_eq!(shape(&r), "a1 a2[a2.1 a2.2[a2.2.x]] b1 b2 b10");
+        // gp1 is referenced by a1 and its group is gone: it floats to the catalog.
+        let ids: Vec<&str> = arr_v(&r.catalog["catalog"], "params")
+            .iter()
+            .map(|p| p["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["loose1", "gp1"]);
+    }
+
+    #[test]
+    fn parameters_of_dropped_controls_float_only_when_referenced() {
+        let r = resolve(json!({"imports": [{"href": "cat.json",
+            "include-controls": [{"with-ids": ["b1"]}]}], "merge": asis()}));
+        let ids: Vec<&str> = arr_v(&r.catalog["catalog"], "params")
+            .iter()
+            .map(|p| p["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["loose1"]);
+        assert_eq!(resources(&r), ["two"]);
+    }
+
+    #[test]
+    fn unknown_control_id_is_a_warning_or_in_strict_mode_an_error() {
+        let body = json!({"imports": [{"href": "cat.json",
+            "include-controls": [{"with-ids": ["a1", "zz-9"]}]}]});
+        let r = resolve(body.clone());
+        assert_eq!(shape(&r), "a1");
+        assert_eq!(r.warnings.len(), 1);
+        assert!(r.warnings[0].contains("\"zz-9\""), "{}", r.warnings[0]);
+        let err = resolve_profile_with(
+            &profile(body),
+            "p.json",
+            &loader(),
+            &ResolveOptions {
+                strict: true,
+                ..ResolveOptions::default()
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("zz-9"), "{err}");
+    }
+
+    #[test]
+    fn missing_catalog_names_the_href() {
+        let err = resolve_profile(
+            &profile(json!({"imports": [{"href": "nope.json", "include-all": {}}]})),
+            "p.json",
+            &loader(),
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, OscalError::BrokenImport { .. }), "{msg}");
+        assert!(msg.contains("nope.json") && msg.contains("p.json"), "{msg}");
+    }
+
+    #[test]
+    fn circular_imports_are_detected() {
+        let a = profile(json!({"imports": [{"href": "b.json", "include-all": {}}]}));
+        let b = profile(json!({"imports": [{"href": "a.json", "include-all": {}}]}));
+        let l = MemoryLoader::new()
+            .with("a.json", a.clone())
+            .with("b.json", b);
+        let err = resolve_profile(&a, "a.json", &l).unwrap_err();
+        match err {
+            OscalError::CircularImport { chain } => {
+                assert_eq!(chain, ["a.json", "b.json", "a.json"])
+            }
+            other => panic!("expected a circular import, got {other}"),
+        }
+        // A profile importing itself.
+        let selfish = profile(json!({"imports": [{"href": "s.json", "include-all": {}}]}));
+        let l = MemoryLoader::new().with("s.json", selfish.clone());
+        assert!(matches!(
+            resolve_profile(&selfish, "s.json", &l),
+            Err(OscalError::CircularImport { .. })
+        ));
+    }
+
+    #[test]
+    fn chained_profiles_resolve_inner_first() {
+        let inner = profile(json!({"imports": [{"href": "cat.json",
+            "include-controls": [{"with-ids": ["a1", "a2", "b1"]}]}], "merge": asis(),
+            "modify": {"set-parameters": [{"param-id": "a1_p", "values": ["inner"]}]}}));
+        let l = loader().with("inner.json", inner);
+        let outer = profile(json!({"imports": [{"href": "inner.json",
+            "exclude-controls": [{"with-ids": ["b1"]}], "include-all": {}}], "merge": asis()}));
+        let r = resolve_profile(&outer, "outer.json", &l).unwrap();
+        assert_eq!(shape(&r), "g1{a1 a2}");
+        assert_eq!(control(&r, "a1")["params"][0]["values"], json!(["inner"]));
+    }
+
+    #[test]
+    fn import_by_back_matter_resource_rlink_and_base64() {
+        let uuid = "44444444-4444-4444-8444-444444444444";
+        let via_rlink = profile(json!({
+            "imports": [{"href": format!("#{uuid}"), "include-controls": [{"with-ids": ["b1"]}]}],
+            "back-matter": {"resources": [{"uuid": uuid, "rlinks": [
+                {"href": "https://example.com/cat.xml", "media-type": "application/oscal.catalog+xml"},
+                {"href": "cat.json", "media-type": "application/oscal.catalog+json"}]}]}}));
+        let r = resolve_profile(&via_rlink, "p.json", &loader()).unwrap();
+        assert_eq!(shape(&r), "b1");
+        // The import's own resource is not referenced by the output, so it is not kept.
+        assert_eq!(resources(&r), ["two"]);
+
+        let b64 = base64::engine::general_purpose::STANDARD
+            .encode(serde_json::to_vec(&catalog()).unwrap());
+        let via_base64 = profile(json!({
+            "imports": [{"href": format!("#{uuid}"), "include-controls": [{"with-ids": ["a1"]}]}],
+            "back-matter": {"resources": [{"uuid": uuid,
+                "base64": {"filename": "cat.json", "value": b64}}]}}));
+        let r = resolve_profile(&via_base64, "p.json", &MemoryLoader::new()).unwrap();
+        assert_eq!(shape(&r), "a1");
+
+        let dangling = profile(
+            json!({"imports": [{"href": "#55555555-5555-4555-8555-555555555555",
+            "include-all": {}}]}),
+        );
+        let err = resolve_profile(&dangling, "p.json", &loader()).unwrap_err();
+        assert!(err.to_string().contains("no back-matter resource"), "{err}");
+    }
+
+    #[test]
+    fn combine_use_first_drops_duplicates_keep_keeps_them() {
+        let imports = json!([
+            {"href": "cat.json", "include-controls": [{"with-ids": ["a1", "b1"]}]},
+            {"href": "cat2.json", "include-controls": [{"with-ids": ["b1", "b2"]}]}]);
+        let l = loader().with("cat2.json", catalog());
+        let first = profile(json!({"imports": imports.clone(),
+            "merge": {"combine": {"method": "use-first"}, "flat": {}}}));
+        let r = resolve_profile(&first, "p.json", &l).unwrap();
+        assert_eq!(shape(&r), "a1 b1 b2");
+        let keep = profile(json!({"imports": imports, "merge": {"flat": {}}}));
+        let r = resolve_profile(&keep, "p.json", &l).unwrap();
+        assert_eq!(shape(&r), "a1 b1 b1 b2");
+        assert!(r.warnings[0].contains("b1"), "{:?}", r.warnings);
+        // Same catalog twice with use-first: one selection, catalog order.
+        let twice = profile(json!({"imports": [
+            {"href": "cat.json", "include-controls": [{"with-ids": ["b1"]}]},
+            {"href": "cat.json", "include-controls": [{"with-ids": ["a1"]}]}],
+            "merge": {"combine": {"method": "use-first"}, "as-is": true}}));
+        let r = resolve_profile(&twice, "p.json", &loader()).unwrap();
+        assert_eq!(shape(&r), "g1{a1} g2{b1}");
+    }
+
+    #[test]
+    fn set_parameters_replace_and_append() {
+        let r = resolve(json!({"imports": [{"href": "cat.json", "include-all": {}}],
+            "modify": {"set-parameters": [
+                {"param-id": "a1_p", "label": "new label", "values": ["42"],
+                 "props": [{"name": "p1", "value": "w"}],
+                 "constraints": [{"description": "at most 90 days"}],
+                 "guidelines": [{"prose": "Pick wisely."}]},
+                {"param-id": "gp1", "select": {"how-many": "one", "choice": ["x", "y"]}},
+                {"param-id": "nope", "values": ["1"]}]}}));
+        let p = &control(&r, "a1")["params"][0];
+        assert_eq!(p["label"], "new label");
+        assert_eq!(p["values"], json!(["42"]));
+        assert_eq!(
+            p["props"],
+            json!([{"name": "p0", "value": "v"}, {"name": "p1", "value": "w"}])
+        );
+        assert_eq!(p["constraints"][0]["description"], "at most 90 days");
+        assert_eq!(p["guidelines"][0]["prose"], "Pick wisely.");
+        let gp1 = arr_v(&r.catalog["catalog"], "params")
+            .iter()
+            .find(|p| p["id"] == "gp1")
+            .unwrap();
+        assert_eq!(gp1["select"]["choice"], json!(["x", "y"]));
+        assert_eq!(r.warnings.len(), 1);
+        assert!(r.warnings[0].contains("\"nope\""));
+    }
+
+    #[test]
+    fn alter_adds_at_every_position() {
+        let r = resolve(json!({"imports": [{"href": "cat.json", "include-all": {}}],
+            "modify": {"alters": [
+                {"control-id": "a1", "adds": [
+                    {"position": "starting", "props": [{"name": "first", "value": "1"}]},
+                    {"position": "ending", "parts": [{"id": "a1_end", "name": "x"}]},
+                    {"position": "before", "by-id": "a1_gdn", "parts": [{"id": "a1_before", "name": "x"}]},
+                    {"position": "after", "by-id": "a1_smt.a", "parts": [{"id": "a1_after", "name": "x"}]},
+                    {"position": "ending", "by-id": "a1_smt", "parts": [{"id": "a1_in", "name": "x"}],
+                     "props": [{"name": "inside", "value": "1"}]},
+                    {"title": "A1 renamed", "params": [{"id": "added_p"}]},
+                    {"position": "after", "by-id": "missing-part", "parts": [{"id": "z", "name": "x"}]}
+                ]},
+                {"control-id": "ghost", "adds": [{"props": [{"name": "x", "value": "1"}]}]}]}}));
+        let a1 = control(&r, "a1");
+        assert_eq!(a1["title"], "A1 renamed");
+        assert_eq!(a1["props"][0]["name"], "first");
+        let top: Vec<&str> = arr_v(a1, "parts")
+            .iter()
+            .map(|p| p["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(top, ["a1_smt", "a1_before", "a1_gdn", "a1_end"]);
+        let smt: Vec<&str> = arr_v(&a1["parts"][0], "parts")
+            .iter()
+            .map(|p| p["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(smt, ["a1_smt.a", "a1_after", "a1_in"]);
+        assert_eq!(a1["parts"][0]["props"][0]["name"], "inside");
+        let params: Vec<&str> = arr_v(a1, "params")
+            .iter()
+            .map(|p| p["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(params, ["a1_p", "added_p"]);
+        assert_eq!(r.warnings.len(), 2, "{:?}", r.warnings);
+        assert!(r.warnings.iter().any(|w| w.contains("ghost")));
+        assert!(r.warnings.iter().any(|w| w.contains("missing-part")));
+    }
+
+    #[test]
+    fn alter_removes_by_each_criterion() {
+        let r = resolve(json!({"imports": [{"href": "cat.json", "include-all": {}}],
+            "modify": {"alters": [
+                {"control-id": "a1", "removes": [
+                    {"by-class": "drop"}, {"by-id": "a1_smt.a"}, {"by-name": "guidance"},
+                    {"by-item-name": "link"}]},
+                {"control-id": "a2", "removes": [{"by-item-name": "part"}]},
+                {"control-id": "b2", "removes": [{"by-item-name": "param", "by-id": "b2_p"}]}]}}));
+        let a1 = control(&r, "a1");
+        assert_eq!(a1["props"], json!([{"name": "label", "value": "A-1"}]));
+        assert!(a1.get("links").is_none());
+        assert_eq!(arr_v(a1, "parts").len(), 1);
+        assert!(a1["parts"][0].get("parts").is_none());
+        assert!(control(&r, "a2").get("parts").is_none());
+        // Removing from a parent leaves its child controls alone.
+        assert_eq!(control(&r, "a2")["controls"][0]["id"], "a2.1");
+        assert!(control(&r, "b2").get("params").is_none());
+        let r = resolve(json!({"imports": [{"href": "cat.json", "include-all": {}}],
+            "modify": {"alters": [{"control-id": "a1", "removes": [{"by-ns": "https://example.com/ns"}]}]}}));
+        assert_eq!(arr_v(control(&r, "a1"), "props").len(), 1);
+    }
+
+    #[test]
+    fn custom_merge_builds_the_groups_it_is_told() {
+        let r = resolve(json!({"imports": [{"href": "cat.json", "include-all": {}}],
+        "merge": {"custom": {
+            "groups": [
+                {"id": "first", "title": "First", "insert-controls": [
+                    {"include-controls": [{"with-ids": ["b10", "a1"]}]}]},
+                {"id": "second", "title": "Second", "insert-controls": [
+                    {"order": "descending", "include-controls": [{"matching": [{"pattern": "b*"}]}]}]},
+                {"id": "third", "title": "Third", "insert-controls": [
+                    {"include-controls": [{"with-ids": ["a2"], "with-child-controls": "yes"}]}]}
+            ]}}}));
+        assert_eq!(
+            shape(&r),
+            "first{a1 b10} second{b2 b1} third{a2[a2.1 a2.2[a2.2.x]]}"
+        );
+        let (n, errors) = validate_value(&without_unknown(&r.catalog), DocumentKind::Catalog);
+        assert_eq!(n, 0, "{errors:?}");
+    }
+
+    #[test]
+    fn import_without_include_directive_includes_all() {
+        let r = resolve(json!({"imports": [{"href": "cat.json"}]}));
+        assert_eq!(shape(&r), "a1 a2[a2.1 a2.2[a2.2.x]] b1 b2 b10");
+    }
+
+    #[test]
+    fn a_profile_without_imports_or_of_the_wrong_kind_is_refused() {
+        let err =
+            resolve_profile(&profile(json!({"imports": []})), "p.json", &loader()).unwrap_err();
+        assert!(err.to_string().contains("no imports"), "{err}");
+        let err = resolve_profile(&catalog(), "c.json", &loader()).unwrap_err();
+        assert!(
+            err.to_string().contains("expected an OSCAL profile"),
+            "{err}"
+        );
+        let ssp = MemoryLoader::new().with("ssp.json", json!({"system-security-plan": {}}));
+        let err = resolve_profile(
+            &profile(json!({"imports": [{"href": "ssp.json", "include-all": {}}]})),
+            "p.json",
+            &ssp,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("not a catalog or profile"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn glob() {
+        assert!(glob_match("ac-*", "ac-2.1"));
+        assert!(glob_match("?1", "a1"));
+        assert!(!glob_match("?1", "a11"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a*b*c", "axxbyyc"));
+        assert!(!glob_match("a*b*c", "axxbyy"));
+        assert!(glob_match("ac-2", "ac-2"));
+        assert!(!glob_match("ac-2", "ac-20"));
+    }
+
+    #[test]
+    fn inserts_are_parsed() {
+        let mut out = HashSet::new();
+        scan_inserts(
+            "x {{ insert: param, p-1 }} y {{insert:param,p2}} {{ insert: other, q }} {{",
+            &mut out,
+        );
+        let mut v: Vec<_> = out.into_iter().collect();
+        v.sort();
+        assert_eq!(v, ["p-1", "p2"]);
     }
 }
