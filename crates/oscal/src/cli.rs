@@ -215,7 +215,7 @@ impl FileLoader {
         path.is_file().then_some(path)
     }
 
-    fn from_catalogs(&self, href: &str, base: &str) -> Result<PathBuf, OscalError> {
+    fn find_catalog(&self, href: &str, base: &str) -> Result<PathBuf, OscalError> {
         let target = href
             .split(['#', '?'])
             .next()
@@ -268,7 +268,7 @@ impl Loader for FileLoader {
     fn load(&self, href: &str, base: &str) -> Result<Loaded, OscalError> {
         let path = match Self::local_path(href, base) {
             Some(p) => p,
-            None => self.from_catalogs(href, base)?,
+            None => self.find_catalog(href, base)?,
         };
         let doc = load_file(&path, self.validate)?;
         Ok(Loaded {

@@ -275,7 +275,7 @@ impl Resolver<'_> {
         }
 
         if let Structure::Custom(custom) = &structure {
-            out = self.custom_structure(out, custom, id)?;
+            out = custom_structure(out, custom);
         }
 
         let mut catalog = Map::new();
@@ -389,7 +389,7 @@ impl Resolver<'_> {
         rlinks.sort_by_key(|r| {
             let media = r.get("media-type").and_then(Value::as_str).unwrap_or("");
             let href = r.get("href").and_then(Value::as_str).unwrap_or("");
-            u8::from(!(media.contains("json") || href.ends_with(".json")))
+            u8::from(!(media.contains("json") || href.to_ascii_lowercase().ends_with(".json")))
         });
         let mut failures = Vec::new();
         for rlink in rlinks {
@@ -799,92 +799,84 @@ fn merge_group(groups: &mut Vec<Value>, group: Value) {
     groups.push(group);
 }
 
-impl Resolver<'_> {
-    /// `merge.custom`: build groups from `insert-controls` directives; controls not placed
-    /// anywhere are dropped.
-    fn custom_structure(
-        &mut self,
-        out: Output,
-        custom: &Value,
-        id: &str,
-    ) -> Result<Output, OscalError> {
-        // Pool: every resolved control, un-nested, in catalog order, with its parent id.
-        type Pool = Vec<(Map<String, Value>, Option<String>)>;
-        fn flatten_control(item: Value, parent: Option<&str>, pool: &mut Pool) {
-            let Value::Object(mut m) = item else { return };
-            let children = take_arr(&mut m, "controls");
-            let my_id = m.get("id").and_then(Value::as_str).map(str::to_string);
-            pool.push((m, parent.map(str::to_string)));
-            for c in children {
-                flatten_control(c, my_id.as_deref(), pool);
-            }
+/// `merge.custom`: build groups from `insert-controls` directives; controls not placed
+/// anywhere are dropped.
+fn custom_structure(out: Output, custom: &Value) -> Output {
+    // Pool: every resolved control, un-nested, in catalog order, with its parent id.
+    type Pool = Vec<(Map<String, Value>, Option<String>)>;
+    fn flatten_control(item: Value, parent: Option<&str>, pool: &mut Pool) {
+        let Value::Object(mut m) = item else { return };
+        let children = take_arr(&mut m, "controls");
+        let my_id = m.get("id").and_then(Value::as_str).map(str::to_string);
+        pool.push((m, parent.map(str::to_string)));
+        for c in children {
+            flatten_control(c, my_id.as_deref(), pool);
         }
-        fn flatten_groups(item: Value, pool: &mut Pool) {
-            let Value::Object(mut m) = item else { return };
-            for c in take_arr(&mut m, "controls") {
-                flatten_control(c, None, pool);
-            }
-            for g in take_arr(&mut m, "groups") {
-                flatten_groups(g, pool);
-            }
-        }
-        let mut pool: Pool = Vec::new();
-        for c in out.controls {
-            flatten_control(c, None, &mut pool);
-        }
-        for g in out.groups {
-            flatten_groups(g, &mut pool);
-        }
-        let mut placed: HashSet<String> = HashSet::new();
-        let mut result = Output {
-            loose_params: out.loose_params,
-            resources: out.resources,
-            ..Output::default()
-        };
-        if let Some(groups) = custom.get("groups").and_then(Value::as_array) {
-            for g in groups {
-                if let Some(g) = self.custom_group(g, &pool, &mut placed, id)? {
-                    result.groups.push(g);
-                }
-            }
-        }
-        if let Some(ins) = custom.get("insert-controls").and_then(Value::as_array) {
-            result.controls = insert_controls(ins, &pool, &mut placed);
-        }
-        Ok(result)
     }
+    fn flatten_groups(item: Value, pool: &mut Pool) {
+        let Value::Object(mut m) = item else { return };
+        for c in take_arr(&mut m, "controls") {
+            flatten_control(c, None, pool);
+        }
+        for g in take_arr(&mut m, "groups") {
+            flatten_groups(g, pool);
+        }
+    }
+    let mut pool: Pool = Vec::new();
+    for c in out.controls {
+        flatten_control(c, None, &mut pool);
+    }
+    for g in out.groups {
+        flatten_groups(g, &mut pool);
+    }
+    let mut placed: HashSet<String> = HashSet::new();
+    let mut result = Output {
+        loose_params: out.loose_params,
+        resources: out.resources,
+        ..Output::default()
+    };
+    if let Some(groups) = custom.get("groups").and_then(Value::as_array) {
+        for g in groups {
+            if let Some(g) = custom_group(g, &pool, &mut placed) {
+                result.groups.push(g);
+            }
+        }
+    }
+    if let Some(ins) = custom.get("insert-controls").and_then(Value::as_array) {
+        result.controls = insert_controls(ins, &pool, &mut placed);
+    }
+    result
+}
 
-    fn custom_group(
-        &mut self,
-        spec: &Value,
-        pool: &[(Map<String, Value>, Option<String>)],
-        placed: &mut HashSet<String>,
-        id: &str,
-    ) -> Result<Option<Value>, OscalError> {
-        let Value::Object(spec) = spec else {
-            return Ok(None);
-        };
-        let mut group = Map::new();
-        for (k, v) in spec {
-            if k != "groups" && k != "insert-controls" {
-                group.insert(k.clone(), v.clone());
-            }
+/// One group of `merge.custom`, with its sub-groups and the controls it inserts.
+fn custom_group(
+    spec: &Value,
+    pool: &[(Map<String, Value>, Option<String>)],
+    placed: &mut HashSet<String>,
+) -> Option<Value> {
+    let Value::Object(spec) = spec else {
+        return None;
+    };
+    let mut group = Map::new();
+    for (k, v) in spec {
+        if k != "groups" && k != "insert-controls" {
+            group.insert(k.clone(), v.clone());
         }
-        let mut subs = Vec::new();
-        for g in arr(spec, "groups") {
-            if let Some(g) = self.custom_group(g, pool, placed, id)? {
-                subs.push(g);
-            }
-        }
-        let controls = insert_controls(arr(spec, "insert-controls"), pool, placed);
-        if !subs.is_empty() {
-            group.insert("groups".into(), Value::Array(subs));
-        }
-        if !controls.is_empty() {
-            group.insert("controls".into(), Value::Array(controls));
-        }
-        Ok(Some(Value::Object(group)))
     }
+    let mut subs = Vec::new();
+    for g in arr(spec, "groups") {
+        if let Some(g) = custom_group(g, pool, placed) {
+            subs.push(g);
+        }
+    }
+    let controls = insert_controls(arr(spec, "insert-controls"), pool, placed);
+    if !subs.is_empty() {
+        group.insert("groups".into(), Value::Array(subs));
+    }
+    if !controls.is_empty() {
+        group.insert("controls".into(), Value::Array(controls));
+    }
+    Some(Value::Object(group))
 }
 
 fn insert_controls(
@@ -1305,49 +1297,30 @@ fn find_part_mut<'a>(
     None
 }
 
-/// Remove every param/prop/link/part of the control (at any depth of parts, not in child
-/// controls) that matches all the criteria of `remove`.
-fn remove_matching(control: &mut Map<String, Value>, remove: &Value) {
-    let crit = |key: &str| remove.get(key).and_then(Value::as_str);
-    let (name, class, id, ns, item) = (
-        crit("by-name"),
-        crit("by-class"),
-        crit("by-id"),
-        crit("by-ns"),
-        crit("by-item-name"),
-    );
-    if name.is_none() && class.is_none() && id.is_none() && ns.is_none() && item.is_none() {
-        return;
-    }
-    fn matches(
-        v: &Value,
-        item_name: &str,
-        c: (
-            Option<&str>,
-            Option<&str>,
-            Option<&str>,
-            Option<&str>,
-            Option<&str>,
-        ),
-    ) -> bool {
-        let (name, class, id, ns, item) = c;
+/// The criteria of one `removes` entry (all given ones must match).
+#[derive(Clone, Copy)]
+struct RemoveCriteria<'a> {
+    name: Option<&'a str>,
+    class: Option<&'a str>,
+    id: Option<&'a str>,
+    ns: Option<&'a str>,
+    item: Option<&'a str>,
+}
+
+impl RemoveCriteria<'_> {
+    fn matches(self, v: &Value, item_name: &str) -> bool {
         let field = |k: &str| v.get(k).and_then(Value::as_str);
-        item.is_none_or(|i| i == item_name)
-            && name.is_none_or(|n| field("name") == Some(n))
-            && class.is_none_or(|c| field("class") == Some(c))
-            && id.is_none_or(|i| field("id") == Some(i) || field("uuid") == Some(i))
-            && ns.is_none_or(|n| field("ns") == Some(n))
+        self.item.is_none_or(|i| i == item_name)
+            && self.name.is_none_or(|n| field("name") == Some(n))
+            && self.class.is_none_or(|c| field("class") == Some(c))
+            && self
+                .id
+                .is_none_or(|i| field("id") == Some(i) || field("uuid") == Some(i))
+            && self.ns.is_none_or(|n| field("ns") == Some(n))
     }
-    fn walk(
-        m: &mut Map<String, Value>,
-        c: (
-            Option<&str>,
-            Option<&str>,
-            Option<&str>,
-            Option<&str>,
-            Option<&str>,
-        ),
-    ) {
+
+    /// Remove matching items from `m` and, recursively, from its parts.
+    fn apply(self, m: &mut Map<String, Value>) {
         for (key, item_name) in [
             ("params", "param"),
             ("props", "prop"),
@@ -1356,22 +1329,41 @@ fn remove_matching(control: &mut Map<String, Value>, remove: &Value) {
         ] {
             let mut now_empty = false;
             if let Some(Value::Array(list)) = m.get_mut(key) {
-                list.retain(|v| !matches(v, item_name, c));
+                list.retain(|v| !self.matches(v, item_name));
                 now_empty = list.is_empty();
             }
             if now_empty {
                 m.remove(key);
             }
         }
-        if let Some(Value::Array(parts)) = m.get_mut("parts") {
-            for p in parts {
-                if let Value::Object(p) = p {
-                    walk(p, c);
-                }
+        for p in arr_mut(m, "parts") {
+            if let Value::Object(p) = p {
+                self.apply(p);
             }
         }
     }
-    walk(control, (name, class, id, ns, item));
+}
+
+/// Remove every param/prop/link/part of the control (at any depth of parts, not in child
+/// controls) that matches all the criteria of `remove`.
+fn remove_matching(control: &mut Map<String, Value>, remove: &Value) {
+    let crit = |key: &str| remove.get(key).and_then(Value::as_str);
+    let criteria = RemoveCriteria {
+        name: crit("by-name"),
+        class: crit("by-class"),
+        id: crit("by-id"),
+        ns: crit("by-ns"),
+        item: crit("by-item-name"),
+    };
+    if criteria.name.is_none()
+        && criteria.class.is_none()
+        && criteria.id.is_none()
+        && criteria.ns.is_none()
+        && criteria.item.is_none()
+    {
+        return;
+    }
+    criteria.apply(control);
 }
 
 // ---------------------------------------------------------------- loose params, back-matter
@@ -1623,7 +1615,7 @@ pub fn new_uuid() -> String {
     let mut b: [u8; 16] = rand::random();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let h = hex::encode(b);
     format!(
         "{}-{}-{}-{}-{}",
         &h[0..8],
@@ -1823,6 +1815,7 @@ mod tests {
         }})
     }
 
+    #[allow(clippy::needless_pass_by_value)] // json!(...) at every call site
     fn profile(body: Value) -> Value {
         let mut p = json!({
             "uuid": "00000000-0000-4000-8000-0000000000aa",
@@ -2081,7 +2074,7 @@ mod tests {
         let err = resolve_profile(&a, "a.json", &l).unwrap_err();
         match err {
             OscalError::CircularImport { chain } => {
-                assert_eq!(chain, ["a.json", "b.json", "a.json"])
+                assert_eq!(chain, ["a.json", "b.json", "a.json"]);
             }
             other => panic!("expected a circular import, got {other}"),
         }

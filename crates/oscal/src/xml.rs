@@ -10,6 +10,8 @@
 //! strings when they hold only text), so nothing is silently dropped; such documents may then
 //! fail schema validation, which names the path.
 
+use std::fmt::Write as _;
+
 use quick_xml::Reader;
 use quick_xml::events::Event;
 use serde_json::{Map, Value};
@@ -65,6 +67,7 @@ pub fn xml_to_json(bytes: &[u8], file_name: &str) -> Result<Value, OscalError> {
     Ok(Value::Object(doc))
 }
 
+#[allow(clippy::naive_bytecount)] // only on the error path
 fn syntax(bytes: &[u8], file: &str, pos: usize, message: String) -> OscalError {
     let upto = &bytes[..pos.min(bytes.len())];
     let line = upto.iter().filter(|b| **b == b'\n').count() + 1;
@@ -144,14 +147,14 @@ fn parse_tree(bytes: &[u8], file: &str) -> Result<Elem, OscalError> {
                 }
             }
             Event::GeneralRef(r) => {
-                let text = match r.resolve_char_ref().map_err(|e| err(e.to_string()))? {
-                    Some(c) => c.to_string(),
-                    None => {
-                        let name = r.decode().map_err(|e| err(e.to_string()))?;
-                        quick_xml::escape::resolve_predefined_entity(&name)
-                            .ok_or_else(|| err(format!("unknown entity &{name};")))?
-                            .to_string()
-                    }
+                let text = if let Some(c) = r.resolve_char_ref().map_err(|e| err(e.to_string()))? {
+                    c.to_string()
+                } else {
+                    // Only the predefined entities: no DTD entities, so no external files.
+                    let name = r.decode().map_err(|e| err(e.to_string()))?;
+                    quick_xml::escape::resolve_predefined_entity(&name)
+                        .ok_or_else(|| err(format!("unknown entity &{name};")))?
+                        .to_string()
                 };
                 if let Some(top) = stack.last_mut() {
                     top.children.push(Node::Text(text));
@@ -436,22 +439,25 @@ fn inline(children: &[Node]) -> String {
                             .attr("id-ref")
                             .or_else(|| e.attr("param-id"))
                             .unwrap_or("");
-                        out.push_str(&format!("{{{{ insert: {kind}, {id} }}}}"));
+                        let _ = write!(out, "{{{{ insert: {kind}, {id} }}}}");
                     }
-                    "em" | "i" => out.push_str(&format!("*{}*", inner())),
-                    "strong" | "b" => out.push_str(&format!("**{}**", inner())),
-                    "code" => out.push_str(&format!("`{}`", e.text())),
-                    "q" => out.push_str(&format!("\"{}\"", inner())),
-                    "sub" => out.push_str(&format!("~{}~", inner())),
-                    "sup" => out.push_str(&format!("^{}^", inner())),
+                    "em" | "i" => _ = write!(out, "*{}*", inner()),
+                    "strong" | "b" => _ = write!(out, "**{}**", inner()),
+                    "code" => _ = write!(out, "`{}`", e.text()),
+                    "q" => _ = write!(out, "\"{}\"", inner()),
+                    "sub" => _ = write!(out, "~{}~", inner()),
+                    "sup" => _ = write!(out, "^{}^", inner()),
                     "a" => {
-                        out.push_str(&format!("[{}]({})", inner(), e.attr("href").unwrap_or("")));
+                        _ = write!(out, "[{}]({})", inner(), e.attr("href").unwrap_or(""));
                     }
-                    "img" => out.push_str(&format!(
-                        "![{}]({})",
-                        e.attr("alt").unwrap_or(""),
-                        e.attr("src").unwrap_or("")
-                    )),
+                    "img" => {
+                        _ = write!(
+                            out,
+                            "![{}]({})",
+                            e.attr("alt").unwrap_or(""),
+                            e.attr("src").unwrap_or("")
+                        );
+                    }
                     _ => out.push_str(&inline(&e.children)),
                 }
             }
