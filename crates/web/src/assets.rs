@@ -80,3 +80,22 @@ mod tests {
         assert!(path("app.css").starts_with("/assets/") && path("app.css").ends_with("/app.css"));
     }
 }
+
+#[cfg(test)]
+mod csp_tests {
+    /// The CSP forbids inline scripts and styles: templates must not rely on them.
+    #[test]
+    fn templates_have_no_inline_scripts_or_styles() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(!text.contains("style=\""), "{}: inline style", path.display());
+            assert!(!text.contains(" on") || !text.contains("onclick="), "{}: inline handler", path.display());
+            for script in text.match_indices("<script") {
+                let tag = &text[script.0..text[script.0..].find('>').unwrap() + script.0];
+                assert!(tag.contains("src="), "{}: inline script", path.display());
+            }
+        }
+    }
+}
