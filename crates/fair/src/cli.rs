@@ -93,7 +93,10 @@ pub fn run_simulate(args: &SimulateArgs) -> Result<()> {
         Format::Table => render_table(&report),
     };
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => r.context("cannot write the report"),
     }

@@ -4,6 +4,9 @@
 //! of random draws per simulated year fixed (so control scenarios can reuse the baseline's random
 //! numbers) and makes PERT cheap: its inverse CDF is tabulated once per distribution.
 
+// Numerical code keeps the names of the formulas (a, b, x, u, ...).
+#![allow(clippy::many_single_char_names)]
+
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
@@ -25,9 +28,19 @@ pub enum Dist {
         gamma: Option<f64>,
     },
     /// Lognormal given by its 90% interval: `low` is the 5th and `high` the 95th percentile.
-    Lognormal { low: f64, high: f64 },
-    Triangular { low: f64, mode: f64, high: f64 },
-    Uniform { low: f64, high: f64 },
+    Lognormal {
+        low: f64,
+        high: f64,
+    },
+    Triangular {
+        low: f64,
+        mode: f64,
+        high: f64,
+    },
+    Uniform {
+        low: f64,
+        high: f64,
+    },
     Constant(f64),
 }
 
@@ -78,11 +91,14 @@ pub fn lognormal_params(low: f64, high: f64) -> (f64, f64) {
 /// Modified-PERT Beta shape parameters.
 pub fn pert_shape(low: f64, mode: f64, high: f64, gamma: f64) -> (f64, f64) {
     let r = high - low;
-    (1.0 + gamma * (mode - low) / r, 1.0 + gamma * (high - mode) / r)
+    (
+        1.0 + gamma * (mode - low) / r,
+        1.0 + gamma * (high - mode) / r,
+    )
 }
 
 /// Entries of an inverse-CDF table minus one (a power of two, so the index is a cheap multiply).
-pub(crate) const TABLE_CELLS: usize = 4096;
+pub(crate) const TABLE_CELLS: usize = 2048;
 
 /// A ready-to-use sampler: `sample(u)` maps u in [0, 1) to a variate.
 #[derive(Clone, Debug)]
@@ -90,9 +106,21 @@ pub(crate) enum Sampler {
     /// Inverse CDF tabulated at u = k / TABLE_CELLS, already scaled to [low, high], linearly
     /// interpolated between entries.
     Table(Box<BetaTable>),
-    Lognormal { mu: f64, sigma: f64 },
-    Triangular { low: f64, high: f64, fc: f64, a: f64, b: f64 },
-    Uniform { low: f64, width: f64 },
+    Lognormal {
+        mu: f64,
+        sigma: f64,
+    },
+    Triangular {
+        low: f64,
+        high: f64,
+        fc: f64,
+        a: f64,
+        b: f64,
+    },
+    Uniform {
+        low: f64,
+        width: f64,
+    },
     Constant(f64),
 }
 
@@ -110,7 +138,6 @@ impl Sampler {
                 }
                 let (a, b) = pert_shape(low, mode, high, gamma.unwrap_or(DEFAULT_GAMMA));
                 let q = beta_quantile_table(a, b);
-                let w = high - low;
                 Sampler::Table(Box::new(BetaTable::new(&q, low, high, a, b)))
             }
             Dist::Lognormal { low, high } => {
@@ -143,7 +170,13 @@ impl Sampler {
         match self {
             Sampler::Table(t) => table_lookup(t, u),
             Sampler::Lognormal { mu, sigma } => libm::exp(mu + sigma * inverse_normal(u)),
-            Sampler::Triangular { low, high, fc, a, b } => {
+            Sampler::Triangular {
+                low,
+                high,
+                fc,
+                a,
+                b,
+            } => {
                 if u < *fc {
                     low + (u * a).sqrt()
                 } else {
@@ -179,7 +212,7 @@ impl Sampler {
 }
 
 /// Table cells at each end interpolated along a power law rather than a straight line.
-const TAIL_CELLS: usize = 32;
+const TAIL_CELLS: usize = 16;
 
 /// A tabulated Beta inverse CDF on [low, high].
 #[derive(Clone, Debug)]
@@ -200,7 +233,11 @@ impl BetaTable {
         let n = TABLE_CELLS as f64;
         let exponent = |d0: f64, d1: f64, u0: f64, u1: f64| {
             let e = (d1 / d0).ln() / (u1 / u0).ln();
-            if d0 > 0.0 && d1 > 0.0 && e.is_finite() { e } else { f64::NAN }
+            if d0 > 0.0 && d1 > 0.0 && e.is_finite() {
+                e
+            } else {
+                f64::NAN
+            }
         };
         let mut e_lo = [f64::NAN; TAIL_CELLS];
         let mut e_hi = [f64::NAN; TAIL_CELLS];
@@ -245,37 +282,47 @@ fn table_lookup(t: &BetaTable, u: f64) -> f64 {
 
 /// Near the ends the quantile function behaves like a power of u (the CDF like x^alpha near
 /// low, 1 - (1 - x)^beta near high): a straight line there would be off in the far tails, so
-/// follow the local power law through the cell's end points. 2 * TAIL_CELLS / TABLE_CELLS (1.6%)
+/// follow the local power law through the cell's end points. 2 * TAIL_CELLS / TABLE_CELLS (0.8%)
 /// of draws take this path.
+/// x^e for x > 0 as exp(e ln x): plenty accurate here and much cheaper than a full `pow`.
+#[inline]
+fn powf_fast(x: f64, e: f64) -> f64 {
+    if x <= 0.0 {
+        0.0
+    } else {
+        libm::exp(e * libm::log(x))
+    }
+}
+
 #[cold]
 fn table_tail(t: &BetaTable, i: usize, x: f64) -> f64 {
     let n = TABLE_CELLS as f64;
     if i < TAIL_CELLS {
         let e = t.e_lo[i];
         if i == 0 {
-            return t.low + (t.q[1] - t.low) * libm::pow(x, e);
+            return t.low + (t.q[1] - t.low) * powf_fast(x, e);
         }
         if e.is_nan() {
             return t.q[i] + (x - i as f64) * (t.q[i + 1] - t.q[i]);
         }
-        t.low + (t.q[i] - t.low) * libm::pow(x / i as f64, e)
+        t.low + (t.q[i] - t.low) * powf_fast(x / i as f64, e)
     } else {
         // Distance from the top, in cells.
         let k = TABLE_CELLS - 1 - i;
         let y = n - x;
         let e = t.e_hi[k];
         if k == 0 {
-            return t.high - (t.high - t.q[TABLE_CELLS - 1]) * libm::pow(y, e);
+            return t.high - (t.high - t.q[TABLE_CELLS - 1]) * powf_fast(y, e);
         }
         if e.is_nan() {
             return t.q[i] + (x - i as f64) * (t.q[i + 1] - t.q[i]);
         }
-        t.high - (t.high - t.q[i + 1]) * libm::pow(y / k as f64, e)
+        t.high - (t.high - t.q[i + 1]) * powf_fast(y / k as f64, e)
     }
 }
 
 /// Cells of the integration grid on [0, 1] for the Beta CDF.
-const GRID_CELLS: usize = 1024;
+const GRID_CELLS: usize = 512;
 /// Three-point Gauss-Legendre nodes on [0, 1] and their weights.
 const GL_T: [f64; 3] = [
     0.5 - 0.387_298_334_620_741_7,
@@ -354,11 +401,12 @@ pub(crate) fn beta_quantile_table(a: f64, b: f64) -> Vec<f64> {
             let j = GRID_CELLS - i;
             beta_series(h * j as f64, b, a) - beta_series(h * (j - 1) as f64, b, a)
         } else {
-            let mut s = 0.0;
-            for k in 0..3 {
-                s += GL_W[k] * dens(g.node[3 * i + k]);
-            }
-            s * h
+            let nodes = &g.node[3 * i..3 * i + 3];
+            GL_W.iter()
+                .zip(nodes)
+                .map(|(w, &nd)| w * dens(nd))
+                .sum::<f64>()
+                * h
         };
         cdf[i + 1] = cdf[i] + mass;
     }
@@ -389,7 +437,11 @@ pub(crate) fn beta_quantile_table(a: f64, b: f64) -> Vec<f64> {
         }
         .clamp(0.0, 1.0)
     };
-    let cell_of = |u: f64| cdf.partition_point(|&c| c < u).saturating_sub(1).min(GRID_CELLS - 1);
+    let cell_of = |u: f64| {
+        cdf.partition_point(|&c| c < u)
+            .saturating_sub(1)
+            .min(GRID_CELLS - 1)
+    };
 
     // Entries k / TABLE_CELLS, then two extra points halfway into the outermost cells (they fix
     // the power law the sampler follows there).
@@ -609,7 +661,8 @@ pub(crate) mod tests {
         if x > (a + 1.0) / (a + b + 2.0) {
             return 1.0 - beta_cdf(1.0 - x, b, a);
         }
-        let ln_front = a * x.ln() + b * (1.0 - x).ln() + ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b);
+        let ln_front =
+            a * x.ln() + b * (1.0 - x).ln() + ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b);
         let tiny = 1e-300;
         let mut c = 1.0;
         let mut d = 1.0 - (a + b) * x / (a + 1.0);
@@ -621,7 +674,10 @@ pub(crate) mod tests {
         for m in 1..500 {
             let m = f64::from(m);
             let num = m * (b - m) * x / ((a + 2.0 * m - 1.0) * (a + 2.0 * m));
-            for num in [num, -(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1.0))] {
+            for num in [
+                num,
+                -(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1.0)),
+            ] {
                 d = 1.0 + num * d;
                 if d.abs() < tiny {
                     d = tiny;
@@ -675,9 +731,9 @@ pub(crate) mod tests {
             (40.0, 12.0),
         ] {
             let t = beta_quantile_table(a, b);
-            for k in 1..TABLE_CELLS {
+            for (k, &q) in t.iter().enumerate().take(TABLE_CELLS).skip(1) {
                 let u = k as f64 / TABLE_CELLS as f64;
-                let err = (beta_cdf(t[k], a, b) - u).abs();
+                let err = (beta_cdf(q, a, b) - u).abs();
                 assert!(err < 2e-7, "Beta({a},{b}) at u={u}: err {err}");
             }
             // Monotone, so interpolation never goes backwards.
@@ -706,7 +762,11 @@ pub(crate) mod tests {
                 let err = (beta_cdf(s.sample(u), a, b) - u).abs();
                 // Absolute, and relative to the tail probability in the far tails (0.3%; 2% in the
                 // outermost cells, the most extreme 1/4096 at either end).
-                let rel = if k == 0 || k == TABLE_CELLS - 1 { 0.02 } else { 3e-3 };
+                let rel = if k == 0 || k == TABLE_CELLS - 1 {
+                    0.02
+                } else {
+                    3e-3
+                };
                 let bound = 1e-7 + rel * u.min(1.0 - u);
                 assert!(err < bound, "Beta({a},{b}) at u={u}: err {err}");
             }
@@ -750,10 +810,15 @@ pub(crate) mod tests {
 
     #[test]
     fn inverse_normal_is_accurate() {
-        for &p in &[1e-6, 0.001, 0.02, 0.05, 0.1, 0.3, 0.5, 0.77, 0.95, 0.99, 0.9999] {
+        for &p in &[
+            1e-6, 0.001, 0.02, 0.05, 0.1, 0.3, 0.5, 0.77, 0.95, 0.99, 0.9999,
+        ] {
             let z = inverse_normal(p);
             let back = normal_cdf(z);
-            assert!((back - p).abs() < 1e-8 * p.max(1e-3), "p={p}: z={z}, back {back}");
+            assert!(
+                (back - p).abs() < 1e-8 * p.max(1e-3),
+                "p={p}: z={z}, back {back}"
+            );
         }
         assert!((inverse_normal(0.95) - Z95).abs() < 1e-8);
     }

@@ -73,7 +73,10 @@ pub enum Frequency {
     Direct(Dist),
     /// LEF = TEF x vulnerability, vulnerability being the probability that a threat event
     /// becomes a loss event (a distribution on [0, 1]).
-    Decomposed { tef: Dist, vulnerability: Dist },
+    Decomposed {
+        tef: Dist,
+        vulnerability: Dist,
+    },
 }
 
 /// Loss magnitude: directly, or as a primary loss plus an optional secondary loss.
@@ -173,7 +176,10 @@ impl At {
         } else {
             format!("{}.{name}", self.path)
         };
-        At { path, ..self.clone() }
+        At {
+            path,
+            ..self.clone()
+        }
     }
     fn index(&self, i: usize) -> At {
         At {
@@ -281,7 +287,11 @@ fn dist(v: &Value, at: &At) -> Result<Dist, InputError> {
     let (kind, params) = m.iter().next().expect("one entry");
     let at = at.field(kind);
     let take = |names: &[&str], optional: &[&str]| -> Result<Vec<Option<f64>>, InputError> {
-        let pm = as_map(params, &at, &format!("the parameters of {kind} ({})", names.join(", ")))?;
+        let pm = as_map(
+            params,
+            &at,
+            &format!("the parameters of {kind} ({})", names.join(", ")),
+        )?;
         let all: Vec<&str> = names.iter().chain(optional).copied().collect();
         check_keys(pm, &all, &at)?;
         let mut out = Vec::new();
@@ -345,7 +355,10 @@ fn frequency(v: &Value, at: &At) -> Result<Frequency, InputError> {
         check_keys(m, &["tef", "vulnerability"], at)?;
         return Ok(Frequency::Decomposed {
             tef: dist(required(m, "tef", at)?, &at.field("tef"))?,
-            vulnerability: dist(required(m, "vulnerability", at)?, &at.field("vulnerability"))?,
+            vulnerability: dist(
+                required(m, "vulnerability", at)?,
+                &at.field("vulnerability"),
+            )?,
         });
     }
     Ok(Frequency::Direct(dist(v, at)?))
@@ -364,10 +377,7 @@ fn magnitude(v: &Value, at: &At) -> Result<Magnitude, InputError> {
                 let sm = as_map(s, &at, "a mapping with probability and magnitude")?;
                 check_keys(sm, &["probability", "magnitude"], &at)?;
                 Some(Secondary {
-                    probability: dist(
-                        required(sm, "probability", &at)?,
-                        &at.field("probability"),
-                    )?,
+                    probability: dist(required(sm, "probability", &at)?, &at.field("probability"))?,
                     magnitude: dist(required(sm, "magnitude", &at)?, &at.field("magnitude"))?,
                 })
             }
@@ -432,7 +442,14 @@ impl Input {
         let m = as_map(v, &root, "a mapping with a `risks` list")?;
         check_keys(
             m,
-            &["iterations", "seed", "model", "risks", "controls", "tolerance"],
+            &[
+                "iterations",
+                "seed",
+                "model",
+                "risks",
+                "controls",
+                "tolerance",
+            ],
             &root,
         )?;
         let opt = |k: &str| m.get(k).filter(|x| !x.is_null());
@@ -652,14 +669,12 @@ impl Input {
                 ("magnitude_reduction", &c.magnitude_reduction),
             ] {
                 match r {
-                    None => {}
-                    Some(Reduction::Fraction(x)) => {
-                        if !(0.0..=1.0).contains(x) {
-                            return Err(at.field(k).err(format!(
-                                "a reduction is a fraction between 0 and 1 (0.3 or \"30%\" for 30%), found {x}"
-                            )));
-                        }
+                    Some(Reduction::Fraction(x)) if !(0.0..=1.0).contains(x) => {
+                        return Err(at.field(k).err(format!(
+                            "a reduction is a fraction between 0 and 1 (0.3 or \"30%\" for 30%), found {x}"
+                        )));
                     }
+                    None | Some(Reduction::Fraction(_)) => {}
                     Some(Reduction::Dist(d)) => check_dist(d, Quantity::Probability, &at.field(k))?,
                 }
             }
@@ -718,9 +733,9 @@ fn check_dist(d: &Dist, q: Quantity, at: &At) -> Result<(), InputError> {
             let mut v = vec![("low", low), ("mode", mode), ("high", high)];
             if let Some(g) = gamma {
                 if !(0.0..=1000.0).contains(&g) {
-                    return Err(at
-                        .field("gamma")
-                        .err(format!("must be between 0 and 1000 (4 is usual), found {g}")));
+                    return Err(at.field("gamma").err(format!(
+                        "must be between 0 and 1000 (4 is usual), found {g}"
+                    )));
                 }
                 v.push(("gamma", g));
             }
@@ -732,7 +747,13 @@ fn check_dist(d: &Dist, q: Quantity, at: &At) -> Result<(), InputError> {
         }
         Dist::Constant(c) => vec![("", c)],
     };
-    let f = |name: &str| if name.is_empty() { at.clone() } else { at.field(name) };
+    let f = |name: &str| {
+        if name.is_empty() {
+            at.clone()
+        } else {
+            at.field(name)
+        }
+    };
     for &(name, x) in &named {
         if !x.is_finite() {
             return Err(f(name).err("must be a finite number"));
@@ -750,16 +771,19 @@ fn check_dist(d: &Dist, q: Quantity, at: &At) -> Result<(), InputError> {
         }
     }
     match *d {
-        Dist::Pert { low, mode, high, .. } | Dist::Triangular { low, mode, high } => {
+        Dist::Pert {
+            low, mode, high, ..
+        }
+        | Dist::Triangular { low, mode, high } => {
             if low > high {
                 return Err(at
                     .field("low")
                     .err(format!("low ({low}) is greater than high ({high})")));
             }
             if mode < low || mode > high {
-                return Err(at.field("mode").err(format!(
-                    "mode ({mode}) is outside [low {low}, high {high}]"
-                )));
+                return Err(at
+                    .field("mode")
+                    .err(format!("mode ({mode}) is outside [low {low}, high {high}]")));
             }
         }
         Dist::Uniform { low, high } => {
@@ -833,8 +857,15 @@ fn entry_before_line(text: &str, line: usize) -> Option<String> {
         .take(line)
         .filter_map(|l| {
             let t = l.trim_start().trim_start_matches('-').trim_start();
-            let t = t.strip_prefix("name:").or_else(|| t.strip_prefix("\"name\":"))?;
-            let n = t.trim().trim_end_matches(',').trim().trim_matches('"').trim_matches('\'');
+            let t = t
+                .strip_prefix("name:")
+                .or_else(|| t.strip_prefix("\"name\":"))?;
+            let n = t
+                .trim()
+                .trim_end_matches(',')
+                .trim()
+                .trim_matches('"')
+                .trim_matches('\'');
             (!n.is_empty()).then(|| n.to_string())
         })
         .last()

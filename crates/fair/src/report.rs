@@ -135,7 +135,14 @@ fn pct(p: f64) -> String {
 /// tolerance check.
 pub fn render_table(r: &Report) -> String {
     let headers = [
-        "risk", "mean (ALE)", "P10", "P50", "P90", "P95", "P99", "P(loss)",
+        "risk",
+        "mean (ALE)",
+        "P10",
+        "P50",
+        "P90",
+        "P95",
+        "P99",
+        "P(loss)",
     ];
     let row = |name: &str, s: &Summary| -> Vec<String> {
         vec![

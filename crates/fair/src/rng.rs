@@ -58,7 +58,7 @@ impl Xoshiro {
     }
 
     /// Uniform in [0, 1) with 53 random bits.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn u01(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * TWO_POW_M53
     }

@@ -9,6 +9,9 @@
 //! figures are taken and its years added to the portfolio vectors. Distribution tables live only
 //! while their risk's batch runs.
 
+// Numerical code keeps the names of the formulas (a, b, x, u, ...).
+#![allow(clippy::many_single_char_names)]
+
 use crate::dist::Sampler;
 use crate::input::{
     DEFAULT_ITERATIONS, DEFAULT_SEED, Frequency, Input, InputError, Magnitude, Model, Reduction,
@@ -32,7 +35,7 @@ const STREAM_EVENTS: u64 = 1;
 const STREAM_CONTROL: u64 = 2;
 
 /// Scenario elements (one f64 per simulated year each) held at once, at most.
-const BATCH_ELEMENTS: usize = 4_000_000;
+const BATCH_ELEMENTS: usize = 1_000_000;
 
 /// Overrides for what the input file says (a CLI flag or a web form field wins over the file).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -447,7 +450,8 @@ fn run_chunk(
         c.fill(1.0);
     }
     for &(ci, cm) in active {
-        let mut crng = Xoshiro::from_key(stream_key(seed, &[risk, chunk, STREAM_CONTROL, ci as u64]));
+        let mut crng =
+            Xoshiro::from_key(stream_key(seed, &[risk, chunk, STREAM_CONTROL, ci as u64]));
         if let Some(f) = &cm.freq {
             f.apply(&mut crng, perm, t, out);
         }
@@ -578,9 +582,7 @@ fn ln_factorial(k: f64) -> f64 {
     }
     let x = k + 1.0;
     let x2 = x * x;
-    (x - 0.5) * libm::log(x) - x
-        + 0.918_938_533_204_672_8
-        + 1.0 / (12.0 * x)
+    (x - 0.5) * libm::log(x) - x + 0.918_938_533_204_672_8 + 1.0 / (12.0 * x)
         - 1.0 / (360.0 * x * x2)
         + 1.0 / (1260.0 * x2 * x2 * x)
 }
@@ -600,8 +602,8 @@ fn sum_and_nonzero(v: &[f64]) -> ChunkStats {
 const PERCENTILES: [f64; 5] = [0.10, 0.50, 0.90, 0.95, 0.99];
 /// Exceedance probabilities of the LEC points.
 const LEC_PROBS: [f64; 20] = [
-    0.99, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002,
-    0.001, 0.000_5, 0.000_2, 0.000_1,
+    0.99, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001,
+    0.000_5, 0.000_2, 0.000_1,
 ];
 
 /// Quantile q of `n` sorted values, interpolating between order statistics at (n - 1) q (the
@@ -613,6 +615,20 @@ fn ranks_for(q: f64, n: usize) -> (usize, usize, f64) {
     (lo, hi, h - lo as f64)
 }
 
+/// Order of simulated losses: never NaN (inputs are finite and non-negative), so plain
+/// comparisons suffice and are cheaper than `total_cmp`.
+#[inline]
+#[allow(clippy::trivially_copy_pass_by_ref)] // the signature `select_nth_unstable_by` wants
+fn cmp_loss(a: &f64, b: &f64) -> std::cmp::Ordering {
+    if a < b {
+        std::cmp::Ordering::Less
+    } else if a > b {
+        std::cmp::Ordering::Greater
+    } else {
+        std::cmp::Ordering::Equal
+    }
+}
+
 /// Puts the order statistics of the given (sorted, distinct) ranks in place, by recursive
 /// selection: O(n log m) for m ranks instead of a full sort.
 fn select_ranks(v: &mut [f64], offset: usize, ranks: &[usize]) {
@@ -620,12 +636,12 @@ fn select_ranks(v: &mut [f64], offset: usize, ranks: &[usize]) {
         return;
     }
     if v.len() <= 32 {
-        v.sort_unstable_by(f64::total_cmp);
+        v.sort_unstable_by(cmp_loss);
         return;
     }
     let mid = ranks.len() / 2;
     let k = ranks[mid] - offset;
-    let (left, _, right) = v.select_nth_unstable_by(k, f64::total_cmp);
+    let (left, _, right) = v.select_nth_unstable_by(k, cmp_loss);
     select_ranks(left, offset, &ranks[..mid]);
     select_ranks(right, offset + k + 1, &ranks[mid + 1..]);
 }
@@ -757,6 +773,7 @@ fn tolerance_check(v: &[f64], t: &[(f64, f64)], lec: &[(f64, f64)]) -> Tolerance
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // order statistics are compared exactly
 mod tests {
     use super::*;
 
@@ -772,7 +789,11 @@ mod tests {
         assert_eq!(s.p10, sorted[1000]);
         assert_eq!(s.p99, sorted[9900]);
         // LEC: increasing losses, decreasing probabilities.
-        assert!(s.lec.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 > w[1].1));
+        assert!(
+            s.lec
+                .windows(2)
+                .all(|w| w[0].0 <= w[1].0 && w[0].1 > w[1].1)
+        );
         // Interpolated quantiles (n - 1 not a multiple of 100) equal the sort-based definition.
         let v: Vec<f64> = (0..1234).map(|_| r.u01()).collect();
         let mut sorted = v.clone();
@@ -784,7 +805,13 @@ mod tests {
         };
         let mut w = v.clone();
         let s = summarize(&mut w, chunk_stats(&v));
-        for (q, got) in [(0.1, s.p10), (0.5, s.p50), (0.9, s.p90), (0.95, s.p95), (0.99, s.p99)] {
+        for (q, got) in [
+            (0.1, s.p10),
+            (0.5, s.p50),
+            (0.9, s.p90),
+            (0.95, s.p95),
+            (0.99, s.p99),
+        ] {
             assert!((got - type7(q)).abs() < 1e-12, "q={q}");
         }
         for &(loss, p) in &s.lec {
@@ -807,7 +834,10 @@ mod tests {
             let var = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / f64::from(n);
             let se = (lambda / f64::from(n)).sqrt();
             assert!((m - lambda).abs() < 5.0 * se, "lambda {lambda}: mean {m}");
-            assert!((var / lambda - 1.0).abs() < 0.03, "lambda {lambda}: var {var}");
+            assert!(
+                (var / lambda - 1.0).abs() < 0.03,
+                "lambda {lambda}: var {var}"
+            );
         }
     }
 

@@ -7,6 +7,9 @@ const PALETTE: [&str; 8] = [
 ];
 const TOLERANCE_COLOUR: &str = "#c0392b";
 
+/// A line to draw: label, points, colour, dashed.
+type Series<'a> = (String, Vec<(f64, f64)>, &'a str, bool);
+
 /// Escapes text for SVG/XML content and attribute values.
 pub fn escape_xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -64,7 +67,7 @@ pub fn lec_svg(
         v.sort_by(|a, b| a.0.total_cmp(&b.0));
         v
     };
-    let series: Vec<(String, Vec<(f64, f64)>, &str, bool)> = curves
+    let series: Vec<Series> = curves
         .iter()
         .enumerate()
         .map(|(i, (name, pts))| {
@@ -124,9 +127,7 @@ pub fn lec_svg(
     let mut s = String::new();
     let _ = write!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-labelledby="lec-title lec-desc" font-family="system-ui, sans-serif" font-size="12">"#,
-        w = width,
-        h = height
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-labelledby="lec-title lec-desc" font-family="system-ui, sans-serif" font-size="12">"#,
     );
     let _ = write!(
         s,
@@ -259,7 +260,10 @@ mod tests {
         // Axis spans whole decades 1k..1M with readable labels.
         assert!(svg.contains(">1k<") && svg.contains(">1M<"));
         // Balanced tags (a cheap well-formedness check).
-        assert_eq!(svg.matches("<polyline").count(), svg.matches("</polyline>").count());
+        assert_eq!(
+            svg.matches("<polyline").count(),
+            svg.matches("</polyline>").count()
+        );
         assert_eq!(svg.matches("<svg").count(), 1);
     }
 

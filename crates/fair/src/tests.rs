@@ -1,6 +1,11 @@
 //! Engine tests against exact values (means, percentiles of the exact product distribution),
 //! determinism, controls, portfolio and input refusals.
 
+// Numerical code keeps the names of the formulas (a, b, x, u, ...).
+#![allow(clippy::many_single_char_names)]
+// Determinism is asserted bit for bit.
+#![allow(clippy::float_cmp)]
+
 use crate::dist::tests::{beta_cdf, ln_gamma};
 use crate::*;
 
@@ -90,7 +95,10 @@ fn json_and_yaml_round_trip() {
     assert_eq!(back, i);
     let bad = json.replace("\"mode\":2.0", "\"mode\":20.0");
     let e = serde_json::from_str::<Input>(&bad).unwrap_err().to_string();
-    assert!(e.contains("Ransomware on file servers") && e.contains("lef.pert.mode"), "{e}");
+    assert!(
+        e.contains("Ransomware on file servers") && e.contains("lef.pert.mode"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -115,10 +123,13 @@ tolerance:
     let i = parse_input(text).unwrap();
     let c = &i.controls[0];
     assert_eq!(c.frequency_reduction, Some(Reduction::Fraction(0.3)));
-    assert_eq!(i.tolerance[1], TolerancePoint {
-        loss: 1e6,
-        probability: 0.01
-    });
+    assert_eq!(
+        i.tolerance[1],
+        TolerancePoint {
+            loss: 1e6,
+            probability: 0.01
+        }
+    );
     match &i.risks[0].lm {
         Magnitude::Split {
             primary: Dist::Pert { gamma, .. },
@@ -207,7 +218,7 @@ fn bad_inputs_are_refused_naming_risk_and_field() {
             &["`model`", "compound"],
         ),
         ("risks: []\n".to_string(), &["`risks`", "empty"]),
-        ("".to_string(), &["empty"]),
+        (String::new(), &["empty"]),
         (
             format!(
                 "{}controls:\n  - {{name: EDR, cost: 10, risks: [Nope], frequency_reduction: 0.5}}\n",
@@ -298,15 +309,18 @@ impl Pert {
 /// composite 3-point Gauss-Legendre on the standardised variable.
 fn product_cdf(x: &Pert, y: &Pert, z: f64) -> f64 {
     let cells = 300;
-    let t = [0.5 - 0.387_298_334_620_741_7, 0.5, 0.5 + 0.387_298_334_620_741_7];
+    let t = [
+        0.5 - 0.387_298_334_620_741_7,
+        0.5,
+        0.5 + 0.387_298_334_620_741_7,
+    ];
     let w = [5.0 / 18.0, 8.0 / 18.0, 5.0 / 18.0];
     let h = 1.0 / f64::from(cells);
     let mut s = 0.0;
     for i in 0..cells {
         for k in 0..3 {
             let u = (f64::from(i) + t[k]) * h;
-            let dens =
-                ((x.a - 1.0) * u.ln() + (x.b - 1.0) * (1.0 - u).ln() - x.ln_beta).exp();
+            let dens = ((x.a - 1.0) * u.ln() + (x.b - 1.0) * (1.0 - u).ln() - x.ln_beta).exp();
             s += w[k] * h * dens * y.cdf(z / (x.l + x.w * u));
         }
     }
@@ -314,10 +328,7 @@ fn product_cdf(x: &Pert, y: &Pert, z: f64) -> f64 {
 }
 
 fn product_quantile(x: &Pert, y: &Pert, p: f64) -> f64 {
-    let (mut lo, mut hi) = (
-        x.l * y.l,
-        (x.l + x.w) * (y.l + y.w),
-    );
+    let (mut lo, mut hi) = (x.l * y.l, (x.l + x.w) * (y.l + y.w));
     for _ in 0..50 {
         let mid = (lo * hi).sqrt();
         if product_cdf(x, y, mid) < p {
@@ -335,7 +346,11 @@ fn expected_model_mean_and_percentiles_match_the_exact_product() {
     let s = &r.risks[0].summary;
     let exact_mean =
         pert(W1_LEF.0, W1_LEF.1, W1_LEF.2).mean() * pert(W1_LM.0, W1_LM.1, W1_LM.2).mean();
-    assert!(rel(s.mean, exact_mean) < 0.005, "mean {} vs {exact_mean}", s.mean);
+    assert!(
+        rel(s.mean, exact_mean) < 0.005,
+        "mean {} vs {exact_mean}",
+        s.mean
+    );
     let (x, y) = (Pert::new(W1_LEF), Pert::new(W1_LM));
     for (p, got) in [
         (0.10, s.p10),
@@ -345,7 +360,11 @@ fn expected_model_mean_and_percentiles_match_the_exact_product() {
         (0.99, s.p99),
     ] {
         let exact = product_quantile(&x, &y, p);
-        assert!(rel(got, exact) < 0.01, "P{}: {got} vs exact {exact}", p * 100.0);
+        assert!(
+            rel(got, exact) < 0.01,
+            "P{}: {got} vs exact {exact}",
+            p * 100.0
+        );
     }
     assert!((s.prob_loss - 1.0).abs() < 1e-12);
     assert_eq!(r.portfolio.mean, s.mean);
@@ -393,7 +412,11 @@ fn expected_model_matches_closed_forms_for_simple_shapes() {
     }
     .mean()
         * 1000.0;
-    assert!(rel(s.mean, exact_mean) < 0.005, "{} vs {exact_mean}", s.mean);
+    assert!(
+        rel(s.mean, exact_mean) < 0.005,
+        "{} vs {exact_mean}",
+        s.mean
+    );
 }
 
 /// E[X^2] of a PERT: Beta variance scaled, plus the squared mean.
@@ -414,12 +437,27 @@ fn compound_model_mean_and_variance_are_exact_and_spread_is_wider() {
         pert(W1_LM.0, W1_LM.1, W1_LM.2).mean(),
     );
     let (el2, em2) = (pert_m2(W1_LEF), pert_m2(W1_LM));
-    assert!(rel(c.mean, el * em) < 0.005, "compound mean {} vs {}", c.mean, el * em);
+    assert!(
+        rel(c.mean, el * em) < 0.005,
+        "compound mean {} vs {}",
+        c.mean,
+        el * em
+    );
     // Exact variances: product of independents, and compound Poisson with a random rate.
     let var_e = el2 * em2 - (el * em).powi(2);
     let var_c = el * em2 + (el2 - el * el) * em * em;
-    assert!(rel(e.sd, var_e.sqrt()) < 0.01, "expected sd {} vs {}", e.sd, var_e.sqrt());
-    assert!(rel(c.sd, var_c.sqrt()) < 0.01, "compound sd {} vs {}", c.sd, var_c.sqrt());
+    assert!(
+        rel(e.sd, var_e.sqrt()) < 0.01,
+        "expected sd {} vs {}",
+        e.sd,
+        var_e.sqrt()
+    );
+    assert!(
+        rel(c.sd, var_c.sqrt()) < 0.01,
+        "compound sd {} vs {}",
+        c.sd,
+        var_c.sqrt()
+    );
     // Years without any event, and a wider central 80% interval than the product model.
     assert!(c.prob_loss < 1.0 && c.prob_loss > 0.8, "{}", c.prob_loss);
     assert!(c.p90 - c.p10 > e.p90 - e.p10 && c.p10 < e.p10);
@@ -431,7 +469,10 @@ fn compound_model_mean_and_variance_are_exact_and_spread_is_wider() {
     let c = simulate(&i, &opts(400_000, 5, Model::Compound)).unwrap();
     let (e, c) = (&e.risks[0].summary, &c.risks[0].summary);
     assert!(rel(c.mean, e.mean) < 0.01);
-    assert!(c.sd > e.sd && c.p99 > e.p99 && c.p10 < e.p10, "{c:?} vs {e:?}");
+    assert!(
+        c.sd > e.sd && c.p99 > e.p99 && c.p10 < e.p10,
+        "{c:?} vs {e:?}"
+    );
 }
 
 #[test]
@@ -503,7 +544,10 @@ fn tolerance_curve_is_checked_against_the_portfolio() {
     for p in &t.points {
         assert_eq!(p.exceeded, p.probability > p.tolerated);
     }
-    assert!(t.points.len() > 2, "LEC points inside the range are checked too");
+    assert!(
+        t.points.len() > 2,
+        "LEC points inside the range are checked too"
+    );
     // A lenient tolerance is met, a strict one is not.
     i.tolerance = vec![TolerancePoint {
         loss: 1.0,
@@ -563,7 +607,10 @@ fn controls_give_before_after_and_rosi() {
         assert_eq!(c0.risks[0].before, r.risks[0].summary);
         let after_a = c0.risks[0].after.mean;
         let tol = if model == Model::Expected { 1e-9 } else { 0.01 };
-        assert!(rel(after_a, 0.5 * base_a) < tol, "{model:?}: {after_a} vs {base_a}");
+        assert!(
+            rel(after_a, 0.5 * base_a) < tol,
+            "{model:?}: {after_a} vs {base_a}"
+        );
         assert!(rel(c0.ale_reduction, 0.5 * base_a) < tol);
         let rosi = (c0.ale_before - c0.ale_after - 20_000.0) / 20_000.0;
         assert!((c0.rosi.unwrap() - rosi).abs() < 1e-12);
@@ -571,7 +618,10 @@ fn controls_give_before_after_and_rosi() {
         // A 10-30% magnitude cut (mean 20%) on A and B.
         let c1 = &r.controls[1];
         assert_eq!(c1.risks.len(), 2);
-        assert!(rel(c1.ale_reduction, 0.2 * (base_a + base_b)) < 0.01, "{model:?}");
+        assert!(
+            rel(c1.ale_reduction, 0.2 * (base_a + base_b)) < 0.01,
+            "{model:?}"
+        );
         // Together: A at 0.5 x 0.8, B at 0.8.
         let all = r.all_controls.as_ref().unwrap();
         let expect = r.portfolio.mean - (0.4 * base_a + 0.8 * base_b + r.risks[2].summary.mean);
