@@ -113,6 +113,9 @@ pub struct AllControls {
 
 /// Money with thousands separators and no decimals (decimals below 100).
 pub fn money(x: f64) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
     if x.abs() < 100.0 {
         return format!("{x:.2}");
     }

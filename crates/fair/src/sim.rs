@@ -600,10 +600,29 @@ fn sum_and_nonzero(v: &[f64]) -> ChunkStats {
 
 /// Percentiles reported for every distribution.
 const PERCENTILES: [f64; 5] = [0.10, 0.50, 0.90, 0.95, 0.99];
-/// Exceedance probabilities of the LEC points.
-const LEC_PROBS: [f64; 20] = [
-    0.99, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001,
-    0.000_5, 0.000_2, 0.000_1,
+/// LEC points: (quantile, exceedance probability = 1 - quantile), both written out so that
+/// e.g. the 0.9-exceedance point is exactly P10.
+const LEC_POINTS: [(f64, f64); 20] = [
+    (0.01, 0.99),
+    (0.05, 0.95),
+    (0.10, 0.9),
+    (0.2, 0.8),
+    (0.3, 0.7),
+    (0.4, 0.6),
+    (0.50, 0.5),
+    (0.6, 0.4),
+    (0.7, 0.3),
+    (0.8, 0.2),
+    (0.90, 0.1),
+    (0.95, 0.05),
+    (0.98, 0.02),
+    (0.99, 0.01),
+    (0.995, 0.005),
+    (0.998, 0.002),
+    (0.999, 0.001),
+    (0.999_5, 0.000_5),
+    (0.999_8, 0.000_2),
+    (0.999_9, 0.000_1),
 ];
 
 /// Quantile q of `n` sorted values, interpolating between order statistics at (n - 1) q (the
@@ -655,17 +674,17 @@ pub(crate) fn summarize(v: &mut [f64], (sum, sum_sq, nonzero): ChunkStats) -> Su
     } else {
         0.0
     };
-    let lec_probs: Vec<f64> = LEC_PROBS
+    let lec_points: Vec<(f64, f64)> = LEC_POINTS
         .iter()
         .copied()
-        .filter(|p| p * n as f64 >= 10.0)
+        .filter(|(_, p)| p * n as f64 >= 10.0)
         .collect();
     // Select the lower rank of every quantile; the next order statistic (for interpolation) is
     // then the smallest value between that rank and the next selected one.
     let mut ranks: Vec<usize> = PERCENTILES
         .iter()
         .copied()
-        .chain(lec_probs.iter().map(|p| 1.0 - p))
+        .chain(lec_points.iter().map(|&(q, _)| q))
         .map(|q| ranks_for(q, n).0)
         .collect();
     ranks.sort_unstable();
@@ -690,7 +709,7 @@ pub(crate) fn summarize(v: &mut [f64], (sum, sum_sq, nonzero): ChunkStats) -> Su
             v[lo] + f * (next_of(lo) - v[lo])
         }
     };
-    let lec = lec_probs.iter().map(|&p| (quant(1.0 - p), p)).collect();
+    let lec = lec_points.iter().map(|&(q, p)| (quant(q), p)).collect();
     Summary {
         mean,
         sd: var.sqrt(),
@@ -817,6 +836,11 @@ mod tests {
         for &(loss, p) in &s.lec {
             assert!((loss - type7(1.0 - p)).abs() < 1e-12, "p={p}");
         }
+        let at = |p: f64| s.lec.iter().find(|x| x.1 == p).unwrap().0;
+        assert_eq!(
+            (at(0.9), at(0.5), at(0.1), at(0.01)),
+            (s.p10, s.p50, s.p90, s.p99)
+        );
     }
 
     #[test]
