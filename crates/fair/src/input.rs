@@ -247,6 +247,12 @@ fn whole(v: &Value, at: &At) -> Result<u64, InputError> {
     if let Some(n) = v.as_u64() {
         return Ok(n);
     }
+    // YAML 1.1 style `100_000` arrives as text.
+    if let Value::String(s) = v
+        && let Ok(n) = s.trim().replace('_', "").parse::<u64>()
+    {
+        return Ok(n);
+    }
     if let Some(x) = v.as_f64() {
         if x >= 0.0 && x.fract() == 0.0 && x <= u64::MAX as f64 {
             return Ok(x as u64);

@@ -73,6 +73,9 @@ pub fn simulate_with_progress(
     let model = opts.model.or(input.model).unwrap_or_default();
     let n = iterations as usize;
     let n_controls = input.controls.len();
+    if model == Model::Compound {
+        check_event_count(input, iterations)?;
+    }
 
     // Which controls act on which risk.
     let controls: Vec<ControlModel> = input
@@ -309,6 +312,33 @@ pub fn simulate_with_progress(
         controls: controls_out,
         all_controls,
     })
+}
+
+/// Most simulated events the compound model takes on (about a minute of work on one core).
+const MAX_EVENTS: f64 = 5e9;
+
+/// Refuses inputs whose compound simulation would draw an unreasonable number of events.
+fn check_event_count(input: &Input, iterations: u64) -> Result<(), InputError> {
+    let mut total = 0.0;
+    for r in &input.risks {
+        let per_year = match &r.lef {
+            Frequency::Direct(d) => d.mean(),
+            Frequency::Decomposed { tef, vulnerability } => tef.mean() * vulnerability.mean(),
+        };
+        total += per_year * iterations as f64;
+        if total > MAX_EVENTS {
+            return Err(InputError {
+                risk: Some(r.name.clone()),
+                control: None,
+                field: "lef".into(),
+                message: format!(
+                    "about {per_year:.0} events a year over {iterations} simulated years is too much \
+                     work for the compound model; use model expected or fewer iterations"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn rosi(reduction: f64, cost: f64) -> Option<f64> {

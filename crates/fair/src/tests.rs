@@ -250,6 +250,24 @@ fn bad_inputs_are_refused_naming_risk_and_field() {
 }
 
 #[test]
+fn absurd_compound_work_is_refused() {
+    let mut i = one_risk(Dist::Constant(1e6), Dist::Constant(1.0));
+    i.risks[0].name = "Spam".into();
+    let e = simulate(&i, &opts(1_000_000, 1, Model::Compound))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("Spam") && e.contains("lef") && e.contains("expected"),
+        "{e}"
+    );
+    // The product model has no per-event work.
+    assert!(simulate(&i, &opts(10_000, 1, Model::Expected)).is_ok());
+    // `100_000` (YAML 1.1 style) is a whole number too.
+    let p = parse_input("iterations: 100_000\nrisks: [{name: A, lef: 1, lm: 2}]\n").unwrap();
+    assert_eq!(p.iterations, Some(100_000));
+}
+
+#[test]
 fn simulate_validates_inputs_built_in_code() {
     let mut i = one_risk(pert(1.0, 5.0, 3.0), Dist::Constant(1.0));
     i.risks[0].name = "Built".into();
