@@ -8,6 +8,8 @@ use clap::{Args, Parser, Subcommand};
 use isms_domain::Role;
 use isms_store::{Actor, Store};
 
+mod frameworks;
+
 #[derive(Parser)]
 #[command(
     name = "isms",
@@ -45,6 +47,12 @@ enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand, name = "audit-log")]
     AuditLog(AuditCommand),
+    /// Frameworks: ISO/IEC 27001:2022 built in, others imported.
+    #[command(subcommand)]
+    Framework(FrameworkCommand),
+    /// Mappings between requirements of two frameworks.
+    #[command(subcommand)]
+    Mapping(MappingCommand),
     /// Risk analysis that needs no database.
     #[command(subcommand)]
     Risk(RiskCommand),
@@ -117,6 +125,47 @@ enum TokenCommand {
         /// A name to recognise the token by.
         #[arg(long, default_value = "created on the command line")]
         name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum FrameworkCommand {
+    /// List the installed frameworks.
+    List,
+    /// Print a framework's requirements, one per line, id first; or one requirement in full.
+    Show {
+        /// The framework's id (e.g. iso27001-2022) or number.
+        id: String,
+        /// A requirement's ref id (e.g. A.5.15, or 5.15 for an Annex A control) to show in full.
+        #[arg(name = "REF")]
+        reference: Option<String>,
+    },
+    /// Import a framework: an OSCAL catalog or profile (JSON or XML), a CISO Assistant library (YAML), or a CSV.
+    Import {
+        file: std::path::PathBuf,
+        /// oscal-catalog, oscal-profile, ciso-assistant or csv (guessed from the file when absent).
+        #[arg(long)]
+        format: Option<String>,
+        /// For a profile: a catalog it imports (repeatable); local imports are found beside the profile.
+        #[arg(long = "catalog")]
+        catalogs: Vec<std::path::PathBuf>,
+        /// The id to store the framework under (default: from the file).
+        #[arg(long)]
+        id: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum MappingCommand {
+    /// Import mappings from a CSV (source_framework,source_ref,target_framework,target_ref,relationship,note) or a CISO Assistant mapping library.
+    Import { file: std::path::PathBuf },
+    /// Show what a requirement maps to, in both directions.
+    Show {
+        /// The framework's id, e.g. nist-csf-2.0.
+        framework: String,
+        /// The requirement's ref id, e.g. PR.AA-01.
+        #[arg(name = "REF")]
+        reference: String,
     },
 }
 
@@ -307,6 +356,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("all {} audit chain(s) intact", reports.len());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Framework(cmd) => frameworks::run(&open(&cli.database).await?, cmd).await,
+        Command::Mapping(cmd) => frameworks::run_mapping(&open(&cli.database).await?, cmd).await,
         Command::Risk(_) | Command::Oscal(_) => unreachable!("handled before the runtime starts"),
         Command::Backup { path } => {
             if std::path::Path::new(&path).exists() {

@@ -174,7 +174,94 @@ pub(crate) async fn record(tx: &mut Tx, actor: &Actor, change: Change<'_>) -> Re
     Ok(())
 }
 
+/// The organisation id the system chain hashes with (no organisation has it).
+pub const SYSTEM_CHAIN: i64 = 0;
+
+/// Appends a change that belongs to the whole installation (frameworks,
+/// mappings) to the installation's own chain, inside `tx`.
+pub(crate) async fn record_system(tx: &mut Tx, actor: &Actor, change: Change<'_>) -> Result<()> {
+    let (seq,): (i64,) = on_tx!(tx, |c| sqlx::query_as(
+        "UPDATE system_counters SET value = value + 1 WHERE name = 'audit_seq' RETURNING value"
+    )
+    .fetch_one(c)
+    .await)?;
+    let prev: Option<(String,)> = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT hash FROM system_audit_log ORDER BY seq DESC LIMIT 1"
+    )
+    .fetch_optional(c)
+    .await)?;
+    let prev_hash = prev.map_or_else(|| GENESIS_HASH.to_owned(), |(h,)| h);
+    let at = now();
+    let before = change.before.as_ref().map(serde_json::Value::to_string);
+    let after = change.after.as_ref().map(serde_json::Value::to_string);
+    let hash = audit::entry_hash(
+        &prev_hash,
+        &AuditFields {
+            org_id: SYSTEM_CHAIN,
+            seq,
+            at: &at,
+            actor: &actor.label,
+            via: actor.via.as_str(),
+            action: change.action,
+            entity_type: change.entity_type,
+            entity_id: &change.entity_id,
+            before: before.as_deref(),
+            after: after.as_deref(),
+        },
+    );
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO system_audit_log (seq, at, actor_user_id, actor, via, action, entity_type, entity_id, before_json, after_json, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    )
+    .bind(seq)
+    .bind(&at)
+    .bind(actor.user_id)
+    .bind(&actor.label)
+    .bind(actor.via.as_str())
+    .bind(change.action)
+    .bind(change.entity_type)
+    .bind(&change.entity_id)
+    .bind(&before)
+    .bind(&after)
+    .bind(&prev_hash)
+    .bind(&hash)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+fn stored(rows: Vec<EntryRow>) -> Vec<StoredEntry> {
+    rows.into_iter()
+        .map(|r| StoredEntry {
+            id: r.id,
+            seq: r.seq,
+            at: r.at,
+            actor: r.actor,
+            via: r.via,
+            action: r.action,
+            entity_type: r.entity_type,
+            entity_id: r.entity_id,
+            before: r.before_json,
+            after: r.after_json,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        })
+        .collect()
+}
+
 impl Store {
+    /// Reads the installation's own log (framework and mapping imports), newest first.
+    pub async fn system_audit_entries(&self, limit: i64) -> Result<Vec<AuditEntry>> {
+        Ok(on_pool!(self, |p| sqlx::query_as::<_, AuditEntry>(
+            "SELECT id, seq, at, actor, via, action, entity_type, entity_id, before_json, after_json, hash \
+             FROM system_audit_log ORDER BY seq DESC LIMIT $1"
+        )
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(p)
+        .await)?)
+    }
+
     /// Reads an organisation's log, newest first.
     pub async fn audit_entries(
         &self,
@@ -244,23 +331,7 @@ impl Store {
             .fetch_all(p)
             .await
             })?;
-            let entries: Vec<StoredEntry> = rows
-                .into_iter()
-                .map(|r| StoredEntry {
-                    id: r.id,
-                    seq: r.seq,
-                    at: r.at,
-                    actor: r.actor,
-                    via: r.via,
-                    action: r.action,
-                    entity_type: r.entity_type,
-                    entity_id: r.entity_id,
-                    before: r.before_json,
-                    after: r.after_json,
-                    prev_hash: r.prev_hash,
-                    hash: r.hash,
-                })
-                .collect();
+            let entries = stored(rows);
             let problem = audit::verify_chain(org_id, &entries, recorded).err();
             reports.push(ChainReport {
                 org_id,
@@ -269,6 +340,24 @@ impl Store {
                 problem,
             });
         }
+        let (recorded,): (i64,) = on_pool!(self, |p| sqlx::query_as(
+            "SELECT value FROM system_counters WHERE name = 'audit_seq'"
+        )
+        .fetch_one(p)
+        .await)?;
+        let rows = on_pool!(self, |p| sqlx::query_as::<_, EntryRow>(
+            "SELECT id, seq, at, actor, via, action, entity_type, entity_id, before_json, after_json, prev_hash, hash \
+             FROM system_audit_log ORDER BY seq"
+        )
+        .fetch_all(p)
+        .await)?;
+        let entries = stored(rows);
+        reports.push(ChainReport {
+            org_id: SYSTEM_CHAIN,
+            org_slug: "(installation)".into(),
+            entries: entries.len(),
+            problem: audit::verify_chain(SYSTEM_CHAIN, &entries, recorded).err(),
+        });
         Ok(reports)
     }
 }

@@ -7,6 +7,7 @@
 //! reads tenant data filters by it.
 
 mod audit;
+mod frameworks;
 mod migrate;
 mod orgs;
 mod ratelimit;
@@ -22,6 +23,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use audit::{Actor, AuditEntry, AuditFilter, ChainReport, Via};
+pub use frameworks::{FrameworkRow, ImportSummary, MappedRequirement, RequirementRow};
 pub use migrate::MIGRATION_COUNT;
 pub use orgs::{DashboardCounts, Org};
 pub use sessions::{Session, SessionUser};
@@ -121,6 +123,7 @@ impl Store {
     pub async fn open(url: &str) -> Result<Store> {
         let store = Self::connect(url).await?;
         store.migrate().await?;
+        store.seed_builtin_frameworks().await?;
         Ok(store)
     }
 

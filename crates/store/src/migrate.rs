@@ -22,7 +22,10 @@ macro_rules! migration {
     };
 }
 
-const MIGRATIONS: &[Migration] = &[migration!(1, "0001_foundation")];
+const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_foundation"),
+    migration!(2, "0002_frameworks"),
+];
 
 /// How many migrations this binary carries.
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();

@@ -35,7 +35,12 @@ impl Modify for BearerAuth {
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).routes(routes!(me))
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(me))
+        .routes(routes!(crate::api_frameworks::list_frameworks))
+        .routes(routes!(crate::api_frameworks::get_framework))
+        .routes(routes!(crate::api_frameworks::list_requirements))
+        .routes(routes!(crate::api_frameworks::get_requirement))
 }
 
 /// The OpenAPI document of every route under `/api/v1`.

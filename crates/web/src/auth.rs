@@ -146,12 +146,16 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, WebError> {
             Err(refused())
         };
     }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or_default()
+        .to_owned();
+    if content_type.starts_with("multipart/form-data") {
+        return check_multipart_csrf(req, &content_type, expected).await;
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return Err(refused());
     }
     let (parts, body) = req.into_parts();
@@ -169,6 +173,39 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, WebError> {
         Some(t) if secrets_match(&t, expected) => Ok(Request::from_parts(parts, Body::from(bytes))),
         _ => Err(refused()),
     }
+}
+
+/// Largest upload (framework files) the CSRF check will read.
+pub const MAX_UPLOAD_BYTES: usize = 70 * 1024 * 1024;
+
+/// Multipart forms (file uploads) carry the token as a `csrf_token` field.
+async fn check_multipart_csrf(req: Request, content_type: &str, expected: &str) -> Result<Request, WebError> {
+    let refused = || {
+        WebError::forbidden(
+            "This form is out of date or was sent from another site, so nothing was changed. Reload the page and try again.",
+        )
+    };
+    let boundary = multer::parse_boundary(content_type).map_err(|_| refused())?;
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_UPLOAD_BYTES).await.map_err(|_| {
+        WebError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Too large",
+            format!("The upload is larger than {} MB.", MAX_UPLOAD_BYTES / 1024 / 1024),
+        )
+    })?;
+    let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes.clone())]);
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some("csrf_token") {
+            let token = field.text().await.unwrap_or_default();
+            if secrets_match(&token, expected) {
+                return Ok(Request::from_parts(parts, Body::from(bytes)));
+            }
+            break;
+        }
+    }
+    Err(refused())
 }
 
 fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {

@@ -7,10 +7,12 @@
 //! CSRF), and the API (bearer tokens, problem documents).
 
 mod api;
+mod api_frameworks;
 pub(crate) mod assets;
 mod auth;
 mod cookies;
 mod error;
+pub mod import;
 mod pages;
 mod security;
 

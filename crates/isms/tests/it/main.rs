@@ -7,5 +7,6 @@ mod support;
 mod audit_log;
 mod browser;
 mod cli;
+mod frameworks;
 mod store;
 mod web;

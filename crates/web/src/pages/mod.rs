@@ -3,6 +3,7 @@
 
 mod audit;
 mod dashboard;
+mod frameworks;
 mod login;
 mod profile;
 mod users;
@@ -83,6 +84,19 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{user_id}/deactivate", post(users::deactivate))
         .route("/admin/users/{user_id}/activate", post(users::activate))
         .route("/audit-log", get(audit::list))
+        .route("/frameworks", get(frameworks::list))
+        .route(
+            "/frameworks/import",
+            post(frameworks::import_framework)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::auth::MAX_UPLOAD_BYTES)),
+        )
+        .route(
+            "/mappings/import",
+            post(frameworks::import_mappings)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::auth::MAX_UPLOAD_BYTES)),
+        )
+        .route("/frameworks/{id}", get(frameworks::show))
+        .route("/requirements/{id}", get(frameworks::requirement))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::auth::session_layer,

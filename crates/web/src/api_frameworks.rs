@@ -1,0 +1,202 @@
+//! `/api/v1/frameworks` and `/api/v1/requirements`: frameworks as trees of
+//! requirements, and each requirement's mappings to other frameworks.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use isms_store::{FrameworkRow, MappedRequirement, RequirementRow};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::error::{ApiError, Problem, WebError};
+
+#[derive(Serialize, ToSchema)]
+pub struct Framework {
+    id: i64,
+    /// Stable id, e.g. `iso27001-2022`, `nist-csf-2.0`.
+    slug: String,
+    name: String,
+    version: String,
+    publisher: String,
+    licence_note: String,
+    builtin: bool,
+    source_file: String,
+    source_format: String,
+    imported_at: String,
+    requirement_count: i64,
+}
+
+impl From<FrameworkRow> for Framework {
+    fn from(f: FrameworkRow) -> Self {
+        Framework {
+            id: f.id,
+            slug: f.slug,
+            name: f.name,
+            version: f.version,
+            publisher: f.publisher,
+            licence_note: f.licence_note,
+            builtin: f.builtin,
+            source_file: f.source_file,
+            source_format: f.source_format,
+            imported_at: f.imported_at,
+            requirement_count: f.requirement_count,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Guidance {
+    purpose: String,
+    implementation: Vec<String>,
+    evidence: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Requirement {
+    id: i64,
+    framework: String,
+    /// Unique in the framework: `4.1`, `A.5.1`, `AC-2(1)`, `PR.AA-01`.
+    ref_id: String,
+    parent_ref_id: Option<String>,
+    /// clause, control, enhancement, group or item.
+    kind: String,
+    title: String,
+    description: Option<String>,
+    discussion: Option<String>,
+    /// ISO/IEC 27001:2022 Annex A only: the bare control id (`5.1`).
+    control_id: Option<String>,
+    withdrawn: bool,
+    depth: i64,
+    guidance: Option<Guidance>,
+}
+
+impl From<RequirementRow> for Requirement {
+    fn from(r: RequirementRow) -> Self {
+        let guidance = r.guidance().map(|g| Guidance {
+            purpose: g.purpose,
+            implementation: g.implementation,
+            evidence: g.evidence,
+        });
+        Requirement {
+            id: r.id,
+            framework: r.framework_slug,
+            ref_id: r.ref_id,
+            parent_ref_id: r.parent_ref_id,
+            kind: r.kind,
+            title: r.title,
+            description: r.description,
+            discussion: r.discussion,
+            control_id: r.control_id,
+            withdrawn: r.withdrawn,
+            depth: r.depth,
+            guidance,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Mapping {
+    framework: String,
+    ref_id: String,
+    /// equal, subset_of, superset_of, intersects_with or related, read from this requirement to the other.
+    relationship: String,
+    note: Option<String>,
+    /// True for mappings isms composed through another (never official).
+    derived: bool,
+    derived_path: Option<Vec<String>>,
+    /// `builtin`, or the file the mapping was imported from.
+    origin: String,
+    /// The other requirement's id when its framework is installed.
+    requirement_id: Option<i64>,
+    title: Option<String>,
+}
+
+impl From<MappedRequirement> for Mapping {
+    fn from(m: MappedRequirement) -> Self {
+        Mapping {
+            framework: m.framework,
+            ref_id: m.ref_id,
+            relationship: m.relationship,
+            note: m.note,
+            derived: m.derived_path.is_some(),
+            derived_path: m.derived_path,
+            origin: m.origin,
+            requirement_id: m.requirement_id,
+            title: m.title,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RequirementWithMappings {
+    #[serde(flatten)]
+    requirement: Requirement,
+    mappings: Vec<Mapping>,
+}
+
+/// All installed frameworks.
+#[utoipa::path(get, path = "/frameworks", tag = "frameworks",
+    responses((status = 200, body = Vec<Framework>), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_frameworks(State(state): State<AppState>, _user: ApiUser) -> Result<Json<Vec<Framework>>, ApiError> {
+    Ok(Json(state.store.frameworks().await?.into_iter().map(Framework::from).collect()))
+}
+
+async fn find_framework(state: &AppState, id: &str) -> Result<FrameworkRow, ApiError> {
+    state
+        .store
+        .framework(id)
+        .await?
+        .ok_or_else(|| ApiError(WebError::not_found(format!("no framework '{id}'; see GET /api/v1/frameworks"))))
+}
+
+/// One framework, by number or id (e.g. `iso27001-2022`).
+#[utoipa::path(get, path = "/frameworks/{id}", tag = "frameworks",
+    params(("id" = String, Path, description = "Number or id, e.g. iso27001-2022")),
+    responses((status = 200, body = Framework), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_framework(State(state): State<AppState>, _user: ApiUser, Path(id): Path<String>) -> Result<Json<Framework>, ApiError> {
+    Ok(Json(find_framework(&state, &id).await?.into()))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct RequirementQuery {
+    /// Only requirements whose id, title or text contains this (case-insensitive).
+    q: Option<String>,
+}
+
+/// A framework's requirements in tree order (parents before children, in the source's order).
+#[utoipa::path(get, path = "/frameworks/{id}/requirements", tag = "frameworks",
+    params(("id" = String, Path, description = "Number or id, e.g. nist-csf-2.0"), RequirementQuery),
+    responses((status = 200, body = Vec<Requirement>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_requirements(
+    State(state): State<AppState>,
+    _user: ApiUser,
+    Path(id): Path<String>,
+    Query(q): Query<RequirementQuery>,
+) -> Result<Json<Vec<Requirement>>, ApiError> {
+    let fw = find_framework(&state, &id).await?;
+    let rows = state.store.requirements(fw.id, q.q.as_deref()).await?;
+    Ok(Json(rows.into_iter().map(Requirement::from).collect()))
+}
+
+/// One requirement with its guidance and its mappings to other frameworks, both directions.
+#[utoipa::path(get, path = "/requirements/{id}", tag = "frameworks",
+    params(("id" = String, Path, description = "The requirement's number, or `framework:ref`, e.g. `nist-csf-2.0:PR.AA-01`")),
+    responses((status = 200, body = RequirementWithMappings), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_requirement(
+    State(state): State<AppState>,
+    _user: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<RequirementWithMappings>, ApiError> {
+    let row = match (id.parse::<i64>(), id.split_once(':')) {
+        (Ok(n), _) => state.store.requirement(n).await?,
+        (Err(_), Some((fw, reference))) => state.store.requirement_by_ref(fw, reference).await?,
+        _ => None,
+    }
+    .ok_or_else(|| ApiError(WebError::not_found(format!("no requirement '{id}'"))))?;
+    let mappings = state.store.mapped_requirements(&row.framework_slug, &row.ref_id).await?;
+    Ok(Json(RequirementWithMappings {
+        requirement: row.into(),
+        mappings: mappings.into_iter().map(Mapping::from).collect(),
+    }))
+}

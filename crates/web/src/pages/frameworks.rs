@@ -1,0 +1,239 @@
+//! Browsing frameworks as trees, searching them, reading a requirement with
+//! its guidance and mappings, and importing framework and mapping files.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use isms_domain::Permission;
+use isms_store::{FrameworkRow, MappedRequirement, RequirementRow};
+use serde::Deserialize;
+
+use super::{Chrome, render};
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::WebError;
+use crate::import::{self, Format, UploadedCatalogs};
+
+#[derive(Template)]
+#[template(path = "page_frameworks.html")]
+struct FrameworksPage {
+    chrome: Option<Chrome>,
+    frameworks: Vec<FrameworkRow>,
+    can_import: bool,
+    error: Option<String>,
+    notice: Option<String>,
+    mapping_count: i64,
+}
+
+async fn list_page(state: &AppState, user: &CurrentUser, status: StatusCode, error: Option<String>, notice: Option<String>) -> Result<Response, WebError> {
+    let chrome = Chrome::new(state, &user.0, "frameworks").await?;
+    let html = render(&FrameworksPage {
+        chrome: Some(chrome),
+        frameworks: state.store.frameworks().await?,
+        can_import: user.0.role.can(Permission::ImportFrameworks),
+        error,
+        notice,
+        mapping_count: state.store.count_imported_mappings().await?,
+    })?;
+    Ok((status, html).into_response())
+}
+
+pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
+    list_page(&state, &user, StatusCode::OK, None, None).await
+}
+
+/// The fields of an upload form.
+#[derive(Default)]
+struct Upload {
+    files: Vec<(String, Vec<u8>)>,
+    catalogs: Vec<(String, Vec<u8>)>,
+    format: String,
+    id: String,
+}
+
+async fn read_upload(mut multipart: Multipart) -> Result<Upload, String> {
+    let mut up = Upload::default();
+    while let Some(field) = multipart.next_field().await.map_err(|e| format!("the upload could not be read: {e}"))? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let bytes = field.bytes().await.map_err(|e| format!("the upload could not be read: {e}"))?;
+        match (name.as_str(), file_name) {
+            ("file", Some(f)) if !bytes.is_empty() => up.files.push((f, bytes.to_vec())),
+            ("catalog", Some(f)) if !bytes.is_empty() => up.catalogs.push((f, bytes.to_vec())),
+            ("format", _) => up.format = String::from_utf8_lossy(&bytes).trim().to_owned(),
+            ("id", _) => up.id = String::from_utf8_lossy(&bytes).trim().to_owned(),
+            _ => {}
+        }
+    }
+    Ok(up)
+}
+
+pub async fn import_framework(State(state): State<AppState>, user: CurrentUser, multipart: Multipart) -> Result<Response, WebError> {
+    user.require(Permission::ImportFrameworks)?;
+    let outcome = async {
+        let up = read_upload(multipart).await?;
+        let (name, bytes) = up.files.into_iter().next().ok_or("Choose a file to import.")?;
+        let format = if up.format.is_empty() || up.format == "auto" {
+            import::detect_format(&name, &bytes)?
+        } else {
+            Format::parse(&up.format)?
+        };
+        let id = Some(up.id.as_str()).filter(|s| !s.is_empty()).map(str::to_owned);
+        let loader = UploadedCatalogs(up.catalogs);
+        // Parsing and validation are CPU work: keep them off the async threads.
+        let parsed = tokio::task::spawn_blocking(move || import::parse_framework(&name, &bytes, format, &loader, id.as_deref()).map(|p| (p, name, format)))
+            .await
+            .map_err(|_| "the import failed unexpectedly".to_owned())??;
+        Ok::<_, String>(parsed)
+    }
+    .await;
+    let (parsed, name, format) = match outcome {
+        Ok(p) => p,
+        Err(e) => return list_page(&state, &user, StatusCode::UNPROCESSABLE_ENTITY, Some(e), None).await,
+    };
+    let actor = user.actor();
+    let mut notice = String::new();
+    if let Some(tree) = &parsed.tree {
+        match state.store.import_framework(tree, &name, format.as_str(), &actor).await {
+            Ok(s) if s.unchanged => notice = format!("{} was already installed and is unchanged.", s.slug),
+            Ok(s) => notice = format!("Imported {} from {name}: {} requirements ({} new, {} updated, {} removed).", s.slug, tree.nodes.len(), s.inserted, s.updated, s.removed),
+            Err(isms_store::StoreError::Conflict(m) | isms_store::StoreError::Invalid(m)) => {
+                return list_page(&state, &user, StatusCode::UNPROCESSABLE_ENTITY, Some(m), None).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if !parsed.mappings.is_empty() {
+        let n = state.store.import_mappings(&parsed.mappings, &name, &actor).await?;
+        notice.push_str(&format!(" Imported {n} mappings."));
+    }
+    for w in parsed.warnings.iter().take(5) {
+        notice.push_str(&format!(" Warning: {w}."));
+    }
+    list_page(&state, &user, StatusCode::OK, None, Some(notice)).await
+}
+
+pub async fn import_mappings(State(state): State<AppState>, user: CurrentUser, multipart: Multipart) -> Result<Response, WebError> {
+    user.require(Permission::ImportFrameworks)?;
+    let parsed = async {
+        let up = read_upload(multipart).await?;
+        let (name, bytes) = up.files.into_iter().next().ok_or("Choose a mapping file to import.")?;
+        let mappings = import::parse_mappings(&name, &bytes)?;
+        Ok::<_, String>((name, mappings))
+    }
+    .await;
+    match parsed {
+        Err(e) => list_page(&state, &user, StatusCode::UNPROCESSABLE_ENTITY, Some(e), None).await,
+        Ok((name, mappings)) => match state.store.import_mappings(&mappings, &name, &user.actor()).await {
+            Ok(n) => list_page(&state, &user, StatusCode::OK, None, Some(format!("Imported {n} mappings from {name}."))).await,
+            Err(isms_store::StoreError::Invalid(m)) => list_page(&state, &user, StatusCode::UNPROCESSABLE_ENTITY, Some(m), None).await,
+            Err(e) => Err(e.into()),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "page_framework.html")]
+struct FrameworkPage {
+    chrome: Option<Chrome>,
+    framework: FrameworkRow,
+    requirements: Vec<RequirementRow>,
+    q: String,
+}
+
+#[derive(Template)]
+#[template(path = "framework_results_partial.html")]
+struct ResultsPartial {
+    requirements: Vec<RequirementRow>,
+    q: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+    Query(search): Query<SearchQuery>,
+) -> Result<Response, WebError> {
+    let framework = state
+        .store
+        .framework(&id)
+        .await?
+        .ok_or_else(|| WebError::not_found(format!("There is no framework '{id}'.")))?;
+    let q = search.q.trim().to_owned();
+    let requirements = state.store.requirements(framework.id, Some(&q)).await?;
+    // htmx search: only the results list is replaced.
+    if headers.contains_key("hx-request") {
+        return Ok(render(&ResultsPartial { requirements, q })?.into_response());
+    }
+    let chrome = Chrome::new(&state, &user.0, "frameworks").await?;
+    Ok(render(&FrameworkPage {
+        chrome: Some(chrome),
+        framework,
+        requirements,
+        q,
+    })?
+    .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "page_requirement.html")]
+struct RequirementPage {
+    chrome: Option<Chrome>,
+    framework: FrameworkRow,
+    requirement: RequirementRow,
+    guidance: Option<isms_catalog::Guidance>,
+    parent: Option<RequirementRow>,
+    children: Vec<RequirementRow>,
+    official: Vec<MappedRequirement>,
+    derived: Vec<MappedRequirement>,
+}
+
+pub async fn requirement(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, WebError> {
+    let requirement = state
+        .store
+        .requirement(id)
+        .await?
+        .ok_or_else(|| WebError::not_found("There is no such requirement."))?;
+    let framework = state
+        .store
+        .framework(&requirement.framework_id.to_string())
+        .await?
+        .ok_or_else(|| WebError::not_found("There is no such framework."))?;
+    let parent = match &requirement.parent_ref_id {
+        Some(p) => state.store.requirement_by_ref(&framework.slug, p).await?,
+        None => None,
+    };
+    let children = state
+        .store
+        .requirements(framework.id, None)
+        .await?
+        .into_iter()
+        .filter(|r| r.parent_ref_id.as_deref() == Some(requirement.ref_id.as_str()))
+        .collect();
+    let (derived, official): (Vec<_>, Vec<_>) = state
+        .store
+        .mapped_requirements(&framework.slug, &requirement.ref_id)
+        .await?
+        .into_iter()
+        .partition(|m| m.derived_path.is_some());
+    let chrome = Chrome::new(&state, &user.0, "frameworks").await?;
+    Ok(render(&RequirementPage {
+        chrome: Some(chrome),
+        guidance: requirement.guidance(),
+        framework,
+        requirement,
+        parent,
+        children,
+        official,
+        derived,
+    })?
+    .into_response())
+}
