@@ -26,7 +26,7 @@ pub use report::{
     AllControls, Comparison, ControlResult, Report, RiskComparison, RiskResult, Summary,
     ToleranceCheck, ToleranceCheckPoint, money, render_table,
 };
-pub use sim::{CHUNK, Options, simulate, simulate_with_progress};
+pub use sim::{CHUNK, Options, simulate, simulate_with_progress, work_units};
 pub use svg::{escape_xml, lec_svg, short_money};
 
 /// Parses and validates scenarios written in YAML or JSON (a document starting with `{` is read as

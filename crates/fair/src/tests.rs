@@ -250,6 +250,16 @@ fn bad_inputs_are_refused_naming_risk_and_field() {
 }
 
 #[test]
+fn work_units_count_scenario_years() {
+    let i = with_controls();
+    // A: base + 2 controls + both together; B: base + 1 control; C: base.
+    assert_eq!(
+        work_units(&i, &opts(1000, 1, Model::Expected)),
+        1000 * (4 + 2 + 1)
+    );
+}
+
+#[test]
 fn absurd_compound_work_is_refused() {
     let mut i = one_risk(Dist::Constant(1e6), Dist::Constant(1.0));
     i.risks[0].name = "Spam".into();
