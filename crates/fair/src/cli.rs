@@ -53,7 +53,20 @@ pub fn run_simulate(args: &SimulateArgs) -> Result<()> {
         })?;
         (label, s)
     };
-    let input = crate::parse_input(&text).map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
+    let out = render(args, &text, &label, std::io::stdout().is_terminal())?;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("cannot write the report"),
+    }
+}
+
+/// Parses `text` (named `label` in errors), applies the flags, simulates and renders the report.
+fn render(args: &SimulateArgs, text: &str, label: &str, show_progress: bool) -> Result<String> {
+    let input = crate::parse_input(text).map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
     if let Some(n) = args.iterations
         && let Err(m) = check_iterations(n)
     {
@@ -70,7 +83,7 @@ pub fn run_simulate(args: &SimulateArgs) -> Result<()> {
         .unwrap_or(crate::input::DEFAULT_ITERATIONS);
     // Only long runs get a bar, and only for a person watching a terminal.
     let work = iterations.saturating_mul(input.risks.len() as u64);
-    let bar = if std::io::stdout().is_terminal() && work >= 20_000_000 {
+    let bar = if show_progress && work >= 20_000_000 {
         let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         b.set_style(
             ProgressStyle::with_template("simulating {bar:40} {percent:>3}% (eta {eta})")
@@ -88,16 +101,53 @@ pub fn run_simulate(args: &SimulateArgs) -> Result<()> {
     })
     .map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
     bar.finish_and_clear();
-    let out = match args.format {
+    Ok(match args.format {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         Format::Table => render_table(&report),
-    };
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => r.context("cannot write the report"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(format: Format) -> SimulateArgs {
+        SimulateArgs {
+            input: PathBuf::from("x.yaml"),
+            iterations: Some(5000),
+            seed: Some(9),
+            model: Some(Model::Expected),
+            format,
+        }
+    }
+
+    const TEXT: &str = "iterations: 100\nseed: 1\nmodel: compound\nrisks:\n  - {name: Fine, lef: {uniform: {low: 0.01, high: 0.1}}, lm: 250000}\n";
+
+    #[test]
+    fn flags_override_the_file() {
+        let out = render(&args(Format::Json), TEXT, "x.yaml", false).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["iterations"], 5000);
+        assert_eq!(v["seed"], 9);
+        assert_eq!(v["model"], "expected");
+        assert_eq!(v["risks"][0]["name"], "Fine");
+        let table = render(&args(Format::Table), TEXT, "x.yaml", false).unwrap();
+        assert!(table.contains("model: expected") && table.contains("PORTFOLIO"));
+    }
+
+    #[test]
+    fn errors_name_the_file_risk_and_field() {
+        let bad = TEXT.replace("low: 0.01", "low: 0.5");
+        let e = render(&args(Format::Json), &bad, "scenarios.yaml", false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("scenarios.yaml") && e.contains("\"Fine\"") && e.contains("lef.uniform"),
+            "{e}"
+        );
+        let mut a = args(Format::Json);
+        a.iterations = Some(0);
+        let e = render(&a, TEXT, "x.yaml", false).unwrap_err().to_string();
+        assert!(e.contains("--iterations"), "{e}");
     }
 }
