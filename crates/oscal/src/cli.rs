@@ -2,7 +2,7 @@
 //! files and prints.
 
 use std::fs;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -114,15 +114,14 @@ pub fn run_validate(args: &ValidateArgs) -> anyhow::Result<bool> {
 
 /// Resolve a profile and write the resolved catalog (validated against the 1.1.2 schema
 /// unless `--no-validate`). Warnings go to standard error.
+///
+/// Schema work runs beside the resolution: a second thread compiles the validators and checks
+/// the profile while the main thread reads the catalog(s) and resolves; the result is
+/// validated while it is serialised. Nothing is written unless everything is valid.
 pub fn run_resolve(args: &ResolveArgs) -> anyhow::Result<()> {
     let validate = !args.no_validate;
-    let warm = validate.then(|| {
-        std::thread::spawn(|| {
-            schema::validator(DocumentKind::Catalog);
-        })
-    });
     let profile_name = args.profile.display().to_string();
-    let profile = load_file(&args.profile, validate)?;
+    let profile = document::parse_unvalidated(&read_limited(&args.profile)?, &profile_name)?;
     if profile.kind != DocumentKind::Profile {
         anyhow::bail!(OscalError::WrongKind {
             file: profile_name,
@@ -142,30 +141,43 @@ pub fn run_resolve(args: &ResolveArgs) -> anyhow::Result<()> {
         )),
         strict: args.strict,
     };
-    let resolution = resolve_profile_with(&profile.value, &source, &loader, &options)?;
+    let resolution = std::thread::scope(|s| -> anyhow::Result<_> {
+        let checker = validate.then(|| {
+            s.spawn(|| {
+                schema::validator(DocumentKind::Catalog);
+                schema::validate(&profile.value, DocumentKind::Profile, &profile_name)
+            })
+        });
+        let resolution = resolve_profile_with(&profile.value, &source, &loader, &options);
+        if let Some(checker) = checker {
+            checker.join().expect("the schema thread does not panic")?;
+        }
+        Ok(resolution?)
+    })?;
+    let catalog = &resolution.catalog;
+    let bytes = std::thread::scope(|s| -> anyhow::Result<_> {
+        let output_check = validate.then(|| {
+            s.spawn(|| schema::validate(catalog, DocumentKind::Catalog, "resolved catalog"))
+        });
+        let mut bytes = Vec::with_capacity(2 << 20);
+        write_json(&mut bytes, catalog)?;
+        if let Some(check) = output_check {
+            check
+                .join()
+                .expect("the schema thread does not panic")
+                .context("the resolved catalog does not validate (this is a bug)")?;
+        }
+        Ok(bytes)
+    })?;
     for w in &resolution.warnings {
         eprintln!("warning: {w}");
     }
-    if let Some(warm) = warm {
-        let _ = warm.join();
-        schema::validate(
-            &resolution.catalog,
-            DocumentKind::Catalog,
-            "resolved catalog",
-        )
-        .context("the resolved catalog does not validate (this is a bug)")?;
-    }
-    match &args.output {
-        Some(path) => {
-            let file = fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            write_json(BufWriter::new(file), &resolution.catalog)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        None => write_json(
-            BufWriter::new(std::io::stdout().lock()),
-            &resolution.catalog,
-        )?,
+    if let Some(path) = &args.output {
+        fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(&bytes)?;
+        out.flush()?;
     }
     Ok(())
 }

@@ -217,14 +217,14 @@ impl Resolver<'_> {
             })?;
             let (src_id, catalog) = self.load_import(href, profile, id)?;
             let (selected, excluded) = self.select(&catalog, import, href, id)?;
-            // With use-first, two imports of one catalog are one selection (their union);
-            // with keep, each import contributes its own copy (the specification's
-            // "keep everything twice").
-            let same = if combine == Combine::UseFirst {
-                sources.iter_mut().find(|s| s.id == src_id)
-            } else {
-                None
-            };
+            // Two imports of one catalog are one selection (their union, so the catalog's
+            // order and nesting hold) with use-first, and with keep when they do not overlap;
+            // overlapping imports under keep each contribute their own copy (the
+            // specification's "keep everything twice").
+            let same = sources.iter_mut().find(|s| {
+                s.id == src_id
+                    && (combine == Combine::UseFirst || s.selected.is_disjoint(&selected))
+            });
             if let Some(existing) = same {
                 existing.selected.extend(selected);
                 existing.excluded.extend(excluded);
@@ -2151,6 +2151,16 @@ mod tests {
             "merge": {"combine": {"method": "use-first"}, "as-is": true}}));
         let r = resolve_profile(&twice, "p.json", &loader()).unwrap();
         assert_eq!(shape(&r), "g1{a1} g2{b1}");
+    }
+
+    #[test]
+    fn disjoint_imports_of_one_catalog_merge_in_catalog_order() {
+        let r = resolve(json!({"imports": [
+            {"href": "cat.json", "include-controls": [{"with-ids": ["b1", "a2.1"]}]},
+            {"href": "cat.json", "include-controls": [{"with-ids": ["a2", "a1"]}]}],
+            "merge": asis()}));
+        assert_eq!(shape(&r), "g1{a1 a2[a2.1]} g2{b1}");
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
     }
 
     #[test]

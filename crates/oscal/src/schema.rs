@@ -7,7 +7,7 @@
 
 use std::sync::OnceLock;
 
-use jsonschema::{Draft, PatternOptions, Validator};
+use jsonschema::{Draft, PatternCache, PatternOptions, Validator};
 use serde_json::Value;
 
 use crate::error::{OscalError, SchemaViolation};
@@ -98,6 +98,9 @@ impl std::fmt::Display for DocumentKind {
 
 static VALIDATORS: [OnceLock<Validator>; 7] = [const { OnceLock::new() }; 7];
 
+/// The models share most patterns (tokens, UUIDs, dates): compile each regex once.
+static PATTERNS: OnceLock<PatternCache> = OnceLock::new();
+
 /// The compiled validator for one model (compiled on first use, then shared).
 pub fn validator(kind: DocumentKind) -> &'static Validator {
     VALIDATORS[kind.index()].get_or_init(|| compile(kind))
@@ -123,6 +126,7 @@ fn compile(kind: DocumentKind) -> Validator {
         // The `regex` engine is linear-time and supports \p{L} / \p{N}, which the OSCAL
         // patterns use; none of them needs look-around.
         .with_pattern_options(PatternOptions::regex())
+        .with_pattern_cache(PATTERNS.get_or_init(PatternCache::new).clone())
         .build(&schema)
         .expect("the embedded OSCAL schema compiles")
 }
