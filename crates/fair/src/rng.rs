@@ -58,7 +58,6 @@ impl Xoshiro {
     }
 
     /// Uniform in [0, 1) with 53 random bits.
-    #[cfg(test)]
     pub(crate) fn u01(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * TWO_POW_M53
     }
@@ -89,6 +88,59 @@ impl Xoshiro {
             out[0] = (f64::from(perm[0]) + jitter) * inv;
         }
     }
+}
+
+impl Xoshiro {
+    /// Fills `u1` and `u2` (same length n) with a randomly shifted rank-1 lattice in two
+    /// dimensions, in random order: point k is (k/n + s1, k g/n + s2) mod 1 with g near n/phi
+    /// (a Fibonacci-like lattice). Each coordinate alone is stratified like a Latin hypercube, and
+    /// the pairs cover the unit square far more evenly than independent draws, so statistics of
+    /// a function of the two (a loss from frequency and magnitude) converge faster. The random
+    /// shift keeps every estimate unbiased; the random order keeps years of different risks
+    /// independent.
+    pub(crate) fn fill_lattice(&mut self, perm: &mut [u32], u1: &mut [f64], u2: &mut [f64]) {
+        let n = u1.len();
+        debug_assert!(u2.len() == n && perm.len() >= n);
+        if n == 0 {
+            return;
+        }
+        let g = lattice_generator(n as u64);
+        let (s1, s2) = (self.u01(), self.u01());
+        let perm = &mut perm[..n];
+        for (i, p) in perm.iter_mut().enumerate() {
+            *p = i as u32;
+        }
+        for i in (1..n).rev() {
+            let j = (((self.next_u64() >> 32) * (i as u64 + 1)) >> 32) as usize;
+            perm.swap(i, j);
+        }
+        let inv = 1.0 / n as f64;
+        let wrap = |x: f64| if x >= 1.0 { x - 1.0 } else { x };
+        for ((p, a), b) in perm.iter().zip(u1.iter_mut()).zip(u2.iter_mut()) {
+            let k = u64::from(*p);
+            *a = wrap(k as f64 * inv + s1);
+            *b = wrap(((k * g) % n as u64) as f64 * inv + s2);
+        }
+    }
+}
+
+/// Generator of the two-dimensional lattice of n points: the integer nearest n / phi that is
+/// coprime to n (so the second coordinate is also a permutation of the strata).
+pub(crate) fn lattice_generator(n: u64) -> u64 {
+    fn gcd(mut a: u64, mut b: u64) -> u64 {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    }
+    if n <= 2 {
+        return 1;
+    }
+    let mut g = ((n as f64) / 1.618_033_988_749_895).round() as u64;
+    while gcd(g, n) != 1 {
+        g += 1;
+    }
+    g
 }
 
 /// SplitMix64 used for the short per-year streams of event losses in the compound model: one
@@ -150,6 +202,26 @@ mod tests {
         }
         // Not sorted: the strata come in random order.
         assert!(out.windows(2).any(|w| w[0] > w[1]));
+    }
+
+    #[test]
+    fn lattice_is_stratified_in_both_coordinates() {
+        for n in [4096usize, 1000, 7] {
+            let mut r = Xoshiro::from_key(11);
+            let mut perm = vec![0u32; n];
+            let (mut a, mut b) = (vec![0.0; n], vec![0.0; n]);
+            r.fill_lattice(&mut perm, &mut a, &mut b);
+            for u in [&a, &b] {
+                let mut seen = vec![false; n];
+                for &x in u {
+                    assert!((0.0..1.0).contains(&x));
+                    let s = ((x * n as f64) as usize).min(n - 1);
+                    assert!(!seen[s], "n={n}: stratum {s} twice");
+                    seen[s] = true;
+                }
+            }
+        }
+        assert_eq!(lattice_generator(4096), 2531);
     }
 
     #[test]

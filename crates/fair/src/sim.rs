@@ -451,6 +451,7 @@ struct Scratch {
     b: Vec<f64>,
     c: Vec<f64>,
     t: Vec<f64>,
+    l: Vec<f64>,
 }
 
 impl Scratch {
@@ -461,6 +462,7 @@ impl Scratch {
             b: vec![0.0; CHUNK],
             c: vec![0.0; CHUNK],
             t: vec![0.0; CHUNK],
+            l: vec![0.0; CHUNK],
         }
     }
 }
@@ -486,12 +488,27 @@ fn run_chunk(
     s: &mut Scratch,
 ) -> (f64, f64, u64) {
     let n = out.len();
-    let Scratch { perm, a, b, c, t } = s;
-    let (a, b, c, t) = (&mut a[..n], &mut b[..n], &mut c[..n], &mut t[..n]);
+    let Scratch {
+        perm,
+        a,
+        b,
+        c,
+        t,
+        l,
+    } = s;
+    let (a, b, c, t, l) = (
+        &mut a[..n],
+        &mut b[..n],
+        &mut c[..n],
+        &mut t[..n],
+        &mut l[..n],
+    );
     let mut rng = Xoshiro::from_key(stream_key(seed, &[risk, chunk, STREAM_MAIN]));
 
-    // Frequency per year, into `out`.
-    draw(&rm.freq, &mut rng, perm, out);
+    // The two main inputs of a year, frequency and magnitude (expected model) or frequency and
+    // event count (compound model), come from a shifted lattice; the others from Latin hypercubes.
+    rng.fill_lattice(perm, out, l);
+    rm.freq.transform(out);
     if let Some(v) = &rm.vuln {
         draw(v, &mut rng, perm, a);
         out.iter_mut().zip(a.iter()).for_each(|(x, y)| *x *= y);
@@ -517,7 +534,8 @@ fn run_chunk(
     match model {
         Model::Expected => {
             // Annual loss = frequency x magnitude.
-            draw(&rm.primary, &mut rng, perm, a);
+            a.copy_from_slice(l);
+            rm.primary.transform(a);
             if let Some((p, m)) = &rm.secondary {
                 draw(p, &mut rng, perm, b);
                 draw(m, &mut rng, perm, t);
@@ -532,7 +550,7 @@ fn run_chunk(
         }
         Model::Compound => {
             // A Poisson number of events at this year's rate, each with its own loss.
-            rng.fill_stratified(perm, a);
+            a.copy_from_slice(l);
             if let Some((p, _)) = &rm.secondary {
                 draw(p, &mut rng, perm, b);
             }
