@@ -7,6 +7,7 @@
 //! reads tenant data filters by it.
 
 mod audit;
+mod fair;
 mod frameworks;
 mod migrate;
 mod orgs;
@@ -23,6 +24,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use audit::{Actor, AuditEntry, AuditFilter, ChainReport, Via};
+pub use fair::FairScenario;
 pub use frameworks::{FrameworkRow, ImportSummary, MappedRequirement, RequirementRow};
 pub use migrate::MIGRATION_COUNT;
 pub use orgs::{DashboardCounts, Org};

@@ -41,6 +41,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::api_frameworks::get_framework))
         .routes(routes!(crate::api_frameworks::list_requirements))
         .routes(routes!(crate::api_frameworks::get_requirement))
+        .routes(routes!(crate::api_fair::simulate))
 }
 
 /// The OpenAPI document of every route under `/api/v1`.

@@ -7,6 +7,7 @@
 //! CSRF), and the API (bearer tokens, problem documents).
 
 mod api;
+mod api_fair;
 mod api_frameworks;
 pub(crate) mod assets;
 mod auth;

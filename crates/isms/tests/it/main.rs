@@ -7,6 +7,7 @@ mod support;
 mod audit_log;
 mod browser;
 mod cli;
+mod fair;
 mod frameworks;
 mod store;
 mod web;

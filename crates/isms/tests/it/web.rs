@@ -271,7 +271,7 @@ fn every_api_route_is_in_the_openapi_document() {
     let doc = serde_json::to_value(isms_web::openapi_document()).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
-    for route in ["/me", "/frameworks", "/frameworks/{id}", "/frameworks/{id}/requirements", "/requirements/{id}"] {
+    for route in ["/me", "/frameworks", "/frameworks/{id}", "/frameworks/{id}/requirements", "/requirements/{id}", "/fair/simulate"] {
         assert!(paths.contains_key(route), "{route} missing from the OpenAPI document");
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());

@@ -3,6 +3,7 @@
 
 mod audit;
 mod dashboard;
+pub(crate) mod fair;
 mod frameworks;
 mod login;
 mod profile;
@@ -30,6 +31,7 @@ pub struct Chrome {
     pub current: &'static str,
     pub can_manage_members: bool,
     pub can_read_audit_log: bool,
+    pub can_read_isms: bool,
 }
 
 impl Chrome {
@@ -56,6 +58,7 @@ impl Chrome {
             current,
             can_manage_members: user.role.can(Permission::ManageMembers),
             can_read_audit_log: user.role.can(Permission::ReadAuditLog),
+            can_read_isms: user.role.can(Permission::ReadIsms),
         })
     }
     /// `aria-current` for the nav link of the current page.
@@ -84,6 +87,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{user_id}/deactivate", post(users::deactivate))
         .route("/admin/users/{user_id}/activate", post(users::activate))
         .route("/audit-log", get(audit::list))
+        .route("/risk/quantitative", get(fair::index).post(fair::create))
+        .route("/risk/quantitative/{id}", get(fair::show).post(fair::update))
+        .route("/risk/quantitative/{id}/run", post(fair::run))
+        .route("/risk/quantitative/{id}/delete", post(fair::delete))
         .route("/frameworks", get(frameworks::list))
         .route(
             "/frameworks/import",

@@ -1,0 +1,36 @@
+//! `/api/v1/fair/simulate`: the FAIR-style Monte Carlo engine over HTTP.
+
+use axum::Json;
+use axum::http::StatusCode;
+use isms_domain::Permission;
+
+use crate::auth::ApiUser;
+use crate::error::{ApiError, Problem, WebError};
+use crate::pages::fair::{WEB_DEFAULT_ITERATIONS, simulate as run_simulation};
+
+/// Simulates annual losses for the scenarios in the body (the input format of
+/// `isms risk simulate`, as JSON) and answers with the same JSON as
+/// `isms risk simulate --format json`: model, iterations, seed, each risk's
+/// mean, p10, p50, p90, p95, p99, prob_loss and loss exceedance curve, and
+/// the portfolio. Runs default to 100,000 simulated years (at most 2,000,000).
+#[utoipa::path(post, path = "/fair/simulate", tag = "risk",
+    request_body(content = Object, content_type = "application/json",
+        description = "{\"iterations\": 100000, \"seed\": 7, \"model\": \"compound\", \"risks\": [{\"name\": \"...\", \"lef\": {\"pert\": {\"low\": 0.5, \"mode\": 2, \"high\": 8}}, \"lm\": {\"constant\": 250000}}]}"),
+    responses(
+        (status = 200, description = "The simulation report", body = Object),
+        (status = 422, description = "Invalid scenarios; the detail names the risk and the field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn simulate(user: ApiUser, body: String) -> Result<Json<serde_json::Value>, ApiError> {
+    user.require(Permission::ReadIsms)?;
+    if body.len() > 1024 * 1024 {
+        return Err(ApiError(WebError::new(StatusCode::PAYLOAD_TOO_LARGE, "Too large", "the scenarios are larger than 1 MB")));
+    }
+    if !body.trim_start().starts_with('{') {
+        return Err(ApiError(WebError::invalid("send the scenarios as a JSON object")));
+    }
+    let mut input = isms_fair::parse_input(&body).map_err(|e| ApiError(WebError::invalid(e.to_string())))?;
+    input.iterations.get_or_insert(WEB_DEFAULT_ITERATIONS);
+    let report = run_simulation(input).await.map_err(|e| ApiError(WebError::invalid(e)))?;
+    Ok(Json(serde_json::to_value(&report).map_err(|_| ApiError(WebError::internal()))?))
+}

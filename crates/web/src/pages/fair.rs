@@ -1,0 +1,260 @@
+//! Quantitative risk analysis of the organisation: scenario sets in the
+//! `isms risk simulate` format, saved per organisation, simulated on demand,
+//! shown as figures and loss exceedance curves against the tolerance curve.
+
+use askama::Template;
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use isms_domain::Permission;
+use isms_fair::{Options, Report};
+use isms_store::FairScenario;
+use serde::Deserialize;
+
+use super::{Chrome, render};
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::WebError;
+
+/// Simulated years for a run from the web page unless the input says otherwise.
+pub const WEB_DEFAULT_ITERATIONS: u64 = 100_000;
+/// Upper bound for runs from the web page and the API, to keep requests short.
+pub const WEB_MAX_ITERATIONS: u64 = 2_000_000;
+
+const EXAMPLE: &str = "# Annual loss scenarios. Each risk: a loss event frequency (lef, events per year)
+# and a loss magnitude (lm, money per event). Distributions: pert, lognormal (90% interval),
+# triangular, uniform, constant. See the README for controls and refinements.
+iterations: 100000
+seed: 7
+model: compound
+risks:
+  - name: Ransomware on file servers
+    lef: {pert: {low: 0.5, mode: 2, high: 8}}
+    lm:  {pert: {low: 10000, mode: 50000, high: 1000000}}
+  - name: Laptop theft
+    lef: {lognormal: {low: 1, high: 12}}
+    lm:  {triangular: {low: 500, mode: 2000, high: 30000}}
+tolerance:
+  - {loss: 100000, probability: 0.5}
+  - {loss: 1000000, probability: 0.1}
+  - {loss: 5000000, probability: 0.01}
+";
+
+/// One row of the results table.
+pub struct Row {
+    pub name: String,
+    pub mean: String,
+    pub p10: String,
+    pub p50: String,
+    pub p90: String,
+    pub p99: String,
+    pub prob_loss: String,
+}
+
+fn row(name: &str, s: &isms_fair::Summary) -> Row {
+    Row {
+        name: name.to_owned(),
+        mean: isms_fair::money(s.mean),
+        p10: isms_fair::money(s.p10),
+        p50: isms_fair::money(s.p50),
+        p90: isms_fair::money(s.p90),
+        p99: isms_fair::money(s.p99),
+        prob_loss: format!("{:.1}%", s.prob_loss * 100.0),
+    }
+}
+
+/// What the page shows of a report.
+pub struct Results {
+    pub run_at: String,
+    pub model: String,
+    pub iterations: u64,
+    pub seed: u64,
+    pub rows: Vec<Row>,
+    pub portfolio: Row,
+    pub chart: String,
+    pub portfolio_chart: String,
+    pub tolerance_exceeded: Option<bool>,
+}
+
+fn results(report: &Report, input: Option<&isms_fair::Input>, run_at: &str) -> Results {
+    let curves: Vec<(&str, &[(f64, f64)])> = report.risks.iter().map(|r| (r.name.as_str(), r.summary.lec.as_slice())).collect();
+    let tolerance: Option<Vec<(f64, f64)>> = input
+        .map(|i| i.tolerance.iter().map(|t| (t.loss, t.probability)).collect::<Vec<_>>())
+        .filter(|t| !t.is_empty());
+    Results {
+        run_at: run_at.to_owned(),
+        model: report.model.as_str().to_owned(),
+        iterations: report.iterations,
+        seed: report.seed,
+        rows: report.risks.iter().map(|r| row(&r.name, &r.summary)).collect(),
+        portfolio: row("Portfolio (all risks, same years)", &report.portfolio),
+        chart: isms_fair::lec_svg(&curves, None, 760, 360),
+        portfolio_chart: isms_fair::lec_svg(&[("Portfolio", report.portfolio.lec.as_slice())], tolerance.as_deref(), 760, 360),
+        tolerance_exceeded: report.tolerance.as_ref().map(|t| t.exceeded),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "page_fair.html")]
+struct FairPage {
+    chrome: Option<Chrome>,
+    scenarios: Vec<FairScenario>,
+    current: Option<FairScenario>,
+    name: String,
+    text: String,
+    version: i64,
+    can_edit: bool,
+    error: Option<String>,
+    notice: Option<&'static str>,
+    results: Option<Results>,
+}
+
+async fn page(
+    state: &AppState,
+    user: &CurrentUser,
+    status: StatusCode,
+    current: Option<FairScenario>,
+    draft: Option<(String, String)>,
+    error: Option<String>,
+    notice: Option<&'static str>,
+) -> Result<Response, WebError> {
+    let chrome = Chrome::new(state, &user.0, "fair").await?;
+    let scenarios = state.store.fair_scenarios(user.0.org_id).await?;
+    let results = current.as_ref().and_then(|c| {
+        let report: Report = serde_json::from_str(c.last_report_json.as_deref()?).ok()?;
+        let input = isms_fair::parse_input(&c.input_text).ok();
+        Some(results(&report, input.as_ref(), c.last_run_at.as_deref().unwrap_or_default()))
+    });
+    let (name, text) = draft.unwrap_or_else(|| match &current {
+        Some(c) => (c.name.clone(), c.input_text.clone()),
+        None => (String::new(), EXAMPLE.to_owned()),
+    });
+    let html = render(&FairPage {
+        chrome: Some(chrome),
+        scenarios,
+        version: current.as_ref().map_or(0, |c| c.version),
+        current,
+        name,
+        text,
+        can_edit: user.0.role.can(Permission::EditIsms),
+        error,
+        notice,
+        results,
+    })?;
+    Ok((status, html).into_response())
+}
+
+pub async fn index(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
+    user.require(Permission::ReadIsms)?;
+    page(&state, &user, StatusCode::OK, None, None, None, None).await
+}
+
+async fn find(state: &AppState, user: &CurrentUser, id: i64) -> Result<FairScenario, WebError> {
+    state
+        .store
+        .fair_scenario(user.0.org_id, id)
+        .await?
+        .ok_or_else(|| WebError::not_found("There is no such scenario set in this organisation."))
+}
+
+pub async fn show(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, WebError> {
+    user.require(Permission::ReadIsms)?;
+    let current = find(&state, &user, id).await?;
+    page(&state, &user, StatusCode::OK, Some(current), None, None, None).await
+}
+
+#[derive(Deserialize)]
+pub struct ScenarioForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    input: String,
+    #[serde(default)]
+    version: Option<i64>,
+}
+
+/// Validates the input text; the error names the risk and the field.
+fn check_input(text: &str) -> Result<isms_fair::Input, String> {
+    if text.len() > 1024 * 1024 {
+        return Err("The scenarios are too long (1 MB at most).".into());
+    }
+    isms_fair::parse_input(text).map_err(|e| e.to_string())
+}
+
+async fn save(state: &AppState, user: &CurrentUser, id: Option<i64>, f: ScenarioForm) -> Result<Response, WebError> {
+    user.require(Permission::EditIsms)?;
+    let current = match id {
+        Some(id) => Some(find(state, user, id).await?),
+        None => None,
+    };
+    if let Err(e) = check_input(&f.input) {
+        return page(state, user, StatusCode::UNPROCESSABLE_ENTITY, current, Some((f.name, f.input)), Some(e), None).await;
+    }
+    match state
+        .store
+        .save_fair_scenario(user.0.org_id, id, f.version, &f.name, &f.input, &user.actor())
+        .await
+    {
+        Ok(saved) => Ok(Redirect::to(&format!("/risk/quantitative/{}", saved.id)).into_response()),
+        Err(isms_store::StoreError::Invalid(m)) => {
+            page(state, user, StatusCode::UNPROCESSABLE_ENTITY, current, Some((f.name, f.input)), Some(m), None).await
+        }
+        Err(isms_store::StoreError::Conflict(m)) => {
+            page(state, user, StatusCode::CONFLICT, current, Some((f.name, f.input)), Some(m), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn create(State(state): State<AppState>, user: CurrentUser, Form(f): Form<ScenarioForm>) -> Result<Response, WebError> {
+    save(&state, &user, None, f).await
+}
+
+pub async fn update(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>, Form(f): Form<ScenarioForm>) -> Result<Response, WebError> {
+    save(&state, &user, Some(id), f).await
+}
+
+/// Runs a simulation off the async threads, with the web's iteration bounds.
+pub async fn simulate(input: isms_fair::Input) -> Result<Report, String> {
+    let iterations = input.iterations.unwrap_or(WEB_DEFAULT_ITERATIONS);
+    if iterations > WEB_MAX_ITERATIONS {
+        return Err(format!(
+            "{iterations} iterations is more than the web allows ({WEB_MAX_ITERATIONS}); use `isms risk simulate` for longer runs"
+        ));
+    }
+    let opts = Options {
+        iterations: Some(iterations),
+        seed: None,
+        model: None,
+    };
+    tokio::task::spawn_blocking(move || isms_fair::simulate(&input, &opts).map_err(|e| e.to_string()))
+        .await
+        .map_err(|_| "the simulation failed unexpectedly".to_owned())?
+}
+
+pub async fn run(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, WebError> {
+    user.require(Permission::EditIsms)?;
+    let current = find(&state, &user, id).await?;
+    let input = match check_input(&current.input_text) {
+        Ok(i) => i,
+        Err(e) => return page(&state, &user, StatusCode::UNPROCESSABLE_ENTITY, Some(current), None, Some(e), None).await,
+    };
+    let report = match simulate(input).await {
+        Ok(r) => r,
+        Err(e) => return page(&state, &user, StatusCode::UNPROCESSABLE_ENTITY, Some(current), None, Some(e), None).await,
+    };
+    let json = serde_json::to_string(&report).map_err(|_| WebError::internal())?;
+    let summary = serde_json::json!({
+        "iterations": report.iterations, "seed": report.seed, "model": report.model.as_str(),
+        "portfolio_mean": report.portfolio.mean, "portfolio_p99": report.portfolio.p99,
+    });
+    state.store.save_fair_report(user.0.org_id, id, &json, summary, &user.actor()).await?;
+    let current = find(&state, &user, id).await?;
+    page(&state, &user, StatusCode::OK, Some(current), None, None, Some("Simulation finished.")).await
+}
+
+pub async fn delete(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, WebError> {
+    user.require(Permission::EditIsms)?;
+    state.store.delete_fair_scenario(user.0.org_id, id, &user.actor()).await?;
+    Ok(Redirect::to("/risk/quantitative").into_response())
+}
