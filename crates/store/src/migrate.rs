@@ -33,7 +33,7 @@ pub const MIGRATION_COUNT: usize = MIGRATIONS.len();
 
 /// A constant key for the PostgreSQL advisory lock that serialises
 /// migrations when several instances start at once.
-const PG_MIGRATION_LOCK: i64 = 0x6973_6d73_6d69_67;
+const PG_MIGRATION_LOCK: i64 = 0x0069_736d_736d_6967;
 
 impl Store {
     /// Applies every migration not yet applied. Returns how many ran.
