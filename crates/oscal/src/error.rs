@@ -46,7 +46,7 @@ pub enum OscalError {
     #[error("{file}: not an OSCAL document: {message}")]
     UnknownDocument { file: String, message: String },
     /// Schema violations (capped at [`crate::MAX_REPORTED_ERRORS`]; `total` counts all of them).
-    #[error("{file}: {} schema error(s) against OSCAL {}{}", .total, crate::OSCAL_VERSION, first_violation(.violations))]
+    #[error("{file}: {} schema error(s) against OSCAL {}:{}", .total, crate::OSCAL_VERSION, list_violations(.violations, *.total))]
     Invalid {
         file: String,
         total: usize,
@@ -77,7 +77,15 @@ pub enum OscalError {
     Strict(String),
 }
 
-fn first_violation(v: &[SchemaViolation]) -> String {
-    v.first()
-        .map_or_else(String::new, |v| format!("; first: {v}"))
+/// One violation per line, indented, with a count of those not shown.
+fn list_violations(v: &[SchemaViolation], total: usize) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for x in v {
+        let _ = write!(out, "\n  {x}");
+    }
+    if total > v.len() {
+        let _ = write!(out, "\n  ... and {} more", total - v.len());
+    }
+    out
 }

@@ -334,8 +334,15 @@ impl Resolver<'_> {
                         .find(|r| r.get("uuid").and_then(Value::as_str) == Some(uuid))
                 })
                 .ok_or_else(|| broken(format!("no back-matter resource with uuid {uuid}")))?;
-            self.load_resource(resource, id)
-                .map_err(|e| broken(e.to_string()))?
+            self.load_resource(resource, id).map_err(|e| match e {
+                // Found but bad (syntax, schema, size): report as it is.
+                OscalError::Syntax { .. }
+                | OscalError::Invalid { .. }
+                | OscalError::TooLarge { .. }
+                | OscalError::UnknownDocument { .. } => e,
+                OscalError::Resolution { message, .. } => broken(message),
+                other => broken(other.to_string()),
+            })?
         } else {
             self.loader.load(href, id)?
         };
@@ -398,7 +405,11 @@ impl Resolver<'_> {
             };
             match self.loader.load(href, id) {
                 Ok(l) => return Ok(l),
-                Err(e) => failures.push(e.to_string()),
+                Err(OscalError::BrokenImport { message, .. }) => {
+                    failures.push((href.to_string(), message));
+                }
+                // The document is there but unusable: no point trying the other renditions.
+                Err(e) => return Err(e),
             }
         }
         if let Some(b64) = resource.get("base64") {
@@ -423,12 +434,21 @@ impl Resolver<'_> {
                 document: doc.value,
             });
         }
-        if failures.is_empty() {
-            failures.push("the resource has neither rlinks nor base64".into());
-        }
+        let message = match failures.as_slice() {
+            [] => "the resource has neither rlinks nor base64".to_string(),
+            [(href, why)] => format!("{href}: {why}"),
+            [(_, why), ..] => format!(
+                "none of its rlinks can be read ({}): {why}",
+                failures
+                    .iter()
+                    .map(|f| f.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
         Err(OscalError::Resolution {
             file: id.to_string(),
-            message: failures.join("; "),
+            message,
         })
     }
 
