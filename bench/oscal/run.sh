@@ -104,7 +104,11 @@ ours, trestle, val = r["isms"], r["trestle"], r["isms validate catalog"]
 print(f"isms oscal resolve    : {ours['mean']*1000:7.1f} ms ± {ours['stddev']*1000:.1f} (median {ours['median']*1000:.1f})")
 print(f"trestle 5.2 resolve   : {trestle['mean']*1000:7.1f} ms ± {trestle['stddev']*1000:.1f} (median {trestle['median']*1000:.1f})")
 print(f"isms oscal validate   : {val['mean']*1000:7.1f} ms (3 MB catalog, whole process)")
-print(f"ratio trestle / isms  : {trestle['mean']/ours['mean']:.1f}x")
+print(f"ratio trestle / isms  : {trestle['mean']/ours['mean']:.1f}x (wall clock)")
+cpu = lambda x: x["user"] + x["system"]
+print(f"CPU (user+sys)        : isms {cpu(ours)*1000:.1f} ms, trestle {cpu(trestle)*1000:.1f} ms, ratio {cpu(trestle)/cpu(ours):.1f}x")
+load = open("/proc/loadavg").read().split()[:3]
+print(f"load average          : {' '.join(load)} on {__import__('os').cpu_count()} CPUs")
 PY
 else
     t() { local s e; s=$(date +%s%N); for _ in $(seq "$RUNS"); do "$@" >/dev/null; done; e=$(date +%s%N); echo $(( (e - s) / RUNS / 1000 )); }
