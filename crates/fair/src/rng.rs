@@ -116,10 +116,21 @@ impl Xoshiro {
         }
         let inv = 1.0 / n as f64;
         let wrap = |x: f64| if x >= 1.0 { x - 1.0 } else { x };
-        for ((p, a), b) in perm.iter().zip(u1.iter_mut()).zip(u2.iter_mut()) {
-            let k = u64::from(*p);
-            *a = wrap(k as f64 * inv + s1);
-            *b = wrap(((k * g) % n as u64) as f64 * inv + s2);
+        let points = perm.iter().zip(u1.iter_mut()).zip(u2.iter_mut());
+        if n.is_power_of_two() {
+            // Full chunks: the modulo is a mask.
+            let mask = n as u64 - 1;
+            for ((p, a), b) in points {
+                let k = u64::from(*p);
+                *a = wrap(k as f64 * inv + s1);
+                *b = wrap(((k * g) & mask) as f64 * inv + s2);
+            }
+        } else {
+            for ((p, a), b) in points {
+                let k = u64::from(*p);
+                *a = wrap(k as f64 * inv + s1);
+                *b = wrap(((k * g) % n as u64) as f64 * inv + s2);
+            }
         }
     }
 }
