@@ -9,6 +9,7 @@ use isms_domain::Role;
 use isms_store::{Actor, Store};
 
 mod frameworks;
+mod isms_cmds;
 
 #[derive(Parser)]
 #[command(
@@ -53,6 +54,11 @@ enum Command {
     /// Mappings between requirements of two frameworks.
     #[command(subcommand)]
     Mapping(MappingCommand),
+    /// Reports: the Statement of Applicability as PDF, XLSX or CSV.
+    #[command(subcommand)]
+    Report(isms_cmds::ReportCommand),
+    /// The certification readiness checklist; exits non-zero while anything is missing.
+    Readiness(isms_cmds::ReadinessArgs),
     /// Risk analysis that needs no database.
     #[command(subcommand)]
     Risk(RiskCommand),
@@ -357,6 +363,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Framework(cmd) => frameworks::run(&open(&cli.database).await?, cmd).await,
+        Command::Report(cmd) => isms_cmds::run_report(&open(&cli.database).await?, cmd).await,
+        Command::Readiness(args) => isms_cmds::run_readiness(&open(&cli.database).await?, args).await,
         Command::Mapping(cmd) => frameworks::run_mapping(&open(&cli.database).await?, cmd).await,
         Command::Risk(_) | Command::Oscal(_) => unreachable!("handled before the runtime starts"),
         Command::Backup { path } => {

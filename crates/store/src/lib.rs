@@ -8,11 +8,14 @@
 
 mod audit;
 mod fair;
+mod context;
 mod frameworks;
 mod migrate;
 mod orgs;
 mod ratelimit;
+mod readiness;
 mod sessions;
+mod soa;
 mod tokens;
 mod users;
 
@@ -24,11 +27,17 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use audit::{Actor, AuditEntry, AuditFilter, ChainReport, Via};
+pub use context::{CONTEXT_KINDS, ContextInput, ContextItem, Scope, ScopeInput};
 pub use fair::FairScenario;
 pub use frameworks::{FrameworkRow, ImportSummary, MappedRequirement, RequirementRow};
 pub use migrate::MIGRATION_COUNT;
 pub use orgs::{DashboardCounts, Org};
+pub use readiness::{Readiness, ReadinessItem, ReadinessState};
 pub use sessions::{Session, SessionUser};
+pub use soa::{
+    ANNEX_A_CONTROL_COUNT, ControlDiff, FieldChange, SOA_REASONS, SOA_STATUSES, SoaEntry, SoaPatch,
+    SoaSummary, SoaUpdate, SoaVersion, SoaVersionInfo, soa_label,
+};
 pub use tokens::{TOKEN_PREFIX, TokenInfo, TokenUser};
 pub use users::{Member, User};
 

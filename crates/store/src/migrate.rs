@@ -25,6 +25,7 @@ macro_rules! migration {
 const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_foundation"),
     migration!(2, "0002_frameworks"),
+    migration!(3, "0003_isms"),
     migration!(4, "0004_fair"),
 ];
 

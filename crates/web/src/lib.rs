@@ -9,10 +9,12 @@
 mod api;
 mod api_fair;
 mod api_frameworks;
+mod api_isms;
 pub(crate) mod assets;
 mod auth;
 mod cookies;
 mod error;
+pub mod isms_reports;
 pub mod import;
 mod pages;
 mod security;

@@ -9,5 +9,6 @@ mod browser;
 mod cli;
 mod fair;
 mod frameworks;
+mod soa;
 mod store;
 mod web;

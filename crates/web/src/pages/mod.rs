@@ -2,11 +2,14 @@
 //! session ones, each group with its own layers.
 
 mod audit;
+mod context;
 mod dashboard;
 pub(crate) mod fair;
 mod frameworks;
 mod login;
 mod profile;
+mod readiness;
+mod soa;
 mod users;
 
 use axum::Router;
@@ -87,6 +90,15 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{user_id}/deactivate", post(users::deactivate))
         .route("/admin/users/{user_id}/activate", post(users::activate))
         .route("/audit-log", get(audit::list))
+        .route("/soa", get(soa::list))
+        .route("/soa/approve", post(soa::approve))
+        .route("/soa/versions", get(soa::versions))
+        .route("/soa/export", get(soa::export))
+        .route("/soa/{control_id}", get(soa::edit).post(soa::save))
+        .route("/context", get(context::show))
+        .route("/context/scope", post(context::save_scope))
+        .route("/context/items", post(context::add_item))
+        .route("/readiness", get(readiness::show))
         .route("/risk/quantitative", get(fair::index).post(fair::create))
         .route("/risk/quantitative/{id}", get(fair::show).post(fair::update))
         .route("/risk/quantitative/{id}/run", post(fair::run))

@@ -1,0 +1,99 @@
+//! `isms report soa` and `isms readiness`: the SoA exports and the
+//! certification readiness checklist on the command line.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use isms_store::{Actor, ReadinessState, Store};
+use isms_web::isms_reports::{Format, soa_export};
+
+#[derive(Subcommand)]
+pub enum ReportCommand {
+    /// The Statement of Applicability (latest approved version; the draft if none is approved).
+    Soa(SoaReportArgs),
+}
+
+#[derive(Args)]
+pub struct SoaReportArgs {
+    /// The organisation's slug (see `isms org list`).
+    #[arg(long)]
+    org: String,
+    /// pdf, xlsx or csv.
+    #[arg(long)]
+    format: String,
+    /// The file to write.
+    #[arg(short = 'o', long = "output")]
+    output: std::path::PathBuf,
+    /// An approved version number (default: the latest).
+    #[arg(long)]
+    version: Option<i64>,
+}
+
+#[derive(Args)]
+pub struct ReadinessArgs {
+    /// The organisation's slug (see `isms org list`).
+    #[arg(long)]
+    org: String,
+}
+
+pub async fn run_report(store: &Store, cmd: ReportCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        ReportCommand::Soa(a) => {
+            let format = Format::parse(&a.format).map_err(anyhow::Error::msg)?;
+            let org = store.require_org(&a.org).await?;
+            let (bytes, doc) = soa_export(store, &org, a.version, format, &Actor::cli())
+                .await
+                .map_err(anyhow::Error::msg)?;
+            std::fs::write(&a.output, &bytes)
+                .with_context(|| format!("cannot write {}", a.output.display()))?;
+            println!(
+                "wrote the SoA of {} ({}, {} controls) to {}",
+                org.name,
+                doc.version_label(),
+                doc.rows.len(),
+                a.output.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+pub async fn run_readiness(store: &Store, a: ReadinessArgs) -> anyhow::Result<ExitCode> {
+    let org = store.require_org(&a.org).await?;
+    let r = store.readiness(org.id, &Actor::cli()).await?;
+    if r.items.is_empty() {
+        bail!("the readiness checklist is empty");
+    }
+    println!(
+        "Certification readiness of {} (ISO/IEC 27001:2022): {} of {} ready ({}%)",
+        org.name,
+        r.ready,
+        r.total,
+        r.percent()
+    );
+    for i in &r.items {
+        let mark = match i.state {
+            ReadinessState::Ready => "[x]",
+            ReadinessState::Incomplete => "[~]",
+            ReadinessState::Missing => "[ ]",
+        };
+        println!(
+            "{mark} {:<10} {:<40} {:<10} {}",
+            i.clause,
+            i.title,
+            i.state.as_str(),
+            i.detail
+        );
+    }
+    if r.complete() {
+        println!("ready for the certification audit: every item is present, approved and current");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "not ready: {} item(s) missing or incomplete; fix them in the web application (see /readiness)",
+            r.total - r.ready
+        );
+        Ok(ExitCode::FAILURE)
+    }
+}

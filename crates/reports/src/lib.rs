@@ -1,0 +1,216 @@
+//! isms-reports: documents made from ISMS data, with no I/O.
+//!
+//! - [`soa_pdf`], [`soa_xlsx`], [`soa_csv`]: the Statement of Applicability
+//!   for auditors. The same [`SoaDocument`] always gives the same bytes: every
+//!   date inside the files is the SoA's own date, never the time of export.
+//! - [`svg`]: small server-side charts (progress bars).
+//!
+//! The PDF uses the standard Helvetica font (no embedding, WinAnsi encoding)
+//! with its own width table for line wrapping, which keeps the crate small.
+
+mod pdf;
+pub mod svg;
+mod text;
+
+pub use pdf::soa_pdf;
+
+/// One row of the SoA, ready to print (labels, not codes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoaRow {
+    pub control_id: String,
+    pub title: String,
+    /// Organizational, People, Physical or Technological.
+    pub theme: String,
+    pub applicable: bool,
+    pub justification: String,
+    /// Reasons for inclusion, as labels.
+    pub reasons: Vec<String>,
+    /// Implementation status, as a label.
+    pub status: String,
+    pub owner: String,
+    pub notes: String,
+}
+
+/// A Statement of Applicability to export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoaDocument {
+    pub organisation: String,
+    /// The approved version, or `None` for the unapproved draft.
+    pub version: Option<i64>,
+    pub approved_by: Option<String>,
+    /// The SoA's own date as RFC 3339 UTC text (`2026-11-26T06:00:00.000000Z`): the
+    /// approval time of a version, the last change of a draft. Every date in
+    /// the exported files is this one.
+    pub date: String,
+    pub rows: Vec<SoaRow>,
+}
+
+impl SoaDocument {
+    /// "Version 3" or "DRAFT (not approved)".
+    pub fn version_label(&self) -> String {
+        match self.version {
+            Some(n) => format!("Version {n}"),
+            None => "DRAFT (not approved)".to_owned(),
+        }
+    }
+    /// The date part, `YYYY-MM-DD`.
+    pub fn day(&self) -> &str {
+        self.date.get(..10).unwrap_or("")
+    }
+    /// (year, month, day, hour, minute, second) of [`SoaDocument::date`], or
+    /// 2000-01-01 00:00:00 when it cannot be read.
+    fn date_parts(&self) -> (u16, u8, u8, u8, u8, u8) {
+        let d = self.date.as_bytes();
+        let num = |a: usize, b: usize| -> Option<u16> {
+            std::str::from_utf8(d.get(a..b)?).ok()?.parse().ok()
+        };
+        let parts = (|| {
+            Some((
+                num(0, 4)?,
+                u8::try_from(num(5, 7)?).ok()?,
+                u8::try_from(num(8, 10)?).ok()?,
+                u8::try_from(num(11, 13).unwrap_or(0)).ok()?,
+                u8::try_from(num(14, 16).unwrap_or(0)).ok()?,
+                u8::try_from(num(17, 19).unwrap_or(0)).ok()?,
+            ))
+        })();
+        match parts {
+            Some(p)
+                if (1..=12).contains(&p.1)
+                    && (1..=31).contains(&p.2)
+                    && p.3 < 24
+                    && p.4 < 60
+                    && p.5 < 60 =>
+            {
+                p
+            }
+            _ => (2000, 1, 1, 0, 0, 0),
+        }
+    }
+    fn applicable_label(row: &SoaRow) -> &'static str {
+        if row.applicable { "Yes" } else { "No" }
+    }
+}
+
+/// Errors of the exports.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot write the spreadsheet: {0}")]
+    Xlsx(String),
+    #[error("cannot write the CSV: {0}")]
+    Csv(String),
+}
+
+const HEADERS: [&str; 9] = [
+    "Control",
+    "Title",
+    "Theme",
+    "Applicable",
+    "Justification",
+    "Reasons for inclusion",
+    "Implementation status",
+    "Owner",
+    "Notes",
+];
+
+fn row_cells(r: &SoaRow) -> [String; 9] {
+    [
+        r.control_id.clone(),
+        r.title.clone(),
+        r.theme.clone(),
+        SoaDocument::applicable_label(r).to_owned(),
+        r.justification.clone(),
+        r.reasons.join("; "),
+        r.status.clone(),
+        r.owner.clone(),
+        r.notes.clone(),
+    ]
+}
+
+/// The SoA as CSV (UTF-8, a header row, then one row per control).
+pub fn soa_csv(doc: &SoaDocument) -> Result<Vec<u8>, ReportError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| ReportError::Csv(e.to_string());
+    w.write_record(HEADERS).map_err(err)?;
+    for r in &doc.rows {
+        w.write_record(row_cells(r)).map_err(err)?;
+    }
+    w.into_inner().map_err(|e| ReportError::Csv(e.to_string()))
+}
+
+/// The SoA as an XLSX workbook: the first sheet holds a header row and one
+/// row per control; a second sheet says whose SoA, which version, approved
+/// by whom and when.
+pub fn soa_xlsx(doc: &SoaDocument) -> Result<Vec<u8>, ReportError> {
+    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
+    let err = |e: rust_xlsxwriter::XlsxError| ReportError::Xlsx(e.to_string());
+    let (y, mo, d, h, mi, s) = doc.date_parts();
+    let when = ExcelDateTime::from_ymd(y, mo, d)
+        .and_then(|t| t.and_hms(u16::from(h), mi, f64::from(s)))
+        .map_err(err)?;
+    let mut wb = Workbook::new();
+    let props = DocProperties::new()
+        .set_title(format!("Statement of Applicability: {}", doc.organisation))
+        .set_subject(format!(
+            "ISO/IEC 27001:2022 Annex A, {}",
+            doc.version_label()
+        ))
+        .set_author("isms")
+        .set_company(&doc.organisation)
+        .set_creation_datetime(&when);
+    wb.set_properties(&props);
+    let bold = Format::new().set_bold();
+    let wrap = Format::new().set_text_wrap();
+    let ws = wb.add_worksheet();
+    ws.set_name("Statement of Applicability").map_err(err)?;
+    for (c, h) in HEADERS.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold)
+            .map_err(err)?;
+    }
+    for (i, r) in doc.rows.iter().enumerate() {
+        let row = (i + 1) as u32;
+        for (c, v) in row_cells(r).iter().enumerate() {
+            ws.write_string_with_format(row, c as u16, v, &wrap)
+                .map_err(err)?;
+        }
+    }
+    for (c, w) in [9.0, 36.0, 14.0, 11.0, 60.0, 26.0, 20.0, 24.0, 30.0]
+        .into_iter()
+        .enumerate()
+    {
+        ws.set_column_width(c as u16, w).map_err(err)?;
+    }
+    ws.set_freeze_panes(1, 0).map_err(err)?;
+    ws.autofilter(0, 0, doc.rows.len() as u32, (HEADERS.len() - 1) as u16)
+        .map_err(err)?;
+    let about = wb.add_worksheet();
+    about.set_name("About").map_err(err)?;
+    let facts = [
+        ("Organisation", doc.organisation.clone()),
+        (
+            "Document",
+            "Statement of Applicability (ISO/IEC 27001:2022, 6.1.3 d)".to_owned(),
+        ),
+        ("Version", doc.version_label()),
+        (
+            "Approved by",
+            doc.approved_by
+                .clone()
+                .unwrap_or_else(|| "not approved".into()),
+        ),
+        ("Date", doc.day().to_owned()),
+        ("Controls", doc.rows.len().to_string()),
+    ];
+    for (i, (k, v)) in facts.iter().enumerate() {
+        about
+            .write_string_with_format(i as u32, 0, *k, &bold)
+            .map_err(err)?;
+        about.write_string(i as u32, 1, v).map_err(err)?;
+    }
+    about.set_column_width(0, 16).map_err(err)?;
+    about.set_column_width(1, 60).map_err(err)?;
+    wb.save_to_buffer().map_err(err)
+}
+
+#[cfg(test)]
+mod tests;

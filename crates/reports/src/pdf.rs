@@ -1,0 +1,342 @@
+//! The SoA as a PDF: a title page, then a table of every control grouped by
+//! theme, with the column headings repeated and "Page x of y" on each page.
+
+use pdf_writer::{Content, Date, Name, Pdf, Rect, Ref, Str, TextStr};
+
+use crate::SoaDocument;
+use crate::text::{encode, width, wrap};
+
+const W: f32 = 842.0; // A4 landscape
+const H: f32 = 595.0;
+const MARGIN: f32 = 36.0;
+const TOP: f32 = H - MARGIN;
+const BOTTOM: f32 = 44.0;
+const SIZE: f32 = 7.5;
+const LEAD: f32 = 9.2;
+const PAD: f32 = 3.0;
+const HEAD_H: f32 = 16.0;
+const BAND_H: f32 = 15.0;
+
+const COLUMNS: [(&str, f32); 7] = [
+    ("Control", 38.0),
+    ("Title", 140.0),
+    ("Applicable", 46.0),
+    ("Justification", 250.0),
+    ("Reasons for inclusion", 94.0),
+    ("Status", 84.0),
+    ("Owner", 118.0),
+];
+
+const REGULAR: Name<'static> = Name(b"F1");
+const BOLD: Name<'static> = Name(b"F2");
+
+/// One thing on a table page.
+enum Block {
+    Band(String),
+    Row(Vec<Vec<String>>, f32),
+}
+
+impl Block {
+    fn height(&self) -> f32 {
+        match self {
+            Block::Band(_) => BAND_H,
+            Block::Row(_, h) => *h,
+        }
+    }
+}
+
+fn text_at(c: &mut Content, font: Name<'_>, size: f32, x: f32, y: f32, s: &str) {
+    c.begin_text();
+    c.set_font(font, size);
+    c.next_line(x, y);
+    c.show(Str(&encode(s)));
+    c.end_text();
+}
+
+fn blocks(doc: &SoaDocument) -> Vec<Block> {
+    let mut out = Vec::new();
+    let mut theme = "";
+    for r in &doc.rows {
+        if r.theme != theme {
+            theme = &r.theme;
+            let clause = r.control_id.split('.').next().unwrap_or("");
+            out.push(Block::Band(format!("{clause}  {theme} controls")));
+        }
+        let justification = if r.notes.is_empty() {
+            r.justification.clone()
+        } else {
+            format!("{}\nNotes: {}", r.justification, r.notes)
+        };
+        let applicable = if r.applicable { "Yes" } else { "No" };
+        let reasons = if r.applicable {
+            r.reasons.join(", ")
+        } else {
+            String::new()
+        };
+        let cells = [
+            r.control_id.as_str(),
+            r.title.as_str(),
+            applicable,
+            justification.as_str(),
+            reasons.as_str(),
+            if r.applicable { r.status.as_str() } else { "" },
+            r.owner.as_str(),
+        ];
+        let lines: Vec<Vec<String>> = cells
+            .iter()
+            .zip(COLUMNS)
+            .map(|(text, (_, w))| wrap(text, SIZE, false, w - 2.0 * PAD))
+            .collect();
+        let n = lines.iter().map(Vec::len).max().unwrap_or(1).max(1);
+        out.push(Block::Row(lines, n as f32 * LEAD + 2.0 * PAD));
+    }
+    out
+}
+
+/// Splits the blocks into pages; a theme band never ends a page.
+fn paginate(blocks: Vec<Block>) -> Vec<Vec<Block>> {
+    let room = TOP - BOTTOM - HEAD_H;
+    let mut pages: Vec<Vec<Block>> = vec![Vec::new()];
+    let mut used = 0.0;
+    let mut iter = blocks.into_iter().peekable();
+    while let Some(b) = iter.next() {
+        let need = match (&b, iter.peek()) {
+            (Block::Band(_), Some(next)) => b.height() + next.height(),
+            _ => b.height(),
+        };
+        if used + need > room && pages.last().is_some_and(|p| !p.is_empty()) {
+            pages.push(Vec::new());
+            used = 0.0;
+        }
+        used += b.height();
+        if let Some(p) = pages.last_mut() {
+            p.push(b);
+        }
+    }
+    pages
+}
+
+fn footer(c: &mut Content, doc: &SoaDocument, page: usize, total: usize) {
+    c.set_stroke_rgb(0.75, 0.77, 0.8);
+    c.set_line_width(0.5);
+    c.move_to(MARGIN, 32.0);
+    c.line_to(W - MARGIN, 32.0);
+    c.stroke();
+    c.set_fill_rgb(0.3, 0.32, 0.36);
+    let left = format!(
+        "{} \u{2013} Statement of Applicability \u{2013} {} \u{2013} {}",
+        doc.organisation,
+        doc.version_label(),
+        doc.day()
+    );
+    text_at(c, REGULAR, 8.0, MARGIN, 20.0, &left);
+    let right = format!("Page {page} of {total}");
+    text_at(
+        c,
+        REGULAR,
+        8.0,
+        W - MARGIN - width(&right, 8.0, false),
+        20.0,
+        &right,
+    );
+    c.set_fill_rgb(0.0, 0.0, 0.0);
+}
+
+fn title_page(c: &mut Content, doc: &SoaDocument) {
+    let applicable = doc.rows.iter().filter(|r| r.applicable).count();
+    let implemented = doc
+        .rows
+        .iter()
+        .filter(|r| r.applicable && r.status == "Implemented")
+        .count();
+    c.set_fill_rgb(0.11, 0.23, 0.42);
+    c.rect(MARGIN, H - 150.0, W - 2.0 * MARGIN, 6.0);
+    c.fill_nonzero();
+    c.set_fill_rgb(0.0, 0.0, 0.0);
+    text_at(
+        c,
+        BOLD,
+        30.0,
+        MARGIN,
+        H - 200.0,
+        "Statement of Applicability",
+    );
+    text_at(
+        c,
+        REGULAR,
+        14.0,
+        MARGIN,
+        H - 225.0,
+        "ISO/IEC 27001:2022, clause 6.1.3 d) and Annex A",
+    );
+    let approved_by = doc
+        .approved_by
+        .clone()
+        .unwrap_or_else(|| "not approved".into());
+    let date_label = if doc.version.is_some() {
+        "Approval date"
+    } else {
+        "Last changed"
+    };
+    let facts = [
+        ("Organisation", doc.organisation.clone()),
+        ("SoA version", doc.version_label()),
+        ("Approved by", approved_by),
+        (date_label, doc.day().to_owned()),
+        (
+            "Controls",
+            format!(
+                "{} in Annex A: {} applicable, {} not applicable; {} implemented",
+                doc.rows.len(),
+                applicable,
+                doc.rows.len() - applicable,
+                implemented
+            ),
+        ),
+    ];
+    let mut y = H - 280.0;
+    for (k, v) in facts {
+        text_at(c, BOLD, 12.0, MARGIN, y, k);
+        for (i, line) in wrap(&v, 12.0, false, W - 2.0 * MARGIN - 130.0)
+            .iter()
+            .enumerate()
+        {
+            text_at(c, REGULAR, 12.0, MARGIN + 130.0, y - i as f32 * 15.0, line);
+        }
+        y -= 24.0;
+    }
+    if doc.version.is_none() {
+        c.set_fill_rgb(0.75, 0.1, 0.1);
+        text_at(c, BOLD, 40.0, MARGIN, y - 40.0, "DRAFT");
+        text_at(
+            c,
+            REGULAR,
+            11.0,
+            MARGIN,
+            y - 60.0,
+            "This SoA has not been approved: it is a working draft, not the organisation's statement.",
+        );
+        c.set_fill_rgb(0.0, 0.0, 0.0);
+    }
+}
+
+fn table_page(c: &mut Content, blocks: &[Block]) {
+    let width_all: f32 = COLUMNS.iter().map(|(_, w)| w).sum();
+    let mut y = TOP;
+    // Column headings.
+    c.set_fill_rgb(0.9, 0.92, 0.95);
+    c.rect(MARGIN, y - HEAD_H, width_all, HEAD_H);
+    c.fill_nonzero();
+    c.set_fill_rgb(0.0, 0.0, 0.0);
+    let mut x = MARGIN;
+    for (name, w) in COLUMNS {
+        text_at(c, BOLD, SIZE, x + PAD, y - HEAD_H + 5.5, name);
+        x += w;
+    }
+    y -= HEAD_H;
+    c.set_stroke_rgb(0.8, 0.82, 0.86);
+    c.set_line_width(0.4);
+    for b in blocks {
+        match b {
+            Block::Band(title) => {
+                c.set_fill_rgb(0.11, 0.23, 0.42);
+                c.rect(MARGIN, y - BAND_H, width_all, BAND_H);
+                c.fill_nonzero();
+                c.set_fill_rgb(1.0, 1.0, 1.0);
+                text_at(c, BOLD, 8.5, MARGIN + PAD, y - BAND_H + 4.5, title);
+                c.set_fill_rgb(0.0, 0.0, 0.0);
+            }
+            Block::Row(cells, h) => {
+                let mut x = MARGIN;
+                for (i, (lines, (_, w))) in cells.iter().zip(COLUMNS).enumerate() {
+                    let font = if i == 0 { BOLD } else { REGULAR };
+                    for (n, line) in lines.iter().enumerate() {
+                        if !line.is_empty() {
+                            text_at(
+                                c,
+                                font,
+                                SIZE,
+                                x + PAD,
+                                y - PAD - SIZE - n as f32 * LEAD + 1.0,
+                                line,
+                            );
+                        }
+                    }
+                    x += w;
+                }
+                c.move_to(MARGIN, y - h);
+                c.line_to(MARGIN + width_all, y - h);
+                c.stroke();
+            }
+        }
+        y -= b.height();
+    }
+}
+
+/// The SoA as a PDF document. The same document always gives the same bytes.
+pub fn soa_pdf(doc: &SoaDocument) -> Vec<u8> {
+    let pages = paginate(blocks(doc));
+    let total = pages.len() + 1;
+    let mut pdf = Pdf::new();
+    let catalog = Ref::new(1);
+    let tree = Ref::new(2);
+    let regular = Ref::new(3);
+    let bold = Ref::new(4);
+    let info = Ref::new(5);
+    let mut next = 6;
+    let mut alloc = || {
+        let r = Ref::new(next);
+        next += 1;
+        r
+    };
+    let page_ids: Vec<(Ref, Ref)> = (0..total).map(|_| (alloc(), alloc())).collect();
+    pdf.catalog(catalog).pages(tree);
+    pdf.pages(tree)
+        .kids(page_ids.iter().map(|(p, _)| *p))
+        .count(total as i32);
+    pdf.type1_font(regular)
+        .base_font(Name(b"Helvetica"))
+        .encoding_predefined(Name(b"WinAnsiEncoding"));
+    pdf.type1_font(bold)
+        .base_font(Name(b"Helvetica-Bold"))
+        .encoding_predefined(Name(b"WinAnsiEncoding"));
+    let (year, month, day, hour, minute, second) = doc.date_parts();
+    let date = Date::new(year)
+        .month(month)
+        .day(day)
+        .hour(hour)
+        .minute(minute)
+        .second(second)
+        .utc_offset_hour(0);
+    let title = format!(
+        "Statement of Applicability: {} ({})",
+        doc.organisation,
+        doc.version_label()
+    );
+    pdf.document_info(info)
+        .title(TextStr(&title))
+        .author(TextStr(&doc.organisation))
+        .creator(TextStr("isms"))
+        .producer(TextStr("isms"))
+        .creation_date(date)
+        .modified_date(date);
+    for (i, (page_id, content_id)) in page_ids.iter().enumerate() {
+        let mut c = Content::new();
+        if i == 0 {
+            title_page(&mut c, doc);
+        } else {
+            table_page(&mut c, &pages[i - 1]);
+        }
+        footer(&mut c, doc, i + 1, total);
+        pdf.stream(*content_id, &c.finish());
+        let mut page = pdf.page(*page_id);
+        page.media_box(Rect::new(0.0, 0.0, W, H))
+            .parent(tree)
+            .contents(*content_id);
+        page.resources()
+            .fonts()
+            .pair(REGULAR, regular)
+            .pair(BOLD, bold);
+    }
+    pdf.finish()
+}

@@ -1,0 +1,52 @@
+//! Small charts as SVG text, rendered on the server (no scripts, no inline
+//! styles: presentation attributes only, so the CSP is satisfied).
+
+use std::fmt::Write as _;
+
+/// Escapes text for SVG/XML.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Horizontal bars, one per `(label, done, total)`, labelled with the
+/// percentage; `title` names the chart for screen readers.
+pub fn progress_bars(title: &str, bars: &[(String, usize, usize)]) -> String {
+    let row = 26;
+    let height = bars.len() * row + 8;
+    let (label_w, bar_w) = (170, 260);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 {} {height}\" width=\"100%\" aria-label=\"{}\"><title>{}</title>",
+        label_w + bar_w + 110,
+        escape(title),
+        escape(title)
+    );
+    for (i, (label, done, total)) in bars.iter().enumerate() {
+        let y = i * row + 4;
+        let pct = (done * 100).checked_div(*total).unwrap_or(0);
+        let filled = (bar_w * pct) / 100;
+        let _ = write!(
+            s,
+            "<text x=\"0\" y=\"{}\" font-size=\"13\" fill=\"#1f2933\">{}</text>\
+             <rect x=\"{label_w}\" y=\"{y}\" width=\"{bar_w}\" height=\"16\" rx=\"4\" fill=\"#e5e8ee\"/>\
+             <rect x=\"{label_w}\" y=\"{y}\" width=\"{filled}\" height=\"16\" rx=\"4\" fill=\"#1c3b6b\"/>\
+             <text x=\"{}\" y=\"{}\" font-size=\"13\" fill=\"#1f2933\">{pct}% ({done}/{total})</text>",
+            y + 13,
+            escape(label),
+            label_w + bar_w + 8,
+            y + 13,
+        );
+    }
+    s.push_str("</svg>");
+    s
+}

@@ -1,0 +1,555 @@
+//! The Statement of Applicability in the web UI: the list of the 93 controls
+//! grouped by theme with filters, an edit page per control with the catalog's
+//! guidance beside it, approval, versions, comparison and downloads.
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use isms_domain::Permission;
+use isms_store::{
+    ControlDiff, FieldChange, Org, SOA_REASONS, SOA_STATUSES, SoaEntry, SoaPatch, SoaSummary,
+    SoaUpdate, SoaVersionInfo, soa_label,
+};
+use serde::Deserialize;
+
+use super::{Chrome, render};
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::WebError;
+use crate::isms_reports::{Format, control_title};
+
+/// One control as the list shows it.
+pub struct RowView {
+    pub control_id: String,
+    pub title: String,
+    pub applicable: bool,
+    pub status: String,
+    pub status_label: &'static str,
+    pub justification: String,
+    pub reasons: String,
+    pub owner: String,
+}
+
+pub struct ThemeGroup {
+    pub name: String,
+    pub rows: Vec<RowView>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct Filter {
+    #[serde(default)]
+    pub theme: String,
+    #[serde(default)]
+    pub applicable: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub approved: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "page_soa.html")]
+struct SoaPage {
+    chrome: Option<Chrome>,
+    groups: Vec<ThemeGroup>,
+    summary: SoaSummary,
+    filter: Filter,
+    statuses: Vec<(&'static str, &'static str)>,
+    themes: [&'static str; 4],
+    shown: usize,
+    can_approve: bool,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+fn statuses() -> Vec<(&'static str, &'static str)> {
+    SOA_STATUSES.iter().map(|s| (*s, soa_label(s))).collect()
+}
+
+fn org_of(user: &CurrentUser) -> Org {
+    Org {
+        id: user.0.org_id,
+        slug: user.0.org_slug.clone(),
+        name: user.0.org_name.clone(),
+        created_at: String::new(),
+    }
+}
+
+fn row_view(e: &SoaEntry) -> (String, RowView) {
+    let (title, theme) = control_title(&e.control_id);
+    (
+        theme,
+        RowView {
+            control_id: e.control_id.clone(),
+            title,
+            applicable: e.applicable,
+            status: e.status.clone(),
+            status_label: soa_label(&e.status),
+            justification: e.justification.clone(),
+            reasons: e
+                .reasons
+                .iter()
+                .map(|r| soa_label(r))
+                .collect::<Vec<_>>()
+                .join(", "),
+            owner: e.owner.clone().unwrap_or_default(),
+        },
+    )
+}
+
+async fn list_page(
+    state: &AppState,
+    user: &CurrentUser,
+    filter: Filter,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let chrome = Chrome::new(state, &user.0, "soa").await?;
+    let actor = user.actor();
+    let entries = state.store.soa_entries(user.0.org_id, &actor).await?;
+    let summary = state.store.soa_summary(user.0.org_id, &actor).await?;
+    let q = filter.q.trim().to_lowercase();
+    let mut groups: Vec<ThemeGroup> = Vec::new();
+    let mut shown = 0;
+    for e in &entries {
+        let (theme, row) = row_view(e);
+        let keep = (filter.theme.is_empty() || filter.theme == theme)
+            && match filter.applicable.as_str() {
+                "yes" => row.applicable,
+                "no" => !row.applicable,
+                _ => true,
+            }
+            && (filter.status.is_empty() || filter.status == row.status)
+            && (q.is_empty()
+                || row.control_id == q
+                || row.title.to_lowercase().contains(&q)
+                || row.justification.to_lowercase().contains(&q));
+        if !keep {
+            continue;
+        }
+        shown += 1;
+        match groups.last_mut() {
+            Some(g) if g.name == theme => g.rows.push(row),
+            _ => groups.push(ThemeGroup {
+                name: theme,
+                rows: vec![row],
+            }),
+        }
+    }
+    let notice = filter.approved.map(|n| {
+        format!("Version {n} of the SoA is approved and frozen. Later edits form a new draft.")
+    });
+    let html = render(&SoaPage {
+        chrome: Some(chrome),
+        groups,
+        summary,
+        filter,
+        statuses: statuses(),
+        themes: ["Organizational", "People", "Physical", "Technological"],
+        shown,
+        can_approve: user.0.role.can(Permission::Approve),
+        error,
+        notice,
+    })?;
+    Ok((status, html).into_response())
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(filter): Query<Filter>,
+) -> Result<Response, WebError> {
+    user.require(Permission::ReadIsms)?;
+    list_page(&state, &user, filter, StatusCode::OK, None).await
+}
+
+/// The edit form's values (kept as typed when a save is refused).
+#[derive(Clone, Default)]
+pub struct EditForm {
+    pub applicable: bool,
+    pub justification: String,
+    pub reasons: Vec<String>,
+    pub status: String,
+    pub owner: String,
+    pub notes: String,
+    pub version: i64,
+}
+
+impl EditForm {
+    fn from_entry(e: &SoaEntry) -> Self {
+        EditForm {
+            applicable: e.applicable,
+            justification: e.justification.clone(),
+            reasons: e.reasons.clone(),
+            status: e.status.clone(),
+            owner: e.owner.clone().unwrap_or_default(),
+            notes: e.notes.clone(),
+            version: e.version,
+        }
+    }
+    pub fn has_reason(&self, r: &str) -> bool {
+        self.reasons.iter().any(|x| x == r)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "page_soa_edit.html")]
+struct EditPage {
+    chrome: Option<Chrome>,
+    control_id: String,
+    title: String,
+    theme: String,
+    purpose: String,
+    implementation: Vec<String>,
+    evidence: Vec<String>,
+    entry: SoaEntry,
+    form: EditForm,
+    statuses: Vec<(&'static str, &'static str)>,
+    reasons: Vec<(&'static str, &'static str)>,
+    members: Vec<String>,
+    can_edit: bool,
+    error: Option<String>,
+    changes: Vec<FieldChange>,
+    notice: Option<String>,
+}
+
+/// How an edit page is shown: after a refused save, with the typed input.
+#[derive(Default)]
+struct Shown {
+    form: Option<EditForm>,
+    status: Option<StatusCode>,
+    error: Option<String>,
+    changes: Vec<FieldChange>,
+    notice: Option<String>,
+}
+
+async fn edit_page(
+    state: &AppState,
+    user: &CurrentUser,
+    entry: SoaEntry,
+    shown: Shown,
+) -> Result<Response, WebError> {
+    let Shown {
+        form,
+        status,
+        error,
+        changes,
+        notice,
+    } = shown;
+    let status = status.unwrap_or(StatusCode::OK);
+    let chrome = Chrome::new(state, &user.0, "soa").await?;
+    let control = isms_catalog::annex_a_control(&entry.control_id);
+    let members = state
+        .store
+        .members(user.0.org_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.active)
+        .map(|m| m.email)
+        .collect();
+    let html = render(&EditPage {
+        chrome: Some(chrome),
+        control_id: entry.control_id.clone(),
+        title: control.map(|c| c.title.clone()).unwrap_or_default(),
+        theme: control
+            .map(|c| c.theme.as_str().to_owned())
+            .unwrap_or_default(),
+        purpose: control
+            .map(|c| c.guidance.purpose.clone())
+            .unwrap_or_default(),
+        implementation: control
+            .map(|c| c.guidance.implementation.clone())
+            .unwrap_or_default(),
+        evidence: control
+            .map(|c| c.guidance.evidence.clone())
+            .unwrap_or_default(),
+        form: form.unwrap_or_else(|| EditForm::from_entry(&entry)),
+        entry,
+        statuses: statuses(),
+        reasons: SOA_REASONS.iter().map(|r| (*r, soa_label(r))).collect(),
+        members,
+        can_edit: user.0.role.can(Permission::EditIsms),
+        error,
+        changes,
+        notice,
+    })?;
+    Ok((status, html).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct Saved {
+    #[serde(default)]
+    saved: Option<i64>,
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(control_id): Path<String>,
+    Query(q): Query<Saved>,
+) -> Result<Response, WebError> {
+    user.require(Permission::ReadIsms)?;
+    let entry = state
+        .store
+        .soa_entry(user.0.org_id, &control_id, &user.actor())
+        .await?;
+    let notice = q
+        .saved
+        .map(|v| format!("Saved {control_id} (version {v}). The change is part of the draft until the SoA is approved again."));
+    edit_page(
+        &state,
+        &user,
+        entry,
+        Shown {
+            notice,
+            ..Shown::default()
+        },
+    )
+    .await
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(control_id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    user.require(Permission::EditIsms)?;
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let form = EditForm {
+        applicable: get("applicable") != "no",
+        justification: get("justification"),
+        reasons: fields
+            .iter()
+            .filter(|(n, _)| n == "reasons")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        status: get("status"),
+        owner: get("owner"),
+        notes: get("notes"),
+        version: get("version").trim().parse().unwrap_or(-1),
+    };
+    let patch = SoaPatch {
+        applicable: Some(form.applicable),
+        justification: Some(form.justification.clone()),
+        reasons: Some(form.reasons.clone()),
+        status: Some(form.status.clone()),
+        owner: Some(form.owner.clone()),
+        notes: Some(form.notes.clone()),
+        version: Some(form.version),
+    };
+    let actor = user.actor();
+    match state
+        .store
+        .update_soa_entry(user.0.org_id, &control_id, &patch, &actor)
+        .await
+    {
+        Ok(SoaUpdate::Saved(e)) => {
+            Ok(Redirect::to(&format!("/soa/{}?saved={}", e.control_id, e.version)).into_response())
+        }
+        Ok(SoaUpdate::Stale {
+            current,
+            sent_version,
+            changes,
+        }) => {
+            let who = changes
+                .last()
+                .and_then(|c| c.by.clone())
+                .unwrap_or_else(|| "someone else".into());
+            let msg = format!(
+                "{control_id} was changed by {who} while you were editing (your version {sent_version}, now {}). Nothing was saved. Your input is kept below; review their change, then save again to replace it.",
+                current.version
+            );
+            let form = EditForm {
+                version: current.version,
+                ..form
+            };
+            edit_page(
+                &state,
+                &user,
+                current,
+                Shown {
+                    form: Some(form),
+                    status: Some(StatusCode::CONFLICT),
+                    error: Some(msg),
+                    changes,
+                    notice: None,
+                },
+            )
+            .await
+        }
+        Err(isms_store::StoreError::Invalid(m)) => {
+            let entry = state
+                .store
+                .soa_entry(user.0.org_id, &control_id, &actor)
+                .await?;
+            edit_page(
+                &state,
+                &user,
+                entry,
+                Shown {
+                    form: Some(form),
+                    status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+                    error: Some(format!("Nothing was saved: {m}.")),
+                    ..Shown::default()
+                },
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ApproveForm {
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn approve(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(f): Form<ApproveForm>,
+) -> Result<Response, WebError> {
+    user.require(Permission::Approve)?;
+    match state
+        .store
+        .approve_soa(user.0.org_id, &f.note, &user.actor())
+        .await
+    {
+        Ok(v) => Ok(Redirect::to(&format!("/soa?approved={}", v.number)).into_response()),
+        Err(isms_store::StoreError::Conflict(m)) => {
+            list_page(
+                &state,
+                &user,
+                Filter::default(),
+                StatusCode::CONFLICT,
+                Some(format!("The SoA was not approved: {m}.")),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "page_soa_versions.html")]
+struct VersionsPage {
+    chrome: Option<Chrome>,
+    versions: Vec<SoaVersionInfo>,
+    compare: Option<Compare>,
+}
+
+pub struct Compare {
+    pub from_label: String,
+    pub to_label: String,
+    pub controls: Vec<(ControlDiff, String)>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct CompareQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+fn parse_side(s: &str) -> Result<Option<i64>, WebError> {
+    match s.trim() {
+        "" | "draft" => Ok(None),
+        n => n
+            .parse()
+            .map(Some)
+            .map_err(|_| WebError::invalid(format!("'{n}' is not a version number"))),
+    }
+}
+
+fn side_label(v: Option<i64>) -> String {
+    v.map_or_else(
+        || "the current draft".to_owned(),
+        |n| format!("version {n}"),
+    )
+}
+
+pub async fn versions(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<CompareQuery>,
+) -> Result<Response, WebError> {
+    user.require(Permission::ReadIsms)?;
+    let chrome = Chrome::new(&state, &user.0, "soa").await?;
+    let versions = state.store.soa_versions(user.0.org_id).await?;
+    let compare = if q.from.is_empty() && q.to.is_empty() {
+        None
+    } else {
+        let (from, to) = (parse_side(&q.from)?, parse_side(&q.to)?);
+        let controls = state
+            .store
+            .compare_soa(user.0.org_id, from, to, &user.actor())
+            .await?
+            .into_iter()
+            .map(|d| {
+                let t = control_title(&d.control_id).0;
+                (d, t)
+            })
+            .collect();
+        Some(Compare {
+            from_label: side_label(from),
+            to_label: side_label(to),
+            controls,
+        })
+    };
+    Ok(render(&VersionsPage {
+        chrome: Some(chrome),
+        versions,
+        compare,
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    #[serde(default)]
+    format: String,
+    #[serde(default)]
+    version: Option<i64>,
+}
+
+pub async fn export(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, WebError> {
+    user.require(Permission::ReadIsms)?;
+    let format = Format::parse(&q.format).map_err(WebError::invalid)?;
+    crate::api_isms::file_response(&state, &org_of(&user), q.version, format, &user.actor()).await
+}
+
+/// Shows a value of a field change for people.
+pub fn show_value(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "none".into(),
+        serde_json::Value::Bool(true) => "yes".into(),
+        serde_json::Value::Bool(false) => "no".into(),
+        serde_json::Value::String(s) if s.is_empty() => "(empty)".into(),
+        serde_json::Value::String(s) => {
+            let l = soa_label(s);
+            if l.is_empty() {
+                s.clone()
+            } else {
+                l.to_owned()
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().map(show_value).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
