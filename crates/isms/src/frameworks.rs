@@ -9,8 +9,12 @@ use isms_web::import::{self, Format};
 use crate::{FrameworkCommand, MappingCommand};
 
 fn read(path: &std::path::Path) -> anyhow::Result<(String, Vec<u8>)> {
-    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     import::check_size(&name, meta.len()).map_err(anyhow::Error::msg)?;
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     Ok((name, bytes))
@@ -30,27 +34,39 @@ fn shown_id(r: &RequirementRow) -> &str {
     r.control_id.as_deref().unwrap_or(&r.ref_id)
 }
 
-async fn find_requirement(store: &Store, framework: &str, reference: &str) -> anyhow::Result<Option<RequirementRow>> {
+async fn find_requirement(
+    store: &Store,
+    framework: &str,
+    reference: &str,
+) -> anyhow::Result<Option<RequirementRow>> {
     if let Some(r) = store.requirement_by_ref(framework, reference).await? {
         return Ok(Some(r));
     }
     // "5.15" for the Annex A control when no clause has that number.
-    Ok(store.requirement_by_ref(framework, &format!("A.{reference}")).await?)
+    Ok(store
+        .requirement_by_ref(framework, &format!("A.{reference}"))
+        .await?)
 }
 
 pub async fn run(store: &Store, cmd: FrameworkCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         FrameworkCommand::List => {
             for f in store.frameworks().await? {
-                let origin = if f.builtin { "built in".to_owned() } else { format!("imported from {}", f.source_file) };
-                println!("{}\t{} {}\t{} requirements\t{origin}", f.slug, f.name, f.version, f.requirement_count);
+                let origin = if f.builtin {
+                    "built in".to_owned()
+                } else {
+                    format!("imported from {}", f.source_file)
+                };
+                println!(
+                    "{}\t{} {}\t{} requirements\t{origin}",
+                    f.slug, f.name, f.version, f.requirement_count
+                );
             }
         }
         FrameworkCommand::Show { id, reference } => {
-            let fw = store
-                .framework(&id)
-                .await?
-                .with_context(|| format!("no framework '{id}': list them with `isms framework list`"))?;
+            let fw = store.framework(&id).await?.with_context(|| {
+                format!("no framework '{id}': list them with `isms framework list`")
+            })?;
             match reference {
                 None => {
                     let mut out = String::new();
@@ -70,7 +86,15 @@ pub async fn run(store: &Store, cmd: FrameworkCommand) -> anyhow::Result<ExitCod
                         .await?
                         .with_context(|| format!("{} has no requirement '{reference}'", fw.slug))?;
                     println!("{}  {}", r.ref_id, r.title);
-                    println!("framework: {}   kind: {}{}", fw.slug, r.kind, r.parent_ref_id.as_ref().map(|p| format!("   parent: {p}")).unwrap_or_default());
+                    println!(
+                        "framework: {}   kind: {}{}",
+                        fw.slug,
+                        r.kind,
+                        r.parent_ref_id
+                            .as_ref()
+                            .map(|p| format!("   parent: {p}"))
+                            .unwrap_or_default()
+                    );
                     if let Some(d) = &r.description {
                         println!("\n{d}");
                     }
@@ -89,45 +113,74 @@ pub async fn run(store: &Store, cmd: FrameworkCommand) -> anyhow::Result<ExitCod
                     if !links.is_empty() {
                         println!("\nMapped to:");
                         for l in links {
-                            let derived = if l.derived_path.is_some() { " (derived, not official)" } else { "" };
-                            println!("  {} {}\t{}{derived}", l.framework, l.ref_id, l.relationship);
+                            let derived = if l.derived_path.is_some() {
+                                " (derived, not official)"
+                            } else {
+                                ""
+                            };
+                            println!(
+                                "  {} {}\t{}{derived}",
+                                l.framework, l.ref_id, l.relationship
+                            );
                         }
                     }
                 }
             }
         }
-        FrameworkCommand::Import { file, format, catalogs, id } => {
+        FrameworkCommand::Import {
+            file,
+            format,
+            catalogs,
+            id,
+            replace,
+        } => {
             let (name, bytes) = read(&file)?;
             let format = match format {
                 Some(f) => Format::parse(&f).map_err(anyhow::Error::msg)?,
                 None => import::detect_format(&name, &bytes).map_err(anyhow::Error::msg)?,
             };
             eprintln!("reading {name} as {}…", format.as_str());
-            let loader = isms_oscal::cli::FileLoader { catalogs, validate: true };
+            let loader = isms_oscal::cli::FileLoader {
+                catalogs,
+                validate: true,
+            };
             // Relative imports of a profile are found beside it: give the loader its full path.
-            let source = std::fs::canonicalize(&file).unwrap_or(file.clone()).display().to_string();
+            let source = std::fs::canonicalize(&file)
+                .unwrap_or(file.clone())
+                .display()
+                .to_string();
             let parsed = if format == Format::OscalProfile {
                 let doc = isms_oscal::parse_document(&bytes, &name)?;
                 let resolution = isms_oscal::resolve_profile(&doc.value, &source, &loader)?;
                 for w in &resolution.warnings {
                     eprintln!("warning: {w}");
                 }
-                let tree = isms_catalog::import_oscal_catalog(&name, &resolution.catalog, id.as_deref())
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-                import::Parsed { tree: Some(tree), mappings: Vec::new(), warnings: Vec::new() }
+                let tree =
+                    isms_catalog::import_oscal_catalog(&name, &resolution.catalog, id.as_deref())
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                import::Parsed {
+                    tree: Some(tree),
+                    mappings: Vec::new(),
+                    warnings: Vec::new(),
+                }
             } else {
-                import::parse_framework(&name, &bytes, format, &loader, id.as_deref()).map_err(anyhow::Error::msg)?
+                import::parse_framework(&name, &bytes, format, &loader, id.as_deref())
+                    .map_err(anyhow::Error::msg)?
             };
             for w in &parsed.warnings {
                 eprintln!("warning: {w}");
             }
             let actor = Actor::cli();
             let Some(tree) = parsed.tree else {
-                let n = store.import_mappings(&parsed.mappings, &name, &actor).await?;
+                let n = store
+                    .import_mappings(&parsed.mappings, &name, &actor)
+                    .await?;
                 println!("{name} holds no framework; imported {n} mappings");
                 return Ok(ExitCode::SUCCESS);
             };
-            let summary = store.import_framework(&tree, &name, format.as_str(), &actor).await?;
+            let summary = store
+                .import_framework(&tree, &name, format.as_str(), replace, &actor)
+                .await?;
             if summary.unchanged {
                 println!("{}: already installed and unchanged", summary.slug);
             } else {
@@ -141,7 +194,9 @@ pub async fn run(store: &Store, cmd: FrameworkCommand) -> anyhow::Result<ExitCod
                 );
             }
             if !parsed.mappings.is_empty() {
-                let n = store.import_mappings(&parsed.mappings, &name, &actor).await?;
+                let n = store
+                    .import_mappings(&parsed.mappings, &name, &actor)
+                    .await?;
                 println!("and {n} mappings");
             }
         }
@@ -154,10 +209,15 @@ pub async fn run_mapping(store: &Store, cmd: MappingCommand) -> anyhow::Result<E
         MappingCommand::Import { file } => {
             let (name, bytes) = read(&file)?;
             let mappings = import::parse_mappings(&name, &bytes).map_err(anyhow::Error::msg)?;
-            let n = store.import_mappings(&mappings, &name, &Actor::cli()).await?;
+            let n = store
+                .import_mappings(&mappings, &name, &Actor::cli())
+                .await?;
             println!("imported {n} mappings from {name}");
         }
-        MappingCommand::Show { framework, reference } => {
+        MappingCommand::Show {
+            framework,
+            reference,
+        } => {
             let r = find_requirement(store, &framework, &reference).await?;
             let ref_id = r.as_ref().map_or(reference.as_str(), |r| r.ref_id.as_str());
             let links = store.mapped_requirements(&framework, ref_id).await?;
@@ -165,8 +225,18 @@ pub async fn run_mapping(store: &Store, cmd: MappingCommand) -> anyhow::Result<E
                 bail!("nothing is mapped to {framework} {reference}");
             }
             for l in links {
-                let derived = l.derived_path.as_ref().map(|p| format!("\tderived via {}", p.join(" -> "))).unwrap_or_default();
-                println!("{}\t{}\t{}\t{}{derived}", l.framework, l.ref_id, l.relationship, l.title.unwrap_or_default());
+                let derived = l
+                    .derived_path
+                    .as_ref()
+                    .map(|p| format!("\tderived via {}", p.join(" -> ")))
+                    .unwrap_or_default();
+                println!(
+                    "{}\t{}\t{}\t{}{derived}",
+                    l.framework,
+                    l.ref_id,
+                    l.relationship,
+                    l.title.unwrap_or_default()
+                );
             }
         }
     }

@@ -158,6 +158,9 @@ enum FrameworkCommand {
         /// The id to store the framework under (default: from the file).
         #[arg(long)]
         id: Option<String>,
+        /// Replace a framework with the same id imported from another file.
+        #[arg(long)]
+        replace: bool,
     },
 }
 
@@ -199,7 +202,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Offline commands need neither a database nor an async runtime.
     match &cli.command {
-        Command::Risk(RiskCommand::Simulate(args)) => return report(isms_fair::cli::run_simulate(args)),
+        Command::Risk(RiskCommand::Simulate(args)) => {
+            return report(isms_fair::cli::run_simulate(args));
+        }
         Command::Oscal(OscalCommand::Validate(args)) => {
             return match isms_oscal::cli::run_validate(args) {
                 Ok(true) => ExitCode::SUCCESS,
@@ -207,7 +212,9 @@ fn main() -> ExitCode {
                 Err(e) => report(Err(e)),
             };
         }
-        Command::Oscal(OscalCommand::Resolve(args)) => return report(isms_oscal::cli::run_resolve(args)),
+        Command::Oscal(OscalCommand::Resolve(args)) => {
+            return report(isms_oscal::cli::run_resolve(args));
+        }
         _ => {}
     }
     tracing_subscriber::fmt()
@@ -364,7 +371,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Framework(cmd) => frameworks::run(&open(&cli.database).await?, cmd).await,
         Command::Report(cmd) => isms_cmds::run_report(&open(&cli.database).await?, cmd).await,
-        Command::Readiness(args) => isms_cmds::run_readiness(&open(&cli.database).await?, args).await,
+        Command::Readiness(args) => {
+            isms_cmds::run_readiness(&open(&cli.database).await?, args).await
+        }
         Command::Mapping(cmd) => frameworks::run_mapping(&open(&cli.database).await?, cmd).await,
         Command::Risk(_) | Command::Oscal(_) => unreachable!("handled before the runtime starts"),
         Command::Backup { path } => {

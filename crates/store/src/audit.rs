@@ -209,7 +209,8 @@ pub(crate) async fn record_system(tx: &mut Tx, actor: &Actor, change: Change<'_>
             after: after.as_deref(),
         },
     );
-    on_tx!(tx, |c| sqlx::query(
+    on_tx!(tx, |c| {
+        sqlx::query(
         "INSERT INTO system_audit_log (seq, at, actor_user_id, actor, via, action, entity_type, entity_id, before_json, after_json, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     )
@@ -227,7 +228,8 @@ pub(crate) async fn record_system(tx: &mut Tx, actor: &Actor, change: Change<'_>
     .bind(&hash)
     .execute(c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 
@@ -253,13 +255,15 @@ fn stored(rows: Vec<EntryRow>) -> Vec<StoredEntry> {
 impl Store {
     /// Reads the installation's own log (framework and mapping imports), newest first.
     pub async fn system_audit_entries(&self, limit: i64) -> Result<Vec<AuditEntry>> {
-        Ok(on_pool!(self, |p| sqlx::query_as::<_, AuditEntry>(
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as::<_, AuditEntry>(
             "SELECT id, seq, at, actor, via, action, entity_type, entity_id, before_json, after_json, hash \
              FROM system_audit_log ORDER BY seq DESC LIMIT $1"
         )
         .bind(limit.clamp(1, 1000))
         .fetch_all(p)
-        .await)?)
+        .await
+        })?)
     }
 
     /// Reads an organisation's log, newest first.
@@ -345,12 +349,14 @@ impl Store {
         )
         .fetch_one(p)
         .await)?;
-        let rows = on_pool!(self, |p| sqlx::query_as::<_, EntryRow>(
+        let rows = on_pool!(self, |p| {
+            sqlx::query_as::<_, EntryRow>(
             "SELECT id, seq, at, actor, via, action, entity_type, entity_id, before_json, after_json, prev_hash, hash \
              FROM system_audit_log ORDER BY seq"
         )
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         let entries = stored(rows);
         reports.push(ChainReport {
             org_id: SYSTEM_CHAIN,

@@ -182,16 +182,15 @@ fn validate(item: &ContextItem) -> Result<()> {
 impl Store {
     /// The scope statement; an empty one with version 0 if never saved.
     pub async fn scope(&self, org_id: i64) -> Result<Scope> {
-        let row =
-            on_pool!(self, |p| {
-                sqlx::query_as::<_, Scope>(
+        let row = on_pool!(self, |p| {
+            sqlx::query_as::<_, Scope>(
             "SELECT statement, units, locations, processes, systems_in, systems_out, interfaces, \
              exclusions, version, updated_at, updated_by FROM isms_scope WHERE org_id = $1"
         )
         .bind(org_id)
         .fetch_optional(p)
         .await
-            })?;
+        })?;
         Ok(row.unwrap_or_default())
     }
 
@@ -213,16 +212,15 @@ impl Store {
             ));
         }
         let mut tx = self.begin().await?;
-        let before =
-            on_tx!(&mut tx, |c| {
-                sqlx::query_as::<_, Scope>(
+        let before = on_tx!(&mut tx, |c| {
+            sqlx::query_as::<_, Scope>(
             "SELECT statement, units, locations, processes, systems_in, systems_out, interfaces, \
              exclusions, version, updated_at, updated_by FROM isms_scope WHERE org_id = $1"
         )
         .bind(org_id)
         .fetch_optional(c)
         .await
-            })?;
+        })?;
         let current = before.as_ref().map_or(0, |s| s.version);
         if current != sent {
             let who = before

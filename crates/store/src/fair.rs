@@ -25,18 +25,18 @@ const COLS: &str = "id, name, input_text, version, created_at, updated_at, updat
 
 impl Store {
     pub async fn fair_scenarios(&self, org_id: i64) -> Result<Vec<FairScenario>> {
-        Ok(on_pool!(self, |p| sqlx::query_as::<_, FairScenario>(&format!(
-            "SELECT {COLS} FROM fair_scenarios WHERE org_id = $1 ORDER BY name"
-        ))
+        Ok(on_pool!(self, |p| sqlx::query_as::<_, FairScenario>(
+            &format!("SELECT {COLS} FROM fair_scenarios WHERE org_id = $1 ORDER BY name")
+        )
         .bind(org_id)
         .fetch_all(p)
         .await)?)
     }
 
     pub async fn fair_scenario(&self, org_id: i64, id: i64) -> Result<Option<FairScenario>> {
-        Ok(on_pool!(self, |p| sqlx::query_as::<_, FairScenario>(&format!(
-            "SELECT {COLS} FROM fair_scenarios WHERE org_id = $1 AND id = $2"
-        ))
+        Ok(on_pool!(self, |p| sqlx::query_as::<_, FairScenario>(
+            &format!("SELECT {COLS} FROM fair_scenarios WHERE org_id = $1 AND id = $2")
+        )
         .bind(org_id)
         .bind(id)
         .fetch_optional(p)
@@ -57,7 +57,9 @@ impl Store {
     ) -> Result<FairScenario> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 200 {
-            return Err(StoreError::Invalid("give the scenario set a name (up to 200 characters)".into()));
+            return Err(StoreError::Invalid(
+                "give the scenario set a name (up to 200 characters)".into(),
+            ));
         }
         let mut tx = self.begin().await?;
         let at = now();
@@ -84,7 +86,8 @@ impl Store {
             None => None,
         };
         let result = match &before {
-            Some(b) => on_tx!(&mut tx, |c| sqlx::query_as::<_, FairScenario>(&format!(
+            Some(b) => on_tx!(&mut tx, |c| {
+                sqlx::query_as::<_, FairScenario>(&format!(
                 "UPDATE fair_scenarios SET name = $1, input_text = $2, version = version + 1, updated_at = $3, updated_by = $4 \
                  WHERE org_id = $5 AND id = $6 RETURNING {COLS}"
             ))
@@ -95,8 +98,10 @@ impl Store {
             .bind(org_id)
             .bind(b.id)
             .fetch_one(c)
-            .await),
-            None => on_tx!(&mut tx, |c| sqlx::query_as::<_, FairScenario>(&format!(
+            .await
+            }),
+            None => on_tx!(&mut tx, |c| {
+                sqlx::query_as::<_, FairScenario>(&format!(
                 "INSERT INTO fair_scenarios (org_id, name, input_text, created_at, updated_at, updated_by) \
                  VALUES ($1, $2, $3, $4, $4, $5) RETURNING {COLS}"
             ))
@@ -106,12 +111,15 @@ impl Store {
             .bind(&at)
             .bind(&actor.label)
             .fetch_one(c)
-            .await),
+            .await
+            }),
         };
         let saved = match result {
             Ok(s) => s,
             Err(e) if is_unique_violation(&e) => {
-                return Err(StoreError::Conflict(format!("a scenario set named '{name}' exists already: choose another name")));
+                return Err(StoreError::Conflict(format!(
+                    "a scenario set named '{name}' exists already: choose another name"
+                )));
             }
             Err(e) => return Err(e.into()),
         };
@@ -133,9 +141,17 @@ impl Store {
     }
 
     /// Keeps the report of a run beside its scenario set.
-    pub async fn save_fair_report(&self, org_id: i64, id: i64, report_json: &str, summary: serde_json::Value, actor: &Actor) -> Result<()> {
+    pub async fn save_fair_report(
+        &self,
+        org_id: i64,
+        id: i64,
+        report_json: &str,
+        summary: serde_json::Value,
+        actor: &Actor,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
-        let n = on_tx!(&mut tx, |c| sqlx::query(
+        let n = on_tx!(&mut tx, |c| {
+            sqlx::query(
             "UPDATE fair_scenarios SET last_report_json = $1, last_run_at = $2 WHERE org_id = $3 AND id = $4"
         )
         .bind(report_json)
@@ -144,7 +160,8 @@ impl Store {
         .bind(id)
         .execute(c)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         if n == 0 {
             return Err(StoreError::NotFound("no such scenario set".into()));
         }
@@ -166,14 +183,17 @@ impl Store {
 
     pub async fn delete_fair_scenario(&self, org_id: i64, id: i64, actor: &Actor) -> Result<()> {
         let mut tx = self.begin().await?;
-        let row: Option<(String, String)> = on_tx!(&mut tx, |c| sqlx::query_as(
+        let row: Option<(String, String)> = on_tx!(&mut tx, |c| {
+            sqlx::query_as(
             "DELETE FROM fair_scenarios WHERE org_id = $1 AND id = $2 RETURNING name, input_text"
         )
         .bind(org_id)
         .bind(id)
         .fetch_optional(c)
-        .await)?;
-        let (name, input) = row.ok_or_else(|| StoreError::NotFound("no such scenario set".into()))?;
+        .await
+        })?;
+        let (name, input) =
+            row.ok_or_else(|| StoreError::NotFound("no such scenario set".into()))?;
         audit::record(
             &mut tx,
             actor,

@@ -48,7 +48,9 @@ pub struct RequirementRow {
 
 impl RequirementRow {
     pub fn guidance(&self) -> Option<isms_catalog::Guidance> {
-        self.guidance_json.as_deref().and_then(|g| serde_json::from_str(g).ok())
+        self.guidance_json
+            .as_deref()
+            .and_then(|g| serde_json::from_str(g).ok())
     }
 }
 
@@ -101,21 +103,38 @@ impl Store {
             via: Via::Cli,
         };
         for tree in isms_catalog::builtin_frameworks() {
-            self.store_framework(tree, "built in", "builtin", true, &actor).await?;
+            self.store_framework(tree, "built in", "builtin", true, &actor)
+                .await?;
         }
         Ok(())
     }
 
     /// Imports a framework, replacing an earlier import with the same id
     /// (requirements keep their ids by ref id). All or nothing.
+    ///
+    /// A framework with the same id imported from another file is only
+    /// replaced when `replace` is set, so an import never silently swaps one
+    /// source for another.
     pub async fn import_framework(
         &self,
         tree: &FrameworkTree,
         source_file: &str,
         source_format: &str,
+        replace: bool,
         actor: &Actor,
     ) -> Result<ImportSummary> {
-        self.store_framework(tree, source_file, source_format, false, actor).await
+        if !replace
+            && let Some(existing) = self.framework(&tree.framework.id).await?
+            && !existing.builtin
+            && existing.source_file != source_file
+        {
+            return Err(StoreError::Conflict(format!(
+                "a framework with the id '{}' was imported from {}: import this file under another id, or replace it on purpose",
+                existing.slug, existing.source_file
+            )));
+        }
+        self.store_framework(tree, source_file, source_format, false, actor)
+            .await
     }
 
     async fn store_framework(
@@ -157,7 +176,8 @@ impl Store {
         }
         let at = now();
         let framework_id = if let Some((id, _, _)) = &existing {
-            on_tx!(&mut tx, |c| sqlx::query(
+            on_tx!(&mut tx, |c| {
+                sqlx::query(
                 "UPDATE frameworks SET name = $1, version = $2, publisher = $3, licence_note = $4, \
                  source_file = $5, source_format = $6, content_hash = $7, imported_at = $8 WHERE id = $9"
             )
@@ -172,10 +192,12 @@ impl Store {
             .bind(id)
             .execute(c)
             .await
-            .map(|r| r.rows_affected()))?;
+            .map(|r| r.rows_affected())
+            })?;
             *id
         } else {
-            let (id,): (i64,) = on_tx!(&mut tx, |c| sqlx::query_as(
+            let (id,): (i64,) = on_tx!(&mut tx, |c| {
+                sqlx::query_as(
                 "INSERT INTO frameworks (slug, name, version, publisher, licence_note, builtin, source_file, source_format, content_hash, imported_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id"
             )
@@ -190,7 +212,8 @@ impl Store {
             .bind(&hash)
             .bind(&at)
             .fetch_one(c)
-            .await)?;
+            .await
+            })?;
             id
         };
         let old: Vec<(i64, String)> = on_tx!(&mut tx, |c| sqlx::query_as(
@@ -203,7 +226,10 @@ impl Store {
         let depths = tree.depths();
         let (mut inserted, mut updated) = (0, 0);
         for (position, (node, depth)) in tree.nodes.iter().zip(depths).enumerate() {
-            let guidance = node.guidance.as_ref().map(|g| serde_json::to_string(g).unwrap_or_default());
+            let guidance = node
+                .guidance
+                .as_ref()
+                .map(|g| serde_json::to_string(g).unwrap_or_default());
             let sql = if old.remove(&node.ref_id).is_some() {
                 updated += 1;
                 "UPDATE requirements SET parent_ref_id = $3, kind = $4, title = $5, description = $6, discussion = $7, \
@@ -233,11 +259,13 @@ impl Store {
         }
         let removed = old.len();
         for id in old.into_values() {
-            on_tx!(&mut tx, |c| sqlx::query("DELETE FROM requirements WHERE id = $1")
-                .bind(id)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            on_tx!(&mut tx, |c| sqlx::query(
+                "DELETE FROM requirements WHERE id = $1"
+            )
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
         }
         audit::record_system(
             &mut tx,
@@ -267,9 +295,11 @@ impl Store {
     }
 
     pub async fn frameworks(&self) -> Result<Vec<FrameworkRow>> {
-        Ok(on_pool!(self, |p| sqlx::query_as::<_, FrameworkRow>(&format!(
-            "SELECT {FRAMEWORK_COLS} FROM frameworks f ORDER BY f.builtin DESC, f.name, f.id"
-        ))
+        Ok(on_pool!(self, |p| sqlx::query_as::<_, FrameworkRow>(
+            &format!(
+                "SELECT {FRAMEWORK_COLS} FROM frameworks f ORDER BY f.builtin DESC, f.name, f.id"
+            )
+        )
         .fetch_all(p)
         .await)?)
     }
@@ -277,9 +307,9 @@ impl Store {
     /// A framework by numeric id or by its slug (e.g. `iso27001-2022`).
     pub async fn framework(&self, id_or_slug: &str) -> Result<Option<FrameworkRow>> {
         let id = id_or_slug.parse::<i64>().unwrap_or(-1);
-        Ok(on_pool!(self, |p| sqlx::query_as::<_, FrameworkRow>(&format!(
-            "SELECT {FRAMEWORK_COLS} FROM frameworks f WHERE f.id = $1 OR f.slug = $2"
-        ))
+        Ok(on_pool!(self, |p| sqlx::query_as::<_, FrameworkRow>(
+            &format!("SELECT {FRAMEWORK_COLS} FROM frameworks f WHERE f.id = $1 OR f.slug = $2")
+        )
         .bind(id)
         .bind(id_or_slug)
         .fetch_optional(p)
@@ -288,12 +318,22 @@ impl Store {
 
     /// A framework's requirements in tree (pre-)order; with `query`, only
     /// those whose ref id, title or text contains it (case-insensitive).
-    pub async fn requirements(&self, framework_id: i64, query: Option<&str>) -> Result<Vec<RequirementRow>> {
-        let pattern = query
-            .map(str::trim)
-            .filter(|q| !q.is_empty())
-            .map(|q| format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
-        Ok(on_pool!(self, |p| sqlx::query_as::<_, RequirementRow>(&format!(
+    pub async fn requirements(
+        &self,
+        framework_id: i64,
+        query: Option<&str>,
+    ) -> Result<Vec<RequirementRow>> {
+        let pattern = query.map(str::trim).filter(|q| !q.is_empty()).map(|q| {
+            format!(
+                "%{}%",
+                q.to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            )
+        });
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as::<_, RequirementRow>(&format!(
             "SELECT {REQ_COLS} FROM requirements r JOIN frameworks f ON f.id = r.framework_id \
              WHERE r.framework_id = $1 AND ($2 IS NULL OR lower(r.ref_id) LIKE $2 ESCAPE '\\' \
                OR lower(r.title) LIKE $2 ESCAPE '\\' OR lower(coalesce(r.description, '')) LIKE $2 ESCAPE '\\' \
@@ -303,25 +343,34 @@ impl Store {
         .bind(framework_id)
         .bind(pattern)
         .fetch_all(p)
-        .await)?)
+        .await
+        })?)
     }
 
     pub async fn requirement(&self, id: i64) -> Result<Option<RequirementRow>> {
-        Ok(on_pool!(self, |p| sqlx::query_as::<_, RequirementRow>(&format!(
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as::<_, RequirementRow>(&format!(
             "SELECT {REQ_COLS} FROM requirements r JOIN frameworks f ON f.id = r.framework_id WHERE r.id = $1"
         ))
         .bind(id)
         .fetch_optional(p)
-        .await)?)
+        .await
+        })?)
     }
 
     /// A requirement by framework slug and ref id; for ISO 27001:2022 a bare
     /// Annex A control id (`5.1`) is not a ref id (that is clause 5.1).
-    pub async fn requirement_by_ref(&self, framework: &str, ref_id: &str) -> Result<Option<RequirementRow>> {
-        Ok(on_pool!(self, |p| sqlx::query_as::<_, RequirementRow>(&format!(
-            "SELECT {REQ_COLS} FROM requirements r JOIN frameworks f ON f.id = r.framework_id \
+    pub async fn requirement_by_ref(
+        &self,
+        framework: &str,
+        ref_id: &str,
+    ) -> Result<Option<RequirementRow>> {
+        Ok(on_pool!(self, |p| sqlx::query_as::<_, RequirementRow>(
+            &format!(
+                "SELECT {REQ_COLS} FROM requirements r JOIN frameworks f ON f.id = r.framework_id \
              WHERE f.slug = $1 AND r.ref_id = $2"
-        ))
+            )
+        )
         .bind(framework)
         .bind(ref_id)
         .fetch_optional(p)
@@ -330,20 +379,30 @@ impl Store {
 
     /// Imports mappings from a file, replacing those imported from a file of
     /// the same name. All or nothing.
-    pub async fn import_mappings(&self, mappings: &[Mapping], origin: &str, actor: &Actor) -> Result<usize> {
+    pub async fn import_mappings(
+        &self,
+        mappings: &[Mapping],
+        origin: &str,
+        actor: &Actor,
+    ) -> Result<usize> {
         if mappings.is_empty() {
-            return Err(StoreError::Invalid(format!("{origin}: the file holds no mappings")));
+            return Err(StoreError::Invalid(format!(
+                "{origin}: the file holds no mappings"
+            )));
         }
         let mut tx = self.begin().await?;
-        let replaced = on_tx!(&mut tx, |c| sqlx::query("DELETE FROM mappings WHERE origin = $1")
-            .bind(origin)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let replaced = on_tx!(&mut tx, |c| sqlx::query(
+            "DELETE FROM mappings WHERE origin = $1"
+        )
+        .bind(origin)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
         let at = now();
         let mut stored = 0;
         for m in mappings {
-            let n = on_tx!(&mut tx, |c| sqlx::query(
+            let n = on_tx!(&mut tx, |c| {
+                sqlx::query(
                 "INSERT INTO mappings (source_framework, source_ref, target_framework, target_ref, relationship, note, origin, imported_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"
             )
@@ -357,7 +416,8 @@ impl Store {
             .bind(&at)
             .execute(c)
             .await
-            .map(|r| r.rows_affected()))?;
+            .map(|r| r.rows_affected())
+            })?;
             stored += n as usize;
         }
         audit::record_system(
@@ -380,7 +440,11 @@ impl Store {
     /// Everything mapped to a requirement, in both directions: the built-in
     /// mappings and the imported ones, each with the linked requirement's id
     /// when its framework is installed. Official links come before derived ones.
-    pub async fn mapped_requirements(&self, framework: &str, ref_id: &str) -> Result<Vec<MappedRequirement>> {
+    pub async fn mapped_requirements(
+        &self,
+        framework: &str,
+        ref_id: &str,
+    ) -> Result<Vec<MappedRequirement>> {
         #[derive(sqlx::FromRow)]
         struct Row {
             source_framework: String,
@@ -391,14 +455,16 @@ impl Store {
             note: String,
             origin: String,
         }
-        let rows = on_pool!(self, |p| sqlx::query_as::<_, Row>(
+        let rows = on_pool!(self, |p| {
+            sqlx::query_as::<_, Row>(
             "SELECT source_framework, source_ref, target_framework, target_ref, relationship, note, origin FROM mappings \
              WHERE (source_framework = $1 AND source_ref = $2) OR (target_framework = $1 AND target_ref = $2) ORDER BY id"
         )
         .bind(framework)
         .bind(ref_id)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         let mut origins = HashMap::new();
         let imported: Vec<Mapping> = rows
             .into_iter()
@@ -412,7 +478,15 @@ impl Store {
                     note: Some(r.note).filter(|n| !n.is_empty()),
                     derived_path: None,
                 };
-                origins.insert((m.source_framework.clone(), m.source_ref.clone(), m.target_framework.clone(), m.target_ref.clone()), r.origin);
+                origins.insert(
+                    (
+                        m.source_framework.clone(),
+                        m.source_ref.clone(),
+                        m.target_framework.clone(),
+                        m.target_ref.clone(),
+                    ),
+                    r.origin,
+                );
                 Some(m)
             })
             .collect();
@@ -421,17 +495,35 @@ impl Store {
         let mut seen = std::collections::HashSet::new();
         let builtin = isms_catalog::builtin_mappings().links_of(framework, ref_id, None);
         let from_files = imported.links_of(framework, ref_id, None);
-        for (link, is_builtin) in builtin.iter().map(|l| (l, true)).chain(from_files.iter().map(|l| (l, false))) {
-            if !seen.insert((link.framework.to_owned(), link.ref_id.to_owned(), link.derived_path.is_some())) {
+        for (link, is_builtin) in builtin
+            .iter()
+            .map(|l| (l, true))
+            .chain(from_files.iter().map(|l| (l, false)))
+        {
+            if !seen.insert((
+                link.framework.to_owned(),
+                link.ref_id.to_owned(),
+                link.derived_path.is_some(),
+            )) {
                 continue;
             }
             let origin = if is_builtin {
                 "builtin".to_owned()
             } else {
                 let key = if link.forward {
-                    (framework.to_owned(), ref_id.to_owned(), link.framework.to_owned(), link.ref_id.to_owned())
+                    (
+                        framework.to_owned(),
+                        ref_id.to_owned(),
+                        link.framework.to_owned(),
+                        link.ref_id.to_owned(),
+                    )
                 } else {
-                    (link.framework.to_owned(), link.ref_id.to_owned(), framework.to_owned(), ref_id.to_owned())
+                    (
+                        link.framework.to_owned(),
+                        link.ref_id.to_owned(),
+                        framework.to_owned(),
+                        ref_id.to_owned(),
+                    )
                 };
                 origins.get(&key).cloned().unwrap_or_default()
             };
@@ -458,7 +550,9 @@ impl Store {
 
     /// How many mappings were imported from files.
     pub async fn count_imported_mappings(&self) -> Result<i64> {
-        let (n,): (i64,) = on_pool!(self, |p| sqlx::query_as("SELECT COUNT(*) FROM mappings").fetch_one(p).await)?;
+        let (n,): (i64,) = on_pool!(self, |p| sqlx::query_as("SELECT COUNT(*) FROM mappings")
+            .fetch_one(p)
+            .await)?;
         Ok(n)
     }
 }

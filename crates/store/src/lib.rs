@@ -7,8 +7,8 @@
 //! reads tenant data filters by it.
 
 mod audit;
-mod fair;
 mod context;
+mod fair;
 mod frameworks;
 mod migrate;
 mod orgs;

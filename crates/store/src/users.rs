@@ -291,15 +291,14 @@ impl Store {
         let loses_admin =
             before.role == Role::Admin && before.active && (role != Role::Admin || !active);
         if loses_admin {
-            let (admins,): (i64,) =
-                on_tx!(&mut tx, |c| {
-                    sqlx::query_as(
+            let (admins,): (i64,) = on_tx!(&mut tx, |c| {
+                sqlx::query_as(
                 "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = 'admin' AND active"
             )
             .bind(org_id)
             .fetch_one(c)
             .await
-                })?;
+            })?;
             if admins <= 1 {
                 return Err(StoreError::Invalid(format!(
                     "{} is the last active administrator: make someone else an administrator first",

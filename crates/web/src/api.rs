@@ -43,15 +43,27 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::api_frameworks::get_requirement))
         .routes(routes!(crate::api_fair::simulate))
         .routes(routes!(crate::api_isms::get_soa))
-        .routes(routes!(crate::api_isms::get_soa_entry, crate::api_isms::patch_soa_entry))
+        .routes(routes!(
+            crate::api_isms::get_soa_entry,
+            crate::api_isms::patch_soa_entry
+        ))
         .routes(routes!(crate::api_isms::approve_soa))
         .routes(routes!(crate::api_isms::list_soa_versions))
         .routes(routes!(crate::api_isms::get_soa_version))
         .routes(routes!(crate::api_isms::compare_soa))
         .routes(routes!(crate::api_isms::export_soa))
-        .routes(routes!(crate::api_isms::get_scope, crate::api_isms::put_scope))
-        .routes(routes!(crate::api_isms::list_context_items, crate::api_isms::create_context_item))
-        .routes(routes!(crate::api_isms::get_context_item, crate::api_isms::patch_context_item))
+        .routes(routes!(
+            crate::api_isms::get_scope,
+            crate::api_isms::put_scope
+        ))
+        .routes(routes!(
+            crate::api_isms::list_context_items,
+            crate::api_isms::create_context_item
+        ))
+        .routes(routes!(
+            crate::api_isms::get_context_item,
+            crate::api_isms::patch_context_item
+        ))
         .routes(routes!(crate::api_isms::get_readiness))
 }
 

@@ -24,13 +24,24 @@ use crate::pages::fair::{WEB_DEFAULT_ITERATIONS, simulate as run_simulation};
 pub async fn simulate(user: ApiUser, body: String) -> Result<Json<serde_json::Value>, ApiError> {
     user.require(Permission::ReadIsms)?;
     if body.len() > 1024 * 1024 {
-        return Err(ApiError(WebError::new(StatusCode::PAYLOAD_TOO_LARGE, "Too large", "the scenarios are larger than 1 MB")));
+        return Err(ApiError(WebError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Too large",
+            "the scenarios are larger than 1 MB",
+        )));
     }
     if !body.trim_start().starts_with('{') {
-        return Err(ApiError(WebError::invalid("send the scenarios as a JSON object")));
+        return Err(ApiError(WebError::invalid(
+            "send the scenarios as a JSON object",
+        )));
     }
-    let mut input = isms_fair::parse_input(&body).map_err(|e| ApiError(WebError::invalid(e.to_string())))?;
+    let mut input =
+        isms_fair::parse_input(&body).map_err(|e| ApiError(WebError::invalid(e.to_string())))?;
     input.iterations.get_or_insert(WEB_DEFAULT_ITERATIONS);
-    let report = run_simulation(input).await.map_err(|e| ApiError(WebError::invalid(e)))?;
-    Ok(Json(serde_json::to_value(&report).map_err(|_| ApiError(WebError::internal()))?))
+    let report = run_simulation(input)
+        .await
+        .map_err(|e| ApiError(WebError::invalid(e)))?;
+    Ok(Json(
+        serde_json::to_value(&report).map_err(|_| ApiError(WebError::internal()))?,
+    ))
 }

@@ -138,23 +138,38 @@ pub struct RequirementWithMappings {
 /// All installed frameworks.
 #[utoipa::path(get, path = "/frameworks", tag = "frameworks",
     responses((status = 200, body = Vec<Framework>), (status = 401, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_frameworks(State(state): State<AppState>, _user: ApiUser) -> Result<Json<Vec<Framework>>, ApiError> {
-    Ok(Json(state.store.frameworks().await?.into_iter().map(Framework::from).collect()))
+pub async fn list_frameworks(
+    State(state): State<AppState>,
+    _user: ApiUser,
+) -> Result<Json<Vec<Framework>>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .frameworks()
+            .await?
+            .into_iter()
+            .map(Framework::from)
+            .collect(),
+    ))
 }
 
 async fn find_framework(state: &AppState, id: &str) -> Result<FrameworkRow, ApiError> {
-    state
-        .store
-        .framework(id)
-        .await?
-        .ok_or_else(|| ApiError(WebError::not_found(format!("no framework '{id}'; see GET /api/v1/frameworks"))))
+    state.store.framework(id).await?.ok_or_else(|| {
+        ApiError(WebError::not_found(format!(
+            "no framework '{id}'; see GET /api/v1/frameworks"
+        )))
+    })
 }
 
 /// One framework, by number or id (e.g. `iso27001-2022`).
 #[utoipa::path(get, path = "/frameworks/{id}", tag = "frameworks",
     params(("id" = String, Path, description = "Number or id, e.g. iso27001-2022")),
     responses((status = 200, body = Framework), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get_framework(State(state): State<AppState>, _user: ApiUser, Path(id): Path<String>) -> Result<Json<Framework>, ApiError> {
+pub async fn get_framework(
+    State(state): State<AppState>,
+    _user: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Framework>, ApiError> {
     Ok(Json(find_framework(&state, &id).await?.into()))
 }
 
@@ -194,7 +209,10 @@ pub async fn get_requirement(
         _ => None,
     }
     .ok_or_else(|| ApiError(WebError::not_found(format!("no requirement '{id}'"))))?;
-    let mappings = state.store.mapped_requirements(&row.framework_slug, &row.ref_id).await?;
+    let mappings = state
+        .store
+        .mapped_requirements(&row.framework_slug, &row.ref_id)
+        .await?;
     Ok(Json(RequirementWithMappings {
         requirement: row.into(),
         mappings: mappings.into_iter().map(Mapping::from).collect(),

@@ -90,8 +90,16 @@ mod csp_tests {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             let text = std::fs::read_to_string(&path).unwrap();
-            assert!(!text.contains("style=\""), "{}: inline style", path.display());
-            assert!(!text.contains(" on") || !text.contains("onclick="), "{}: inline handler", path.display());
+            assert!(
+                !text.contains("style=\""),
+                "{}: inline style",
+                path.display()
+            );
+            assert!(
+                !text.contains(" on") || !text.contains("onclick="),
+                "{}: inline handler",
+                path.display()
+            );
             for script in text.match_indices("<script") {
                 let tag = &text[script.0..text[script.0..].find('>').unwrap() + script.0];
                 assert!(tag.contains("src="), "{}: inline script", path.display());

@@ -179,7 +179,11 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, WebError> {
 pub const MAX_UPLOAD_BYTES: usize = 70 * 1024 * 1024;
 
 /// Multipart forms (file uploads) carry the token as a `csrf_token` field.
-async fn check_multipart_csrf(req: Request, content_type: &str, expected: &str) -> Result<Request, WebError> {
+async fn check_multipart_csrf(
+    req: Request,
+    content_type: &str,
+    expected: &str,
+) -> Result<Request, WebError> {
     let refused = || {
         WebError::forbidden(
             "This form is out of date or was sent from another site, so nothing was changed. Reload the page and try again.",
@@ -187,13 +191,18 @@ async fn check_multipart_csrf(req: Request, content_type: &str, expected: &str) 
     };
     let boundary = multer::parse_boundary(content_type).map_err(|_| refused())?;
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_UPLOAD_BYTES).await.map_err(|_| {
-        WebError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Too large",
-            format!("The upload is larger than {} MB.", MAX_UPLOAD_BYTES / 1024 / 1024),
-        )
-    })?;
+    let bytes = axum::body::to_bytes(body, MAX_UPLOAD_BYTES)
+        .await
+        .map_err(|_| {
+            WebError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Too large",
+                format!(
+                    "The upload is larger than {} MB.",
+                    MAX_UPLOAD_BYTES / 1024 / 1024
+                ),
+            )
+        })?;
     let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes.clone())]);
     let mut multipart = multer::Multipart::new(stream, boundary);
     while let Ok(Some(field)) = multipart.next_field().await {

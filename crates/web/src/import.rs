@@ -64,7 +64,10 @@ pub fn detect_format(file_name: &str, bytes: &[u8]) -> Result<Format, String> {
         return Ok(Format::CisoAssistant);
     }
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).to_lowercase();
-    if lower.ends_with(".json") || lower.ends_with(".xml") || head.trim_start().starts_with(['{', '<']) {
+    if lower.ends_with(".json")
+        || lower.ends_with(".xml")
+        || head.trim_start().starts_with(['{', '<'])
+    {
         // The root element or key names the model.
         let catalog = head.find("catalog");
         let profile = head.find("profile");
@@ -116,13 +119,16 @@ pub fn parse_framework(
                 .map_err(|e| e.to_string());
         }
         Format::CisoAssistant => {
-            let lib = isms_catalog::import_ciso_assistant(file_name, bytes).map_err(|e| e.to_string())?;
+            let lib =
+                isms_catalog::import_ciso_assistant(file_name, bytes).map_err(|e| e.to_string())?;
             let mut tree = lib.framework;
             if let (Some(t), Some(id)) = (tree.as_mut(), framework_id) {
                 t.framework.id = id.to_owned();
             }
             if tree.is_none() && lib.mappings.is_empty() {
-                return Err(format!("{file_name}: the library holds neither a framework nor mappings"));
+                return Err(format!(
+                    "{file_name}: the library holds neither a framework nor mappings"
+                ));
             }
             return Ok(Parsed {
                 tree,
@@ -133,18 +139,27 @@ pub fn parse_framework(
         Format::OscalCatalog => {
             let doc = isms_oscal::parse_document(bytes, file_name).map_err(|e| e.to_string())?;
             if doc.kind != DocumentKind::Catalog {
-                return Err(format!("{file_name}: this is an OSCAL {}, not a catalog", doc.kind));
+                return Err(format!(
+                    "{file_name}: this is an OSCAL {}, not a catalog",
+                    doc.kind
+                ));
             }
-            isms_catalog::import_oscal_catalog(file_name, &doc.value, framework_id).map_err(|e| e.to_string())?
+            isms_catalog::import_oscal_catalog(file_name, &doc.value, framework_id)
+                .map_err(|e| e.to_string())?
         }
         Format::OscalProfile => {
             let doc = isms_oscal::parse_document(bytes, file_name).map_err(|e| e.to_string())?;
             if doc.kind != DocumentKind::Profile {
-                return Err(format!("{file_name}: this is an OSCAL {}, not a profile", doc.kind));
+                return Err(format!(
+                    "{file_name}: this is an OSCAL {}, not a profile",
+                    doc.kind
+                ));
             }
-            let resolution = isms_oscal::resolve_profile(&doc.value, file_name, loader).map_err(|e| e.to_string())?;
+            let resolution = isms_oscal::resolve_profile(&doc.value, file_name, loader)
+                .map_err(|e| e.to_string())?;
             warnings.extend(resolution.warnings);
-            isms_catalog::import_oscal_catalog(file_name, &resolution.catalog, framework_id).map_err(|e| e.to_string())?
+            isms_catalog::import_oscal_catalog(file_name, &resolution.catalog, framework_id)
+                .map_err(|e| e.to_string())?
         }
     };
     Ok(Parsed {
@@ -177,7 +192,13 @@ pub struct UploadedCatalogs(pub Vec<(String, Vec<u8>)>);
 
 impl Loader for UploadedCatalogs {
     fn load(&self, href: &str, base: &str) -> Result<Loaded, OscalError> {
-        let wanted = href.split(['#', '?']).next().unwrap_or("").rsplit('/').next().unwrap_or("");
+        let wanted = href
+            .split(['#', '?'])
+            .next()
+            .unwrap_or("")
+            .rsplit('/')
+            .next()
+            .unwrap_or("");
         let found = self
             .0
             .iter()
@@ -205,14 +226,27 @@ mod tests {
     #[test]
     fn formats_are_detected_from_names_and_content() {
         assert_eq!(detect_format("x.csv", b"a,b"), Ok(Format::Csv));
-        assert_eq!(detect_format("lib.yaml", b"urn: x"), Ok(Format::CisoAssistant));
-        assert_eq!(detect_format("c.json", br#"{"catalog": {}}"#), Ok(Format::OscalCatalog));
         assert_eq!(
-            detect_format("p.json", br#"{"profile": {"imports": [{"href": "catalog.json"}]}}"#),
+            detect_format("lib.yaml", b"urn: x"),
+            Ok(Format::CisoAssistant)
+        );
+        assert_eq!(
+            detect_format("c.json", br#"{"catalog": {}}"#),
+            Ok(Format::OscalCatalog)
+        );
+        assert_eq!(
+            detect_format(
+                "p.json",
+                br#"{"profile": {"imports": [{"href": "catalog.json"}]}}"#
+            ),
             Ok(Format::OscalProfile)
         );
         assert!(detect_format("notes.txt", b"hello").is_err());
-        assert!(Format::parse("pdf").unwrap_err().contains("unknown format 'pdf'"));
+        assert!(
+            Format::parse("pdf")
+                .unwrap_err()
+                .contains("unknown format 'pdf'")
+        );
     }
 
     #[test]

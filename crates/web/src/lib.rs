@@ -14,8 +14,8 @@ pub(crate) mod assets;
 mod auth;
 mod cookies;
 mod error;
-pub mod isms_reports;
 pub mod import;
+pub mod isms_reports;
 mod pages;
 mod security;
 

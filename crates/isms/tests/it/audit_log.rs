@@ -11,22 +11,53 @@ async fn every_change_is_recorded_with_before_and_after() {
     for (engine, store) in stores().await {
         let org = org_with(&store, "Acme", "ann@x.test", Role::Admin).await;
         let bob = add(&store, &org, "bob@x.test", Role::Employee).await;
-        store.set_member_role(org.id, bob, Role::RiskOwner, &Actor::cli()).await.unwrap();
-        let entries = store.audit_entries(org.id, &AuditFilter::default()).await.unwrap();
+        store
+            .set_member_role(org.id, bob, Role::RiskOwner, &Actor::cli())
+            .await
+            .unwrap();
+        let entries = store
+            .audit_entries(org.id, &AuditFilter::default())
+            .await
+            .unwrap();
         let newest = &entries[0];
-        assert_eq!((newest.action.as_str(), newest.entity_type.as_str()), ("update", "membership"), "{engine}");
-        assert!(newest.before_json.as_deref().unwrap().contains("\"employee\""));
-        assert!(newest.after_json.as_deref().unwrap().contains("\"risk_owner\""));
+        assert_eq!(
+            (newest.action.as_str(), newest.entity_type.as_str()),
+            ("update", "membership"),
+            "{engine}"
+        );
+        assert!(
+            newest
+                .before_json
+                .as_deref()
+                .unwrap()
+                .contains("\"employee\"")
+        );
+        assert!(
+            newest
+                .after_json
+                .as_deref()
+                .unwrap()
+                .contains("\"risk_owner\"")
+        );
         assert!(newest.actor.starts_with("cli"));
         // org create, 2 x (user create + membership create), role change
         assert_eq!(entries.len(), 6, "{engine}");
         let only_users = store
-            .audit_entries(org.id, &AuditFilter { entity_type: Some("user".into()), ..AuditFilter::default() })
+            .audit_entries(
+                org.id,
+                &AuditFilter {
+                    entity_type: Some("user".into()),
+                    ..AuditFilter::default()
+                },
+            )
             .await
             .unwrap();
         assert_eq!(only_users.len(), 2);
         let reports = store.verify_audit_log().await.unwrap();
-        assert!(reports.iter().all(|r| r.problem.is_none()), "{engine}: {reports:?}");
+        assert!(
+            reports.iter().all(|r| r.problem.is_none()),
+            "{engine}: {reports:?}"
+        );
     }
 }
 
@@ -46,9 +77,15 @@ async fn tampering_is_detected_and_named() {
             .unwrap();
         let reports = store.verify_audit_log().await.unwrap();
         let bad = reports.iter().find(|r| r.org_id == org.id).unwrap();
-        assert!(matches!(bad.problem, Some(ChainBreak::Altered { seq: 2, .. })), "{engine}: {bad:?}");
+        assert!(
+            matches!(bad.problem, Some(ChainBreak::Altered { seq: 2, .. })),
+            "{engine}: {bad:?}"
+        );
         let fine = reports.iter().find(|r| r.org_id == other.id).unwrap();
-        assert!(fine.problem.is_none(), "{engine}: other organisations are unaffected");
+        assert!(
+            fine.problem.is_none(),
+            "{engine}: other organisations are unaffected"
+        );
 
         // Deleting the newest entry is caught by the organisation's counter.
         store
@@ -60,7 +97,10 @@ async fn tampering_is_detected_and_named() {
             .unwrap();
         let reports = store.verify_audit_log().await.unwrap();
         let cut = reports.iter().find(|r| r.org_id == other.id).unwrap();
-        assert!(matches!(cut.problem, Some(ChainBreak::Truncated { .. })), "{engine}: {cut:?}");
+        assert!(
+            matches!(cut.problem, Some(ChainBreak::Truncated { .. })),
+            "{engine}: {cut:?}"
+        );
     }
 }
 
@@ -74,7 +114,14 @@ async fn concurrent_changes_never_fork_the_chain() {
             let org = org.clone();
             tasks.push(tokio::spawn(async move {
                 store
-                    .add_member(org.id, &format!("u{i}@x.test"), "", "!", Role::Employee, &Actor::cli())
+                    .add_member(
+                        org.id,
+                        &format!("u{i}@x.test"),
+                        "",
+                        "!",
+                        Role::Employee,
+                        &Actor::cli(),
+                    )
                     .await
                     .map(|_| ())
             }));

@@ -86,7 +86,21 @@ async fn a_person_logs_in_and_sees_the_dashboard() {
         assert!(c.wait().unwrap().success());
     };
     run(&["org", "create", "Acme Ltd"], "");
-    run(&["user", "add", "ann@acme.test", "--org", "acme-ltd", "--role", "admin", "--password-stdin", "--name", "Ann Admin"], "correct horse battery\n");
+    run(
+        &[
+            "user",
+            "add",
+            "ann@acme.test",
+            "--org",
+            "acme-ltd",
+            "--role",
+            "admin",
+            "--password-stdin",
+            "--name",
+            "Ann Admin",
+        ],
+        "correct horse battery\n",
+    );
     let server = tokio::task::block_in_place(|| start_server(&db, &dir));
     let (client, _driver) = browser().await;
 
@@ -95,13 +109,41 @@ async fn a_person_logs_in_and_sees_the_dashboard() {
     let url = client.current_url().await.unwrap();
     assert!(url.path() == "/login", "{url}");
     client.find(Locator::Css("label[for=email]")).await.unwrap();
-    client.find(Locator::Id("email")).await.unwrap().send_keys("ann@acme.test").await.unwrap();
-    client.find(Locator::Id("password")).await.unwrap().send_keys("correct horse battery").await.unwrap();
-    client.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    client
+        .find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("ann@acme.test")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("correct horse battery")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
 
-    let h1 = client.wait().for_element(Locator::Css("main h1")).await.unwrap();
+    let h1 = client
+        .wait()
+        .for_element(Locator::Css("main h1"))
+        .await
+        .unwrap();
     assert_eq!(h1.text().await.unwrap(), "Acme Ltd");
-    let body = client.find(Locator::Css("body")).await.unwrap().text().await.unwrap();
+    let body = client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(body.contains("active members"), "{body}");
     assert!(body.contains("Ann Admin"));
     if let Ok(dir) = std::env::var("ISMS_SCREENSHOT_DIR") {
@@ -110,13 +152,30 @@ async fn a_person_logs_in_and_sees_the_dashboard() {
     }
 
     // The user page works with htmx: change nothing, just see the table.
-    client.goto(&format!("{}/admin/users", server.base)).await.unwrap();
-    let row = client.wait().for_element(Locator::Css("tbody tr")).await.unwrap();
+    client
+        .goto(&format!("{}/admin/users", server.base))
+        .await
+        .unwrap();
+    let row = client
+        .wait()
+        .for_element(Locator::Css("tbody tr"))
+        .await
+        .unwrap();
     assert!(row.text().await.unwrap().contains("ann@acme.test"));
 
     // Logging out through the header button ends the session.
-    client.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
-    client.wait().for_element(Locator::Id("email")).await.unwrap();
+    client
+        .find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("email"))
+        .await
+        .unwrap();
     client.goto(&format!("{}/", server.base)).await.unwrap();
     assert_eq!(client.current_url().await.unwrap().path(), "/login");
     client.close().await.unwrap();

@@ -49,14 +49,24 @@ impl Drop for Server {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub fn start_server(db: &str, dir: &std::path::Path) -> Server {
     let port = free_port();
     let child = Command::new(BIN)
         .current_dir(dir)
-        .args(["--database", db, "serve", "--bind", &format!("127.0.0.1:{port}")])
+        .args([
+            "--database",
+            db,
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+        ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -73,7 +83,10 @@ pub fn start_server(db: &str, dir: &std::path::Path) -> Server {
         {
             break;
         }
-        assert!(Instant::now() < deadline, "isms serve did not become healthy");
+        assert!(
+            Instant::now() < deadline,
+            "isms serve did not become healthy"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     server
@@ -98,15 +111,27 @@ fn http(req: ureq::Request, form: Option<&[(&str, &str)]>) -> Http {
     let headers = resp
         .headers_names()
         .into_iter()
-        .flat_map(|n| resp.all(&n).into_iter().map(move |v| (n.clone(), v.to_owned())).collect::<Vec<_>>())
+        .flat_map(|n| {
+            resp.all(&n)
+                .into_iter()
+                .map(move |v| (n.clone(), v.to_owned()))
+                .collect::<Vec<_>>()
+        })
         .collect();
     let body = resp.into_string().unwrap_or_default();
-    Http { status, headers, body }
+    Http {
+        status,
+        headers,
+        body,
+    }
 }
 
 impl Http {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     fn cookie(&self, name: &str) -> Option<(String, String)> {
         self.headers
@@ -133,17 +158,77 @@ async fn the_acceptance_path_end_to_end() {
         assert!(o.status.success(), "{engine}: {}", stderr(&o));
         assert_eq!(stdout(&o), "acme-ltd");
 
-        let o = isms(&db, &["user", "add", "admin@acme.test", "--org", "acme-ltd", "--role", "admin", "--password-stdin"], Some("too short\n"));
+        let o = isms(
+            &db,
+            &[
+                "user",
+                "add",
+                "admin@acme.test",
+                "--org",
+                "acme-ltd",
+                "--role",
+                "admin",
+                "--password-stdin",
+            ],
+            Some("too short\n"),
+        );
         assert!(!o.status.success());
-        assert!(stderr(&o).contains("at least 12 characters"), "{}", stderr(&o));
-        let o = isms(&db, &["user", "add", "admin@acme.test", "--org", "nope", "--role", "admin", "--password-stdin"], Some("correct horse battery\n"));
+        assert!(
+            stderr(&o).contains("at least 12 characters"),
+            "{}",
+            stderr(&o)
+        );
+        let o = isms(
+            &db,
+            &[
+                "user",
+                "add",
+                "admin@acme.test",
+                "--org",
+                "nope",
+                "--role",
+                "admin",
+                "--password-stdin",
+            ],
+            Some("correct horse battery\n"),
+        );
         assert!(!o.status.success());
         assert!(stderr(&o).contains("no organisation with the slug 'nope'"));
-        let o = isms(&db, &["user", "add", "admin@acme.test", "--org", "acme-ltd", "--role", "boss", "--password-stdin"], Some("correct horse battery\n"));
+        let o = isms(
+            &db,
+            &[
+                "user",
+                "add",
+                "admin@acme.test",
+                "--org",
+                "acme-ltd",
+                "--role",
+                "boss",
+                "--password-stdin",
+            ],
+            Some("correct horse battery\n"),
+        );
         assert!(stderr(&o).contains("unknown role 'boss'"));
-        let o = isms(&db, &["user", "add", "admin@acme.test", "--org", "acme-ltd", "--role", "admin", "--password-stdin"], Some("correct horse battery\n"));
+        let o = isms(
+            &db,
+            &[
+                "user",
+                "add",
+                "admin@acme.test",
+                "--org",
+                "acme-ltd",
+                "--role",
+                "admin",
+                "--password-stdin",
+            ],
+            Some("correct horse battery\n"),
+        );
         assert!(o.status.success(), "{engine}: {}", stderr(&o));
-        let o = isms(&db, &["token", "create", "admin@acme.test", "--org", "acme-ltd"], None);
+        let o = isms(
+            &db,
+            &["token", "create", "admin@acme.test", "--org", "acme-ltd"],
+            None,
+        );
         assert!(o.status.success(), "{}", stderr(&o));
         let token = stdout(&o);
         assert!(token.starts_with("isms_"));
@@ -159,7 +244,11 @@ async fn the_acceptance_path_end_to_end() {
             let csrf = login.hidden("csrf_token");
             let r = http(
                 agent.post(&format!("{base}/login")).set("Cookie", &pre),
-                Some(&[("csrf_token", &csrf), ("email", "admin@acme.test"), ("password", "correct horse battery")]),
+                Some(&[
+                    ("csrf_token", &csrf),
+                    ("email", "admin@acme.test"),
+                    ("password", "correct horse battery"),
+                ]),
             );
             assert_eq!(r.status, 303);
             let (session, raw) = r.cookie("isms_session").unwrap();
@@ -169,17 +258,36 @@ async fn the_acceptance_path_end_to_end() {
             assert!(dash.body.contains("Acme Ltd"));
             assert!(dash.header("content-security-policy").is_some());
             assert_eq!(dash.header("x-content-type-options"), Some("nosniff"));
-            let r = http(agent.post(&format!("{base}/logout")).set("Cookie", &session), Some(&[]));
+            let r = http(
+                agent
+                    .post(&format!("{base}/logout"))
+                    .set("Cookie", &session),
+                Some(&[]),
+            );
             assert_eq!(r.status, 403);
-            assert_eq!(http(agent.get(&format!("{base}/")).set("Cookie", &session), None).status, 200);
+            assert_eq!(
+                http(agent.get(&format!("{base}/")).set("Cookie", &session), None).status,
+                200
+            );
 
-            let me = http(agent.get(&format!("{base}/api/v1/me")).set("Authorization", &format!("Bearer {token2}")), None);
+            let me = http(
+                agent
+                    .get(&format!("{base}/api/v1/me"))
+                    .set("Authorization", &format!("Bearer {token2}")),
+                None,
+            );
             assert_eq!(me.status, 200);
             assert!(me.body.contains("\"acme-ltd\""));
             let anon = http(agent.get(&format!("{base}/api/v1/me")), None);
             assert_eq!(anon.status, 401);
-            assert_eq!(anon.header("content-type"), Some("application/problem+json"));
-            let doc: serde_json::Value = serde_json::from_str(&http(agent.get(&format!("{base}/api/v1/openapi.json")), None).body).unwrap();
+            assert_eq!(
+                anon.header("content-type"),
+                Some("application/problem+json")
+            );
+            let doc: serde_json::Value = serde_json::from_str(
+                &http(agent.get(&format!("{base}/api/v1/openapi.json")), None).body,
+            )
+            .unwrap();
             assert!(doc["openapi"].is_string());
             let _ = db2;
         })
@@ -196,19 +304,37 @@ async fn the_acceptance_path_end_to_end() {
             .unwrap();
         store.close().await;
         let o = isms(&db, &["audit-log", "verify"], None);
-        assert!(!o.status.success(), "{engine}: tampering must fail verification");
-        assert!(stdout(&o).contains("BROKEN\tacme-ltd\tentry #2"), "{}", stdout(&o));
+        assert!(
+            !o.status.success(),
+            "{engine}: tampering must fail verification"
+        );
+        assert!(
+            stdout(&o).contains("BROKEN\tacme-ltd\tentry #2"),
+            "{}",
+            stdout(&o)
+        );
     }
 }
 
 #[test]
 fn an_unopenable_database_gives_one_clear_line() {
-    let o = isms("postgres://ann:s3cret@127.0.0.1:1/isms", &["org", "list"], None);
+    let o = isms(
+        "postgres://ann:s3cret@127.0.0.1:1/isms",
+        &["org", "list"],
+        None,
+    );
     assert!(!o.status.success());
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("postgres://ann:****@127.0.0.1:1/isms") && !err.contains("s3cret"), "{err}");
+    assert!(
+        err.contains("postgres://ann:****@127.0.0.1:1/isms") && !err.contains("s3cret"),
+        "{err}"
+    );
     let o = isms("sqlite:///nonexistent-dir/sub/x.db", &["org", "list"], None);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("cannot open the database sqlite:///nonexistent-dir/sub/x.db"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot open the database sqlite:///nonexistent-dir/sub/x.db"),
+        "{}",
+        stderr(&o)
+    );
 }

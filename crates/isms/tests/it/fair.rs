@@ -10,7 +10,8 @@ use crate::support::{App, PASSWORD, add, org_with, stores};
 const SCENARIOS: &str = "iterations: 20000\nseed: 7\nrisks:\n  - name: Ransomware\n    lef: {pert: {low: 0.5, mode: 2, high: 8}}\n    lm:  {pert: {low: 10000, mode: 50000, high: 1000000}}\n  - name: Fine\n    lef: {uniform: {low: 0.01, high: 0.1}}\n    lm:  {constant: 250000}\ntolerance:\n  - {loss: 100000, probability: 0.5}\n  - {loss: 1000000, probability: 0.1}\n";
 
 async fn post_json(app: &App, token: Option<&str>, body: &str) -> crate::support::Resp {
-    let mut b = Request::post("/api/v1/fair/simulate").header(header::CONTENT_TYPE, "application/json");
+    let mut b =
+        Request::post("/api/v1/fair/simulate").header(header::CONTENT_TYPE, "application/json");
     if let Some(t) = token {
         b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
     }
@@ -23,8 +24,14 @@ async fn the_api_simulates_deterministically_and_names_bad_fields() {
         let org = org_with(&store, "Acme", "ann@x.test", Role::RiskOwner).await;
         let emp = add(&store, &org, "emp@x.test", Role::Employee).await;
         let ann = store.user_by_email("ann@x.test").await.unwrap().unwrap();
-        let (_, token) = store.create_token(org.id, ann.id, "t", &Actor::cli()).await.unwrap();
-        let (_, emp_token) = store.create_token(org.id, emp, "t", &Actor::cli()).await.unwrap();
+        let (_, token) = store
+            .create_token(org.id, ann.id, "t", &Actor::cli())
+            .await
+            .unwrap();
+        let (_, emp_token) = store
+            .create_token(org.id, emp, "t", &Actor::cli())
+            .await
+            .unwrap();
         let app = App::new(store);
         let body = r#"{"seed": 3, "model": "expected", "risks": [{"name": "Fine", "lef": {"constant": 2}, "lm": {"constant": 1000}}, {"name": "Theft", "lef": {"pert": {"low": 1, "mode": 2, "high": 6}}, "lm": {"triangular": {"low": 100, "mode": 500, "high": 3000}}}]}"#;
         let r = post_json(&app, Some(&token), body).await;
@@ -44,12 +51,26 @@ async fn the_api_simulates_deterministically_and_names_bad_fields() {
         let bad = r#"{"risks": [{"name": "Broken one", "lef": {"pert": {"low": 5, "mode": 1, "high": 8}}, "lm": {"constant": 10}}]}"#;
         let r = post_json(&app, Some(&token), bad).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(r.header("content-type").as_deref(), Some("application/problem+json"));
-        assert!(r.body.contains("Broken one") && r.body.contains("lef"), "{}", r.body);
+        assert_eq!(
+            r.header("content-type").as_deref(),
+            Some("application/problem+json")
+        );
+        assert!(
+            r.body.contains("Broken one") && r.body.contains("lef"),
+            "{}",
+            r.body
+        );
         let r = post_json(&app, Some(&token), "risks: []").await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(post_json(&app, None, body).await.status, StatusCode::UNAUTHORIZED);
-        assert_eq!(post_json(&app, Some(&emp_token), body).await.status, StatusCode::FORBIDDEN, "{engine}");
+        assert_eq!(
+            post_json(&app, None, body).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            post_json(&app, Some(&emp_token), body).await.status,
+            StatusCode::FORBIDDEN,
+            "{engine}"
+        );
     }
 }
 
@@ -64,38 +85,125 @@ async fn scenario_sets_are_saved_run_and_kept_per_organisation() {
 
         let page = app.get("/risk/quantitative", Some(&ann)).await;
         assert_eq!(page.status, StatusCode::OK, "{engine}");
-        assert!(page.body.contains("Ransomware on file servers"), "the example is offered");
+        assert!(
+            page.body.contains("Ransomware on file servers"),
+            "the example is offered"
+        );
 
         let broken = SCENARIOS.replace("high: 8", "high: -8");
-        let r = app.post("/risk/quantitative", Some(&ann), &[("csrf_token", &csrf), ("name", "Board 2027"), ("input", &broken)], &[]).await;
+        let r = app
+            .post(
+                "/risk/quantitative",
+                Some(&ann),
+                &[
+                    ("csrf_token", &csrf),
+                    ("name", "Board 2027"),
+                    ("input", &broken),
+                ],
+                &[],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
-        assert!(r.body.contains("Ransomware"), "the error names the risk: {}", r.body);
-        assert!(store.fair_scenarios(org.id).await.unwrap().is_empty(), "nothing saved");
+        assert!(
+            r.body.contains("Ransomware"),
+            "the error names the risk: {}",
+            r.body
+        );
+        assert!(
+            store.fair_scenarios(org.id).await.unwrap().is_empty(),
+            "nothing saved"
+        );
 
-        let r = app.post("/risk/quantitative", Some(&ann), &[("csrf_token", &csrf), ("name", "Board 2027"), ("input", SCENARIOS)], &[]).await;
+        let r = app
+            .post(
+                "/risk/quantitative",
+                Some(&ann),
+                &[
+                    ("csrf_token", &csrf),
+                    ("name", "Board 2027"),
+                    ("input", SCENARIOS),
+                ],
+                &[],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
         let id = store.fair_scenarios(org.id).await.unwrap()[0].id;
-        let r = app.post(&format!("/risk/quantitative/{id}/run"), Some(&ann), &[("csrf_token", &csrf)], &[]).await;
+        let r = app
+            .post(
+                &format!("/risk/quantitative/{id}/run"),
+                Some(&ann),
+                &[("csrf_token", &csrf)],
+                &[],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
-        assert!(r.body.contains("Portfolio (all risks, same years)") && r.body.contains("<svg"), "{engine}");
+        assert!(
+            r.body.contains("Portfolio (all risks, same years)") && r.body.contains("<svg"),
+            "{engine}"
+        );
         assert!(r.body.contains("tolerance curve"));
         let saved = store.fair_scenario(org.id, id).await.unwrap().unwrap();
         assert!(saved.last_report_json.is_some());
 
         // Two people editing: the second, with a stale version, gets 409 and nothing is lost.
         let v = saved.version.to_string();
-        let r = app.post(&format!("/risk/quantitative/{id}"), Some(&ann), &[("csrf_token", &csrf), ("name", "Board 2027"), ("input", SCENARIOS), ("version", &v)], &[]).await;
+        let r = app
+            .post(
+                &format!("/risk/quantitative/{id}"),
+                Some(&ann),
+                &[
+                    ("csrf_token", &csrf),
+                    ("name", "Board 2027"),
+                    ("input", SCENARIOS),
+                    ("version", &v),
+                ],
+                &[],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
-        let r = app.post(&format!("/risk/quantitative/{id}"), Some(&ann), &[("csrf_token", &csrf), ("name", "Stale"), ("input", SCENARIOS), ("version", &v)], &[]).await;
+        let r = app
+            .post(
+                &format!("/risk/quantitative/{id}"),
+                Some(&ann),
+                &[
+                    ("csrf_token", &csrf),
+                    ("name", "Stale"),
+                    ("input", SCENARIOS),
+                    ("version", &v),
+                ],
+                &[],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{engine}");
-        assert_eq!(store.fair_scenario(org.id, id).await.unwrap().unwrap().name, "Board 2027");
+        assert_eq!(
+            store.fair_scenario(org.id, id).await.unwrap().unwrap().name,
+            "Board 2027"
+        );
 
         // Another organisation cannot see it; an employee cannot open the page.
         let (rob, _) = app.login("rob@rival.test", PASSWORD).await;
-        assert_eq!(app.get(&format!("/risk/quantitative/{id}"), Some(&rob)).await.status, StatusCode::NOT_FOUND, "{engine}");
+        assert_eq!(
+            app.get(&format!("/risk/quantitative/{id}"), Some(&rob))
+                .await
+                .status,
+            StatusCode::NOT_FOUND,
+            "{engine}"
+        );
         let (emp, _) = app.login("emp@x.test", PASSWORD).await;
-        assert_eq!(app.get("/risk/quantitative", Some(&emp)).await.status, StatusCode::FORBIDDEN);
-        let audit = store.audit_entries(org.id, &isms_store::AuditFilter { entity_type: Some("fair_scenario".into()), ..Default::default() }).await.unwrap();
+        assert_eq!(
+            app.get("/risk/quantitative", Some(&emp)).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let audit = store
+            .audit_entries(
+                org.id,
+                &isms_store::AuditFilter {
+                    entity_type: Some("fair_scenario".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
         assert_eq!(audit.len(), 3, "{engine}: create, simulate, update");
     }
 }

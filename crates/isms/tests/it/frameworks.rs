@@ -15,7 +15,13 @@ const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
 const BIN: &str = env!("CARGO_BIN_EXE_isms");
 
 fn isms(db: &str, args: &[&str]) -> (bool, String, String) {
-    let o = Command::new(BIN).arg("--database").arg(db).args(args).env("RUST_LOG", "warn").output().unwrap();
+    let o = Command::new(BIN)
+        .arg("--database")
+        .arg(db)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
     (
         o.status.success(),
         String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -26,36 +32,79 @@ fn isms(db: &str, args: &[&str]) -> (bool, String, String) {
 #[tokio::test]
 async fn iso27001_2022_is_built_in_with_guidance() {
     for (engine, store) in stores().await {
-        let fw = store.framework("iso27001-2022").await.unwrap().expect("seeded");
+        let fw = store
+            .framework("iso27001-2022")
+            .await
+            .unwrap()
+            .expect("seeded");
         assert!(fw.builtin);
         let reqs = store.requirements(fw.id, None).await.unwrap();
         let controls: Vec<_> = reqs.iter().filter_map(|r| r.control_id.clone()).collect();
         assert_eq!(controls.len(), 93, "{engine}");
-        assert_eq!((controls[0].as_str(), controls[92].as_str()), ("5.1", "8.34"));
+        assert_eq!(
+            (controls[0].as_str(), controls[92].as_str()),
+            ("5.1", "8.34")
+        );
         assert!(reqs.iter().any(|r| r.ref_id == "4.1") && reqs.iter().any(|r| r.ref_id == "10.2"));
-        let a815 = store.requirement_by_ref("iso27001-2022", "A.8.15").await.unwrap().unwrap();
+        let a815 = store
+            .requirement_by_ref("iso27001-2022", "A.8.15")
+            .await
+            .unwrap()
+            .unwrap();
         let g = a815.guidance().expect("guidance");
         assert!(!g.purpose.is_empty() && g.implementation.len() >= 3 && g.evidence.len() >= 3);
         // Seeding again changes nothing.
         store.seed_builtin_frameworks().await.unwrap();
-        assert_eq!(store.requirements(fw.id, None).await.unwrap().len(), reqs.len());
+        assert_eq!(
+            store.requirements(fw.id, None).await.unwrap().len(),
+            reqs.len()
+        );
         // Search by id and by words.
-        let hits = store.requirements(fw.id, Some("authentication")).await.unwrap();
-        assert!(hits.iter().any(|r| r.control_id.as_deref() == Some("8.5")), "{engine}");
+        let hits = store
+            .requirements(fw.id, Some("authentication"))
+            .await
+            .unwrap();
+        assert!(
+            hits.iter().any(|r| r.control_id.as_deref() == Some("8.5")),
+            "{engine}"
+        );
         // Derived 800-53 -> 2022 mappings are marked as such.
-        let links = store.mapped_requirements("iso27001-2022", "A.5.16").await.unwrap();
-        let ac2 = links.iter().find(|l| l.framework == "nist-800-53r5" && l.ref_id == "AC-2").expect("AC-2 link");
-        assert!(ac2.derived_path.is_some(), "{engine}: derived, never official");
+        let links = store
+            .mapped_requirements("iso27001-2022", "A.5.16")
+            .await
+            .unwrap();
+        let ac2 = links
+            .iter()
+            .find(|l| l.framework == "nist-800-53r5" && l.ref_id == "AC-2")
+            .expect("AC-2 link");
+        assert!(
+            ac2.derived_path.is_some(),
+            "{engine}: derived, never official"
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn csf_and_its_iso_mapping_import_through_the_cli_and_show_in_the_api() {
     for (engine, url) in crate::support::database_urls().await {
-        let (ok, out, err) = isms(&url, &["framework", "import", &format!("{DATA}/nist-csf-2.0/NIST_CSF_v2.0_catalog.json")]);
+        let (ok, out, err) = isms(
+            &url,
+            &[
+                "framework",
+                "import",
+                &format!("{DATA}/nist-csf-2.0/NIST_CSF_v2.0_catalog.json"),
+            ],
+        );
         assert!(ok, "{engine}: {err}");
         assert!(out.contains("nist-csf-2.0: 225 requirements"), "{out}");
-        let (ok, out, err) = isms(&url, &["mapping", "import", &format!("{DATA}/mappings/nist-csf-2.0-to-iso27001-2022.csv")]);
+        let (ok, out, err) = isms(
+            &url,
+            &[
+                "mapping",
+                "import",
+                &format!("{DATA}/mappings/nist-csf-2.0-to-iso27001-2022.csv"),
+            ],
+        );
         assert!(ok, "{err}");
         assert!(out.starts_with("imported "), "{out}");
         let (ok, out, _) = isms(&url, &["framework", "show", "iso27001-2022"]);
@@ -68,14 +117,42 @@ async fn csf_and_its_iso_mapping_import_through_the_cli_and_show_in_the_api() {
         let store = Store::open(&url).await.unwrap();
         let org = org_with(&store, "Acme", "ann@x.test", Role::Employee).await;
         let ann = store.user_by_email("ann@x.test").await.unwrap().unwrap();
-        let (_, token) = store.create_token(org.id, ann.id, "t", &Actor::cli()).await.unwrap();
+        let (_, token) = store
+            .create_token(org.id, ann.id, "t", &Actor::cli())
+            .await
+            .unwrap();
         let app = App::new(store.clone());
-        let fws: serde_json::Value = serde_json::from_str(&app.api("GET", "/api/v1/frameworks", Some(&token)).await.body).unwrap();
-        assert!(fws.as_array().unwrap().iter().any(|f| f["slug"] == "nist-csf-2.0"));
-        let reqs = app.api("GET", "/api/v1/frameworks/nist-csf-2.0/requirements?q=PR.AA-01", Some(&token)).await;
+        let fws: serde_json::Value = serde_json::from_str(
+            &app.api("GET", "/api/v1/frameworks", Some(&token))
+                .await
+                .body,
+        )
+        .unwrap();
+        assert!(
+            fws.as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["slug"] == "nist-csf-2.0")
+        );
+        let reqs = app
+            .api(
+                "GET",
+                "/api/v1/frameworks/nist-csf-2.0/requirements?q=PR.AA-01",
+                Some(&token),
+            )
+            .await;
         let reqs: serde_json::Value = serde_json::from_str(&reqs.body).unwrap();
-        let id = reqs.as_array().unwrap().iter().find(|r| r["ref_id"] == "PR.AA-01").unwrap()["id"].as_i64().unwrap();
-        let r = app.api("GET", &format!("/api/v1/requirements/{id}"), Some(&token)).await;
+        let id = reqs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["ref_id"] == "PR.AA-01")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let r = app
+            .api("GET", &format!("/api/v1/requirements/{id}"), Some(&token))
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{engine}");
         let req: serde_json::Value = serde_json::from_str(&r.body).unwrap();
         let iso: Vec<&str> = req["mappings"]
@@ -85,15 +162,54 @@ async fn csf_and_its_iso_mapping_import_through_the_cli_and_show_in_the_api() {
             .filter(|m| m["framework"] == "iso27001-2022")
             .map(|m| m["ref_id"].as_str().unwrap())
             .collect();
-        assert!(iso.contains(&"A.5.15") && iso.contains(&"A.8.5"), "{engine}: {iso:?}");
-        let linked = req["mappings"].as_array().unwrap().iter().find(|m| m["ref_id"] == "A.5.15").unwrap();
-        assert!(linked["requirement_id"].is_i64(), "linked to the stored ISO requirement");
+        assert!(
+            iso.contains(&"A.5.15") && iso.contains(&"A.8.5"),
+            "{engine}: {iso:?}"
+        );
+        let linked = req["mappings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["ref_id"] == "A.5.15")
+            .unwrap();
+        assert!(
+            linked["requirement_id"].is_i64(),
+            "linked to the stored ISO requirement"
+        );
         // The other direction, by framework:ref.
-        let back: serde_json::Value = serde_json::from_str(&app.api("GET", "/api/v1/requirements/iso27001-2022:A.5.15", Some(&token)).await.body).unwrap();
-        assert!(back["mappings"].as_array().unwrap().iter().any(|m| m["framework"] == "nist-csf-2.0" && m["ref_id"] == "PR.AA-01"));
-        assert_eq!(app.api("GET", "/api/v1/requirements/999999", Some(&token)).await.status, StatusCode::NOT_FOUND);
-        assert_eq!(app.api("GET", "/api/v1/frameworks/nope", Some(&token)).await.status, StatusCode::NOT_FOUND);
-        assert_eq!(app.api("GET", "/api/v1/frameworks", None).await.status, StatusCode::UNAUTHORIZED);
+        let back: serde_json::Value = serde_json::from_str(
+            &app.api(
+                "GET",
+                "/api/v1/requirements/iso27001-2022:A.5.15",
+                Some(&token),
+            )
+            .await
+            .body,
+        )
+        .unwrap();
+        assert!(
+            back["mappings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["framework"] == "nist-csf-2.0" && m["ref_id"] == "PR.AA-01")
+        );
+        assert_eq!(
+            app.api("GET", "/api/v1/requirements/999999", Some(&token))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.api("GET", "/api/v1/frameworks/nope", Some(&token))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.api("GET", "/api/v1/frameworks", None).await.status,
+            StatusCode::UNAUTHORIZED
+        );
     }
 }
 
@@ -106,10 +222,16 @@ async fn bad_framework_files_are_refused_with_nothing_stored() {
         std::fs::write(&p, text).unwrap();
         p.display().to_string()
     };
-    let cycle = write("cycle.csv", "ref_id,parent_ref_id,title,description\nA,B,First,\nB,A,Second,\n");
+    let cycle = write(
+        "cycle.csv",
+        "ref_id,parent_ref_id,title,description\nA,B,First,\nB,A,Second,\n",
+    );
     let dup = write("dup.csv", "ref_id,parent_ref_id,title\nX,,One\nX,,Two\n");
     let yaml = write("broken.yaml", "urn: x\n  objects: [unclosed\n");
-    let invalid = write("invalid.json", r#"{"catalog": {"uuid": "not-a-uuid", "metadata": {"title": "T"}}}"#);
+    let invalid = write(
+        "invalid.json",
+        r#"{"catalog": {"uuid": "not-a-uuid", "metadata": {"title": "T"}}}"#,
+    );
     let malformed = write("malformed.json", "{\"catalog\": {");
     let profile = write(
         "profile.json",
@@ -118,10 +240,19 @@ async fn bad_framework_files_are_refused_with_nothing_stored() {
     );
     let builtin = write("iso.csv", "ref_id,parent_ref_id,title\n1,,x\n");
     let huge = dir.join("huge.json");
-    std::fs::File::create(&huge).unwrap().set_len(500 * 1000 * 1000).unwrap();
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(500 * 1000 * 1000)
+        .unwrap();
 
     for (engine, url) in crate::support::database_urls().await {
-        let before = Store::open(&url).await.unwrap().frameworks().await.unwrap().len();
+        let before = Store::open(&url)
+            .await
+            .unwrap()
+            .frameworks()
+            .await
+            .unwrap()
+            .len();
         let cases: Vec<(Vec<&str>, &str)> = vec![
             (vec![&cycle], "cycle"),
             (vec![&dup], "duplicate ref id"),
@@ -138,12 +269,29 @@ async fn bad_framework_files_are_refused_with_nothing_stored() {
             all.extend(args.iter().copied());
             let (ok, _, err) = isms(&url, &all);
             assert!(!ok, "{engine}: {args:?} was accepted");
-            assert!(err.contains(expected), "{engine}: {args:?}: expected '{expected}' in: {err}");
+            assert!(
+                err.contains(expected),
+                "{engine}: {args:?}: expected '{expected}' in: {err}"
+            );
         }
-        let (ok, _, err) = isms(&url, &["mapping", "import", &write("bad-map.csv", "source_framework,source_ref,target_framework,target_ref,relationship,note\nnist-csf-2.0,PR.AA-01,iso27001-2022,A.5.15,kinda,\n")]);
+        let (ok, _, err) = isms(
+            &url,
+            &[
+                "mapping",
+                "import",
+                &write(
+                    "bad-map.csv",
+                    "source_framework,source_ref,target_framework,target_ref,relationship,note\nnist-csf-2.0,PR.AA-01,iso27001-2022,A.5.15,kinda,\n",
+                ),
+            ],
+        );
         assert!(!ok && err.contains("kinda"), "{engine}: {err}");
         let store = Store::open(&url).await.unwrap();
-        assert_eq!(store.frameworks().await.unwrap().len(), before, "{engine}: nothing half-imported");
+        assert_eq!(
+            store.frameworks().await.unwrap().len(),
+            before,
+            "{engine}: nothing half-imported"
+        );
         assert_eq!(store.count_imported_mappings().await.unwrap(), 0);
     }
 }
@@ -152,9 +300,13 @@ fn multipart(csrf: Option<&str>, file_name: &str, content: &str) -> (String, Str
     let boundary = "----isms-test-boundary";
     let mut body = String::new();
     if let Some(t) = csrf {
-        body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{t}\r\n"));
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{t}\r\n"
+        ));
     }
-    body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\nauto\r\n"));
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\nauto\r\n"
+    ));
     body.push_str(&format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
     ));
@@ -179,18 +331,45 @@ async fn admins_import_through_the_upload_form_and_everyone_browses() {
                 .unwrap()
         };
         // Without the CSRF token: refused.
-        let r = app.send(post(admin.clone(), None, "acme-suppliers.csv", csv)).await;
+        let r = app
+            .send(post(admin.clone(), None, "acme-suppliers.csv", csv))
+            .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{engine}");
         // An employee: refused.
-        let r = app.send(post(emp.clone(), Some(emp_csrf.clone()), "acme-suppliers.csv", csv)).await;
+        let r = app
+            .send(post(
+                emp.clone(),
+                Some(emp_csrf.clone()),
+                "acme-suppliers.csv",
+                csv,
+            ))
+            .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         // A broken file: a clear error, nothing stored.
-        let r = app.send(post(admin.clone(), Some(csrf.clone()), "bad.csv", "ref_id,parent_ref_id,title\nA,,x\nA,,y\n")).await;
+        let r = app
+            .send(post(
+                admin.clone(),
+                Some(csrf.clone()),
+                "bad.csv",
+                "ref_id,parent_ref_id,title\nA,,x\nA,,y\n",
+            ))
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
-        assert!(r.body.contains("Nothing was imported") && r.body.contains("duplicate"), "{}", r.body);
+        assert!(
+            r.body.contains("Nothing was imported") && r.body.contains("duplicate"),
+            "{}",
+            r.body
+        );
         assert!(store.framework("bad").await.unwrap().is_none());
         // A good one.
-        let r = app.send(post(admin.clone(), Some(csrf.clone()), "acme-suppliers.csv", csv)).await;
+        let r = app
+            .send(post(
+                admin.clone(),
+                Some(csrf.clone()),
+                "acme-suppliers.csv",
+                csv,
+            ))
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
         assert!(r.body.contains("Imported acme-suppliers"), "{}", r.body);
         let fw = store.framework("acme-suppliers").await.unwrap().unwrap();
@@ -200,11 +379,69 @@ async fn admins_import_through_the_upload_form_and_everyone_browses() {
         let page = app.get("/frameworks/iso27001-2022", Some(&emp)).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.body.contains("Policies for information security"));
-        let hits = app.get("/frameworks/iso27001-2022?q=secure%20authentication", Some(&emp)).await;
-        assert!(hits.body.contains("Secure authentication") && !hits.body.contains("Policies for information security"), "{engine}");
-        let a85 = store.requirement_by_ref("iso27001-2022", "A.8.5").await.unwrap().unwrap();
-        let page = app.get(&format!("/requirements/{}", a85.id), Some(&emp)).await;
-        assert!(page.body.contains("Evidence an auditor typically asks for"), "{engine}");
-        assert!(page.body.contains("nist-800-53r5"), "{engine}: mappings shown");
+        let hits = app
+            .get(
+                "/frameworks/iso27001-2022?q=secure%20authentication",
+                Some(&emp),
+            )
+            .await;
+        assert!(
+            hits.body.contains("Secure authentication")
+                && !hits.body.contains("Policies for information security"),
+            "{engine}"
+        );
+        let a85 = store
+            .requirement_by_ref("iso27001-2022", "A.8.5")
+            .await
+            .unwrap()
+            .unwrap();
+        let page = app
+            .get(&format!("/requirements/{}", a85.id), Some(&emp))
+            .await;
+        assert!(
+            page.body.contains("Evidence an auditor typically asks for"),
+            "{engine}"
+        );
+        assert!(
+            page.body.contains("nist-800-53r5"),
+            "{engine}: mappings shown"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_file_never_silently_replaces_an_imported_framework() {
+    for (engine, url) in crate::support::database_urls().await {
+        let (ok, _, err) = isms(
+            &url,
+            &[
+                "framework",
+                "import",
+                &format!("{DATA}/nist-csf-2.0/NIST_CSF_v2.0_catalog.xml"),
+            ],
+        );
+        assert!(ok, "{engine}: OSCAL XML imports: {err}");
+        let fixture = format!("{DATA}/ciso-assistant/nist-csf-2.0-fixture.yaml");
+        let (ok, _, err) = isms(&url, &["framework", "import", &fixture]);
+        assert!(!ok, "{engine}");
+        assert!(
+            err.contains("was imported from NIST_CSF_v2.0_catalog.xml"),
+            "{err}"
+        );
+        let store = Store::open(&url).await.unwrap();
+        assert_eq!(
+            store
+                .framework("nist-csf-2.0")
+                .await
+                .unwrap()
+                .unwrap()
+                .requirement_count,
+            225
+        );
+        let (ok, _, err) = isms(&url, &["framework", "import", &fixture, "--id", "csf-ciso"]);
+        assert!(ok, "{err}");
+        let (ok, out, err) = isms(&url, &["framework", "import", &fixture, "--replace"]);
+        assert!(ok, "{err}");
+        assert!(out.contains("removed"), "{out}");
     }
 }

@@ -27,10 +27,15 @@ fn unique(prefix: &str) -> String {
 pub async fn database_urls() -> Vec<(&'static str, String)> {
     let dir = std::env::temp_dir().join(unique("isms_test"));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut urls = vec![("sqlite", format!("sqlite://{}", dir.join("test.db").display()))];
+    let mut urls = vec![(
+        "sqlite",
+        format!("sqlite://{}", dir.join("test.db").display()),
+    )];
     if let Ok(base) = std::env::var("ISMS_TEST_POSTGRES_URL") {
         let schema = unique("t");
-        let admin = Store::connect(&base).await.expect("connect to ISMS_TEST_POSTGRES_URL");
+        let admin = Store::connect(&base)
+            .await
+            .expect("connect to ISMS_TEST_POSTGRES_URL");
         admin
             .execute_raw(&format!("CREATE SCHEMA {schema}"))
             .await
@@ -58,7 +63,10 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 /// An organisation with one member of `role`.
 pub async fn org_with(store: &Store, org_name: &str, email: &str, role: Role) -> Org {
-    let org = store.create_org(org_name, &Actor::cli()).await.expect("create org");
+    let org = store
+        .create_org(org_name, &Actor::cli())
+        .await
+        .expect("create org");
     add(store, &org, email, role).await;
     org
 }
@@ -85,7 +93,10 @@ pub struct Resp {
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
     /// The value of a `name="…" value="…"` hidden input.
     pub fn hidden(&self, name: &str) -> Option<String> {
@@ -135,13 +146,20 @@ impl App {
         self.send(b.body(Body::empty()).expect("request")).await
     }
 
-    pub async fn post(&self, path: &str, cookie: Option<&str>, form: &[(&str, &str)], extra: &[(&str, &str)]) -> Resp {
+    pub async fn post(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+        form: &[(&str, &str)],
+        extra: &[(&str, &str)],
+    ) -> Resp {
         let body = form
             .iter()
             .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
             .collect::<Vec<_>>()
             .join("&");
-        let mut b = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        let mut b =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(c) = cookie {
             b = b.header(header::COOKIE, c);
         }
@@ -166,9 +184,23 @@ impl App {
         let csrf = form.hidden("csrf_token").expect("login csrf");
         let pre = form.cookie("isms_login").expect("login cookie");
         let r = self
-            .post("/login", Some(&pre), &[("csrf_token", &csrf), ("email", email), ("password", password)], &[])
+            .post(
+                "/login",
+                Some(&pre),
+                &[
+                    ("csrf_token", &csrf),
+                    ("email", email),
+                    ("password", password),
+                ],
+                &[],
+            )
             .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "login of {email} failed: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "login of {email} failed: {}",
+            r.body
+        );
         let cookie = r.cookie("isms_session").expect("session cookie");
         let dash = self.get("/profile", Some(&cookie)).await;
         let page_csrf = dash.hidden("csrf_token").expect("page csrf");
@@ -180,7 +212,9 @@ pub fn enc(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }

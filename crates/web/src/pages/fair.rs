@@ -21,7 +21,8 @@ pub const WEB_DEFAULT_ITERATIONS: u64 = 100_000;
 /// Upper bound for runs from the web page and the API, to keep requests short.
 pub const WEB_MAX_ITERATIONS: u64 = 2_000_000;
 
-const EXAMPLE: &str = "# Annual loss scenarios. Each risk: a loss event frequency (lef, events per year)
+const EXAMPLE: &str =
+    "# Annual loss scenarios. Each risk: a loss event frequency (lef, events per year)
 # and a loss magnitude (lm, money per event). Distributions: pert, lognormal (90% interval),
 # triangular, uniform, constant. See the README for controls and refinements.
 iterations: 100000
@@ -77,19 +78,37 @@ pub struct Results {
 }
 
 fn results(report: &Report, input: Option<&isms_fair::Input>, run_at: &str) -> Results {
-    let curves: Vec<(&str, &[(f64, f64)])> = report.risks.iter().map(|r| (r.name.as_str(), r.summary.lec.as_slice())).collect();
+    let curves: Vec<(&str, &[(f64, f64)])> = report
+        .risks
+        .iter()
+        .map(|r| (r.name.as_str(), r.summary.lec.as_slice()))
+        .collect();
     let tolerance: Option<Vec<(f64, f64)>> = input
-        .map(|i| i.tolerance.iter().map(|t| (t.loss, t.probability)).collect::<Vec<_>>())
+        .map(|i| {
+            i.tolerance
+                .iter()
+                .map(|t| (t.loss, t.probability))
+                .collect::<Vec<_>>()
+        })
         .filter(|t| !t.is_empty());
     Results {
         run_at: run_at.to_owned(),
         model: report.model.as_str().to_owned(),
         iterations: report.iterations,
         seed: report.seed,
-        rows: report.risks.iter().map(|r| row(&r.name, &r.summary)).collect(),
+        rows: report
+            .risks
+            .iter()
+            .map(|r| row(&r.name, &r.summary))
+            .collect(),
         portfolio: row("Portfolio (all risks, same years)", &report.portfolio),
         chart: isms_fair::lec_svg(&curves, None, 760, 360),
-        portfolio_chart: isms_fair::lec_svg(&[("Portfolio", report.portfolio.lec.as_slice())], tolerance.as_deref(), 760, 360),
+        portfolio_chart: isms_fair::lec_svg(
+            &[("Portfolio", report.portfolio.lec.as_slice())],
+            tolerance.as_deref(),
+            760,
+            360,
+        ),
         tolerance_exceeded: report.tolerance.as_ref().map(|t| t.exceeded),
     }
 }
@@ -123,7 +142,11 @@ async fn page(
     let results = current.as_ref().and_then(|c| {
         let report: Report = serde_json::from_str(c.last_report_json.as_deref()?).ok()?;
         let input = isms_fair::parse_input(&c.input_text).ok();
-        Some(results(&report, input.as_ref(), c.last_run_at.as_deref().unwrap_or_default()))
+        Some(results(
+            &report,
+            input.as_ref(),
+            c.last_run_at.as_deref().unwrap_or_default(),
+        ))
     });
     let (name, text) = draft.unwrap_or_else(|| match &current {
         Some(c) => (c.name.clone(), c.input_text.clone()),
@@ -157,10 +180,23 @@ async fn find(state: &AppState, user: &CurrentUser, id: i64) -> Result<FairScena
         .ok_or_else(|| WebError::not_found("There is no such scenario set in this organisation."))
 }
 
-pub async fn show(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, WebError> {
+pub async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
     user.require(Permission::ReadIsms)?;
     let current = find(&state, &user, id).await?;
-    page(&state, &user, StatusCode::OK, Some(current), None, None, None).await
+    page(
+        &state,
+        &user,
+        StatusCode::OK,
+        Some(current),
+        None,
+        None,
+        None,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -181,36 +217,84 @@ fn check_input(text: &str) -> Result<isms_fair::Input, String> {
     isms_fair::parse_input(text).map_err(|e| e.to_string())
 }
 
-async fn save(state: &AppState, user: &CurrentUser, id: Option<i64>, f: ScenarioForm) -> Result<Response, WebError> {
+async fn save(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Option<i64>,
+    f: ScenarioForm,
+) -> Result<Response, WebError> {
     user.require(Permission::EditIsms)?;
     let current = match id {
         Some(id) => Some(find(state, user, id).await?),
         None => None,
     };
     if let Err(e) = check_input(&f.input) {
-        return page(state, user, StatusCode::UNPROCESSABLE_ENTITY, current, Some((f.name, f.input)), Some(e), None).await;
+        return page(
+            state,
+            user,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            current,
+            Some((f.name, f.input)),
+            Some(e),
+            None,
+        )
+        .await;
     }
     match state
         .store
-        .save_fair_scenario(user.0.org_id, id, f.version, &f.name, &f.input, &user.actor())
+        .save_fair_scenario(
+            user.0.org_id,
+            id,
+            f.version,
+            &f.name,
+            &f.input,
+            &user.actor(),
+        )
         .await
     {
         Ok(saved) => Ok(Redirect::to(&format!("/risk/quantitative/{}", saved.id)).into_response()),
         Err(isms_store::StoreError::Invalid(m)) => {
-            page(state, user, StatusCode::UNPROCESSABLE_ENTITY, current, Some((f.name, f.input)), Some(m), None).await
+            page(
+                state,
+                user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                current,
+                Some((f.name, f.input)),
+                Some(m),
+                None,
+            )
+            .await
         }
         Err(isms_store::StoreError::Conflict(m)) => {
-            page(state, user, StatusCode::CONFLICT, current, Some((f.name, f.input)), Some(m), None).await
+            page(
+                state,
+                user,
+                StatusCode::CONFLICT,
+                current,
+                Some((f.name, f.input)),
+                Some(m),
+                None,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn create(State(state): State<AppState>, user: CurrentUser, Form(f): Form<ScenarioForm>) -> Result<Response, WebError> {
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(f): Form<ScenarioForm>,
+) -> Result<Response, WebError> {
     save(&state, &user, None, f).await
 }
 
-pub async fn update(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>, Form(f): Form<ScenarioForm>) -> Result<Response, WebError> {
+pub async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<ScenarioForm>,
+) -> Result<Response, WebError> {
     save(&state, &user, Some(id), f).await
 }
 
@@ -227,34 +311,81 @@ pub async fn simulate(input: isms_fair::Input) -> Result<Report, String> {
         seed: None,
         model: None,
     };
-    tokio::task::spawn_blocking(move || isms_fair::simulate(&input, &opts).map_err(|e| e.to_string()))
-        .await
-        .map_err(|_| "the simulation failed unexpectedly".to_owned())?
+    tokio::task::spawn_blocking(move || {
+        isms_fair::simulate(&input, &opts).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|_| "the simulation failed unexpectedly".to_owned())?
 }
 
-pub async fn run(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, WebError> {
+pub async fn run(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
     user.require(Permission::EditIsms)?;
     let current = find(&state, &user, id).await?;
     let input = match check_input(&current.input_text) {
         Ok(i) => i,
-        Err(e) => return page(&state, &user, StatusCode::UNPROCESSABLE_ENTITY, Some(current), None, Some(e), None).await,
+        Err(e) => {
+            return page(
+                &state,
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(current),
+                None,
+                Some(e),
+                None,
+            )
+            .await;
+        }
     };
     let report = match simulate(input).await {
         Ok(r) => r,
-        Err(e) => return page(&state, &user, StatusCode::UNPROCESSABLE_ENTITY, Some(current), None, Some(e), None).await,
+        Err(e) => {
+            return page(
+                &state,
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(current),
+                None,
+                Some(e),
+                None,
+            )
+            .await;
+        }
     };
     let json = serde_json::to_string(&report).map_err(|_| WebError::internal())?;
     let summary = serde_json::json!({
         "iterations": report.iterations, "seed": report.seed, "model": report.model.as_str(),
         "portfolio_mean": report.portfolio.mean, "portfolio_p99": report.portfolio.p99,
     });
-    state.store.save_fair_report(user.0.org_id, id, &json, summary, &user.actor()).await?;
+    state
+        .store
+        .save_fair_report(user.0.org_id, id, &json, summary, &user.actor())
+        .await?;
     let current = find(&state, &user, id).await?;
-    page(&state, &user, StatusCode::OK, Some(current), None, None, Some("Simulation finished.")).await
+    page(
+        &state,
+        &user,
+        StatusCode::OK,
+        Some(current),
+        None,
+        None,
+        Some("Simulation finished."),
+    )
+    .await
 }
 
-pub async fn delete(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, WebError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
     user.require(Permission::EditIsms)?;
-    state.store.delete_fair_scenario(user.0.org_id, id, &user.actor()).await?;
+    state
+        .store
+        .delete_fair_scenario(user.0.org_id, id, &user.actor())
+        .await?;
     Ok(Redirect::to("/risk/quantitative").into_response())
 }

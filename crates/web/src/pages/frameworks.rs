@@ -26,7 +26,13 @@ struct FrameworksPage {
     mapping_count: i64,
 }
 
-async fn list_page(state: &AppState, user: &CurrentUser, status: StatusCode, error: Option<String>, notice: Option<String>) -> Result<Response, WebError> {
+async fn list_page(
+    state: &AppState,
+    user: &CurrentUser,
+    status: StatusCode,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, WebError> {
     let chrome = Chrome::new(state, &user.0, "frameworks").await?;
     let html = render(&FrameworksPage {
         chrome: Some(chrome),
@@ -50,62 +56,119 @@ struct Upload {
     catalogs: Vec<(String, Vec<u8>)>,
     format: String,
     id: String,
+    replace: bool,
 }
 
 async fn read_upload(mut multipart: Multipart) -> Result<Upload, String> {
     let mut up = Upload::default();
-    while let Some(field) = multipart.next_field().await.map_err(|e| format!("the upload could not be read: {e}"))? {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| format!("the upload could not be read: {e}"))?
+    {
         let name = field.name().unwrap_or_default().to_owned();
         let file_name = field.file_name().map(str::to_owned);
-        let bytes = field.bytes().await.map_err(|e| format!("the upload could not be read: {e}"))?;
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| format!("the upload could not be read: {e}"))?;
         match (name.as_str(), file_name) {
             ("file", Some(f)) if !bytes.is_empty() => up.files.push((f, bytes.to_vec())),
             ("catalog", Some(f)) if !bytes.is_empty() => up.catalogs.push((f, bytes.to_vec())),
             ("format", _) => up.format = String::from_utf8_lossy(&bytes).trim().to_owned(),
             ("id", _) => up.id = String::from_utf8_lossy(&bytes).trim().to_owned(),
+            ("replace", _) => up.replace = !bytes.is_empty(),
             _ => {}
         }
     }
     Ok(up)
 }
 
-pub async fn import_framework(State(state): State<AppState>, user: CurrentUser, multipart: Multipart) -> Result<Response, WebError> {
+pub async fn import_framework(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    multipart: Multipart,
+) -> Result<Response, WebError> {
     user.require(Permission::ImportFrameworks)?;
     let outcome = async {
         let up = read_upload(multipart).await?;
-        let (name, bytes) = up.files.into_iter().next().ok_or("Choose a file to import.")?;
+        let (name, bytes) = up
+            .files
+            .into_iter()
+            .next()
+            .ok_or("Choose a file to import.")?;
         let format = if up.format.is_empty() || up.format == "auto" {
             import::detect_format(&name, &bytes)?
         } else {
             Format::parse(&up.format)?
         };
-        let id = Some(up.id.as_str()).filter(|s| !s.is_empty()).map(str::to_owned);
+        let id = Some(up.id.as_str())
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        let replace = up.replace;
         let loader = UploadedCatalogs(up.catalogs);
         // Parsing and validation are CPU work: keep them off the async threads.
-        let parsed = tokio::task::spawn_blocking(move || import::parse_framework(&name, &bytes, format, &loader, id.as_deref()).map(|p| (p, name, format)))
-            .await
-            .map_err(|_| "the import failed unexpectedly".to_owned())??;
+        let parsed = tokio::task::spawn_blocking(move || {
+            import::parse_framework(&name, &bytes, format, &loader, id.as_deref())
+                .map(|p| (p, name, format, replace))
+        })
+        .await
+        .map_err(|_| "the import failed unexpectedly".to_owned())??;
         Ok::<_, String>(parsed)
     }
     .await;
-    let (parsed, name, format) = match outcome {
+    let (parsed, name, format, replace) = match outcome {
         Ok(p) => p,
-        Err(e) => return list_page(&state, &user, StatusCode::UNPROCESSABLE_ENTITY, Some(e), None).await,
+        Err(e) => {
+            return list_page(
+                &state,
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(e),
+                None,
+            )
+            .await;
+        }
     };
     let actor = user.actor();
     let mut notice = String::new();
     if let Some(tree) = &parsed.tree {
-        match state.store.import_framework(tree, &name, format.as_str(), &actor).await {
-            Ok(s) if s.unchanged => notice = format!("{} was already installed and is unchanged.", s.slug),
-            Ok(s) => notice = format!("Imported {} from {name}: {} requirements ({} new, {} updated, {} removed).", s.slug, tree.nodes.len(), s.inserted, s.updated, s.removed),
+        match state
+            .store
+            .import_framework(tree, &name, format.as_str(), replace, &actor)
+            .await
+        {
+            Ok(s) if s.unchanged => {
+                notice = format!("{} was already installed and is unchanged.", s.slug)
+            }
+            Ok(s) => {
+                notice = format!(
+                    "Imported {} from {name}: {} requirements ({} new, {} updated, {} removed).",
+                    s.slug,
+                    tree.nodes.len(),
+                    s.inserted,
+                    s.updated,
+                    s.removed
+                )
+            }
             Err(isms_store::StoreError::Conflict(m) | isms_store::StoreError::Invalid(m)) => {
-                return list_page(&state, &user, StatusCode::UNPROCESSABLE_ENTITY, Some(m), None).await;
+                return list_page(
+                    &state,
+                    &user,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(m),
+                    None,
+                )
+                .await;
             }
             Err(e) => return Err(e.into()),
         }
     }
     if !parsed.mappings.is_empty() {
-        let n = state.store.import_mappings(&parsed.mappings, &name, &actor).await?;
+        let n = state
+            .store
+            .import_mappings(&parsed.mappings, &name, &actor)
+            .await?;
         notice.push_str(&format!(" Imported {n} mappings."));
     }
     for w in parsed.warnings.iter().take(5) {
@@ -114,20 +177,59 @@ pub async fn import_framework(State(state): State<AppState>, user: CurrentUser, 
     list_page(&state, &user, StatusCode::OK, None, Some(notice)).await
 }
 
-pub async fn import_mappings(State(state): State<AppState>, user: CurrentUser, multipart: Multipart) -> Result<Response, WebError> {
+pub async fn import_mappings(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    multipart: Multipart,
+) -> Result<Response, WebError> {
     user.require(Permission::ImportFrameworks)?;
     let parsed = async {
         let up = read_upload(multipart).await?;
-        let (name, bytes) = up.files.into_iter().next().ok_or("Choose a mapping file to import.")?;
+        let (name, bytes) = up
+            .files
+            .into_iter()
+            .next()
+            .ok_or("Choose a mapping file to import.")?;
         let mappings = import::parse_mappings(&name, &bytes)?;
         Ok::<_, String>((name, mappings))
     }
     .await;
     match parsed {
-        Err(e) => list_page(&state, &user, StatusCode::UNPROCESSABLE_ENTITY, Some(e), None).await,
-        Ok((name, mappings)) => match state.store.import_mappings(&mappings, &name, &user.actor()).await {
-            Ok(n) => list_page(&state, &user, StatusCode::OK, None, Some(format!("Imported {n} mappings from {name}."))).await,
-            Err(isms_store::StoreError::Invalid(m)) => list_page(&state, &user, StatusCode::UNPROCESSABLE_ENTITY, Some(m), None).await,
+        Err(e) => {
+            list_page(
+                &state,
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(e),
+                None,
+            )
+            .await
+        }
+        Ok((name, mappings)) => match state
+            .store
+            .import_mappings(&mappings, &name, &user.actor())
+            .await
+        {
+            Ok(n) => {
+                list_page(
+                    &state,
+                    &user,
+                    StatusCode::OK,
+                    None,
+                    Some(format!("Imported {n} mappings from {name}.")),
+                )
+                .await
+            }
+            Err(isms_store::StoreError::Invalid(m)) => {
+                list_page(
+                    &state,
+                    &user,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(m),
+                    None,
+                )
+                .await
+            }
             Err(e) => Err(e.into()),
         },
     }
@@ -196,7 +298,11 @@ struct RequirementPage {
     derived: Vec<MappedRequirement>,
 }
 
-pub async fn requirement(State(state): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, WebError> {
+pub async fn requirement(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
     let requirement = state
         .store
         .requirement(id)

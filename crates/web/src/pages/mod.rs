@@ -100,19 +100,24 @@ pub fn router(state: AppState) -> Router {
         .route("/context/items", post(context::add_item))
         .route("/readiness", get(readiness::show))
         .route("/risk/quantitative", get(fair::index).post(fair::create))
-        .route("/risk/quantitative/{id}", get(fair::show).post(fair::update))
+        .route(
+            "/risk/quantitative/{id}",
+            get(fair::show).post(fair::update),
+        )
         .route("/risk/quantitative/{id}/run", post(fair::run))
         .route("/risk/quantitative/{id}/delete", post(fair::delete))
         .route("/frameworks", get(frameworks::list))
         .route(
             "/frameworks/import",
-            post(frameworks::import_framework)
-                .layer(axum::extract::DefaultBodyLimit::max(crate::auth::MAX_UPLOAD_BYTES)),
+            post(frameworks::import_framework).layer(axum::extract::DefaultBodyLimit::max(
+                crate::auth::MAX_UPLOAD_BYTES,
+            )),
         )
         .route(
             "/mappings/import",
-            post(frameworks::import_mappings)
-                .layer(axum::extract::DefaultBodyLimit::max(crate::auth::MAX_UPLOAD_BYTES)),
+            post(frameworks::import_mappings).layer(axum::extract::DefaultBodyLimit::max(
+                crate::auth::MAX_UPLOAD_BYTES,
+            )),
         )
         .route("/frameworks/{id}", get(frameworks::show))
         .route("/requirements/{id}", get(frameworks::requirement))
