@@ -1,4 +1,4 @@
-//! Reading OSCAL documents from bytes (JSON or XML), with size limit, syntax errors that
+//! Reading OSCAL documents from bytes (JSON, YAML or XML), with size limit, syntax errors that
 //! name line and column, model detection and schema validation.
 
 use serde_json::Value;
@@ -57,14 +57,63 @@ pub fn parse_json(bytes: &[u8], file_name: &str) -> Result<Value, OscalError> {
     })
 }
 
-/// Parse JSON or OSCAL XML (converted to the JSON model) and detect the model, without schema
-/// validation.
+/// The serialisation of a document, from its file name, else from its first character.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Xml,
+    Yaml,
+}
+
+impl Format {
+    /// `.json`, `.xml`, `.yaml`/`.yml` decide; otherwise `<` means XML, `{` or `[` JSON,
+    /// anything else YAML.
+    pub fn detect(bytes: &[u8], file_name: &str) -> Self {
+        let ext = std::path::Path::new(file_name)
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("");
+        let is = |e: &str| ext.eq_ignore_ascii_case(e);
+        if is("json") {
+            return Format::Json;
+        }
+        if is("xml") || looks_like_xml(bytes) {
+            return Format::Xml;
+        }
+        if is("yaml") || is("yml") {
+            return Format::Yaml;
+        }
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{' | b'[') | None => Format::Json,
+            Some(_) => Format::Yaml,
+        }
+    }
+}
+
+/// Parse OSCAL YAML (the JSON model written as YAML).
+pub fn parse_yaml(bytes: &[u8], file_name: &str) -> Result<Value, OscalError> {
+    check_size(bytes.len() as u64, file_name)?;
+    serde_norway::from_slice(bytes).map_err(|e| {
+        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        OscalError::Syntax {
+            file: file_name.to_string(),
+            format: "YAML",
+            line,
+            column,
+            message: e.to_string(),
+        }
+    })
+}
+
+/// Parse JSON, YAML or OSCAL XML (converted to the JSON model) and detect the model,
+/// without schema validation.
 pub fn parse_unvalidated(bytes: &[u8], file_name: &str) -> Result<Document, OscalError> {
     check_size(bytes.len() as u64, file_name)?;
-    let value = if looks_like_xml(bytes) {
-        crate::xml::xml_to_json(bytes, file_name)?
-    } else {
-        parse_json(bytes, file_name)?
+    let value = match Format::detect(bytes, file_name) {
+        Format::Xml => crate::xml::xml_to_json(bytes, file_name)?,
+        Format::Yaml => parse_yaml(bytes, file_name)?,
+        Format::Json => parse_json(bytes, file_name)?,
     };
     let kind = DocumentKind::detect(&value).map_err(|message| OscalError::UnknownDocument {
         file: file_name.to_string(),
@@ -73,7 +122,7 @@ pub fn parse_unvalidated(bytes: &[u8], file_name: &str) -> Result<Document, Osca
     Ok(Document { kind, value })
 }
 
-/// Parse an OSCAL document (JSON, or XML converted to the JSON model), detect its model from
+/// Parse an OSCAL document (JSON, YAML, or XML converted to the JSON model), detect its model from
 /// the root key and validate it against the embedded OSCAL 1.1.2 schema.
 pub fn parse_document(bytes: &[u8], file_name: &str) -> Result<Document, OscalError> {
     let doc = parse_unvalidated(bytes, file_name)?;

@@ -1,6 +1,6 @@
 //! isms-oscal: offline OSCAL tools.
 //!
-//! - [`parse_document`]: read an OSCAL document (JSON, or OSCAL XML converted to the JSON
+//! - [`parse_document`]: read an OSCAL document (JSON, YAML, or OSCAL XML converted to the JSON
 //!   model), detect its model from the root key and validate it against the embedded OSCAL
 //!   1.1.2 JSON schema; errors name the file and the JSON path of every violation.
 //! - [`resolve_profile`]: NIST profile resolution (imports, include/exclude, merge, modify),
@@ -17,7 +17,9 @@ pub mod resolve;
 pub mod schema;
 pub mod xml;
 
-pub use document::{Document, MAX_DOCUMENT_BYTES, parse_document, parse_json, parse_unvalidated};
+pub use document::{
+    Document, Format, MAX_DOCUMENT_BYTES, parse_document, parse_json, parse_unvalidated, parse_yaml,
+};
 pub use error::{OscalError, SchemaViolation};
 pub use nodes::{CatalogNode, NodeKind, NodeParam, catalog_nodes};
 pub use resolve::{

@@ -199,3 +199,27 @@ fn csf_xml_converts_to_the_same_json_as_nist_csf_json() {
         pr_aa_01.statement
     );
 }
+
+#[test]
+fn yaml_documents_are_read_and_validated() {
+    let json: Value =
+        parse_json(&read("oscal/examples/catalog/basic-catalog.json"), "c.json").unwrap();
+    let yaml = serde_norway::to_string(&json).unwrap();
+    let doc = parse_document(yaml.as_bytes(), "basic-catalog.yaml").expect("valid YAML catalog");
+    assert_eq!(doc.value, json);
+    let err = parse_document(b"catalog:\n  uuid: [unclosed\n", "bad.yaml").unwrap_err();
+    assert!(
+        matches!(err, OscalError::Syntax { format: "YAML", .. }),
+        "{err}"
+    );
+    assert!(err.to_string().starts_with("bad.yaml:"), "{err}");
+    // A YAML catalog whose version is a number is refused by the schema, with its path.
+    let numeric = yaml.replace("version: '1.1'", "version: 1.1");
+    assert!(numeric != yaml, "the fixture's version is the string '1.1'");
+    match parse_document(numeric.as_bytes(), "v.yaml") {
+        Err(OscalError::Invalid { violations, .. }) => {
+            assert_eq!(violations[0].instance_path, "/catalog/metadata/version");
+        }
+        other => panic!("expected a schema error, got {other:?}"),
+    }
+}
