@@ -151,3 +151,70 @@ fn invalid_catalog_is_refused_with_its_path() {
     let msg = format!("{err:#}");
     assert!(msg.contains("/catalog/groups/1/controls/0/id"), "{msg}");
 }
+
+/// The shape of FedRAMP's rev5 baselines: the catalog named by an https rlink of a
+/// back-matter resource, parameter constraints and guidelines, FedRAMP parts added at the end
+/// of controls, parameters of the newer catalog edition that the legacy one lacks.
+#[test]
+fn fedramp_style_profile_against_the_given_catalog() {
+    use isms_oscal::cli::FileLoader;
+    let uuid = "6a3a2b9c-4f2e-4f3c-9d0e-2b1f5a7c8d90";
+    let profile = serde_json::json!({"profile": {
+        "uuid": "1c1e4c4d-9c7b-4e7e-8f6a-0d5b3a2c1b00",
+        "metadata": {"title": "FedRAMP-style Moderate", "last-modified": "2024-01-01T00:00:00Z",
+            "version": "fedramp-3.0", "oscal-version": "1.1.2",
+            "props": [{"name": "resolution-tool", "value": "none", "ns": "https://fedramp.gov/ns/oscal"}]},
+        "imports": [{"href": format!("#{uuid}"), "include-controls": [{"with-ids": ["ac-1", "ac-2", "ac-2.1", "au-2"]}]}],
+        "merge": {"as-is": true},
+        "modify": {
+            "set-parameters": [
+                {"param-id": "ac-1_prm_2", "constraints": [{"description": "at least every 3 years"}]},
+                {"param-id": "au-2_prm_2", "guidelines": [{"prose": "Use the FedRAMP list."}],
+                 "props": [{"name": "fedramp-note", "ns": "https://fedramp.gov/ns/oscal", "value": "x"}]},
+                {"param-id": "ac-01_odp.05", "values": ["at least every 3 years"]}
+            ],
+            "alters": [{"control-id": "ac-2", "adds": [{"position": "ending", "parts": [
+                {"id": "ac-2_fr", "name": "item", "title": "AC-2 Additional FedRAMP Requirements and Guidance",
+                 "parts": [{"id": "ac-2_fr_smt.1", "name": "item",
+                            "props": [{"name": "label", "value": "Requirement:"}],
+                            "prose": "Review accounts {{ insert: param, ac-2_prm_1 }}."}]}]}]}]
+        },
+        "back-matter": {"resources": [{"uuid": uuid, "rlinks": [
+            {"href": "https://raw.githubusercontent.com/usnistgov/oscal-content/main/nist.gov/SP800-53/rev5/json/NIST_SP-800-53_rev5_catalog.json",
+             "media-type": "application/oscal.catalog+json"}]}]}
+    }});
+    assert!(isms_oscal::validate(&profile, isms_oscal::DocumentKind::Profile, "p").is_ok());
+    let loader = FileLoader {
+        catalogs: vec![data(CATALOG)],
+        validate: true,
+    };
+    let r = isms_oscal::resolve_profile(&profile, "/nowhere/fedramp.json", &loader).unwrap();
+    isms_oscal::validate(&r.catalog, isms_oscal::DocumentKind::Catalog, "out").expect("valid");
+    assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+    assert!(r.warnings[0].contains("ac-01_odp.05"));
+    let nodes = isms_oscal::catalog_nodes(&r.catalog);
+    let ids: Vec<&str> = nodes.iter().map(|n| n.ref_id.as_str()).collect();
+    assert_eq!(ids, ["AC", "AC-1", "AC-2", "AC-2(1)", "AU", "AU-2"]);
+    let ac2 = nodes.iter().find(|n| n.ref_id == "AC-2").unwrap();
+    let cat = &r.catalog["catalog"];
+    let ac2_json = &cat["groups"][0]["controls"][1];
+    assert_eq!(
+        ac2_json["parts"].as_array().unwrap().last().unwrap()["id"],
+        "ac-2_fr"
+    );
+    assert!(ac2.params.iter().any(|p| p.id == "ac-2_prm_1"));
+    let ac1 = &cat["groups"][0]["controls"][0];
+    let p2 = ac1["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "ac-1_prm_2")
+        .unwrap();
+    assert_eq!(
+        p2["constraints"][0]["description"],
+        "at least every 3 years"
+    );
+    // The import's resource is not referenced by the output, so it is not carried over.
+    let bm = cat["back-matter"]["resources"].as_array().unwrap();
+    assert!(bm.iter().all(|r| r["uuid"] != uuid));
+}
