@@ -772,9 +772,8 @@ fn flatten_group(
     if let Some(Value::Array(params)) = group.remove("params") {
         loose.extend(params);
     }
-    // Document order: a group lists its controls before its sub-groups in OSCAL JSON? No:
-    // the schema puts `groups` before `controls`, but catalogs use one or the other, and
-    // the XML order (controls, then groups) is what documents follow. Controls first.
+    // JSON keeps a group's controls and sub-groups in two arrays, so their relative order is
+    // not recorded; controls come first everywhere in this crate (walks, nodes, output).
     for c in take_arr(&mut group, "controls") {
         filter_control(c, selected, out, loose);
     }
