@@ -141,7 +141,14 @@ pub fn simulate_with_progress(
 
     // Portfolio vectors: baseline, each control alone, all controls.
     let n_port = if n_controls == 0 { 1 } else { n_controls + 2 };
-    let mut portfolios: Vec<Vec<f64>> = (0..n_port).map(|_| vec![0.0; n]).collect();
+    // One risk and no controls: the portfolio is that risk's own years (kept in the first
+    // buffer of the pool), so no separate vector is built.
+    let single = input.risks.len() == 1 && n_controls == 0;
+    let mut portfolios: Vec<Vec<f64>> = if single {
+        Vec::new()
+    } else {
+        (0..n_port).map(|_| vec![0.0; n]).collect()
+    };
 
     let batch_cap = (BATCH_ELEMENTS / n).clamp(2, 64);
     let mut pool: Vec<Vec<f64>> = Vec::new();
@@ -270,19 +277,22 @@ pub fn simulate_with_progress(
         }
         start = end;
     }
-    drop(pool);
+    if single {
+        pool.truncate(1);
+        portfolios = pool;
+    } else {
+        drop(pool);
+    }
 
-    // Portfolio figures; the tolerance counts do not depend on the order selection leaves.
+    // Portfolio figures.
     let tol = sorted_tolerance(input);
     let mut port_summaries: Vec<Summary> = Vec::with_capacity(n_port);
     let mut port_checks: Vec<Option<ToleranceCheck>> = Vec::with_capacity(n_port);
     for p in &mut portfolios {
-        let st = sum_and_nonzero(p);
-        // One risk and no controls: the portfolio is that risk, already summarised.
-        let s = if input.risks.len() == 1 && n_controls == 0 {
+        let s = if single {
             risk_results[0].summary.clone()
         } else {
-            summarize(p, st)
+            summarize(p, sum_and_nonzero(p))
         };
         let check = tol.as_ref().map(|t| tolerance_check(p, t, &s.lec));
         port_summaries.push(s);
