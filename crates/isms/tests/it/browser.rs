@@ -9,7 +9,7 @@ use fantoccini::{ClientBuilder, Locator};
 
 use crate::cli::{free_port, start_server};
 
-fn enabled() -> bool {
+pub(crate) fn enabled() -> bool {
     if std::env::var("ISMS_BROWSER_TESTS").as_deref() == Ok("1") {
         return true;
     }
@@ -17,7 +17,7 @@ fn enabled() -> bool {
     false
 }
 
-struct Driver(std::process::Child);
+pub(crate) struct Driver(pub(crate) std::process::Child);
 impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.0.kill();

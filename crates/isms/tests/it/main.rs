@@ -6,9 +6,12 @@ mod support;
 
 mod audit_log;
 mod browser;
+mod browser_soa;
 mod cli;
+mod context;
 mod fair;
 mod frameworks;
+mod readiness;
 mod soa;
 mod store;
 mod web;

@@ -16,6 +16,8 @@ use crate::error::WebError;
 struct DashboardPage {
     chrome: Option<Chrome>,
     counts: DashboardCounts,
+    /// The certification readiness figure, for roles that read the ISMS.
+    readiness: Option<(isms_store::Readiness, String)>,
 }
 
 pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
@@ -23,9 +25,17 @@ pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Re
     let (chrome, counts) = tokio::try_join!(Chrome::new(&state, &user.0, "dashboard"), async {
         Ok(state.store.dashboard_counts(user.0.org_id, &since).await?)
     },)?;
+    let readiness = if user.0.role.can(isms_domain::Permission::ReadIsms) {
+        let r = state.store.readiness(user.0.org_id, &user.actor()).await?;
+        let chart = super::readiness::chart(&r);
+        Some((r, chart))
+    } else {
+        None
+    };
     Ok(render(&DashboardPage {
         chrome: Some(chrome),
         counts,
+        readiness,
     })?
     .into_response())
 }

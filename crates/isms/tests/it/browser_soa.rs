@@ -1,0 +1,332 @@
+//! A real headless Chromium walks the journey "set scope, mark five controls
+//! not applicable with justification, approve the SoA, download its PDF".
+//! Runs when `ISMS_BROWSER_TESTS=1`; skipped otherwise.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{ClientBuilder, Locator};
+
+use crate::browser::{Driver, enabled};
+use crate::cli::{free_port, start_server};
+
+/// Chromium that saves downloads into `downloads` without asking.
+async fn browser_with_downloads(downloads: &std::path::Path) -> (fantoccini::Client, Driver) {
+    let port = free_port();
+    let driver = Driver(
+        Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver (install Debian's chromium-driver)"),
+    );
+    let profile =
+        std::env::temp_dir().join(format!("isms_chromium_soa_{}_{port}", std::process::id()));
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--window-size=1280,900", format!("--user-data-dir={}", profile.display())],
+            "prefs": {
+                "download.default_directory": downloads.display().to_string(),
+                "download.prompt_for_download": false,
+                "download.directory_upgrade": true,
+                "safebrowsing.enabled": false
+            }
+        }),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => return (c, driver),
+            Err(e) => {
+                assert!(Instant::now() < deadline, "cannot reach chromedriver: {e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_scope_exclude_five_controls_approve_and_download_the_pdf() {
+    if !enabled() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("isms_browser_soa_{}", std::process::id()));
+    let downloads = dir.join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let db = format!("sqlite://{}", dir.join("soa.db").display());
+    let run = |args: &[&str], stdin: &str| {
+        use std::io::Write;
+        let mut c = Command::new(env!("CARGO_BIN_EXE_isms"))
+            .args(["--database", &db])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        assert!(c.wait().unwrap().success(), "{args:?}");
+    };
+    run(&["org", "create", "Northwind Ltd"], "");
+    run(
+        &[
+            "user",
+            "add",
+            "mia@northwind.test",
+            "--org",
+            "northwind-ltd",
+            "--role",
+            "isms_manager",
+            "--password-stdin",
+            "--name",
+            "Mia Manager",
+        ],
+        "correct horse battery\n",
+    );
+    let server = tokio::task::block_in_place(|| start_server(&db, &dir));
+    let (client, _driver) = browser_with_downloads(&downloads).await;
+    let base = server.base.clone();
+
+    client.goto(&format!("{base}/login")).await.unwrap();
+    client
+        .find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("mia@northwind.test")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("correct horse battery")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("main h1"))
+        .await
+        .unwrap();
+
+    // Set the scope through the nav link and the form.
+    client
+        .find(Locator::Css("nav a[href='/context']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("statement"))
+        .await
+        .unwrap()
+        .send_keys("The Northwind web shop, its development and its operation")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("units"))
+        .await
+        .unwrap()
+        .send_keys("Engineering and customer service")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("locations"))
+        .await
+        .unwrap()
+        .send_keys("Remote; cloud hosting in the EU")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("processes"))
+        .await
+        .unwrap()
+        .send_keys("Development, operations, support")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("save-scope"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let notice = client
+        .wait()
+        .for_element(Locator::Css(".alert.ok"))
+        .await
+        .unwrap();
+    assert!(notice.text().await.unwrap().contains("Saved the scope"));
+
+    // Five controls not applicable, each with its justification.
+    let excluded = ["7.1", "7.2", "7.3", "7.4", "7.6"];
+    for id in excluded {
+        client.goto(&format!("{base}/soa")).await.unwrap();
+        client
+            .wait()
+            .for_element(Locator::Css(&format!("a[href='/soa/{id}']")))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        client
+            .wait()
+            .for_element(Locator::Css("#applicable option[value=no]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        client
+            .find(Locator::Id("justification"))
+            .await
+            .unwrap()
+            .send_keys(&format!("{id}: no offices or server rooms of our own; the cloud provider's certified controls cover it"))
+            .await
+            .unwrap();
+        client
+            .find(Locator::Id("save-entry"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let saved = client
+            .wait()
+            .for_element(Locator::Css(".alert.ok"))
+            .await
+            .unwrap();
+        assert!(saved.text().await.unwrap().contains(&format!("Saved {id}")));
+    }
+
+    // A save without justification is refused in the page, input kept.
+    client.goto(&format!("{base}/soa/5.7")).await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("notes"))
+        .await
+        .unwrap()
+        .send_keys("keep these notes")
+        .await
+        .unwrap();
+    client
+        .execute(
+            "document.getElementById('justification').removeAttribute('required')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("save-entry"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let error = client
+        .wait()
+        .for_element(Locator::Id("soa-error"))
+        .await
+        .unwrap();
+    assert!(
+        error
+            .text()
+            .await
+            .unwrap()
+            .contains("justification: required")
+    );
+    let notes = client
+        .find(Locator::Id("notes"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(notes.as_deref(), Some("keep these notes"));
+
+    // Approve (the page asks for confirmation first).
+    client
+        .goto(&format!("{base}/soa?applicable=no"))
+        .await
+        .unwrap();
+    let rows = client
+        .wait()
+        .for_element(Locator::Css("tbody"))
+        .await
+        .unwrap();
+    let listed = client.find_all(Locator::Css("tr[id^='c-']")).await.unwrap();
+    assert_eq!(listed.len(), 5, "{}", rows.text().await.unwrap());
+    client
+        .find(Locator::Id("approve-soa"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client.accept_alert().await.unwrap();
+    let approved = client
+        .wait()
+        .for_element(Locator::Css(".alert.ok"))
+        .await
+        .unwrap();
+    assert!(
+        approved
+            .text()
+            .await
+            .unwrap()
+            .contains("Version 1 of the SoA is approved")
+    );
+
+    // Download its PDF.
+    client
+        .find(Locator::Css("a[href='/soa/export?format=pdf']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let file = downloads.join("soa-northwind-ltd-v1.pdf");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !file.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the PDF was not downloaded to {}",
+            downloads.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("(Northwind Ltd)") && text.contains("(Version 1)"));
+    for id in excluded {
+        assert!(text.contains(&format!("({id})")));
+    }
+    if let Ok(shots) = std::env::var("ISMS_SCREENSHOT_DIR") {
+        client.goto(&format!("{base}/soa/7.4")).await.unwrap();
+        let png = client.screenshot().await.unwrap();
+        std::fs::write(std::path::Path::new(&shots).join("soa_edit.png"), png).unwrap();
+    }
+    client.close().await.unwrap();
+}
