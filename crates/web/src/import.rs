@@ -54,20 +54,24 @@ pub fn check_size(file_name: &str, size: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// The file's extension, lower-cased ("" when it has none).
+fn extension(file_name: &str) -> String {
+    std::path::Path::new(file_name)
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default()
+}
+
 /// Guesses the format from the name and the first bytes.
 pub fn detect_format(file_name: &str, bytes: &[u8]) -> Result<Format, String> {
-    let lower = file_name.to_lowercase();
-    if lower.ends_with(".csv") {
-        return Ok(Format::Csv);
-    }
-    if lower.ends_with(".yaml") || lower.ends_with(".yml") {
-        return Ok(Format::CisoAssistant);
+    let ext = extension(file_name);
+    match ext.as_str() {
+        "csv" => return Ok(Format::Csv),
+        "yaml" | "yml" => return Ok(Format::CisoAssistant),
+        _ => {}
     }
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).to_lowercase();
-    if lower.ends_with(".json")
-        || lower.ends_with(".xml")
-        || head.trim_start().starts_with(['{', '<'])
-    {
+    if matches!(ext.as_str(), "json" | "xml") || head.trim_start().starts_with(['{', '<']) {
         // The root element or key names the model.
         let catalog = head.find("catalog");
         let profile = head.find("profile");
@@ -108,7 +112,7 @@ pub fn parse_framework(
         Format::Csv => {
             let mut fw = isms_catalog::framework_from_file_name(file_name);
             if let Some(id) = framework_id {
-                fw.id = id.to_owned();
+                id.clone_into(&mut fw.id);
             }
             return isms_catalog::import_catalog_csv(file_name, bytes, fw)
                 .map(|t| Parsed {
@@ -123,7 +127,7 @@ pub fn parse_framework(
                 isms_catalog::import_ciso_assistant(file_name, bytes).map_err(|e| e.to_string())?;
             let mut tree = lib.framework;
             if let (Some(t), Some(id)) = (tree.as_mut(), framework_id) {
-                t.framework.id = id.to_owned();
+                id.clone_into(&mut t.framework.id);
             }
             if tree.is_none() && lib.mappings.is_empty() {
                 return Err(format!(
@@ -172,8 +176,7 @@ pub fn parse_framework(
 /// Parses a mapping file: the shared CSV layout or a CISO Assistant mapping library.
 pub fn parse_mappings(file_name: &str, bytes: &[u8]) -> Result<Vec<Mapping>, String> {
     check_size(file_name, bytes.len() as u64)?;
-    let lower = file_name.to_lowercase();
-    let mappings = if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+    let mappings = if matches!(extension(file_name).as_str(), "yaml" | "yml") {
         isms_catalog::import_ciso_assistant(file_name, bytes)
             .map_err(|e| e.to_string())?
             .mappings

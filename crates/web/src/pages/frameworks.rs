@@ -1,6 +1,8 @@
 //! Browsing frameworks as trees, searching them, reading a requirement with
 //! its guidance and mappings, and importing framework and mapping files.
 
+use std::fmt::Write as _;
+
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
@@ -75,8 +77,12 @@ async fn read_upload(mut multipart: Multipart) -> Result<Upload, String> {
         match (name.as_str(), file_name) {
             ("file", Some(f)) if !bytes.is_empty() => up.files.push((f, bytes.to_vec())),
             ("catalog", Some(f)) if !bytes.is_empty() => up.catalogs.push((f, bytes.to_vec())),
-            ("format", _) => up.format = String::from_utf8_lossy(&bytes).trim().to_owned(),
-            ("id", _) => up.id = String::from_utf8_lossy(&bytes).trim().to_owned(),
+            ("format", _) => String::from_utf8_lossy(&bytes)
+                .trim()
+                .clone_into(&mut up.format),
+            ("id", _) => String::from_utf8_lossy(&bytes)
+                .trim()
+                .clone_into(&mut up.id),
             ("replace", _) => up.replace = !bytes.is_empty(),
             _ => {}
         }
@@ -139,7 +145,7 @@ pub async fn import_framework(
             .await
         {
             Ok(s) if s.unchanged => {
-                notice = format!("{} was already installed and is unchanged.", s.slug)
+                notice = format!("{} was already installed and is unchanged.", s.slug);
             }
             Ok(s) => {
                 notice = format!(
@@ -169,10 +175,10 @@ pub async fn import_framework(
             .store
             .import_mappings(&parsed.mappings, &name, &actor)
             .await?;
-        notice.push_str(&format!(" Imported {n} mappings."));
+        let _ = write!(notice, " Imported {n} mappings.");
     }
     for w in parsed.warnings.iter().take(5) {
-        notice.push_str(&format!(" Warning: {w}."));
+        let _ = write!(notice, " Warning: {w}.");
     }
     list_page(&state, &user, StatusCode::OK, None, Some(notice)).await
 }

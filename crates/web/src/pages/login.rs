@@ -172,12 +172,11 @@ pub async fn submit(
     }
     let user = state.store.user_by_email(&email).await?;
     // Hash even for unknown accounts so response time does not reveal them.
-    let valid = match &user {
-        Some(u) => verify_password(&f.password, &u.password_hash),
-        None => {
-            let _ = verify_password(&f.password, dummy_hash());
-            false
-        }
+    let valid = if let Some(u) = &user {
+        verify_password(&f.password, &u.password_hash)
+    } else {
+        let _ = verify_password(&f.password, dummy_hash());
+        false
     };
     let orgs = match (&user, valid) {
         (Some(u), true) => state.store.orgs_of_user(u.id).await?,

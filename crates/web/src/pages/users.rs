@@ -190,14 +190,12 @@ pub struct RoleForm {
 }
 
 /// Answers an htmx request with the updated row, a plain form post with a redirect.
-async fn row_or_redirect(
-    state: &AppState,
+fn row_or_redirect(
     user: &CurrentUser,
     headers: &HeaderMap,
     member: Member,
 ) -> Result<Response, WebError> {
     if headers.contains_key("hx-request") {
-        let _ = state;
         Ok(render(&UserRow {
             m: member,
             roles: roles(),
@@ -226,7 +224,7 @@ pub async fn change_role(
         .store
         .set_member_role(user.0.org_id, user_id, role, &user.actor())
         .await?;
-    row_or_redirect(&state, &user, &headers, m).await
+    row_or_redirect(&user, &headers, m)
 }
 
 pub async fn deactivate(
@@ -240,7 +238,7 @@ pub async fn deactivate(
         .store
         .set_member_active(user.0.org_id, user_id, false, &user.actor())
         .await?;
-    row_or_redirect(&state, &user, &headers, m).await
+    row_or_redirect(&user, &headers, m)
 }
 
 pub async fn activate(
@@ -254,5 +252,5 @@ pub async fn activate(
         .store
         .set_member_active(user.0.org_id, user_id, true, &user.actor())
         .await?;
-    row_or_redirect(&state, &user, &headers, m).await
+    row_or_redirect(&user, &headers, m)
 }
