@@ -2,7 +2,7 @@
 # FAIR simulation benchmark (issue 6): isms vs pyfair 0.1a13, whole process, `expected` model.
 #   W1: one risk, 1,000,000 iterations.
 #   W2: 200 risks x 100,000 iterations, aggregated into a portfolio.
-# Usage: bench/fair/run.sh            (REPEAT=n runs each n times and keeps the fastest)
+# Usage: bench/fair/run.sh            (REPEAT=n: runs of each, fastest kept; default 5)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -10,7 +10,7 @@ root="$(cd "$here/../.." && pwd)"
 venv="${ISMS_BENCH_VENV:-/var/tmp/isms-bench-venv}"
 work="${ISMS_BENCH_DIR:-/var/tmp/isms-bench-fair}"
 target="${CARGO_TARGET_DIR:-$root/target}"
-repeat="${REPEAT:-3}"
+repeat="${REPEAT:-5}"
 mkdir -p "$work"
 
 # /usr/bin/time -v gives wall time and peak RSS of the whole process.
