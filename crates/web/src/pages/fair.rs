@@ -20,6 +20,8 @@ use crate::error::WebError;
 pub const WEB_DEFAULT_ITERATIONS: u64 = 100_000;
 /// Upper bound for runs from the web page and the API, to keep requests short.
 pub const WEB_MAX_ITERATIONS: u64 = 2_000_000;
+/// Upper bound on simulated scenario-years per request (about two seconds of one core).
+pub const WEB_MAX_WORK: u64 = 200_000_000;
 
 const EXAMPLE: &str =
     "# Annual loss scenarios. Each risk: a loss event frequency (lef, events per year)
@@ -311,6 +313,12 @@ pub async fn simulate(input: isms_fair::Input) -> Result<Report, String> {
         seed: None,
         model: None,
     };
+    let work = isms_fair::work_units(&input, &opts);
+    if work > WEB_MAX_WORK {
+        return Err(format!(
+            "this run would simulate {work} scenario-years, more than the web allows ({WEB_MAX_WORK}); use fewer iterations or `isms risk simulate`"
+        ));
+    }
     tokio::task::spawn_blocking(move || {
         isms_fair::simulate(&input, &opts).map_err(|e| e.to_string())
     })

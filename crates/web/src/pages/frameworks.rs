@@ -155,7 +155,7 @@ pub async fn import_framework(
                     s.inserted,
                     s.updated,
                     s.removed
-                )
+                );
             }
             Err(isms_store::StoreError::Conflict(m) | isms_store::StoreError::Invalid(m)) => {
                 return list_page(
