@@ -1,17 +1,35 @@
-//! `isms report soa` and `isms readiness`: the SoA exports and the
-//! certification readiness checklist on the command line.
+//! `isms report soa|gap` and `isms readiness`: the SoA exports, the gap
+//! report and the certification readiness checklist on the command line.
 
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use isms_store::{Actor, ReadinessState, Store};
-use isms_web::isms_reports::{Format, soa_export};
+use isms_web::isms_reports::{Format, gap_export, soa_export};
 
 #[derive(Subcommand)]
 pub enum ReportCommand {
     /// The Statement of Applicability (latest approved version; the draft if none is approved).
     Soa(SoaReportArgs),
+    /// The gap report: every requirement not implemented, by clause/theme and priority.
+    Gap(GapReportArgs),
+}
+
+#[derive(Args)]
+pub struct GapReportArgs {
+    /// The organisation's slug (see `isms org list`).
+    #[arg(long)]
+    org: String,
+    /// pdf or xlsx.
+    #[arg(long)]
+    format: String,
+    /// The file to write.
+    #[arg(short = 'o', long = "output")]
+    output: std::path::PathBuf,
+    /// The assessment's number (default: the latest).
+    #[arg(long)]
+    assessment: Option<i64>,
 }
 
 #[derive(Args)]
@@ -52,6 +70,29 @@ pub async fn run_report(store: &Store, cmd: ReportCommand) -> anyhow::Result<Exi
                 org.name,
                 doc.version_label(),
                 doc.rows.len(),
+                a.output.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ReportCommand::Gap(a) => {
+            let format = match Format::parse(&a.format) {
+                Ok(Format::Csv) | Err(_) => {
+                    bail!(
+                        "unknown format '{}': the gap report is pdf or xlsx",
+                        a.format
+                    )
+                }
+                Ok(f) => f,
+            };
+            let org = store.require_org(&a.org).await?;
+            let (bytes, _) = gap_export(store, &org, a.assessment, format)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            std::fs::write(&a.output, &bytes)
+                .with_context(|| format!("cannot write {}", a.output.display()))?;
+            println!(
+                "wrote the gap report of {} to {}",
+                org.name,
                 a.output.display()
             );
             Ok(ExitCode::SUCCESS)

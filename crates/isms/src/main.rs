@@ -54,7 +54,7 @@ enum Command {
     /// Mappings between requirements of two frameworks.
     #[command(subcommand)]
     Mapping(MappingCommand),
-    /// Reports: the Statement of Applicability as PDF, XLSX or CSV.
+    /// Reports: the Statement of Applicability (PDF, XLSX, CSV) and the gap report (PDF, XLSX).
     #[command(subcommand)]
     Report(isms_cmds::ReportCommand),
     /// The certification readiness checklist; exits non-zero while anything is missing.

@@ -3,15 +3,19 @@
 //! - [`soa_pdf`], [`soa_xlsx`], [`soa_csv`]: the Statement of Applicability
 //!   for auditors. The same [`SoaDocument`] always gives the same bytes: every
 //!   date inside the files is the SoA's own date, never the time of export.
+//! - [`gap_pdf`], [`gap_xlsx`]: the gap report: every requirement not yet
+//!   implemented, grouped by clause and Annex A theme, sorted by priority.
 //! - [`svg`]: small server-side charts (progress bars).
 //!
 //! The PDF uses the standard Helvetica font (no embedding, WinAnsi encoding)
 //! with its own width table for line wrapping, which keeps the crate small.
 
+mod gap;
 mod pdf;
 pub mod svg;
 mod text;
 
+pub use gap::{GapDocument, GapGroup, GapItem, gap_pdf, gap_xlsx};
 pub use pdf::soa_pdf;
 
 /// One row of the SoA, ready to print (labels, not codes).
@@ -60,7 +64,18 @@ impl SoaDocument {
     /// (year, month, day, hour, minute, second) of [`SoaDocument::date`], or
     /// 2000-01-01 00:00:00 when it cannot be read.
     fn date_parts(&self) -> (u16, u8, u8, u8, u8, u8) {
-        let d = self.date.as_bytes();
+        date_parts(&self.date)
+    }
+    fn applicable_label(row: &SoaRow) -> &'static str {
+        if row.applicable { "Yes" } else { "No" }
+    }
+}
+
+/// (year, month, day, hour, minute, second) of RFC 3339 text, or
+/// 2000-01-01 00:00:00 when it cannot be read.
+pub(crate) fn date_parts(date: &str) -> (u16, u8, u8, u8, u8, u8) {
+    {
+        let d = date.as_bytes();
         let num = |a: usize, b: usize| -> Option<u16> {
             std::str::from_utf8(d.get(a..b)?).ok()?.parse().ok()
         };
@@ -86,9 +101,6 @@ impl SoaDocument {
             }
             _ => (2000, 1, 1, 0, 0, 0),
         }
-    }
-    fn applicable_label(row: &SoaRow) -> &'static str {
-        if row.applicable { "Yes" } else { "No" }
     }
 }
 

@@ -1,9 +1,26 @@
-//! The SoA as a PDF: a title page, then a table of every control grouped by
-//! theme, with the column headings repeated and "Page x of y" on each page.
+//! Table documents as PDF: a title page with facts, then a table grouped by
+//! bands (themes, clauses), with the column headings repeated and
+//! "Page x of y" on each page. The SoA and the gap report are built on it.
 
 use pdf_writer::{Content, Date, Name, Pdf, Rect, Ref, Str, TextStr};
 
 use crate::SoaDocument;
+
+/// A document: title page facts and one table.
+pub(crate) struct TableDoc {
+    pub title: String,
+    pub subtitle: String,
+    pub facts: Vec<(String, String)>,
+    /// A red banner on the title page: headline and explanation.
+    pub banner: Option<(String, String)>,
+    pub footer: String,
+    pub columns: Vec<(&'static str, f32)>,
+    /// Bands and their rows of cells.
+    pub sections: Vec<(String, Vec<Vec<String>>)>,
+    pub info_title: String,
+    pub author: String,
+    pub date: (u16, u8, u8, u8, u8, u8),
+}
 use crate::text::{encode, width, wrap};
 
 const W: f32 = 842.0; // A4 landscape
@@ -16,16 +33,6 @@ const LEAD: f32 = 9.2;
 const PAD: f32 = 3.0;
 const HEAD_H: f32 = 16.0;
 const BAND_H: f32 = 15.0;
-
-const COLUMNS: [(&str, f32); 7] = [
-    ("Control", 38.0),
-    ("Title", 140.0),
-    ("Applicable", 46.0),
-    ("Justification", 250.0),
-    ("Reasons for inclusion", 94.0),
-    ("Status", 84.0),
-    ("Owner", 118.0),
-];
 
 const REGULAR: Name<'static> = Name(b"F1");
 const BOLD: Name<'static> = Name(b"F2");
@@ -53,42 +60,19 @@ fn text_at(c: &mut Content, font: Name<'_>, size: f32, x: f32, y: f32, s: &str) 
     c.end_text();
 }
 
-fn blocks(doc: &SoaDocument) -> Vec<Block> {
+fn blocks(doc: &TableDoc) -> Vec<Block> {
     let mut out = Vec::new();
-    let mut theme = "";
-    for r in &doc.rows {
-        if r.theme != theme {
-            theme = &r.theme;
-            let clause = r.control_id.split('.').next().unwrap_or("");
-            out.push(Block::Band(format!("{clause}  {theme} controls")));
+    for (band, rows) in &doc.sections {
+        out.push(Block::Band(band.clone()));
+        for cells in rows {
+            let lines: Vec<Vec<String>> = cells
+                .iter()
+                .zip(&doc.columns)
+                .map(|(text, (_, w))| wrap(text, SIZE, false, w - 2.0 * PAD))
+                .collect();
+            let n = lines.iter().map(Vec::len).max().unwrap_or(1).max(1);
+            out.push(Block::Row(lines, n as f32 * LEAD + 2.0 * PAD));
         }
-        let justification = if r.notes.is_empty() {
-            r.justification.clone()
-        } else {
-            format!("{}\nNotes: {}", r.justification, r.notes)
-        };
-        let applicable = if r.applicable { "Yes" } else { "No" };
-        let reasons = if r.applicable {
-            r.reasons.join(", ")
-        } else {
-            String::new()
-        };
-        let cells = [
-            r.control_id.as_str(),
-            r.title.as_str(),
-            applicable,
-            justification.as_str(),
-            reasons.as_str(),
-            if r.applicable { r.status.as_str() } else { "" },
-            r.owner.as_str(),
-        ];
-        let lines: Vec<Vec<String>> = cells
-            .iter()
-            .zip(COLUMNS)
-            .map(|(text, (_, w))| wrap(text, SIZE, false, w - 2.0 * PAD))
-            .collect();
-        let n = lines.iter().map(Vec::len).max().unwrap_or(1).max(1);
-        out.push(Block::Row(lines, n as f32 * LEAD + 2.0 * PAD));
     }
     out
 }
@@ -116,20 +100,14 @@ fn paginate(blocks: Vec<Block>) -> Vec<Vec<Block>> {
     pages
 }
 
-fn footer(c: &mut Content, doc: &SoaDocument, page: usize, total: usize) {
+fn footer(c: &mut Content, doc: &TableDoc, page: usize, total: usize) {
     c.set_stroke_rgb(0.75, 0.77, 0.8);
     c.set_line_width(0.5);
     c.move_to(MARGIN, 32.0);
     c.line_to(W - MARGIN, 32.0);
     c.stroke();
     c.set_fill_rgb(0.3, 0.32, 0.36);
-    let left = format!(
-        "{} \u{2013} Statement of Applicability \u{2013} {} \u{2013} {}",
-        doc.organisation,
-        doc.version_label(),
-        doc.day()
-    );
-    text_at(c, REGULAR, 8.0, MARGIN, 20.0, &left);
+    text_at(c, REGULAR, 8.0, MARGIN, 20.0, &doc.footer);
     let right = format!("Page {page} of {total}");
     text_at(
         c,
@@ -142,86 +120,32 @@ fn footer(c: &mut Content, doc: &SoaDocument, page: usize, total: usize) {
     c.set_fill_rgb(0.0, 0.0, 0.0);
 }
 
-fn title_page(c: &mut Content, doc: &SoaDocument) {
-    let applicable = doc.rows.iter().filter(|r| r.applicable).count();
-    let implemented = doc
-        .rows
-        .iter()
-        .filter(|r| r.applicable && r.status == "Implemented")
-        .count();
+fn title_page(c: &mut Content, doc: &TableDoc) {
     c.set_fill_rgb(0.11, 0.23, 0.42);
     c.rect(MARGIN, H - 150.0, W - 2.0 * MARGIN, 6.0);
     c.fill_nonzero();
     c.set_fill_rgb(0.0, 0.0, 0.0);
-    text_at(
-        c,
-        BOLD,
-        30.0,
-        MARGIN,
-        H - 200.0,
-        "Statement of Applicability",
-    );
-    text_at(
-        c,
-        REGULAR,
-        14.0,
-        MARGIN,
-        H - 225.0,
-        "ISO/IEC 27001:2022, clause 6.1.3 d) and Annex A",
-    );
-    let approved_by = doc
-        .approved_by
-        .clone()
-        .unwrap_or_else(|| "not approved".into());
-    let date_label = if doc.version.is_some() {
-        "Approval date"
-    } else {
-        "Last changed"
-    };
-    let facts = [
-        ("Organisation", doc.organisation.clone()),
-        ("SoA version", doc.version_label()),
-        ("Approved by", approved_by),
-        (date_label, doc.day().to_owned()),
-        (
-            "Controls",
-            format!(
-                "{} in Annex A: {} applicable, {} not applicable; {} implemented",
-                doc.rows.len(),
-                applicable,
-                doc.rows.len() - applicable,
-                implemented
-            ),
-        ),
-    ];
+    text_at(c, BOLD, 30.0, MARGIN, H - 200.0, &doc.title);
+    text_at(c, REGULAR, 14.0, MARGIN, H - 225.0, &doc.subtitle);
     let mut y = H - 280.0;
-    for (k, v) in facts {
+    for (k, v) in &doc.facts {
         text_at(c, BOLD, 12.0, MARGIN, y, k);
-        for (i, line) in wrap(&v, 12.0, false, W - 2.0 * MARGIN - 130.0)
-            .iter()
-            .enumerate()
-        {
+        let lines = wrap(v, 12.0, false, W - 2.0 * MARGIN - 130.0);
+        for (i, line) in lines.iter().enumerate() {
             text_at(c, REGULAR, 12.0, MARGIN + 130.0, y - i as f32 * 15.0, line);
         }
-        y -= 24.0;
+        y -= 9.0 + 15.0 * lines.len().max(1) as f32;
     }
-    if doc.version.is_none() {
+    if let Some((headline, text)) = &doc.banner {
         c.set_fill_rgb(0.75, 0.1, 0.1);
-        text_at(c, BOLD, 40.0, MARGIN, y - 40.0, "DRAFT");
-        text_at(
-            c,
-            REGULAR,
-            11.0,
-            MARGIN,
-            y - 60.0,
-            "This SoA has not been approved: it is a working draft, not the organisation's statement.",
-        );
+        text_at(c, BOLD, 40.0, MARGIN, y - 40.0, headline);
+        text_at(c, REGULAR, 11.0, MARGIN, y - 60.0, text);
         c.set_fill_rgb(0.0, 0.0, 0.0);
     }
 }
 
-fn table_page(c: &mut Content, blocks: &[Block]) {
-    let width_all: f32 = COLUMNS.iter().map(|(_, w)| w).sum();
+fn table_page(c: &mut Content, columns: &[(&str, f32)], blocks: &[Block]) {
+    let width_all: f32 = columns.iter().map(|(_, w)| w).sum();
     let mut y = TOP;
     // Column headings.
     c.set_fill_rgb(0.9, 0.92, 0.95);
@@ -229,7 +153,7 @@ fn table_page(c: &mut Content, blocks: &[Block]) {
     c.fill_nonzero();
     c.set_fill_rgb(0.0, 0.0, 0.0);
     let mut x = MARGIN;
-    for (name, w) in COLUMNS {
+    for &(name, w) in columns {
         text_at(c, BOLD, SIZE, x + PAD, y - HEAD_H + 5.5, name);
         x += w;
     }
@@ -248,7 +172,7 @@ fn table_page(c: &mut Content, blocks: &[Block]) {
             }
             Block::Row(cells, h) => {
                 let mut x = MARGIN;
-                for (i, (lines, (_, w))) in cells.iter().zip(COLUMNS).enumerate() {
+                for (i, (lines, (_, w))) in cells.iter().zip(columns).enumerate() {
                     let font = if i == 0 { BOLD } else { REGULAR };
                     for (n, line) in lines.iter().enumerate() {
                         if !line.is_empty() {
@@ -273,8 +197,8 @@ fn table_page(c: &mut Content, blocks: &[Block]) {
     }
 }
 
-/// The SoA as a PDF document. The same document always gives the same bytes.
-pub fn soa_pdf(doc: &SoaDocument) -> Vec<u8> {
+/// Renders a table document. The same document always gives the same bytes.
+pub(crate) fn render(doc: &TableDoc) -> Vec<u8> {
     let pages = paginate(blocks(doc));
     let total = pages.len() + 1;
     let mut pdf = Pdf::new();
@@ -300,7 +224,7 @@ pub fn soa_pdf(doc: &SoaDocument) -> Vec<u8> {
     pdf.type1_font(bold)
         .base_font(Name(b"Helvetica-Bold"))
         .encoding_predefined(Name(b"WinAnsiEncoding"));
-    let (year, month, day, hour, minute, second) = doc.date_parts();
+    let (year, month, day, hour, minute, second) = doc.date;
     let date = Date::new(year)
         .month(month)
         .day(day)
@@ -308,14 +232,9 @@ pub fn soa_pdf(doc: &SoaDocument) -> Vec<u8> {
         .minute(minute)
         .second(second)
         .utc_offset_hour(0);
-    let title = format!(
-        "Statement of Applicability: {} ({})",
-        doc.organisation,
-        doc.version_label()
-    );
     pdf.document_info(info)
-        .title(TextStr(&title))
-        .author(TextStr(&doc.organisation))
+        .title(TextStr(&doc.info_title))
+        .author(TextStr(&doc.author))
         .creator(TextStr("isms"))
         .producer(TextStr("isms"))
         .creation_date(date)
@@ -325,7 +244,7 @@ pub fn soa_pdf(doc: &SoaDocument) -> Vec<u8> {
         if i == 0 {
             title_page(&mut c, doc);
         } else {
-            table_page(&mut c, &pages[i - 1]);
+            table_page(&mut c, &doc.columns, &pages[i - 1]);
         }
         footer(&mut c, doc, i + 1, total);
         pdf.stream(*content_id, &c.finish());
@@ -339,4 +258,105 @@ pub fn soa_pdf(doc: &SoaDocument) -> Vec<u8> {
             .pair(BOLD, bold);
     }
     pdf.finish()
+}
+
+/// The SoA as a PDF document. The same document always gives the same bytes.
+pub fn soa_pdf(doc: &SoaDocument) -> Vec<u8> {
+    let applicable = doc.rows.iter().filter(|r| r.applicable).count();
+    let implemented = doc
+        .rows
+        .iter()
+        .filter(|r| r.applicable && r.status == "Implemented")
+        .count();
+    let date_label = if doc.version.is_some() {
+        "Approval date"
+    } else {
+        "Last changed"
+    };
+    let facts = vec![
+        ("Organisation".to_owned(), doc.organisation.clone()),
+        ("SoA version".to_owned(), doc.version_label()),
+        (
+            "Approved by".to_owned(),
+            doc.approved_by
+                .clone()
+                .unwrap_or_else(|| "not approved".into()),
+        ),
+        (date_label.to_owned(), doc.day().to_owned()),
+        (
+            "Controls".to_owned(),
+            format!(
+                "{} in Annex A: {} applicable, {} not applicable; {} implemented",
+                doc.rows.len(),
+                applicable,
+                doc.rows.len() - applicable,
+                implemented
+            ),
+        ),
+    ];
+    let mut sections: Vec<(String, Vec<Vec<String>>)> = Vec::new();
+    for r in &doc.rows {
+        if sections
+            .last()
+            .is_none_or(|(t, _)| !t.ends_with(&format!(" {} controls", r.theme)))
+        {
+            let clause = r.control_id.split('.').next().unwrap_or("");
+            sections.push((format!("{clause}  {} controls", r.theme), Vec::new()));
+        }
+        let justification = if r.notes.is_empty() {
+            r.justification.clone()
+        } else {
+            format!("{}\nNotes: {}", r.justification, r.notes)
+        };
+        let row = vec![
+            r.control_id.clone(),
+            r.title.clone(),
+            if r.applicable { "Yes" } else { "No" }.to_owned(),
+            justification,
+            if r.applicable {
+                r.reasons.join(", ")
+            } else {
+                String::new()
+            },
+            if r.applicable {
+                r.status.clone()
+            } else {
+                String::new()
+            },
+            r.owner.clone(),
+        ];
+        if let Some((_, rows)) = sections.last_mut() {
+            rows.push(row);
+        }
+    }
+    render(&TableDoc {
+        title: "Statement of Applicability".into(),
+        subtitle: "ISO/IEC 27001:2022, clause 6.1.3 d) and Annex A".into(),
+        facts,
+        banner: doc.version.is_none().then(|| {
+            (
+                "DRAFT".to_owned(),
+                "This SoA has not been approved: it is a working draft, not the organisation's statement.".to_owned(),
+            )
+        }),
+        footer: format!(
+            "{} \u{2013} Statement of Applicability \u{2013} {} \u{2013} {}",
+            doc.organisation,
+            doc.version_label(),
+            doc.day()
+        ),
+        columns: vec![
+            ("Control", 38.0),
+            ("Title", 140.0),
+            ("Applicable", 46.0),
+            ("Justification", 250.0),
+            ("Reasons for inclusion", 94.0),
+            ("Status", 84.0),
+            ("Owner", 118.0),
+        ],
+        sections,
+        info_title: format!("Statement of Applicability: {} ({})", doc.organisation, doc.version_label()),
+        author: doc.organisation.clone(),
+        date: doc.date_parts(),
+    })
 }

@@ -10,6 +10,7 @@ mod audit;
 mod context;
 mod fair;
 mod frameworks;
+mod gap;
 mod migrate;
 mod orgs;
 mod ratelimit;
@@ -30,6 +31,10 @@ pub use audit::{Actor, AuditEntry, AuditFilter, ChainReport, Via};
 pub use context::{CONTEXT_KINDS, ContextInput, ContextItem, Scope, ScopeInput};
 pub use fair::FairScenario;
 pub use frameworks::{FrameworkRow, ImportSummary, MappedRequirement, RequirementRow};
+pub use gap::{
+    GAP_STATUSES, GapAssessment, GapEntry, GapMove, GapPatch, GapProgress, GapRequirement,
+    gap_progress, gap_requirements, gap_status_label,
+};
 pub use migrate::MIGRATION_COUNT;
 pub use orgs::{DashboardCounts, Org};
 pub use readiness::{Readiness, ReadinessItem, ReadinessState};

@@ -65,6 +65,14 @@ fn api_router() -> OpenApiRouter<AppState> {
             crate::api_isms::patch_context_item
         ))
         .routes(routes!(crate::api_isms::get_readiness))
+        .routes(routes!(
+            crate::api_isms::list_gap_assessments,
+            crate::api_isms::create_gap_assessment
+        ))
+        .routes(routes!(crate::api_isms::get_gap_assessment))
+        .routes(routes!(crate::api_isms::patch_gap_entry))
+        .routes(routes!(crate::api_isms::compare_gap_assessments))
+        .routes(routes!(crate::api_isms::gap_report))
 }
 
 /// The OpenAPI document of every route under `/api/v1`.

@@ -716,3 +716,306 @@ pub async fn get_readiness(
             .collect(),
     }))
 }
+
+/// A gap assessment with its overall progress.
+#[derive(Serialize, ToSchema)]
+pub struct GapAssessmentOut {
+    id: i64,
+    title: String,
+    framework_id: String,
+    created_at: String,
+    created_by: String,
+    /// Requirements implemented, of those applicable.
+    implemented: usize,
+    applicable: usize,
+    percent: usize,
+}
+
+async fn assessment_out(
+    state: &AppState,
+    org_id: i64,
+    a: isms_store::GapAssessment,
+) -> Result<GapAssessmentOut, ApiError> {
+    let entries = state.store.gap_entries(org_id, a.id).await?;
+    let p = isms_store::gap_progress(&entries);
+    let implemented: usize = p.iter().map(|g| g.implemented).sum();
+    let applicable: usize = p.iter().map(|g| g.applicable).sum();
+    Ok(GapAssessmentOut {
+        id: a.id,
+        title: a.title,
+        framework_id: a.framework_id,
+        created_at: a.created_at,
+        created_by: a.created_by,
+        implemented,
+        applicable,
+        percent: (implemented * 100).checked_div(applicable).unwrap_or(0),
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct GapAssessmentIn {
+    title: String,
+    /// Start from the values of this earlier assessment.
+    copy_from: Option<i64>,
+}
+
+/// One requirement's assessment.
+#[derive(Serialize, ToSchema)]
+pub struct GapEntryOut {
+    /// `4.1` .. `10.2`, `A.5.1` .. `A.8.34`.
+    ref_id: String,
+    title: String,
+    /// The clause or Annex A theme.
+    group: String,
+    /// not_started, partial, implemented or not_applicable.
+    status: String,
+    /// 0 to 5.
+    maturity: i64,
+    notes: String,
+    owner: String,
+    target_date: String,
+    actions: String,
+    /// 1 (highest) to 3.
+    priority: u8,
+    version: i64,
+    updated_at: String,
+    updated_by: String,
+}
+
+/// Progress of a clause or theme.
+#[derive(Serialize, ToSchema)]
+pub struct GapProgressOut {
+    group: String,
+    implemented: usize,
+    partial: usize,
+    applicable: usize,
+    not_applicable: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GapAssessmentDetail {
+    assessment: GapAssessmentOut,
+    progress: Vec<GapProgressOut>,
+    entries: Vec<GapEntryOut>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct GapPatchIn {
+    status: Option<String>,
+    maturity: Option<i64>,
+    notes: Option<String>,
+    owner: Option<String>,
+    /// YYYY-MM-DD, or "" for none.
+    target_date: Option<String>,
+    actions: Option<String>,
+    version: Option<i64>,
+}
+
+fn entry_out(e: isms_store::GapEntry, req: Option<&isms_store::GapRequirement>) -> GapEntryOut {
+    GapEntryOut {
+        title: req.map(|r| r.title.clone()).unwrap_or_default(),
+        group: req.map(|r| r.group.clone()).unwrap_or_default(),
+        priority: e.priority(),
+        ref_id: e.ref_id,
+        status: e.status,
+        maturity: e.maturity,
+        notes: e.notes,
+        owner: e.owner,
+        target_date: e.target_date,
+        actions: e.actions,
+        version: e.version,
+        updated_at: e.updated_at,
+        updated_by: e.updated_by,
+    }
+}
+
+/// The gap assessments, newest first.
+#[utoipa::path(get, path = "/gap-assessments", tag = "gap", responses((status = 200, body = Vec<GapAssessmentOut>)))]
+pub async fn list_gap_assessments(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> Result<Json<Vec<GapAssessmentOut>>, ApiError> {
+    user.require(Permission::ReadIsms)?;
+    let mut out = Vec::new();
+    for a in state.store.gap_assessments(user.0.org_id).await? {
+        out.push(assessment_out(&state, user.0.org_id, a).await?);
+    }
+    Ok(Json(out))
+}
+
+/// Starts an assessment against ISO/IEC 27001:2022 (clauses 4-10 and Annex A).
+#[utoipa::path(post, path = "/gap-assessments", tag = "gap", request_body = GapAssessmentIn,
+    responses((status = 201, body = GapAssessmentOut), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_gap_assessment(
+    State(state): State<AppState>,
+    user: ApiUser,
+    input: Result<Json<GapAssessmentIn>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    user.require(Permission::EditIsms)?;
+    let i = body(input)?;
+    let a = state
+        .store
+        .create_gap_assessment(user.0.org_id, &i.title, i.copy_from, &user.actor())
+        .await?;
+    let out = assessment_out(&state, user.0.org_id, a).await?;
+    Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+/// One assessment: progress by clause and theme, and every requirement.
+#[utoipa::path(get, path = "/gap-assessments/{id}", tag = "gap", params(("id" = i64, Path)),
+    responses((status = 200, body = GapAssessmentDetail), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_gap_assessment(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<GapAssessmentDetail>, ApiError> {
+    user.require(Permission::ReadIsms)?;
+    let a = state.store.gap_assessment(user.0.org_id, id).await?;
+    let entries = state.store.gap_entries(user.0.org_id, id).await?;
+    let progress = isms_store::gap_progress(&entries)
+        .into_iter()
+        .map(|p| GapProgressOut {
+            group: p.group,
+            implemented: p.implemented,
+            partial: p.partial,
+            applicable: p.applicable,
+            not_applicable: p.not_applicable,
+        })
+        .collect();
+    let reqs = isms_store::gap_requirements();
+    let entries = entries
+        .into_iter()
+        .map(|e| {
+            let r = reqs.iter().find(|r| r.ref_id == e.ref_id);
+            entry_out(e, r)
+        })
+        .collect();
+    Ok(Json(GapAssessmentDetail {
+        assessment: assessment_out(&state, user.0.org_id, a).await?,
+        progress,
+        entries,
+    }))
+}
+
+/// Assesses one requirement, if `version` is current.
+#[utoipa::path(patch, path = "/gap-assessments/{id}/entries/{ref_id}", tag = "gap",
+    params(("id" = i64, Path), ("ref_id" = String, Path, description = "e.g. 6.1.2 or A.5.15")),
+    request_body = GapPatchIn,
+    responses((status = 200, body = GapEntryOut), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn patch_gap_entry(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path((id, ref_id)): Path<(i64, String)>,
+    input: Result<Json<GapPatchIn>, JsonRejection>,
+) -> Result<Json<GapEntryOut>, ApiError> {
+    user.require(Permission::EditIsms)?;
+    let i = body(input)?;
+    let patch = isms_store::GapPatch {
+        status: i.status,
+        maturity: i.maturity,
+        notes: i.notes,
+        owner: i.owner,
+        target_date: i.target_date,
+        actions: i.actions,
+        version: i.version,
+    };
+    let e = state
+        .store
+        .update_gap_entry(user.0.org_id, id, &ref_id, &patch, &user.actor())
+        .await?;
+    let reqs = isms_store::gap_requirements();
+    let r = reqs.iter().find(|r| r.ref_id == e.ref_id);
+    Ok(Json(entry_out(e, r)))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct GapCompareQuery {
+    from: i64,
+    to: i64,
+}
+
+/// What improved (or regressed) from one assessment to another.
+#[derive(Serialize, ToSchema)]
+pub struct GapCompareOut {
+    from: i64,
+    to: i64,
+    improved: usize,
+    regressed: usize,
+    #[schema(value_type = Vec<Object>)]
+    moves: Vec<isms_store::GapMove>,
+}
+
+#[utoipa::path(get, path = "/gap-assessments/compare", tag = "gap", params(GapCompareQuery),
+    responses((status = 200, body = GapCompareOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn compare_gap_assessments(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(q): Query<GapCompareQuery>,
+) -> Result<Json<GapCompareOut>, ApiError> {
+    user.require(Permission::ReadIsms)?;
+    let moves = state.store.compare_gap(user.0.org_id, q.from, q.to).await?;
+    Ok(Json(GapCompareOut {
+        from: q.from,
+        to: q.to,
+        improved: moves.iter().filter(|m| m.direction == "improved").count(),
+        regressed: moves.iter().filter(|m| m.direction == "regressed").count(),
+        moves,
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct GapReportQuery {
+    /// pdf or xlsx.
+    format: String,
+}
+
+/// The gap report: every requirement not implemented, by group and priority.
+#[utoipa::path(get, path = "/gap-assessments/{id}/report", tag = "gap", params(("id" = i64, Path), GapReportQuery),
+    responses((status = 200, description = "The file", content_type = "application/octet-stream"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn gap_report(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Query(q): Query<GapReportQuery>,
+) -> Result<Response, ApiError> {
+    user.require(Permission::ReadIsms)?;
+    gap_file(&state, &org_of(&user), id, &q.format)
+        .await
+        .map_err(ApiError)
+}
+
+/// A download of the gap report, shared with the web page.
+pub async fn gap_file(
+    state: &AppState,
+    org: &Org,
+    id: i64,
+    format: &str,
+) -> Result<Response, WebError> {
+    let format = match Format::parse(format) {
+        Ok(Format::Csv) | Err(_) => {
+            return Err(WebError::invalid(format!(
+                "unknown format '{format}': the gap report is pdf or xlsx"
+            )));
+        }
+        Ok(f) => f,
+    };
+    state.store.gap_assessment(org.id, id).await?;
+    let (bytes, name) = isms_reports::gap_export(&state.store, org, Some(id), format)
+        .await
+        .map_err(|e| {
+            tracing::error!("gap export failed: {e}");
+            WebError::internal()
+        })?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

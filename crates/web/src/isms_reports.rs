@@ -1,4 +1,4 @@
-//! The SoA exports, shared by the web downloads, the API and the CLI
+//! The SoA and gap report exports, shared by the web downloads, the API and the CLI
 //! (`isms report soa`): the store's data plus the catalog's titles, rendered
 //! by isms-reports.
 
@@ -136,4 +136,100 @@ pub async fn soa_export(
         .map_err(|e| e.to_string())?;
     let (bytes, _) = render(&doc, &org.slug, format)?;
     Ok((bytes, doc))
+}
+
+/// The gap report of one assessment (`None`: the latest).
+pub async fn gap_document(
+    store: &Store,
+    org: &Org,
+    assessment: Option<i64>,
+) -> Result<isms_reports::GapDocument, StoreError> {
+    let id = match assessment {
+        Some(id) => id,
+        None => store
+            .gap_assessments(org.id)
+            .await?
+            .first()
+            .map(|a| a.id)
+            .ok_or_else(|| {
+                StoreError::NotFound(
+                    "this organisation has no gap assessment yet: start one on the Gap analysis page".into(),
+                )
+            })?,
+    };
+    let a = store.gap_assessment(org.id, id).await?;
+    let entries = store.gap_entries(org.id, id).await?;
+    let progress = isms_store::gap_progress(&entries);
+    let reqs = isms_store::gap_requirements();
+    let date = entries
+        .iter()
+        .map(|e| e.updated_at.as_str())
+        .max()
+        .unwrap_or(a.created_at.as_str())
+        .to_owned();
+    let mut groups: Vec<isms_reports::GapGroup> = progress
+        .iter()
+        .map(|p| isms_reports::GapGroup {
+            name: p.group.clone(),
+            implemented: p.implemented,
+            applicable: p.applicable,
+            items: Vec::new(),
+        })
+        .collect();
+    for r in &reqs {
+        let Some(e) = entries.iter().find(|e| e.ref_id == r.ref_id) else {
+            continue;
+        };
+        if !e.is_gap() {
+            continue;
+        }
+        if let Some(g) = groups.iter_mut().find(|g| g.name == r.group) {
+            g.items.push(isms_reports::GapItem {
+                ref_id: r.ref_id.clone(),
+                title: r.title.clone(),
+                priority: e.priority(),
+                status: isms_store::gap_status_label(&e.status).to_owned(),
+                maturity: e.maturity,
+                owner: e.owner.clone(),
+                target_date: e.target_date.clone(),
+                notes: e.notes.clone(),
+                actions: e.actions.clone(),
+            });
+        }
+    }
+    for g in &mut groups {
+        // Highest priority first; within it the nearest target date, undated last.
+        g.items.sort_by(|x, y| {
+            (x.priority, x.target_date.is_empty(), &x.target_date).cmp(&(
+                y.priority,
+                y.target_date.is_empty(),
+                &y.target_date,
+            ))
+        });
+    }
+    Ok(isms_reports::GapDocument {
+        organisation: org.name.clone(),
+        assessment: format!("{} (#{})", a.title, a.id),
+        framework: "ISO/IEC 27001:2022".into(),
+        date,
+        groups,
+    })
+}
+
+/// The gap report in one call: PDF or XLSX bytes and a file name.
+pub async fn gap_export(
+    store: &Store,
+    org: &Org,
+    assessment: Option<i64>,
+    format: Format,
+) -> Result<(Vec<u8>, String), String> {
+    let doc = gap_document(store, org, assessment)
+        .await
+        .map_err(|e| e.to_string())?;
+    let bytes = match format {
+        Format::Pdf => isms_reports::gap_pdf(&doc),
+        Format::Xlsx => isms_reports::gap_xlsx(&doc).map_err(|e| e.to_string())?,
+        Format::Csv => return Err("the gap report is PDF or XLSX".into()),
+    };
+    Ok((bytes, format!("gap-{}.{}", org.slug, format.extension())))
 }

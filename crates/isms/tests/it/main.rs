@@ -11,6 +11,7 @@ mod cli;
 mod context;
 mod fair;
 mod frameworks;
+mod gap;
 mod readiness;
 mod soa;
 mod store;

@@ -171,3 +171,32 @@ CREATE TABLE isms_context_items (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX isms_context_items_org ON isms_context_items(org_id, kind);
+
+-- Gap assessments against ISO/IEC 27001:2022 (clauses 4-10 and Annex A): one row per
+-- assessable requirement of each assessment, created with the assessment.
+CREATE TABLE gap_assessments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+    title TEXT NOT NULL,
+    framework_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL
+);
+CREATE INDEX gap_assessments_org ON gap_assessments(org_id);
+
+CREATE TABLE gap_entries (
+    assessment_id INTEGER NOT NULL REFERENCES gap_assessments(id) ON DELETE CASCADE,
+    org_id INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+    ref_id TEXT NOT NULL,
+    ord INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'not_started',
+    maturity INTEGER NOT NULL DEFAULT 0,
+    notes TEXT NOT NULL DEFAULT '',
+    owner TEXT NOT NULL DEFAULT '',
+    target_date TEXT NOT NULL DEFAULT '',
+    actions TEXT NOT NULL DEFAULT '',
+    version INTEGER NOT NULL DEFAULT 1,
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (assessment_id, ref_id)
+);

@@ -6,6 +6,7 @@ mod context;
 mod dashboard;
 pub(crate) mod fair;
 mod frameworks;
+mod gap;
 mod login;
 mod profile;
 mod readiness;
@@ -99,6 +100,10 @@ pub fn router(state: AppState) -> Router {
         .route("/context/scope", post(context::save_scope))
         .route("/context/items", post(context::add_item))
         .route("/readiness", get(readiness::show))
+        .route("/gap", get(gap::list).post(gap::create))
+        .route("/gap/{id}", get(gap::show))
+        .route("/gap/{id}/report", get(gap::report))
+        .route("/gap/{id}/{ref_id}", post(gap::save))
         .route("/risk/quantitative", get(fair::index).post(fair::create))
         .route(
             "/risk/quantitative/{id}",
