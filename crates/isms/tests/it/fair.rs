@@ -61,11 +61,20 @@ async fn the_api_simulates_deterministically_and_names_bad_fields() {
             r.body
         );
         let many: Vec<String> = (0..200)
-            .map(|i| format!(r#"{{"name": "R{i}", "lef": {{"constant": 1}}, "lm": {{"constant": 1}}}}"#))
+            .map(|i| {
+                format!(r#"{{"name": "R{i}", "lef": {{"constant": 1}}, "lm": {{"constant": 1}}}}"#)
+            })
             .collect();
-        let huge = format!(r#"{{"iterations": 2000000, "risks": [{}]}}"#, many.join(","));
+        let huge = format!(
+            r#"{{"iterations": 2000000, "risks": [{}]}}"#,
+            many.join(",")
+        );
         let r = post_json(&app, Some(&token), &huge).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{engine}: too much work is refused");
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{engine}: too much work is refused"
+        );
         assert!(r.body.contains("scenario-years"), "{}", r.body);
         let r = post_json(&app, Some(&token), "risks: []").await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
