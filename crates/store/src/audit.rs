@@ -113,83 +113,50 @@ struct EntryRow {
     hash: String,
 }
 
+/// The organisation id the system chain hashes with (no organisation has it).
+pub const SYSTEM_CHAIN: i64 = 0;
+
 /// Appends `change` to its organisation's chain inside `tx`.
 ///
 /// Bumping the organisation's counter first takes a row lock (PostgreSQL) or
 /// is covered by the write lock (SQLite), so concurrent appends queue up and
 /// never fork the chain.
 pub(crate) async fn record(tx: &mut Tx, actor: &Actor, change: Change<'_>) -> Result<()> {
-    let (seq,): (i64,) = on_tx!(tx, |c| sqlx::query_as(
-        "UPDATE organisations SET audit_seq = audit_seq + 1 WHERE id = $1 RETURNING audit_seq"
-    )
-    .bind(change.org_id)
-    .fetch_one(c)
-    .await)?;
-    let prev: Option<(String,)> = on_tx!(tx, |c| sqlx::query_as(
-        "SELECT hash FROM audit_log WHERE org_id = $1 ORDER BY seq DESC LIMIT 1"
-    )
-    .bind(change.org_id)
-    .fetch_optional(c)
-    .await)?;
-    let prev_hash = prev.map_or_else(|| GENESIS_HASH.to_owned(), |(h,)| h);
-    let at = now();
-    let before = change.before.as_ref().map(serde_json::Value::to_string);
-    let after = change.after.as_ref().map(serde_json::Value::to_string);
-    let hash = audit::entry_hash(
-        &prev_hash,
-        &AuditFields {
-            org_id: change.org_id,
-            seq,
-            at: &at,
-            actor: &actor.label,
-            via: actor.via.as_str(),
-            action: change.action,
-            entity_type: change.entity_type,
-            entity_id: &change.entity_id,
-            before: before.as_deref(),
-            after: after.as_deref(),
-        },
-    );
-    on_tx!(tx, |c| {
-        sqlx::query(
-        "INSERT INTO audit_log (org_id, seq, at, actor_user_id, actor, via, action, entity_type, entity_id, before_json, after_json, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-    )
-    .bind(change.org_id)
-    .bind(seq)
-    .bind(&at)
-    .bind(actor.user_id)
-    .bind(&actor.label)
-    .bind(actor.via.as_str())
-    .bind(change.action)
-    .bind(change.entity_type)
-    .bind(&change.entity_id)
-    .bind(&before)
-    .bind(&after)
-    .bind(&prev_hash)
-    .bind(&hash)
-    .execute(c)
-    .await.map(|r| r.rows_affected())
-    })?;
-    Ok(())
+    append(tx, Some(change.org_id), actor, &change).await
 }
-
-/// The organisation id the system chain hashes with (no organisation has it).
-pub const SYSTEM_CHAIN: i64 = 0;
 
 /// Appends a change that belongs to the whole installation (frameworks,
 /// mappings) to the installation's own chain, inside `tx`.
 pub(crate) async fn record_system(tx: &mut Tx, actor: &Actor, change: Change<'_>) -> Result<()> {
-    let (seq,): (i64,) = on_tx!(tx, |c| sqlx::query_as(
-        "UPDATE system_counters SET value = value + 1 WHERE name = 'audit_seq' RETURNING value"
-    )
-    .fetch_one(c)
-    .await)?;
-    let prev: Option<(String,)> = on_tx!(tx, |c| sqlx::query_as(
-        "SELECT hash FROM system_audit_log ORDER BY seq DESC LIMIT 1"
-    )
-    .fetch_optional(c)
-    .await)?;
+    append(tx, None, actor, &change).await
+}
+
+/// One append to an organisation's chain (`Some(org)`) or the installation's (`None`).
+async fn append(tx: &mut Tx, org: Option<i64>, actor: &Actor, change: &Change<'_>) -> Result<()> {
+    let (next_seq, last_hash, insert) = match org {
+        Some(_) => (
+            "UPDATE organisations SET audit_seq = audit_seq + 1 WHERE id = $1 RETURNING audit_seq",
+            "SELECT hash FROM audit_log WHERE org_id = $1 ORDER BY seq DESC LIMIT 1",
+            "INSERT INTO audit_log (org_id, seq, at, actor_user_id, actor, via, action, entity_type, entity_id, before_json, after_json, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        ),
+        None => (
+            "UPDATE system_counters SET value = value + 1 WHERE name = 'audit_seq' RETURNING value",
+            "SELECT hash FROM system_audit_log ORDER BY seq DESC LIMIT 1",
+            "INSERT INTO system_audit_log (seq, at, actor_user_id, actor, via, action, entity_type, entity_id, before_json, after_json, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        ),
+    };
+    let (seq,): (i64,) = on_tx!(tx, |c| {
+        let q = sqlx::query_as(next_seq);
+        let q = if let Some(id) = org { q.bind(id) } else { q };
+        q.fetch_one(c).await
+    })?;
+    let prev: Option<(String,)> = on_tx!(tx, |c| {
+        let q = sqlx::query_as(last_hash);
+        let q = if let Some(id) = org { q.bind(id) } else { q };
+        q.fetch_optional(c).await
+    })?;
     let prev_hash = prev.map_or_else(|| GENESIS_HASH.to_owned(), |(h,)| h);
     let at = now();
     let before = change.before.as_ref().map(serde_json::Value::to_string);
@@ -197,7 +164,7 @@ pub(crate) async fn record_system(tx: &mut Tx, actor: &Actor, change: Change<'_>
     let hash = audit::entry_hash(
         &prev_hash,
         &AuditFields {
-            org_id: SYSTEM_CHAIN,
+            org_id: org.unwrap_or(SYSTEM_CHAIN),
             seq,
             at: &at,
             actor: &actor.label,
@@ -210,25 +177,23 @@ pub(crate) async fn record_system(tx: &mut Tx, actor: &Actor, change: Change<'_>
         },
     );
     on_tx!(tx, |c| {
-        sqlx::query(
-        "INSERT INTO system_audit_log (seq, at, actor_user_id, actor, via, action, entity_type, entity_id, before_json, after_json, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-    )
-    .bind(seq)
-    .bind(&at)
-    .bind(actor.user_id)
-    .bind(&actor.label)
-    .bind(actor.via.as_str())
-    .bind(change.action)
-    .bind(change.entity_type)
-    .bind(&change.entity_id)
-    .bind(&before)
-    .bind(&after)
-    .bind(&prev_hash)
-    .bind(&hash)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
+        let q = sqlx::query(insert);
+        let q = if let Some(id) = org { q.bind(id) } else { q };
+        q.bind(seq)
+            .bind(&at)
+            .bind(actor.user_id)
+            .bind(&actor.label)
+            .bind(actor.via.as_str())
+            .bind(change.action)
+            .bind(change.entity_type)
+            .bind(&change.entity_id)
+            .bind(&before)
+            .bind(&after)
+            .bind(&prev_hash)
+            .bind(&hash)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
