@@ -150,9 +150,9 @@ pub fn soa_csv(doc: &SoaDocument) -> Result<Vec<u8>, ReportError> {
     w.into_inner().map_err(|e| ReportError::Csv(e.to_string()))
 }
 
-/// The SoA as an XLSX workbook: the first sheet holds a header row and one
-/// row per control; a second sheet says whose SoA, which version, approved
-/// by whom and when.
+/// The SoA as an XLSX workbook: one sheet with a header row and one row per
+/// control; whose SoA, which version, approved by whom and when are in the
+/// document properties (title, subject, comments).
 pub fn soa_xlsx(doc: &SoaDocument) -> Result<Vec<u8>, ReportError> {
     use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
     let err = |e: rust_xlsxwriter::XlsxError| ReportError::Xlsx(e.to_string());
@@ -169,6 +169,13 @@ pub fn soa_xlsx(doc: &SoaDocument) -> Result<Vec<u8>, ReportError> {
         ))
         .set_author("isms")
         .set_company(&doc.organisation)
+        .set_comment(format!(
+            "{}; approved by {}; date {}; {} controls",
+            doc.version_label(),
+            doc.approved_by.as_deref().unwrap_or("nobody (draft)"),
+            doc.day(),
+            doc.rows.len()
+        ))
         .set_creation_datetime(&when);
     wb.set_properties(&props);
     let bold = Format::new().set_bold();
@@ -195,32 +202,6 @@ pub fn soa_xlsx(doc: &SoaDocument) -> Result<Vec<u8>, ReportError> {
     ws.set_freeze_panes(1, 0).map_err(err)?;
     ws.autofilter(0, 0, doc.rows.len() as u32, (HEADERS.len() - 1) as u16)
         .map_err(err)?;
-    let about = wb.add_worksheet();
-    about.set_name("About").map_err(err)?;
-    let facts = [
-        ("Organisation", doc.organisation.clone()),
-        (
-            "Document",
-            "Statement of Applicability (ISO/IEC 27001:2022, 6.1.3 d)".to_owned(),
-        ),
-        ("Version", doc.version_label()),
-        (
-            "Approved by",
-            doc.approved_by
-                .clone()
-                .unwrap_or_else(|| "not approved".into()),
-        ),
-        ("Date", doc.day().to_owned()),
-        ("Controls", doc.rows.len().to_string()),
-    ];
-    for (i, (k, v)) in facts.iter().enumerate() {
-        about
-            .write_string_with_format(i as u32, 0, *k, &bold)
-            .map_err(err)?;
-        about.write_string(i as u32, 1, v).map_err(err)?;
-    }
-    about.set_column_width(0, 16).map_err(err)?;
-    about.set_column_width(1, 60).map_err(err)?;
     wb.save_to_buffer().map_err(err)
 }
 

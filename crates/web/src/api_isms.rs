@@ -284,10 +284,17 @@ fn conflict(
 pub async fn approve_soa(
     State(state): State<AppState>,
     user: ApiUser,
-    input: Option<Json<ApproveIn>>,
+    raw: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     user.require(Permission::Approve)?;
-    let note = input.map(|Json(i)| i.note).unwrap_or_default();
+    // The body is optional: nothing, `{}` or `{"note": "..."}`.
+    let note = if raw.iter().all(u8::is_ascii_whitespace) {
+        String::new()
+    } else {
+        serde_json::from_slice::<ApproveIn>(&raw)
+            .map_err(|e| WebError::invalid(format!("the request body is not valid: {e}")))?
+            .note
+    };
     let v = state
         .store
         .approve_soa(user.0.org_id, &note, &user.actor())

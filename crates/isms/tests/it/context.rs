@@ -273,5 +273,74 @@ async fn context_items_are_checked_per_kind_and_versioned() {
         );
         let page = app.get("/context", Some(&cookie)).await;
         assert!(page.body.contains("Staff turnover") && page.body.contains("Approve the SoA"));
+
+        // Edit an item in the web: a stale form keeps the text, a current one saves.
+        let form = app
+            .get(&format!("/context/items/{id}"), Some(&cookie))
+            .await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+        assert_eq!(form.hidden("version").as_deref(), Some("2"));
+        let r = app
+            .post(
+                &format!("/context/items/{id}"),
+                Some(&cookie),
+                &[
+                    ("csrf_token", &csrf),
+                    ("version", "1"),
+                    ("title", "Ransomware"),
+                    ("category", "external"),
+                    ("detail", "typed while stale"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{engine}");
+        assert!(
+            r.body.contains("typed while stale") && r.body.contains("nothing was saved"),
+            "{}",
+            r.body
+        );
+        let r = app
+            .post(
+                &format!("/context/items/{id}"),
+                Some(&cookie),
+                &[
+                    ("csrf_token", &csrf),
+                    ("version", "2"),
+                    ("title", "Ransomware"),
+                    ("category", "alien"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let r = app
+            .post(
+                &format!("/context/items/{id}"),
+                Some(&cookie),
+                &[
+                    ("csrf_token", &csrf),
+                    ("version", "2"),
+                    ("title", "Ransomware gangs"),
+                    ("category", "external"),
+                    ("detail", "Sector peers hit"),
+                    ("effect", "Tested restores"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let (_, v) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/context-items/{id}"),
+            &t,
+            None,
+        )
+        .await;
+        assert_eq!(
+            (v["title"].as_str(), v["version"].as_i64()),
+            (Some("Ransomware gangs"), Some(3))
+        );
     }
 }

@@ -674,3 +674,62 @@ async fn the_web_forms_refuse_clearly_and_lose_nothing() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_isms_api() {
+    let (_, store) = stores().await.into_iter().next().unwrap();
+    let app = App::new(store);
+    let doc: Value =
+        serde_json::from_str(&app.get("/api/v1/openapi.json", None).await.body).unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/soa", "get"),
+        ("/soa/{control_id}", "patch"),
+        ("/soa/approve", "post"),
+        ("/soa/versions", "get"),
+        ("/soa/versions/{number}", "get"),
+        ("/soa/compare", "get"),
+        ("/soa/export", "get"),
+        ("/scope", "put"),
+        ("/context-items", "post"),
+        ("/context-items/{id}", "patch"),
+        ("/readiness", "get"),
+        ("/gap-assessments", "post"),
+        ("/gap-assessments/{id}/entries/{ref_id}", "patch"),
+        ("/gap-assessments/{id}/report", "get"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing from the OpenAPI document"
+        );
+    }
+    assert!(doc["components"]["schemas"]["SoaEntryOut"].is_object());
+    assert!(paths["/soa/{control_id}"]["patch"]["responses"]["409"].is_object());
+}
+
+#[tokio::test]
+async fn approval_takes_an_empty_or_json_body() {
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+        let t = admin_token(&store, &org).await;
+        let app = App::new(store.clone());
+        let send = |body: &'static str| {
+            Request::post("/api/v1/soa/approve")
+                .header(header::AUTHORIZATION, format!("Bearer {t}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let r = app.send(send("{\"note\": ")).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{engine}: {}",
+            r.body
+        );
+        let r = app.send(send("")).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{engine}: {}", r.body);
+        let v: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["version"], 1);
+    }
+}

@@ -247,3 +247,128 @@ pub async fn add_item(
         Err(e) => Err(e.into()),
     }
 }
+
+#[derive(Template)]
+#[template(path = "page_context_item.html")]
+struct ItemPage {
+    chrome: Option<Chrome>,
+    item: ContextItem,
+    form: ContextItem,
+    can_edit: bool,
+    csrf: String,
+    error: Option<String>,
+}
+
+async fn item_page(
+    state: &AppState,
+    user: &CurrentUser,
+    item: ContextItem,
+    form: Option<ContextItem>,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<Response, WebError> {
+    let chrome = Chrome::new(state, &user.0, "context").await?;
+    let html = render(&ItemPage {
+        chrome: Some(chrome),
+        form: form.unwrap_or_else(|| item.clone()),
+        item,
+        can_edit: user.0.role.can(Permission::EditIsms),
+        csrf: user.0.csrf_token.clone(),
+        error,
+    })?;
+    Ok((status, html).into_response())
+}
+
+pub async fn edit_item(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Response, WebError> {
+    user.require(Permission::ReadIsms)?;
+    let item = state.store.context_item(user.0.org_id, id).await?;
+    item_page(&state, &user, item, None, StatusCode::OK, None).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct EditItemForm {
+    #[serde(flatten)]
+    item: ItemForm,
+    #[serde(default)]
+    version: String,
+}
+
+pub async fn save_item(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Form(f): Form<EditItemForm>,
+) -> Result<Response, WebError> {
+    user.require(Permission::EditIsms)?;
+    let current = state.store.context_item(user.0.org_id, id).await?;
+    let i = f.item;
+    let typed = ContextItem {
+        title: i.title.clone(),
+        category: i.category.clone(),
+        detail: i.detail.clone(),
+        effect: i.effect.clone(),
+        addressed: i.addressed.is_some(),
+        measure: i.measure.clone(),
+        target: i.target.clone(),
+        owner: i.owner.clone(),
+        due_date: i.due_date.clone(),
+        responsible: i.responsible.clone(),
+        accountable: i.accountable.clone(),
+        consulted: i.consulted.clone(),
+        informed: i.informed.clone(),
+        ..current.clone()
+    };
+    let input = ContextInput {
+        title: Some(i.title),
+        category: Some(i.category),
+        detail: Some(i.detail),
+        effect: Some(i.effect),
+        addressed: Some(i.addressed.is_some()),
+        measure: Some(i.measure),
+        target: Some(i.target),
+        owner: Some(i.owner),
+        due_date: Some(i.due_date),
+        responsible: Some(i.responsible),
+        accountable: Some(i.accountable),
+        consulted: Some(i.consulted),
+        informed: Some(i.informed),
+        version: f.version.trim().parse().ok(),
+    };
+    match state
+        .store
+        .update_context_item(user.0.org_id, id, &input, &user.actor())
+        .await
+    {
+        Ok(item) => Ok(Redirect::to(&format!("/context?saved={}", item.kind)).into_response()),
+        Err(StoreError::Invalid(m)) => {
+            item_page(
+                &state,
+                &user,
+                current,
+                Some(typed),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(format!("Nothing was saved: {m}.")),
+            )
+            .await
+        }
+        Err(StoreError::Conflict(m)) => {
+            // The next save is against the current version; what was typed stays.
+            let version = current.version;
+            let form = ContextItem { version, ..typed };
+            item_page(
+                &state,
+                &user,
+                current,
+                Some(form),
+                StatusCode::CONFLICT,
+                Some(format!("{m}. Your text is kept below.")),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -99,6 +99,10 @@ pub fn router(state: AppState) -> Router {
         .route("/context", get(context::show))
         .route("/context/scope", post(context::save_scope))
         .route("/context/items", post(context::add_item))
+        .route(
+            "/context/items/{id}",
+            get(context::edit_item).post(context::save_item),
+        )
         .route("/readiness", get(readiness::show))
         .route("/gap", get(gap::list).post(gap::create))
         .route("/gap/{id}", get(gap::show))
