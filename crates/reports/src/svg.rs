@@ -24,10 +24,10 @@ pub fn escape(s: &str) -> String {
 pub fn progress_bars(title: &str, bars: &[(String, usize, usize)]) -> String {
     let row = 26;
     let height = bars.len() * row + 8;
-    let (label_w, bar_w) = (170, 260);
+    let (label_w, bar_w) = (290, 240);
+    let w = label_w + bar_w + 110;
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 {} {height}\" width=\"100%\" aria-label=\"{}\"><title>{}</title>",
-        label_w + bar_w + 110,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 {w} {height}\" width=\"{w}\" aria-label=\"{}\"><title>{}</title>",
         escape(title),
         escape(title)
     );

@@ -324,9 +324,20 @@ async fn set_scope_exclude_five_controls_approve_and_download_the_pdf() {
         assert!(text.contains(&format!("({id})")));
     }
     if let Ok(shots) = std::env::var("ISMS_SCREENSHOT_DIR") {
-        client.goto(&format!("{base}/soa/7.4")).await.unwrap();
-        let png = client.screenshot().await.unwrap();
-        std::fs::write(std::path::Path::new(&shots).join("soa_edit.png"), png).unwrap();
+        for (page, name) in [
+            ("/soa/7.4", "soa_edit"),
+            ("/soa", "soa_list"),
+            ("/readiness", "readiness"),
+            ("/", "dashboard_readiness"),
+        ] {
+            client.goto(&format!("{base}{page}")).await.unwrap();
+            let png = client.screenshot().await.unwrap();
+            std::fs::write(
+                std::path::Path::new(&shots).join(format!("{name}.png")),
+                png,
+            )
+            .unwrap();
+        }
     }
     client.close().await.unwrap();
 }

@@ -733,3 +733,111 @@ async fn approval_takes_an_empty_or_json_body() {
         assert_eq!(v["version"], 1);
     }
 }
+
+/// The list edits a row in place with htmx; refusals leave the typed row alone.
+#[tokio::test]
+async fn the_list_edits_rows_in_place() {
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+        let app = App::new(store.clone());
+        let (cookie, csrf) = app.login("ann@acme.test", PASSWORD).await;
+        let hx = [("hx-request", "true")];
+        let form = app.get("/soa/8.12/row-edit", Some(&cookie)).await;
+        assert_eq!(form.status, StatusCode::OK, "{engine}");
+        assert!(
+            form.body.starts_with("<tr id=\"c-8.12\"")
+                && form.body.contains("hx-post=\"/soa/8.12\"")
+        );
+        // Owner, notes and reasons set on the full page survive an inline save.
+        store
+            .update_soa_entry(
+                org.id,
+                "8.12",
+                &isms_store::SoaPatch {
+                    justification: Some("first".into()),
+                    reasons: Some(vec!["contractual".into()]),
+                    notes: Some("keep me".into()),
+                    version: Some(1),
+                    ..Default::default()
+                },
+                &Actor::cli(),
+            )
+            .await
+            .unwrap();
+        let r = app
+            .post(
+                "/soa/8.12",
+                Some(&cookie),
+                &[
+                    ("csrf_token", &csrf),
+                    ("version", "2"),
+                    ("applicable", "yes"),
+                    ("justification", ""),
+                ],
+                &hx,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+        assert!(
+            r.body
+                .contains("8.12 was not saved: justification: required"),
+            "{}",
+            r.body
+        );
+        let r = app
+            .post(
+                "/soa/8.12",
+                Some(&cookie),
+                &[
+                    ("csrf_token", &csrf),
+                    ("version", "1"),
+                    ("applicable", "yes"),
+                    ("justification", "stale"),
+                ],
+                &hx,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT);
+        assert!(
+            r.body.contains("changed: justification, reasons, notes"),
+            "{}",
+            r.body
+        );
+        let r = app
+            .post(
+                "/soa/8.12",
+                Some(&cookie),
+                &[
+                    ("csrf_token", &csrf),
+                    ("version", "2"),
+                    ("applicable", "yes"),
+                    (
+                        "justification",
+                        "Customer data leaves only through approved channels",
+                    ),
+                    ("status", "planned"),
+                ],
+                &hx,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(
+            r.body.starts_with("<tr id=\"c-8.12\"") && r.body.contains("Customer data leaves only")
+        );
+        let e = store
+            .soa_entry(org.id, "8.12", &Actor::cli())
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                e.status.as_str(),
+                e.notes.as_str(),
+                e.reasons.len(),
+                e.version
+            ),
+            ("planned", "keep me", 1, 3)
+        );
+        let back = app.get("/soa/8.12/row", Some(&cookie)).await;
+        assert!(back.body.contains("Planned"));
+    }
+}

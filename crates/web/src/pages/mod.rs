@@ -96,6 +96,8 @@ pub fn router(state: AppState) -> Router {
         .route("/soa/versions", get(soa::versions))
         .route("/soa/export", get(soa::export))
         .route("/soa/{control_id}", get(soa::edit).post(soa::save))
+        .route("/soa/{control_id}/row", get(soa::row))
+        .route("/soa/{control_id}/row-edit", get(soa::row_edit))
         .route("/context", get(context::show))
         .route("/context/scope", post(context::save_scope))
         .route("/context/items", post(context::add_item))

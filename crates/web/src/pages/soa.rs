@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use isms_domain::Permission;
 use isms_store::{
@@ -22,6 +22,8 @@ use crate::isms_reports::{Format, control_title};
 /// One control as the list shows it.
 pub struct RowView {
     pub control_id: String,
+    /// The id made safe for HTML ids (`5.1` → `5-1`).
+    pub anchor: String,
     pub title: String,
     pub applicable: bool,
     pub status: String,
@@ -61,8 +63,63 @@ struct SoaPage {
     themes: [&'static str; 4],
     shown: usize,
     can_approve: bool,
+    can_edit: bool,
     error: Option<String>,
     notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "soa_row_partial.html")]
+struct RowPartial {
+    r: RowView,
+    can_edit: bool,
+}
+
+#[derive(Template)]
+#[template(path = "soa_row_edit_partial.html")]
+struct RowEditPartial {
+    r: RowView,
+    version: i64,
+    statuses: Vec<(&'static str, &'static str)>,
+    csrf: String,
+}
+
+/// One row of the list (htmx: after a save, or to cancel an inline edit).
+pub async fn row(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(control_id): Path<String>,
+) -> Result<Response, WebError> {
+    user.require(Permission::ReadIsms)?;
+    let e = state
+        .store
+        .soa_entry(user.0.org_id, &control_id, &user.actor())
+        .await?;
+    Ok(render(&RowPartial {
+        r: row_view(&e).1,
+        can_edit: user.0.role.can(Permission::EditIsms),
+    })?
+    .into_response())
+}
+
+/// The inline edit form of one row (htmx).
+pub async fn row_edit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(control_id): Path<String>,
+) -> Result<Response, WebError> {
+    user.require(Permission::EditIsms)?;
+    let e = state
+        .store
+        .soa_entry(user.0.org_id, &control_id, &user.actor())
+        .await?;
+    Ok(render(&RowEditPartial {
+        version: e.version,
+        r: row_view(&e).1,
+        statuses: statuses(),
+        csrf: user.0.csrf_token.clone(),
+    })?
+    .into_response())
 }
 
 fn statuses() -> Vec<(&'static str, &'static str)> {
@@ -84,6 +141,7 @@ fn row_view(e: &SoaEntry) -> (String, RowView) {
         theme,
         RowView {
             control_id: e.control_id.clone(),
+            anchor: e.control_id.replace('.', "-"),
             title,
             applicable: e.applicable,
             status: e.status.clone(),
@@ -151,6 +209,7 @@ async fn list_page(
         themes: ["Organizational", "People", "Physical", "Technological"],
         shown,
         can_approve: user.0.role.can(Permission::Approve),
+        can_edit: user.0.role.can(Permission::EditIsms),
         error,
         notice,
     })?;
@@ -314,25 +373,28 @@ pub async fn edit(
 pub async fn save(
     State(state): State<AppState>,
     user: CurrentUser,
+    headers: HeaderMap,
     Path(control_id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     user.require(Permission::EditIsms)?;
-    let get = |k: &str| {
+    let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let get = |k: &str| field(k).unwrap_or_default();
+    // The full form marks its checkboxes as sent; the inline form has no reasons.
+    let sent_reasons = fields
+        .iter()
+        .any(|(n, _)| n == "reasons" || n == "reasons_present");
+    let reasons = sent_reasons.then(|| {
         fields
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let form = EditForm {
-        applicable: get("applicable") != "no",
-        justification: get("justification"),
-        reasons: fields
             .iter()
             .filter(|(n, _)| n == "reasons")
             .map(|(_, v)| v.clone())
-            .collect(),
+            .collect::<Vec<_>>()
+    });
+    let form = EditForm {
+        applicable: get("applicable") != "no",
+        justification: get("justification"),
+        reasons: reasons.clone().unwrap_or_default(),
         status: get("status"),
         owner: get("owner"),
         notes: get("notes"),
@@ -341,21 +403,51 @@ pub async fn save(
     let patch = SoaPatch {
         applicable: Some(form.applicable),
         justification: Some(form.justification.clone()),
-        reasons: Some(form.reasons.clone()),
-        status: Some(form.status.clone()),
-        owner: Some(form.owner.clone()),
-        notes: Some(form.notes.clone()),
+        reasons,
+        status: field("status"),
+        owner: field("owner"),
+        notes: field("notes"),
         version: Some(form.version),
     };
+    let htmx = headers.contains_key("hx-request");
     let actor = user.actor();
     match state
         .store
         .update_soa_entry(user.0.org_id, &control_id, &patch, &actor)
         .await
     {
+        Ok(SoaUpdate::Saved(e)) if htmx => Ok(render(&RowPartial {
+            r: row_view(&e).1,
+            can_edit: true,
+        })?
+        .into_response()),
         Ok(SoaUpdate::Saved(e)) => {
             Ok(Redirect::to(&format!("/soa/{}?saved={}", e.control_id, e.version)).into_response())
         }
+        // htmx shows these in the flash area and leaves the typed row as it is.
+        Ok(SoaUpdate::Stale {
+            current,
+            sent_version,
+            changes,
+        }) if htmx => {
+            let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
+            let who = changes
+                .last()
+                .and_then(|c| c.by.clone())
+                .unwrap_or_else(|| "someone else".into());
+            Err(WebError::new(
+                StatusCode::CONFLICT,
+                "Changed by someone else",
+                format!(
+                    "{control_id} was changed by {who} while you were editing (your version {sent_version}, now {}; changed: {}). Nothing was saved; your text is still in the form. Open the control to compare.",
+                    current.version,
+                    fields.join(", ")
+                ),
+            ))
+        }
+        Err(isms_store::StoreError::Invalid(m)) if htmx => Err(WebError::invalid(format!(
+            "{control_id} was not saved: {m}."
+        ))),
         Ok(SoaUpdate::Stale {
             current,
             sent_version,
