@@ -243,11 +243,15 @@ fn conflict(
     sent: i64,
     changes: Vec<isms_store::FieldChange>,
 ) -> Response {
-    let mut fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
-    fields.dedup();
+    let mut fields: Vec<&str> = Vec::new();
+    for c in &changes {
+        if !fields.contains(&c.field.as_str()) {
+            fields.push(&c.field);
+        }
+    }
     let who: Vec<&str> = changes.iter().filter_map(|c| c.by.as_deref()).collect();
     let detail = format!(
-        "{control_id} was changed since your version {sent} (it is now version {}{}){}: nothing was saved. Read it again and reapply your change.",
+        "{control_id} was changed since your version {sent} (now version {}{}{}); nothing was saved: read it again and reapply your change",
         current.version,
         who.last()
             .map(|w| format!(", last by {w}"))

@@ -430,7 +430,12 @@ pub async fn save(
             sent_version,
             changes,
         }) if htmx => {
-            let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
+            let mut fields: Vec<&str> = Vec::new();
+            for c in &changes {
+                if !fields.contains(&c.field.as_str()) {
+                    fields.push(&c.field);
+                }
+            }
             let who = changes
                 .last()
                 .and_then(|c| c.by.clone())
