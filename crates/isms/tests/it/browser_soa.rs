@@ -323,7 +323,108 @@ async fn set_scope_exclude_five_controls_approve_and_download_the_pdf() {
     for id in excluded {
         assert!(text.contains(&format!("({id})")));
     }
+    // Inline edit in the list (htmx swaps the row in place).
+    client
+        .goto(&format!("{base}/soa?theme=Organizational"))
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("a[hx-get='/soa/5.2/row-edit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let area = client
+        .wait()
+        .for_element(Locator::Id("ij-5-2"))
+        .await
+        .unwrap();
+    area.send_keys("Roles are assigned in the ISMS RACI")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("tr#c-5\\.2 button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        // The row may be swapped between finding it and reading it: try again.
+        let row = match client.find(Locator::Css("tr#c-5\\.2")).await {
+            Ok(el) => el.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if row.contains("Roles are assigned in the ISMS RACI") && !row.contains("Save") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the row was not swapped back: {row}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // A gap assessment: a row saved in place, its badge updated.
+    client.goto(&format!("{base}/gap")).await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("gap-title"))
+        .await
+        .unwrap()
+        .send_keys("Baseline")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("form[action='/gap'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("svg title"))
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#st-A-5-1 option[value=implemented]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("tr#g-A-5-1 button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let badge = match client.find(Locator::Css("tr#g-A-5-1 .badge")).await {
+            Ok(el) => el.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if badge == "Implemented" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the gap row was not saved: {badge}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let gap_url = client.current_url().await.unwrap();
+
     if let Ok(shots) = std::env::var("ISMS_SCREENSHOT_DIR") {
+        client.goto(gap_url.as_str()).await.unwrap();
+        let png = client.screenshot().await.unwrap();
+        std::fs::write(std::path::Path::new(&shots).join("gap.png"), png).unwrap();
         for (page, name) in [
             ("/soa/7.4", "soa_edit"),
             ("/soa", "soa_list"),
