@@ -129,6 +129,8 @@ impl Store {
     pub async fn readiness(&self, org_id: i64, actor: &Actor) -> Result<Readiness> {
         let mut items = Vec::new();
 
+        // Documented information older than a year counts as out of date.
+        let year_ago = crate::time_from_now(time::Duration::days(-365));
         let scope = self.scope(org_id).await?;
         let (state, detail) = if scope.version == 0 {
             (ReadinessState::Missing, "no scope statement yet".to_owned())
@@ -137,6 +139,14 @@ impl Store {
             (
                 ReadinessState::Incomplete,
                 "the scope statement exists but does not name the units, locations and processes it covers".to_owned(),
+            )
+        } else if scope.updated_at < year_ago {
+            (
+                ReadinessState::Incomplete,
+                format!(
+                    "the scope was last reviewed on {}, over a year ago: review it",
+                    scope.updated_at.get(..10).unwrap_or("")
+                ),
             )
         } else {
             (
@@ -207,6 +217,14 @@ impl Store {
                 format!(
                     "version {} approved, but the draft has changed since: approve it again",
                     v.number
+                ),
+            ),
+            Some(v) if v.approved_at < year_ago => (
+                ReadinessState::Incomplete,
+                format!(
+                    "version {} was approved on {}, over a year ago: review the SoA and approve it again",
+                    v.number,
+                    v.approved_at.get(..10).unwrap_or("")
                 ),
             ),
             Some(v) => (

@@ -344,3 +344,90 @@ async fn context_items_are_checked_per_kind_and_versioned() {
         );
     }
 }
+
+/// Readiness is computed: present, approved, and current (reviewed within a year).
+#[tokio::test]
+async fn readiness_follows_the_data() {
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+        let actor = isms_store::Actor::cli();
+        let state =
+            |r: &isms_store::Readiness, k: &str| r.items.iter().find(|i| i.key == k).unwrap().state;
+        use isms_store::ReadinessState::{Incomplete, Missing, Ready};
+        let r = store.readiness(org.id, &actor).await.unwrap();
+        assert_eq!(
+            (state(&r, "scope"), state(&r, "soa")),
+            (Missing, Missing),
+            "{engine}"
+        );
+        assert!(!r.complete());
+        let input = isms_store::ScopeInput {
+            statement: "All of Acme".into(),
+            version: Some(0),
+            ..Default::default()
+        };
+        store.save_scope(org.id, &input, &actor).await.unwrap();
+        let r = store.readiness(org.id, &actor).await.unwrap();
+        assert_eq!(
+            state(&r, "scope"),
+            Incomplete,
+            "units, locations and processes are missing"
+        );
+        let input = isms_store::ScopeInput {
+            statement: "All of Acme".into(),
+            units: "All".into(),
+            locations: "Berlin".into(),
+            processes: "All".into(),
+            version: Some(1),
+            ..Default::default()
+        };
+        store.save_scope(org.id, &input, &actor).await.unwrap();
+        // Every control justified, then approved: the SoA item is ready.
+        for e in store.soa_entries(org.id, &actor).await.unwrap() {
+            let patch = isms_store::SoaPatch {
+                justification: Some(format!("{} is needed", e.control_id)),
+                version: Some(e.version),
+                ..Default::default()
+            };
+            store
+                .update_soa_entry(org.id, &e.control_id, &patch, &actor)
+                .await
+                .unwrap();
+        }
+        store.approve_soa(org.id, "", &actor).await.unwrap();
+        let r = store.readiness(org.id, &actor).await.unwrap();
+        assert_eq!(
+            (state(&r, "scope"), state(&r, "soa")),
+            (Ready, Ready),
+            "{engine}: {:?}",
+            r.items
+        );
+        // A year later both are out of date.
+        store
+            .execute_raw("UPDATE soa_versions SET approved_at = '2020-01-01T00:00:00.000000Z'")
+            .await
+            .unwrap();
+        store
+            .execute_raw("UPDATE isms_scope SET updated_at = '2020-01-01T00:00:00.000000Z'")
+            .await
+            .unwrap();
+        let r = store.readiness(org.id, &actor).await.unwrap();
+        assert_eq!(
+            (state(&r, "scope"), state(&r, "soa")),
+            (Incomplete, Incomplete),
+            "{engine}"
+        );
+        assert!(
+            r.items
+                .iter()
+                .find(|i| i.key == "soa")
+                .unwrap()
+                .detail
+                .contains("over a year ago")
+        );
+        // Items whose module does not exist yet say what will provide them.
+        let policy = r.items.iter().find(|i| i.key == "policy").unwrap();
+        assert_eq!(policy.state, Missing);
+        assert!(policy.detail.contains("will"), "{}", policy.detail);
+    }
+}
