@@ -27,7 +27,14 @@ const HELVETICA_BOLD: [u16; 95] = [
     389, 280, 389, 584,
 ];
 
-/// The WinAnsi byte of a character; `?` for what the encoding lacks.
+/// Latin Extended-A (U+0100..U+017F) without its accents, for the letters
+/// WinAnsi lacks (`_`: WinAnsi has the letter itself).
+const LATIN_EXTENDED_A: &[u8; 128] =
+    b"AaAaAaCcCcCcCcDdDdEeEeEeEeEeGgGgGgGgHhHhIiIiIiIiIiIiJjKkkLlLlLlLlLlNnNnNnnNnOoOoOo__RrRrRrSsSsSs__TtTtTtUuUuUuUuUuUuWwYy_ZzZz__s";
+
+/// The WinAnsi byte of a character: Latin-1 and the typographic marks as
+/// themselves, other Latin letters without their accents (`Ł` as `L`), `?`
+/// for the rest.
 pub fn win_ansi(c: char) -> u8 {
     match c {
         ' '..='~' => c as u8,
@@ -41,6 +48,25 @@ pub fn win_ansi(c: char) -> u8 {
         '\u{2022}' => 0x95,
         '\u{2013}' => 0x96,
         '\u{2014}' => 0x97,
+        '\u{152}' => 0x8c,
+        '\u{153}' => 0x9c,
+        '\u{160}' => 0x8a,
+        '\u{161}' => 0x9a,
+        '\u{178}' => 0x9f,
+        '\u{17d}' => 0x8e,
+        '\u{17e}' => 0x9e,
+        '\u{192}' => 0x83,
+        '\u{2c6}' => 0x88,
+        '\u{2dc}' => 0x98,
+        '\u{201a}' => 0x82,
+        '\u{201e}' => 0x84,
+        '\u{2020}' => 0x86,
+        '\u{2021}' => 0x87,
+        '\u{2030}' => 0x89,
+        '\u{2039}' => 0x8b,
+        '\u{203a}' => 0x9b,
+        '\u{2122}' => 0x99,
+        '\u{100}'..='\u{17f}' => LATIN_EXTENDED_A[c as usize - 0x100],
         '\t' | '\n' | '\r' => b' ',
         _ => b'?',
     }
@@ -133,6 +159,19 @@ mod tests {
         assert_eq!(lines.join(" "), text);
         let long = wrap(&"x".repeat(200), 8.0, false, 50.0);
         assert!(long.len() > 3 && long.iter().all(|l| width(l, 8.0, false) <= 50.0));
+    }
+
+    #[test]
+    fn other_latin_letters_lose_only_their_accents() {
+        assert_eq!(
+            encode("\u{141}\u{f3}d\u{17a} \u{160}koda \u{151}"),
+            b"L\xf3dz \x8akoda o".to_vec()
+        );
+        assert!(
+            LATIN_EXTENDED_A
+                .iter()
+                .all(|b| b.is_ascii_alphabetic() || *b == b'_')
+        );
     }
 
     #[test]
