@@ -165,9 +165,9 @@ pub fn gap_pdf(doc: &GapDocument) -> Vec<u8> {
 pub fn gap_xlsx(doc: &GapDocument) -> Result<Vec<u8>, ReportError> {
     use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
     let err = |e: rust_xlsxwriter::XlsxError| ReportError::Xlsx(e.to_string());
-    let (y, mo, d, h, mi, s) = crate::date_parts(&doc.date);
-    let when = ExcelDateTime::from_ymd(y, mo, d)
-        .and_then(|t| t.and_hms(u16::from(h), mi, f64::from(s)))
+    let (year, month, day, hour, minute, second) = crate::date_parts(&doc.date);
+    let when = ExcelDateTime::from_ymd(year, month, day)
+        .and_then(|t| t.and_hms(u16::from(hour), minute, f64::from(second)))
         .map_err(err)?;
     let mut wb = Workbook::new();
     wb.set_properties(
@@ -230,25 +230,33 @@ pub fn gap_xlsx(doc: &GapDocument) -> Result<Vec<u8>, ReportError> {
         ws.set_column_width(c as u16, w).map_err(err)?;
     }
     ws.set_freeze_panes(1, 0).map_err(err)?;
-    let p = wb.add_worksheet();
-    p.set_name("Progress").map_err(err)?;
+    let progress = wb.add_worksheet();
+    progress.set_name("Progress").map_err(err)?;
     for (c, t) in ["Group", "Implemented", "Applicable", "Percent", "Gaps"]
         .iter()
         .enumerate()
     {
-        p.write_string_with_format(0, c as u16, *t, &bold)
+        progress
+            .write_string_with_format(0, c as u16, *t, &bold)
             .map_err(err)?;
     }
     for (r, g) in doc.groups.iter().enumerate() {
         let r = r as u32 + 1;
-        p.write_string(r, 0, &g.name).map_err(err)?;
-        p.write_number(r, 1, g.implemented as f64).map_err(err)?;
-        p.write_number(r, 2, g.applicable as f64).map_err(err)?;
-        p.write_number(r, 3, percent(g.implemented, g.applicable) as f64)
+        progress.write_string(r, 0, &g.name).map_err(err)?;
+        progress
+            .write_number(r, 1, g.implemented as f64)
             .map_err(err)?;
-        p.write_number(r, 4, g.items.len() as f64).map_err(err)?;
+        progress
+            .write_number(r, 2, g.applicable as f64)
+            .map_err(err)?;
+        progress
+            .write_number(r, 3, percent(g.implemented, g.applicable) as f64)
+            .map_err(err)?;
+        progress
+            .write_number(r, 4, g.items.len() as f64)
+            .map_err(err)?;
     }
-    p.set_column_width(0, 40).map_err(err)?;
+    progress.set_column_width(0, 40).map_err(err)?;
     wb.save_to_buffer().map_err(err)
 }
 
