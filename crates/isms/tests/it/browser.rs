@@ -146,6 +146,13 @@ async fn a_person_logs_in_and_sees_the_dashboard() {
         .unwrap();
     assert!(body.contains("active members"), "{body}");
     assert!(body.contains("Ann Admin"));
+    // The readiness figure arrives through htmx after the page.
+    let percent = client
+        .wait()
+        .for_element(Locator::Id("readiness-percent"))
+        .await
+        .unwrap();
+    assert!(percent.text().await.unwrap().ends_with('%'));
     if let Ok(dir) = std::env::var("ISMS_SCREENSHOT_DIR") {
         let png = client.screenshot().await.unwrap();
         std::fs::write(std::path::Path::new(&dir).join("dashboard.png"), png).unwrap();

@@ -61,6 +61,9 @@ async fn health_login_dashboard_and_logout() {
             Some("nosniff")
         );
         let page_csrf = dash.hidden("csrf_token").unwrap();
+        let summary = app.get("/readiness/summary", Some(&cookie)).await;
+        assert_eq!(summary.status, StatusCode::OK, "{engine}");
+        assert!(summary.body.contains("readiness-percent") && !summary.body.contains("<html"));
 
         // Logout without the token is refused and the session lives on.
         let r = app.post("/logout", Some(&cookie), &[], &[]).await;

@@ -16,8 +16,16 @@ use crate::error::WebError;
 struct DashboardPage {
     chrome: Option<Chrome>,
     counts: DashboardCounts,
-    /// The certification readiness figure, for roles that read the ISMS.
-    readiness: Option<(isms_store::Readiness, String)>,
+    /// Roles that read the ISMS see the readiness figure, which loads
+    /// separately so the dashboard itself stays cheap.
+    show_readiness: bool,
+}
+
+#[derive(Template)]
+#[template(path = "readiness_summary_partial.html")]
+struct ReadinessSummary {
+    r: isms_store::Readiness,
+    chart: String,
 }
 
 pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
@@ -25,19 +33,23 @@ pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Re
     let (chrome, counts) = tokio::try_join!(Chrome::new(&state, &user.0, "dashboard"), async {
         Ok(state.store.dashboard_counts(user.0.org_id, &since).await?)
     },)?;
-    let readiness = if user.0.role.can(isms_domain::Permission::ReadIsms) {
-        let r = state.store.readiness(user.0.org_id, &user.actor()).await?;
-        let chart = super::readiness::chart(&r);
-        Some((r, chart))
-    } else {
-        None
-    };
     Ok(render(&DashboardPage {
         chrome: Some(chrome),
         counts,
-        readiness,
+        show_readiness: user.0.role.can(isms_domain::Permission::ReadIsms),
     })?
     .into_response())
+}
+
+/// The readiness figure of the dashboard (an htmx fragment).
+pub async fn readiness_summary(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Response, WebError> {
+    user.require(isms_domain::Permission::ReadIsms)?;
+    let r = state.store.readiness(user.0.org_id, &user.actor()).await?;
+    let chart = super::readiness::chart(&r);
+    Ok(render(&ReadinessSummary { r, chart })?.into_response())
 }
 
 #[derive(Deserialize)]

@@ -81,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(dashboard::show))
         .route("/logout", post(login::logout))
         .route("/org/switch", post(dashboard::switch_org))
+        .route("/readiness/summary", get(dashboard::readiness_summary))
         .route("/profile", get(profile::show))
         .route("/profile/name", post(profile::change_name))
         .route("/profile/password", post(profile::change_password))
