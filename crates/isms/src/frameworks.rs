@@ -1,5 +1,6 @@
 //! `isms framework ...` and `isms mapping ...`.
 
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -77,7 +78,7 @@ pub async fn run(store: &Store, cmd: FrameworkCommand) -> anyhow::Result<ExitCod
                             _ => String::new(),
                         };
                         let withdrawn = if r.withdrawn { "\t(withdrawn)" } else { "" };
-                        out.push_str(&format!("{}\t{}{note}{withdrawn}\n", shown_id(&r), r.title));
+                        let _ = writeln!(out, "{}\t{}{note}{withdrawn}", shown_id(&r), r.title);
                     }
                     print_all(&out)?;
                 }

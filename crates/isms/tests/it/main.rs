@@ -2,6 +2,15 @@
 //! link). Every storage test runs on SQLite, and on PostgreSQL when
 //! `ISMS_TEST_POSTGRES_URL` is set.
 
+// Tests favour directness over the pedantic style rules of the product code.
+#![allow(
+    clippy::format_push_string,
+    clippy::many_single_char_names,
+    clippy::items_after_statements,
+    clippy::semicolon_if_nothing_returned,
+    clippy::too_many_lines
+)]
+
 mod support;
 
 mod audit_log;

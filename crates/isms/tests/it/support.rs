@@ -119,7 +119,7 @@ impl Resp {
 
 impl App {
     pub fn new(store: Store) -> App {
-        let router = isms_web::app(store.clone(), isms_web::Config::default())
+        let router = isms_web::app(store, isms_web::Config::default())
             .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
         App { router }
     }
