@@ -35,4 +35,6 @@ curl -fsS -H "Cookie: isms_session=$session" "http://127.0.0.1:$port/" | grep -q
 
 echo "dashboard, wrk -t2 -c16 -d${secs}s:"
 wrk -t2 -c16 -d"${secs}s" --latency -H "Cookie: isms_session=$session" "http://127.0.0.1:$port/" | tee "$work/wrk.txt" | grep -E "Requests/sec|Non-2xx|Latency +|  50%|  99%"
+echo "dashboard readiness figure (htmx fragment), wrk -t2 -c16 -d5s:"
+wrk -t2 -c16 -d5s --latency -H "Cookie: isms_session=$session" "http://127.0.0.1:$port/readiness/summary" | grep -E "Requests/sec|Non-2xx|  99%"
 echo "resident memory after load: $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' /proc/$pid/status)"
