@@ -7,7 +7,7 @@ use isms_store::Actor;
 
 use crate::support::{App, PASSWORD, add, org_with, stores};
 
-const SCENARIOS: &str = "iterations: 20000\nseed: 7\nrisks:\n  - name: Ransomware\n    lef: {pert: {low: 0.5, mode: 2, high: 8}}\n    lm:  {pert: {low: 10000, mode: 50000, high: 1000000}}\n  - name: Fine\n    lef: {uniform: {low: 0.01, high: 0.1}}\n    lm:  {constant: 250000}\ntolerance:\n  - {loss: 100000, probability: 0.5}\n  - {loss: 1000000, probability: 0.1}\n";
+const SCENARIOS: &str = "iterations: 20000\nseed: 7\nrisks:\n  - name: Ransomware\n    lef: {pert: {low: 0.5, mode: 2, high: 8}}\n    lm:  {pert: {low: 10000, mode: 50000, high: 1000000}}\n  - name: Fine\n    lef: {uniform: {low: 0.01, high: 0.1}}\n    lm:  {constant: 250000}\ncontrols:\n  - name: Offline backups\n    cost: 15000\n    risks: [Ransomware]\n    magnitude_reduction: \"50%\"\ntolerance:\n  - {loss: 100000, probability: 0.5}\n  - {loss: 1000000, probability: 0.1}\n";
 
 async fn post_json(app: &App, token: Option<&str>, body: &str) -> crate::support::Resp {
     let mut b =
@@ -158,6 +158,10 @@ async fn scenario_sets_are_saved_run_and_kept_per_organisation() {
             "{engine}"
         );
         assert!(r.body.contains("tolerance curve"));
+        assert!(
+            r.body.contains("What the controls buy") && r.body.contains("Offline backups"),
+            "{engine}"
+        );
         let saved = store.fair_scenario(org.id, id).await.unwrap().unwrap();
         assert!(saved.last_report_json.is_some());
 

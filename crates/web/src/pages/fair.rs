@@ -37,6 +37,11 @@ risks:
   - name: Laptop theft
     lef: {lognormal: {low: 1, high: 12}}
     lm:  {triangular: {low: 500, mode: 2000, high: 30000}}
+controls:
+  - name: Offline backups
+    cost: 15000
+    risks: [Ransomware on file servers]
+    magnitude_reduction: {triangular: {low: 0.3, mode: 0.6, high: 0.8}}
 tolerance:
   - {loss: 100000, probability: 0.5}
   - {loss: 1000000, probability: 0.1}
@@ -66,8 +71,19 @@ fn row(name: &str, s: &isms_fair::Summary) -> Row {
     }
 }
 
+/// What a control buys, as the page shows it.
+pub struct ControlRow {
+    pub name: String,
+    pub cost: String,
+    pub ale_before: String,
+    pub ale_after: String,
+    pub reduction: String,
+    pub rosi: String,
+}
+
 /// What the page shows of a report.
 pub struct Results {
+    pub controls: Vec<ControlRow>,
     pub run_at: String,
     pub model: String,
     pub iterations: u64,
@@ -93,7 +109,36 @@ fn results(report: &Report, input: Option<&isms_fair::Input>, run_at: &str) -> R
                 .collect::<Vec<_>>()
         })
         .filter(|t| !t.is_empty());
+    let rosi =
+        |r: Option<f64>| r.map_or_else(|| "n/a".to_owned(), |r| format!("{:.0}%", r * 100.0));
+    let mut controls: Vec<ControlRow> = report
+        .controls
+        .iter()
+        .map(|c| ControlRow {
+            name: c.name.clone(),
+            cost: isms_fair::money(c.cost),
+            ale_before: isms_fair::money(c.ale_before),
+            ale_after: isms_fair::money(c.ale_after),
+            reduction: isms_fair::money(c.ale_reduction),
+            rosi: rosi(c.rosi),
+        })
+        .collect();
+    if let Some(all) = report
+        .all_controls
+        .as_ref()
+        .filter(|_| report.controls.len() > 1)
+    {
+        controls.push(ControlRow {
+            name: "All controls together".into(),
+            cost: isms_fair::money(all.cost),
+            ale_before: isms_fair::money(all.ale_before),
+            ale_after: isms_fair::money(all.ale_after),
+            reduction: isms_fair::money(all.ale_reduction),
+            rosi: rosi(all.rosi),
+        });
+    }
     Results {
+        controls,
         run_at: run_at.to_owned(),
         model: report.model.as_str().to_owned(),
         iterations: report.iterations,
@@ -396,4 +441,14 @@ pub async fn delete(
         .delete_fair_scenario(user.0.org_id, id, &user.actor())
         .await?;
     Ok(Redirect::to("/risk/quantitative").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_offered_example_is_valid_and_small_enough_for_the_web() {
+        let input = isms_fair::parse_input(super::EXAMPLE).expect("the example parses");
+        assert_eq!(input.risks.len(), 2);
+        assert!(input.iterations.unwrap_or(0) <= super::WEB_MAX_ITERATIONS);
+    }
 }
