@@ -25,7 +25,9 @@ impl Drop for Driver {
     }
 }
 
-async fn browser() -> (fantoccini::Client, Driver) {
+/// Headless Chromium through chromedriver; with `downloads`, files are
+/// saved there without asking.
+pub(crate) async fn browser(downloads: Option<&std::path::Path>) -> (fantoccini::Client, Driver) {
     let port = free_port();
     let driver = Driver(
         Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
@@ -35,18 +37,24 @@ async fn browser() -> (fantoccini::Client, Driver) {
             .spawn()
             .expect("start chromedriver (install Debian's chromium-driver)"),
     );
-    let mut caps = serde_json::Map::new();
     let profile = std::env::temp_dir().join(format!("isms_chromium_{}_{port}", std::process::id()));
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-quic", "--no-first-run", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-                     format!("--user-data-dir={}", profile.display())]
-        }),
-    );
+    let mut options = serde_json::json!({
+        "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                 format!("--user-data-dir={}", profile.display())]
+    });
+    if let Some(dir) = downloads {
+        options["prefs"] = serde_json::json!({
+            "download.default_directory": dir.display().to_string(),
+            "download.prompt_for_download": false,
+            "download.directory_upgrade": true,
+            "safebrowsing.enabled": false
+        });
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), options);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -64,6 +72,21 @@ async fn browser() -> (fantoccini::Client, Driver) {
     }
 }
 
+/// Runs `isms --database DB ARGS` with `stdin`, asserting success (test set-up).
+pub(crate) fn setup(db: &str, args: &[&str], stdin: &str) {
+    use std::io::Write;
+    let mut c = Command::new(env!("CARGO_BIN_EXE_isms"))
+        .args(["--database", db])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    assert!(c.wait().unwrap().success(), "{args:?}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_person_logs_in_and_sees_the_dashboard() {
     if !enabled() {
@@ -72,19 +95,7 @@ async fn a_person_logs_in_and_sees_the_dashboard() {
     let dir = std::env::temp_dir().join(format!("isms_browser_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let db = format!("sqlite://{}", dir.join("browser.db").display());
-    let run = |args: &[&str], stdin: &str| {
-        use std::io::Write;
-        let mut c = Command::new(env!("CARGO_BIN_EXE_isms"))
-            .args(["--database", &db])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        c.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-        assert!(c.wait().unwrap().success());
-    };
+    let run = |args: &[&str], stdin: &str| setup(&db, args, stdin);
     run(&["org", "create", "Acme Ltd"], "");
     run(
         &[
@@ -102,7 +113,7 @@ async fn a_person_logs_in_and_sees_the_dashboard() {
         "correct horse battery\n",
     );
     let server = tokio::task::block_in_place(|| start_server(&db, &dir));
-    let (client, _driver) = browser().await;
+    let (client, _driver) = browser(None).await;
 
     client.goto(&format!("{}/", server.base)).await.unwrap();
     // Sent to the login form, which has labelled fields.

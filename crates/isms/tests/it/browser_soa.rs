@@ -2,59 +2,12 @@
 //! not applicable with justification, approve the SoA, download its PDF".
 //! Runs when `ISMS_BROWSER_TESTS=1`; skipped otherwise.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::Locator;
 
-use crate::browser::{Driver, enabled};
-use crate::cli::{free_port, start_server};
-
-/// Chromium that saves downloads into `downloads` without asking.
-async fn browser_with_downloads(downloads: &std::path::Path) -> (fantoccini::Client, Driver) {
-    let port = free_port();
-    let driver = Driver(
-        Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver (install Debian's chromium-driver)"),
-    );
-    let profile =
-        std::env::temp_dir().join(format!("isms_chromium_soa_{}_{port}", std::process::id()));
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--window-size=1280,900", format!("--user-data-dir={}", profile.display())],
-            "prefs": {
-                "download.default_directory": downloads.display().to_string(),
-                "download.prompt_for_download": false,
-                "download.directory_upgrade": true,
-                "safebrowsing.enabled": false
-            }
-        }),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector)
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => return (c, driver),
-            Err(e) => {
-                assert!(Instant::now() < deadline, "cannot reach chromedriver: {e}");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        }
-    }
-}
+use crate::browser::{browser, enabled, setup};
+use crate::cli::start_server;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn set_scope_exclude_five_controls_approve_and_download_the_pdf() {
@@ -65,19 +18,7 @@ async fn set_scope_exclude_five_controls_approve_and_download_the_pdf() {
     let downloads = dir.join("downloads");
     std::fs::create_dir_all(&downloads).unwrap();
     let db = format!("sqlite://{}", dir.join("soa.db").display());
-    let run = |args: &[&str], stdin: &str| {
-        use std::io::Write;
-        let mut c = Command::new(env!("CARGO_BIN_EXE_isms"))
-            .args(["--database", &db])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        c.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-        assert!(c.wait().unwrap().success(), "{args:?}");
-    };
+    let run = |args: &[&str], stdin: &str| setup(&db, args, stdin);
     run(&["org", "create", "Northwind Ltd"], "");
     run(
         &[
@@ -95,7 +36,7 @@ async fn set_scope_exclude_five_controls_approve_and_download_the_pdf() {
         "correct horse battery\n",
     );
     let server = tokio::task::block_in_place(|| start_server(&db, &dir));
-    let (client, _driver) = browser_with_downloads(&downloads).await;
+    let (client, _driver) = browser(Some(&downloads)).await;
     let base = server.base.clone();
 
     client.goto(&format!("{base}/login")).await.unwrap();
