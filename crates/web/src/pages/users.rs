@@ -227,18 +227,29 @@ pub async fn change_role(
     row_or_redirect(&user, &headers, m)
 }
 
+/// `/deactivate` and `/activate`: which one is in the route.
+async fn set_active(
+    state: &AppState,
+    user: &CurrentUser,
+    headers: &HeaderMap,
+    user_id: i64,
+    active: bool,
+) -> Result<Response, WebError> {
+    user.require(Permission::ManageMembers)?;
+    let m = state
+        .store
+        .set_member_active(user.0.org_id, user_id, active, &user.actor())
+        .await?;
+    row_or_redirect(user, headers, m)
+}
+
 pub async fn deactivate(
     State(state): State<AppState>,
     user: CurrentUser,
     headers: HeaderMap,
     Path(user_id): Path<i64>,
 ) -> Result<Response, WebError> {
-    user.require(Permission::ManageMembers)?;
-    let m = state
-        .store
-        .set_member_active(user.0.org_id, user_id, false, &user.actor())
-        .await?;
-    row_or_redirect(&user, &headers, m)
+    set_active(&state, &user, &headers, user_id, false).await
 }
 
 pub async fn activate(
@@ -247,10 +258,5 @@ pub async fn activate(
     headers: HeaderMap,
     Path(user_id): Path<i64>,
 ) -> Result<Response, WebError> {
-    user.require(Permission::ManageMembers)?;
-    let m = state
-        .store
-        .set_member_active(user.0.org_id, user_id, true, &user.actor())
-        .await?;
-    row_or_redirect(&user, &headers, m)
+    set_active(&state, &user, &headers, user_id, true).await
 }
