@@ -165,6 +165,31 @@ async fn scenario_sets_are_saved_run_and_kept_per_organisation() {
         let saved = store.fair_scenario(org.id, id).await.unwrap().unwrap();
         assert!(saved.last_report_json.is_some());
 
+        // Uploading a file saves it under the file's name; a broken one is refused.
+        let upload = |csrf: Option<&str>, name: &str, content: &str| {
+            let (ct, body) = crate::support::multipart(csrf, &[], name, content);
+            Request::post("/risk/quantitative/upload")
+                .header(header::CONTENT_TYPE, ct)
+                .header(header::COOKIE, ann.clone())
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let r = app.send(upload(None, "q3.yaml", SCENARIOS)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{engine}: no CSRF token");
+        let r = app.send(upload(Some(&csrf), "q3.yaml", &broken)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+        assert!(r.body.contains("Ransomware"));
+        let r = app.send(upload(Some(&csrf), "q3.yaml", SCENARIOS)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        let names: Vec<String> = store
+            .fair_scenarios(org.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(names, vec!["Board 2027", "q3"]);
+
         // Two people editing: the second, with a stale version, gets 409 and nothing is lost.
         let v = saved.version.to_string();
         let r = app
@@ -224,6 +249,6 @@ async fn scenario_sets_are_saved_run_and_kept_per_organisation() {
             )
             .await
             .unwrap();
-        assert_eq!(audit.len(), 3, "{engine}: create, simulate, update");
+        assert_eq!(audit.len(), 4, "{engine}: create, simulate, upload, update");
     }
 }

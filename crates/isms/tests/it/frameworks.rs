@@ -296,23 +296,6 @@ async fn bad_framework_files_are_refused_with_nothing_stored() {
     }
 }
 
-fn multipart(csrf: Option<&str>, file_name: &str, content: &str) -> (String, String) {
-    let boundary = "----isms-test-boundary";
-    let mut body = String::new();
-    if let Some(t) = csrf {
-        body.push_str(&format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{t}\r\n"
-        ));
-    }
-    body.push_str(&format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\nauto\r\n"
-    ));
-    body.push_str(&format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
-    ));
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 #[tokio::test]
 async fn admins_import_through_the_upload_form_and_everyone_browses() {
     for (engine, store) in stores().await {
@@ -323,7 +306,8 @@ async fn admins_import_through_the_upload_form_and_everyone_browses() {
         let (emp, emp_csrf) = app.login("emp@x.test", PASSWORD).await;
         let csv = "ref_id,parent_ref_id,title,description\nSUP,,Supplier requirements,\nSUP-1,SUP,Encrypt data at rest,All customer data is encrypted.\nSUP-2,SUP,Annual penetration test,\n";
         let post = |cookie: String, csrf: Option<String>, name: &str, content: &str| {
-            let (ct, body) = multipart(csrf.as_deref(), name, content);
+            let (ct, body) =
+                crate::support::multipart(csrf.as_deref(), &[("format", "auto")], name, content);
             Request::post("/frameworks/import")
                 .header(header::CONTENT_TYPE, ct)
                 .header(header::COOKIE, cookie)

@@ -220,3 +220,25 @@ pub fn enc(s: &str) -> String {
     }
     out
 }
+
+/// A multipart/form-data body: the CSRF token (if any), plain `fields`, then
+/// one file field named `file`. Returns (content type, body).
+pub fn multipart(
+    csrf: Option<&str>,
+    fields: &[(&str, &str)],
+    file_name: &str,
+    content: &str,
+) -> (String, String) {
+    let boundary = "----isms-test-boundary";
+    let mut body = String::new();
+    let csrf = csrf.map(|t| ("csrf_token", t));
+    for (name, value) in csrf.iter().chain(fields) {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n{content}\r\n--{boundary}--\r\n"
+    ));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}

@@ -336,6 +336,66 @@ pub async fn create(
     save(&state, &user, None, f).await
 }
 
+/// Saves a scenario file uploaded from the user's computer (YAML or JSON);
+/// the set is named after the file unless a name is given.
+pub async fn upload(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, WebError> {
+    user.require(Permission::EditIsms)?;
+    let (mut name, mut text, mut file_name) = (String::new(), None, String::new());
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| WebError::invalid(format!("The upload could not be read: {e}")))?
+    {
+        match field.name() {
+            Some("name") => name = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                file_name = field.file_name().unwrap_or("scenarios").to_owned();
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| WebError::invalid(format!("The upload could not be read: {e}")))?;
+                text = Some(String::from_utf8(bytes.to_vec()).map_err(|_| {
+                    WebError::invalid(format!("{file_name} is not a text file (YAML or JSON)"))
+                })?);
+            }
+            _ => {}
+        }
+    }
+    let Some(input) = text.filter(|t| !t.trim().is_empty()) else {
+        return page(
+            &state,
+            &user,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            None,
+            Some("Choose a YAML or JSON file to upload.".into()),
+            None,
+        )
+        .await;
+    };
+    if name.trim().is_empty() {
+        name = file_name
+            .rsplit_once('.')
+            .map_or(file_name.as_str(), |(stem, _)| stem)
+            .to_owned();
+    }
+    save(
+        &state,
+        &user,
+        None,
+        ScenarioForm {
+            name,
+            input,
+            version: None,
+        },
+    )
+    .await
+}
+
 pub async fn update(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -112,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         .route("/gap/{id}/report", get(gap::report))
         .route("/gap/{id}/{ref_id}", post(gap::save))
         .route("/risk/quantitative", get(fair::index).post(fair::create))
+        .route("/risk/quantitative/upload", post(fair::upload))
         .route(
             "/risk/quantitative/{id}",
             get(fair::show).post(fair::update),
