@@ -27,6 +27,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_frameworks"),
     migration!(3, "0003_isms"),
     migration!(4, "0004_fair"),
+    migration!(5, "0005_secrets"),
 ];
 
 /// How many migrations this binary carries.

@@ -217,3 +217,28 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// A random secret of the installation, created on first use and the
+    /// same for every instance sharing the database.
+    pub async fn installation_secret(&self, name: &str) -> Result<String> {
+        on_pool!(self, |p| {
+            sqlx::query(
+            "INSERT INTO installation_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING"
+        )
+        .bind(name)
+        .bind(random_token(32))
+        .bind(now())
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        let (value,): (String,) = on_pool!(self, |p| sqlx::query_as(
+            "SELECT value FROM installation_secrets WHERE name = $1"
+        )
+        .bind(name)
+        .fetch_one(p)
+        .await)?;
+        Ok(value)
+    }
+}

@@ -140,3 +140,74 @@ mod tests {
         assert!(!secrets_match("abc", "abcd"));
     }
 }
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+fn form_signature(secret: &str, purpose: &str, issued: u64, nonce: &str) -> String {
+    use hmac::Mac;
+    let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(format!("{purpose}:{issued}:{nonce}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// A token for a form shown before there is a session (login): when it was
+/// issued, a nonce, and an HMAC under the installation's secret, so any
+/// instance can check it without server-side state.
+pub fn sign_form_token(secret: &str, purpose: &str, now_secs: u64) -> String {
+    let nonce = isms_store::random_token(12);
+    let sig = form_signature(secret, purpose, now_secs, &nonce);
+    format!("{now_secs}.{nonce}.{sig}")
+}
+
+/// Whether `token` was signed for `purpose` and is at most `max_age_secs` old.
+pub fn form_token_valid(
+    secret: &str,
+    purpose: &str,
+    token: &str,
+    now_secs: u64,
+    max_age_secs: u64,
+) -> bool {
+    let mut parts = token.splitn(3, '.');
+    let (Some(issued), Some(nonce), Some(sig)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let Ok(issued) = issued.parse::<u64>() else {
+        return false;
+    };
+    issued <= now_secs + 60
+        && now_secs.saturating_sub(issued) <= max_age_secs
+        && secrets_match(&form_signature(secret, purpose, issued, nonce), sig)
+}
+
+#[cfg(test)]
+mod form_token_tests {
+    use super::*;
+
+    #[test]
+    fn form_tokens_verify_only_with_their_secret_purpose_and_age() {
+        let t = sign_form_token("k", "login", 1000);
+        assert!(form_token_valid("k", "login", &t, 1500, 3600));
+        assert!(
+            !form_token_valid("other", "login", &t, 1500, 3600),
+            "another key"
+        );
+        assert!(
+            !form_token_valid("k", "setup", &t, 1500, 3600),
+            "another purpose"
+        );
+        assert!(
+            !form_token_valid("k", "login", &t, 1000 + 3601, 3600),
+            "expired"
+        );
+        assert!(!form_token_valid(
+            "k",
+            "login",
+            &t.replace('.', "x"),
+            1500,
+            3600
+        ));
+        let forged = format!("{}0", &t[..t.len() - 1]);
+        assert!(!form_token_valid("k", "login", &forged, 1500, 3600));
+        assert!(!form_token_valid("k", "login", "", 1500, 3600));
+    }
+}

@@ -112,6 +112,36 @@ async fn bad_logins_are_refused_and_limited() {
         let csrf = form.hidden("csrf_token").unwrap();
         let pre = form.cookie("isms_login").unwrap();
 
+        // A forged token is refused even when the cookie repeats it.
+        let forged = "1.2.3";
+        let r = app
+            .post(
+                "/login",
+                Some(&format!("isms_login={forged}")),
+                &[
+                    ("csrf_token", forged),
+                    ("email", "ann@acme.test"),
+                    ("password", PASSWORD),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{engine}");
+        // A token from another form load than the cookie's is refused too.
+        let other = app.get("/login", None).await.hidden("csrf_token").unwrap();
+        let r = app
+            .post(
+                "/login",
+                Some(&pre),
+                &[
+                    ("csrf_token", &other),
+                    ("email", "ann@acme.test"),
+                    ("password", PASSWORD),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{engine}");
         // No login token: 403, whatever the password.
         let r = app
             .post(
@@ -594,5 +624,41 @@ async fn the_one_time_setup_link_creates_the_first_admin() {
             app.get(&format!("/setup?token={token}"), None).await.status,
             StatusCode::FORBIDDEN
         );
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_keeps_no_cookies_logs_in_with_the_signed_form_token() {
+    for (engine, store) in stores().await {
+        org_with(&store, "Acme", "ann@acme.test", Role::Admin).await;
+        let app = App::new(store);
+        let csrf = app.get("/login", None).await.hidden("csrf_token").unwrap();
+        let r = app
+            .post(
+                "/login",
+                None,
+                &[
+                    ("csrf_token", &csrf),
+                    ("email", "ann@acme.test"),
+                    ("password", PASSWORD),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        // ... but not from another site.
+        let r = app
+            .post(
+                "/login",
+                None,
+                &[
+                    ("csrf_token", &csrf),
+                    ("email", "ann@acme.test"),
+                    ("password", PASSWORD),
+                ],
+                &[("origin", "https://evil.example"), ("host", "isms.example")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{engine}");
     }
 }

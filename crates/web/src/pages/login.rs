@@ -44,7 +44,22 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn login_page(
+/// The login form's token is signed, so it verifies on any instance and for
+/// clients that keep no cookies; cross-site posts are refused by the
+/// `Origin` / `Sec-Fetch-Site` check.
+const LOGIN_TOKEN_MAX_AGE_SECS: u64 = 2 * 3600;
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+async fn login_secret(state: &AppState) -> Result<String, WebError> {
+    Ok(state.store.installation_secret("login-form").await?)
+}
+
+async fn login_page(
     state: &AppState,
     status: StatusCode,
     email: &str,
@@ -53,7 +68,10 @@ fn login_page(
     notice: Option<&'static str>,
 ) -> Response {
     let secure = state.config.behind_tls_proxy;
-    let csrf = isms_store::random_token(24);
+    let csrf = match login_secret(state).await {
+        Ok(secret) => crate::security::sign_form_token(&secret, "login", unix_now()),
+        Err(e) => return e.into_response(),
+    };
     let page = LoginPage {
         chrome: None,
         csrf: csrf.clone(),
@@ -96,6 +114,7 @@ pub async fn form(State(state): State<AppState>, Query(q): Query<LoginQuery>) ->
         None,
         notice,
     )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -128,9 +147,16 @@ pub async fn submit(
 ) -> Result<Response, WebError> {
     let secure = state.config.behind_tls_proxy;
     let next = safe_next(f.next.as_deref());
+    let signed = crate::security::form_token_valid(
+        &login_secret(&state).await?,
+        "login",
+        &f.csrf_token,
+        unix_now(),
+        LOGIN_TOKEN_MAX_AGE_SECS,
+    );
+    // A browser that kept the form's cookie must send the same token back.
     let cookie = cookies::get(&headers, cookies::login_cookie_name(secure));
-    let token_ok =
-        cookie.is_some_and(|c| !f.csrf_token.is_empty() && secrets_match(c, &f.csrf_token));
+    let token_ok = signed && cookie.is_none_or(|c| secrets_match(c, &f.csrf_token));
     if !token_ok || !same_origin(&axum::http::Method::POST, &headers) {
         return Ok(login_page(
             &state,
@@ -139,7 +165,8 @@ pub async fn submit(
             &next,
             Some("The login form expired or came from another site. Please try again.".into()),
             None,
-        ));
+        )
+        .await);
     }
     let email = f.email.trim().to_lowercase();
     let account_key = format!("account:{email}");
@@ -168,7 +195,7 @@ pub async fn submit(
                 window.whole_minutes()
             )),
             None,
-        ));
+        ).await);
     }
     let user = state.store.user_by_email(&email).await?;
     // Hash even for unknown accounts so response time does not reveal them.
@@ -197,7 +224,8 @@ pub async fn submit(
             &next,
             Some(message.into()),
             None,
-        ));
+        )
+        .await);
     };
     let idle =
         time::Duration::try_from(state.config.session_idle).unwrap_or(time::Duration::hours(8));
