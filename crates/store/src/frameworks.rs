@@ -347,6 +347,24 @@ impl Store {
         })?)
     }
 
+    /// The direct children of a requirement, in order.
+    pub async fn requirement_children(
+        &self,
+        framework_id: i64,
+        parent_ref_id: &str,
+    ) -> Result<Vec<RequirementRow>> {
+        Ok(on_pool!(self, |p| sqlx::query_as::<_, RequirementRow>(
+            &format!(
+                "SELECT {REQ_COLS} FROM requirements r JOIN frameworks f ON f.id = r.framework_id \
+             WHERE r.framework_id = $1 AND r.parent_ref_id = $2 ORDER BY r.position"
+            )
+        )
+        .bind(framework_id)
+        .bind(parent_ref_id)
+        .fetch_all(p)
+        .await)?)
+    }
+
     pub async fn requirement(&self, id: i64) -> Result<Option<RequirementRow>> {
         Ok(on_pool!(self, |p| {
             sqlx::query_as::<_, RequirementRow>(&format!(

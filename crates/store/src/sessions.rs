@@ -222,6 +222,18 @@ impl Store {
     /// A random secret of the installation, created on first use and the
     /// same for every instance sharing the database.
     pub async fn installation_secret(&self, name: &str) -> Result<String> {
+        // Read first: this runs on public pages, which should not write.
+        let read = || async {
+            on_pool!(self, |p| sqlx::query_as::<_, (String,)>(
+                "SELECT value FROM installation_secrets WHERE name = $1"
+            )
+            .bind(name)
+            .fetch_optional(p)
+            .await)
+        };
+        if let Some((value,)) = read().await? {
+            return Ok(value);
+        }
         on_pool!(self, |p| {
             sqlx::query(
             "INSERT INTO installation_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING"
@@ -233,12 +245,10 @@ impl Store {
         .await
         .map(|r| r.rows_affected())
         })?;
-        let (value,): (String,) = on_pool!(self, |p| sqlx::query_as(
-            "SELECT value FROM installation_secrets WHERE name = $1"
-        )
-        .bind(name)
-        .fetch_one(p)
-        .await)?;
-        Ok(value)
+        // Another instance may have won the race: its value is the one kept.
+        read()
+            .await?
+            .map(|(value,)| value)
+            .ok_or_else(|| StoreError::NotFound(format!("installation secret {name}")))
     }
 }

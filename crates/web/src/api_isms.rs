@@ -408,17 +408,7 @@ pub async fn file_response(
         tracing::error!("export failed: {e}");
         WebError::internal()
     })?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, format.content_type().to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::isms_reports::attachment(bytes, &name, format))
 }
 
 /// The scope statement (clause 4.3).
@@ -1018,15 +1008,5 @@ pub async fn gap_file(
             tracing::error!("gap export failed: {e}");
             WebError::internal()
         })?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, format.content_type().to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::isms_reports::attachment(bytes, &name, format))
 }

@@ -230,7 +230,6 @@ fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
 pub struct ApiUser(pub TokenUser);
 
 impl ApiUser {
-    #[allow(dead_code)] // the ISMS API routes of later issues use it
     pub fn require(&self, p: Permission) -> Result<(), ApiError> {
         if self.0.role.can(p) {
             Ok(())
@@ -241,7 +240,6 @@ impl ApiUser {
             ))))
         }
     }
-    #[allow(dead_code)]
     pub fn actor(&self) -> Actor {
         Actor::user(self.0.user_id, &self.0.email, Via::Api)
     }

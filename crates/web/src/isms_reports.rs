@@ -233,3 +233,20 @@ pub async fn gap_export(
     };
     Ok((bytes, format!("gap-{}.{}", org.slug, format.extension())))
 }
+
+/// A file download: the export's bytes with its type and file name.
+pub fn attachment(bytes: Vec<u8>, name: &str, format: Format) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, format.content_type().to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}

@@ -390,6 +390,23 @@ async fn admins_import_through_the_upload_form_and_everyone_browses() {
             page.body.contains("nist-800-53r5"),
             "{engine}: mappings shown"
         );
+        let group = store
+            .requirement_by_ref("iso27001-2022", "A.5")
+            .await
+            .unwrap()
+            .unwrap();
+        let page = app
+            .get(&format!("/requirements/{}", group.id), Some(&emp))
+            .await;
+        assert!(
+            page.body.contains("Contains")
+                && page.body.contains("Policies for information security"),
+            "{engine}: children listed"
+        );
+        assert!(
+            !page.body.contains("Secure authentication"),
+            "{engine}: only its own children"
+        );
     }
 }
 

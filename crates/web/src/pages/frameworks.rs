@@ -325,11 +325,8 @@ pub async fn requirement(
     };
     let children = state
         .store
-        .requirements(framework.id, None)
-        .await?
-        .into_iter()
-        .filter(|r| r.parent_ref_id.as_deref() == Some(requirement.ref_id.as_str()))
-        .collect();
+        .requirement_children(framework.id, &requirement.ref_id)
+        .await?;
     let (derived, official): (Vec<_>, Vec<_>) = state
         .store
         .mapped_requirements(&framework.slug, &requirement.ref_id)
