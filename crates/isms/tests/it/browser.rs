@@ -142,11 +142,13 @@ async fn a_person_logs_in_and_sees_the_dashboard() {
         .await
         .unwrap();
 
-    let h1 = client
+    // Wait for the logged-in page (the login page has a main h1 too).
+    client
         .wait()
-        .for_element(Locator::Css("main h1"))
+        .for_element(Locator::Css("form[action='/logout']"))
         .await
         .unwrap();
+    let h1 = client.find(Locator::Css("main h1")).await.unwrap();
     assert_eq!(h1.text().await.unwrap(), "Acme Ltd");
     let body = client
         .find(Locator::Css("body"))

@@ -63,7 +63,7 @@ async fn set_scope_exclude_five_controls_approve_and_download_the_pdf() {
         .unwrap();
     client
         .wait()
-        .for_element(Locator::Css("main h1"))
+        .for_element(Locator::Css("form[action='/logout']"))
         .await
         .unwrap();
 
