@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Actor, Change};
+use crate::versioned::{self, Claim, Key, Target};
 use crate::{Result, Store, StoreError, now, on_pool, on_tx};
 
 /// The scope statement (4.3).
@@ -97,6 +98,9 @@ pub struct ContextInput {
     pub version: Option<i64>,
 }
 
+const SCOPE_COLS: &str = "statement, units, locations, processes, systems_in, systems_out, interfaces, \
+     exclusions, version, updated_at, updated_by";
+
 const ITEM_COLS: &str = "id, kind, title, category, detail, effect, addressed, measure, target, owner, due_date, \
      responsible, accountable, consulted, informed, version, created_at, updated_at";
 
@@ -183,13 +187,12 @@ impl Store {
     /// The scope statement; an empty one with version 0 if never saved.
     pub async fn scope(&self, org_id: i64) -> Result<Scope> {
         let row = on_pool!(self, |p| {
-            sqlx::query_as::<_, Scope>(
-            "SELECT statement, units, locations, processes, systems_in, systems_out, interfaces, \
-             exclusions, version, updated_at, updated_by FROM isms_scope WHERE org_id = $1"
-        )
-        .bind(org_id)
-        .fetch_optional(p)
-        .await
+            sqlx::query_as::<_, Scope>(&format!(
+                "SELECT {SCOPE_COLS} FROM isms_scope WHERE org_id = $1"
+            ))
+            .bind(org_id)
+            .fetch_optional(p)
+            .await
         })?;
         Ok(row.unwrap_or_default())
     }
@@ -202,35 +205,50 @@ impl Store {
         actor: &Actor,
     ) -> Result<Scope> {
         let Some(sent) = input.version else {
-            return Err(StoreError::Invalid(
-                "version: required; send the version you last read (0 for a new scope)".into(),
-            ));
+            return Err(versioned::version_required(" (0 for a new scope)"));
         };
         if input.statement.trim().is_empty() {
             return Err(StoreError::Invalid(
                 "statement: the scope needs a statement of what the ISMS covers".into(),
             ));
         }
+        let at = now();
         let mut tx = self.begin().await?;
-        let before = on_tx!(&mut tx, |c| {
-            sqlx::query_as::<_, Scope>(
-            "SELECT statement, units, locations, processes, systems_in, systems_out, interfaces, \
-             exclusions, version, updated_at, updated_by FROM isms_scope WHERE org_id = $1"
-        )
+        let won = if sent == 0 {
+            // The first save creates the row: of two first saves, one inserts.
+            on_tx!(&mut tx, |c| sqlx::query(
+                "INSERT INTO isms_scope (org_id, version, updated_at) VALUES ($1, 1, $2) \
+                 ON CONFLICT (org_id) DO NOTHING"
+            )
+            .bind(org_id)
+            .bind(&at)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected() == 1))?
+        } else {
+            let target = Target {
+                table: "isms_scope",
+                org_id,
+                keys: &[],
+            };
+            versioned::claim(&mut tx, &target, sent).await? == Claim::Won
+        };
+        let before = on_tx!(&mut tx, |c| sqlx::query_as::<_, Scope>(&format!(
+            "SELECT {SCOPE_COLS} FROM isms_scope WHERE org_id = $1"
+        ))
         .bind(org_id)
         .fetch_optional(c)
-        .await
-        })?;
-        let current = before.as_ref().map_or(0, |s| s.version);
-        if current != sent {
-            let who = before
-                .as_ref()
-                .map(|s| format!(" by {} at {}", s.updated_by, s.updated_at))
+        .await)?;
+        if !won {
+            let (current, by, when) = before
+                .map(|s| (s.version, s.updated_by, s.updated_at))
                 .unwrap_or_default();
-            return Err(StoreError::Conflict(format!(
-                "the scope was changed{who} (now version {current}, you sent {sent}): nothing was saved; reload, then apply your change again"
-            )));
+            return Err(versioned::stale("the scope", current, sent, &by, &when));
         }
+        let before = before.filter(|_| sent > 0).map(|mut b| {
+            b.version = sent;
+            b
+        });
         let after = Scope {
             statement: input.statement.trim().to_owned(),
             units: input.units.trim().to_owned(),
@@ -240,34 +258,31 @@ impl Store {
             systems_out: input.systems_out.trim().to_owned(),
             interfaces: input.interfaces.trim().to_owned(),
             exclusions: input.exclusions.trim().to_owned(),
-            version: current + 1,
-            updated_at: now(),
+            version: sent + 1,
+            updated_at: at,
             updated_by: actor.label.clone(),
         };
         on_tx!(&mut tx, |c| {
             sqlx::query(
-            "INSERT INTO isms_scope (org_id, statement, units, locations, processes, systems_in, systems_out, \
-             interfaces, exclusions, version, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             ON CONFLICT (org_id) DO UPDATE SET statement = excluded.statement, units = excluded.units, \
-             locations = excluded.locations, processes = excluded.processes, systems_in = excluded.systems_in, \
-             systems_out = excluded.systems_out, interfaces = excluded.interfaces, exclusions = excluded.exclusions, \
-             version = excluded.version, updated_at = excluded.updated_at, updated_by = excluded.updated_by"
-        )
-        .bind(org_id)
-        .bind(&after.statement)
-        .bind(&after.units)
-        .bind(&after.locations)
-        .bind(&after.processes)
-        .bind(&after.systems_in)
-        .bind(&after.systems_out)
-        .bind(&after.interfaces)
-        .bind(&after.exclusions)
-        .bind(after.version)
-        .bind(&after.updated_at)
-        .bind(&after.updated_by)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected())
+                "UPDATE isms_scope SET statement = $1, units = $2, locations = $3, processes = $4, \
+                 systems_in = $5, systems_out = $6, interfaces = $7, exclusions = $8, version = $9, \
+                 updated_at = $10, updated_by = $11 WHERE org_id = $12",
+            )
+            .bind(&after.statement)
+            .bind(&after.units)
+            .bind(&after.locations)
+            .bind(&after.processes)
+            .bind(&after.systems_in)
+            .bind(&after.systems_out)
+            .bind(&after.interfaces)
+            .bind(&after.exclusions)
+            .bind(after.version)
+            .bind(&after.updated_at)
+            .bind(&after.updated_by)
+            .bind(org_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
         })?;
         audit::record(
             &mut tx,
@@ -380,12 +395,16 @@ impl Store {
         actor: &Actor,
     ) -> Result<ContextItem> {
         let Some(sent) = input.version else {
-            return Err(StoreError::Invalid(
-                "version: required; send the version you last read".into(),
-            ));
+            return Err(versioned::version_required(""));
         };
         let mut tx = self.begin().await?;
-        let before = on_tx!(&mut tx, |c| sqlx::query_as::<_, ContextItem>(&format!(
+        let target = Target {
+            table: "isms_context_items",
+            org_id,
+            keys: &[("id", Key::Int(id))],
+        };
+        let claim = versioned::claim(&mut tx, &target, sent).await?;
+        let mut before = on_tx!(&mut tx, |c| sqlx::query_as::<_, ContextItem>(&format!(
             "SELECT {ITEM_COLS} FROM isms_context_items WHERE org_id = $1 AND id = $2"
         ))
         .bind(org_id)
@@ -395,12 +414,16 @@ impl Store {
         .ok_or_else(|| {
             StoreError::NotFound(format!("no context item {id} in this organisation"))
         })?;
-        if before.version != sent {
-            return Err(StoreError::Conflict(format!(
-                "item {id} was changed at {} (now version {}, you sent {sent}): nothing was saved; reload, then apply your change again",
-                before.updated_at, before.version
-            )));
+        if let Claim::Stale { current } = claim {
+            return Err(versioned::stale(
+                &format!("item {id}"),
+                current,
+                sent,
+                "",
+                &before.updated_at,
+            ));
         }
+        before.version = sent;
         let mut after = before.clone();
         apply(&mut after, input);
         validate(&after)?;
@@ -411,7 +434,7 @@ impl Store {
             "UPDATE isms_context_items SET title = $1, category = $2, detail = $3, effect = $4, addressed = $5, \
              measure = $6, target = $7, owner = $8, due_date = $9, responsible = $10, accountable = $11, \
              consulted = $12, informed = $13, version = $14, updated_at = $15 \
-             WHERE org_id = $16 AND id = $17 AND version = $18"
+             WHERE org_id = $16 AND id = $17"
         )
         .bind(&after.title)
         .bind(&after.category)
@@ -430,7 +453,6 @@ impl Store {
         .bind(&after.updated_at)
         .bind(org_id)
         .bind(id)
-        .bind(sent)
         .execute(c)
         .await
         .map(|r| r.rows_affected())

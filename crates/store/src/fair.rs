@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::{self, Actor, Change};
+use crate::versioned::{self, Claim, Key, Target};
 use crate::{Result, Store, StoreError, is_unique_violation, now, on_pool, on_tx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -65,6 +66,13 @@ impl Store {
         let at = now();
         let before = match id {
             Some(id) => {
+                let sent = expected_version.ok_or_else(|| versioned::version_required(""))?;
+                let target = Target {
+                    table: "fair_scenarios",
+                    org_id,
+                    keys: &[("id", Key::Int(id))],
+                };
+                let claim = versioned::claim(&mut tx, &target, sent).await?;
                 let row: Option<FairScenario> = on_tx!(&mut tx, |c| sqlx::query_as(&format!(
                     "SELECT {COLS} FROM fair_scenarios WHERE org_id = $1 AND id = $2"
                 ))
@@ -72,15 +80,18 @@ impl Store {
                 .bind(id)
                 .fetch_optional(c)
                 .await)?;
-                let row = row.ok_or_else(|| StoreError::NotFound("no such scenario set".into()))?;
-                if let Some(v) = expected_version
-                    && v != row.version
-                {
-                    return Err(StoreError::Conflict(format!(
-                        "{} changed this scenario set since you opened it (version {} now, yours {v}); reload to see their changes",
-                        row.updated_by, row.version
-                    )));
+                let mut row =
+                    row.ok_or_else(|| StoreError::NotFound("no such scenario set".into()))?;
+                if let Claim::Stale { current } = claim {
+                    return Err(versioned::stale(
+                        &format!("the scenario set '{}'", row.name),
+                        current,
+                        sent,
+                        &row.updated_by,
+                        &row.updated_at,
+                    ));
                 }
+                row.version = sent;
                 Some(row)
             }
             None => None,
@@ -88,7 +99,7 @@ impl Store {
         let result = match &before {
             Some(b) => on_tx!(&mut tx, |c| {
                 sqlx::query_as::<_, FairScenario>(&format!(
-                "UPDATE fair_scenarios SET name = $1, input_text = $2, version = version + 1, updated_at = $3, updated_by = $4 \
+                "UPDATE fair_scenarios SET name = $1, input_text = $2, updated_at = $3, updated_by = $4 \
                  WHERE org_id = $5 AND id = $6 RETURNING {COLS}"
             ))
             .bind(name)

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::{self, Actor, Change};
+use crate::versioned::{self, Claim, Key, Target};
 use crate::{Result, Store, StoreError, now, on_pool, on_tx};
 
 /// Statuses of a requirement, in order of progress (not applicable last).
@@ -318,12 +319,19 @@ impl Store {
         actor: &Actor,
     ) -> Result<GapEntry> {
         let Some(sent) = patch.version else {
-            return Err(StoreError::Invalid(
-                "version: required; send the version you last read".into(),
-            ));
+            return Err(versioned::version_required(""));
         };
         let mut tx = self.begin().await?;
-        let before = on_tx!(&mut tx, |c| sqlx::query_as::<_, GapEntry>(&format!(
+        let target = Target {
+            table: "gap_entries",
+            org_id,
+            keys: &[
+                ("assessment_id", Key::Int(id)),
+                ("ref_id", Key::Text(ref_id)),
+            ],
+        };
+        let claim = versioned::claim(&mut tx, &target, sent).await?;
+        let mut before = on_tx!(&mut tx, |c| sqlx::query_as::<_, GapEntry>(&format!(
             "SELECT {ENTRY_COLS} FROM gap_entries WHERE org_id = $1 AND assessment_id = $2 AND ref_id = $3"
         ))
         .bind(org_id)
@@ -336,12 +344,16 @@ impl Store {
                 "'{ref_id}' is not a requirement of gap assessment {id}: use a clause (4.1 .. 10.2) or an Annex A control (A.5.1 .. A.8.34)"
             ))
         })?;
-        if before.version != sent {
-            return Err(StoreError::Conflict(format!(
-                "{ref_id} was changed by {} at {} (now version {}, you sent {sent}): nothing was saved; reload, then apply your change again",
-                before.updated_by, before.updated_at, before.version
-            )));
+        if let Claim::Stale { current } = claim {
+            return Err(versioned::stale(
+                ref_id,
+                current,
+                sent,
+                &before.updated_by,
+                &before.updated_at,
+            ));
         }
+        before.version = sent;
         let mut after = before.clone();
         if let Some(s) = &patch.status {
             let s = s.trim();
@@ -386,6 +398,7 @@ impl Store {
             d.clone_into(&mut after.target_date);
         }
         if after == before {
+            // Dropping the transaction rolls the claim back: nothing changed.
             return Ok(before);
         }
         after.version += 1;
@@ -395,7 +408,7 @@ impl Store {
             sqlx::query(
             "UPDATE gap_entries SET status = $1, maturity = $2, notes = $3, owner = $4, target_date = $5, \
              actions = $6, version = $7, updated_at = $8, updated_by = $9 \
-             WHERE org_id = $10 AND assessment_id = $11 AND ref_id = $12 AND version = $13"
+             WHERE org_id = $10 AND assessment_id = $11 AND ref_id = $12"
         )
         .bind(&after.status)
         .bind(after.maturity)
@@ -409,7 +422,6 @@ impl Store {
         .bind(org_id)
         .bind(id)
         .bind(ref_id)
-        .bind(sent)
         .execute(c)
         .await
         .map(|r| r.rows_affected())

@@ -19,6 +19,7 @@ mod sessions;
 mod soa;
 mod tokens;
 mod users;
+mod versioned;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::{self, Actor, Change};
+use crate::versioned::{self, Claim, Key, Target};
 use crate::{Result, Store, StoreError, Tx, is_unique_violation, now, on_pool, on_tx};
 
 /// Implementation statuses, in order of progress.
@@ -391,6 +392,12 @@ impl Store {
         }
         let mut tx = self.begin().await?;
         ensure_in_tx(&mut tx, org_id, actor).await?;
+        let target = Target {
+            table: "soa_entries",
+            org_id,
+            keys: &[("control_id", Key::Text(control_id))],
+        };
+        let claim = versioned::claim(&mut tx, &target, sent_version).await?;
         let row = on_tx!(&mut tx, |c| sqlx::query_as::<_, EntryRow>(&format!(
             "{ENTRY_SELECT} AND s.control_id = $2"
         ))
@@ -398,8 +405,8 @@ impl Store {
         .bind(control_id)
         .fetch_optional(c)
         .await)?;
-        let before = SoaEntry::from(row.ok_or_else(|| unknown_control(control_id))?);
-        if before.version != sent_version {
+        let mut before = SoaEntry::from(row.ok_or_else(|| unknown_control(control_id))?);
+        if let Claim::Stale { .. } = claim {
             // Keeps the entries created above; nothing else was written.
             tx.commit().await?;
             let changes = self
@@ -411,6 +418,7 @@ impl Store {
                 changes,
             });
         }
+        before.version = sent_version;
         let mut after = before.clone();
         if let Some(a) = patch.applicable {
             after.applicable = a;
@@ -475,11 +483,11 @@ impl Store {
         after.version = before.version + 1;
         after.updated_at = now();
         after.updated_by.clone_from(&actor.label);
-        let changed = on_tx!(&mut tx, |c| {
+        on_tx!(&mut tx, |c| {
             sqlx::query(
             "UPDATE soa_entries SET applicable = $1, justification = $2, reasons = $3, status = $4, \
              owner_user_id = $5, notes = $6, version = $7, updated_at = $8, updated_by = $9 \
-             WHERE org_id = $10 AND control_id = $11 AND version = $12"
+             WHERE org_id = $10 AND control_id = $11"
         )
         .bind(after.applicable)
         .bind(&after.justification)
@@ -492,23 +500,10 @@ impl Store {
         .bind(&after.updated_by)
         .bind(org_id)
         .bind(control_id)
-        .bind(sent_version)
         .execute(c)
         .await
         .map(|r| r.rows_affected())
         })?;
-        if changed == 0 {
-            drop(tx);
-            let current = self.soa_entry(org_id, control_id, actor).await?;
-            let changes = self
-                .soa_changes_since(org_id, control_id, sent_version)
-                .await?;
-            return Ok(SoaUpdate::Stale {
-                current,
-                sent_version,
-                changes,
-            });
-        }
         audit::record(
             &mut tx,
             actor,

@@ -24,4 +24,5 @@ mod gap;
 mod readiness;
 mod soa;
 mod store;
+mod versioned;
 mod web;
