@@ -9,12 +9,12 @@
 # local copy of the catalog (trestle cannot follow the profile's back-matter rlinks offline).
 #
 # Env: CARGO_TARGET_DIR (default <repo>/target), TRESTLE_VENV (default
-# /var/tmp/isms-bench-venv-trestle), RUNS (default 20), ISMS_DATA (default <repo>/../shared/data),
+# /var/tmp/isms-bench-venv-trestle), RUNS (default 20), ISMS_DATA (default <repo>/testdata),
 # OURS (a command prefix to use instead of the auto-detected binary).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-DATA=${ISMS_DATA:-$REPO/../shared/data}
+DATA=${ISMS_DATA:-$REPO/testdata}
 TARGET=${CARGO_TARGET_DIR:-$REPO/target}
 VENV=${TRESTLE_VENV:-/var/tmp/isms-bench-venv-trestle}
 RUNS=${RUNS:-20}

@@ -1,4 +1,4 @@
-//! Importers and mappings against the real files in ../shared/data.
+//! Importers and mappings against the real files in testdata/ (copied from the shared data with their sources and licences: testdata/SOURCES.md).
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -7,7 +7,7 @@ use isms_catalog::{
     import_ciso_assistant, import_oscal_catalog, iso27001_2013, iso27001_2022, parse_mapping_csv,
 };
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 
 fn read(rel: &str) -> Vec<u8> {
     let path = format!("{DATA}/{rel}");

@@ -11,7 +11,7 @@ use isms_store::{Actor, Store};
 
 use crate::support::{App, PASSWORD, org_with, stores};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 const BIN: &str = env!("CARGO_BIN_EXE_isms");
 
 fn isms(db: &str, args: &[&str]) -> (bool, String, String) {

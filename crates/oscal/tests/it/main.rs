@@ -1,4 +1,4 @@
-//! Integration tests of isms-oscal against the shared NIST data (one test binary).
+//! Integration tests of isms-oscal against the NIST data in testdata/ (one test binary).
 
 mod bad_input;
 mod cli;
@@ -7,9 +7,9 @@ mod spec;
 
 use std::path::PathBuf;
 
-/// `../shared/data` from the repository root.
+/// `testdata/` of the repository (a copy of the shared NIST data; sources in testdata/SOURCES.md).
 pub fn data(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")).join(rel)
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata")).join(rel)
 }
 
 pub fn read(rel: &str) -> Vec<u8> {
