@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use isms_store::{Actor, RequirementRow, Store};
+use isms_store::{Actor, RequirementRow, Store, Tenant};
 use isms_web::import::{self, Format};
 
 use crate::{FrameworkCommand, MappingCommand};
@@ -40,23 +40,29 @@ async fn find_requirement(
     framework: &str,
     reference: &str,
 ) -> anyhow::Result<Option<RequirementRow>> {
-    if let Some(r) = store.requirement_by_ref(framework, reference).await? {
+    if let Some(r) = store
+        .requirement_by_ref(framework, reference, Tenant::Installation)
+        .await?
+    {
         return Ok(Some(r));
     }
     // "5.15" for the Annex A control when no clause has that number.
     Ok(store
-        .requirement_by_ref(framework, &format!("A.{reference}"))
+        .requirement_by_ref(framework, &format!("A.{reference}"), Tenant::Installation)
         .await?)
 }
 
 pub async fn run(store: &Store, cmd: FrameworkCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         FrameworkCommand::List => {
-            for f in store.frameworks().await? {
-                let origin = if f.builtin {
-                    "built in".to_owned()
-                } else {
-                    format!("imported from {}", f.source_file)
+            for f in store.frameworks(Tenant::Installation).await? {
+                let origin = match (f.builtin, f.org_id) {
+                    (true, _) => "built in".to_owned(),
+                    (false, None) => format!("imported from {}", f.source_file),
+                    (false, Some(org)) => format!(
+                        "imported from {} by organisation {org} (private to it)",
+                        f.source_file
+                    ),
                 };
                 println!(
                     "{}\t{} {}\t{} requirements\t{origin}",
@@ -65,9 +71,12 @@ pub async fn run(store: &Store, cmd: FrameworkCommand) -> anyhow::Result<ExitCod
             }
         }
         FrameworkCommand::Show { id, reference } => {
-            let fw = store.framework(&id).await?.with_context(|| {
-                format!("no framework '{id}': list them with `isms framework list`")
-            })?;
+            let fw = store
+                .framework(&id, Tenant::Installation)
+                .await?
+                .with_context(|| {
+                    format!("no framework '{id}': list them with `isms framework list`")
+                })?;
             match reference {
                 None => {
                     let mut out = String::new();
@@ -110,7 +119,9 @@ pub async fn run(store: &Store, cmd: FrameworkCommand) -> anyhow::Result<ExitCod
                             println!("  - {e}");
                         }
                     }
-                    let links = store.mapped_requirements(&fw.slug, &r.ref_id).await?;
+                    let links = store
+                        .mapped_requirements(&fw.slug, &r.ref_id, Tenant::Installation)
+                        .await?;
                     if !links.is_empty() {
                         println!("\nMapped to:");
                         for l in links {
@@ -174,13 +185,20 @@ pub async fn run(store: &Store, cmd: FrameworkCommand) -> anyhow::Result<ExitCod
             let actor = Actor::cli();
             let Some(tree) = parsed.tree else {
                 let n = store
-                    .import_mappings(&parsed.mappings, &name, &actor)
+                    .import_mappings(&parsed.mappings, &name, Tenant::Installation, &actor)
                     .await?;
                 println!("{name} holds no framework; imported {n} mappings");
                 return Ok(ExitCode::SUCCESS);
             };
             let summary = store
-                .import_framework(&tree, &name, format.as_str(), replace, &actor)
+                .import_framework(
+                    &tree,
+                    &name,
+                    format.as_str(),
+                    replace,
+                    Tenant::Installation,
+                    &actor,
+                )
                 .await?;
             if summary.unchanged {
                 println!("{}: already installed and unchanged", summary.slug);
@@ -196,7 +214,7 @@ pub async fn run(store: &Store, cmd: FrameworkCommand) -> anyhow::Result<ExitCod
             }
             if !parsed.mappings.is_empty() {
                 let n = store
-                    .import_mappings(&parsed.mappings, &name, &actor)
+                    .import_mappings(&parsed.mappings, &name, Tenant::Installation, &actor)
                     .await?;
                 println!("and {n} mappings");
             }
@@ -211,7 +229,7 @@ pub async fn run_mapping(store: &Store, cmd: MappingCommand) -> anyhow::Result<E
             let (name, bytes) = read(&file)?;
             let mappings = import::parse_mappings(&name, &bytes).map_err(anyhow::Error::msg)?;
             let n = store
-                .import_mappings(&mappings, &name, &Actor::cli())
+                .import_mappings(&mappings, &name, Tenant::Installation, &Actor::cli())
                 .await?;
             println!("imported {n} mappings from {name}");
         }
@@ -221,7 +239,9 @@ pub async fn run_mapping(store: &Store, cmd: MappingCommand) -> anyhow::Result<E
         } => {
             let r = find_requirement(store, &framework, &reference).await?;
             let ref_id = r.as_ref().map_or(reference.as_str(), |r| r.ref_id.as_str());
-            let links = store.mapped_requirements(&framework, ref_id).await?;
+            let links = store
+                .mapped_requirements(&framework, ref_id, Tenant::Installation)
+                .await?;
             if links.is_empty() {
                 bail!("nothing is mapped to {framework} {reference}");
             }

@@ -1,6 +1,11 @@
-//! Frameworks (trees of requirements) and imported mappings, shared by the
-//! whole installation. Built-in frameworks are seeded from the binary;
-//! built-in mappings are served from the binary and merged with imported ones.
+//! Frameworks (trees of requirements) and imported mappings. Built-in
+//! frameworks are seeded from the binary; built-in mappings are served from
+//! the binary and merged with imported ones.
+//!
+//! Ownership: what the operator installs (built in, or `isms framework
+//! import` at the CLI) belongs to the whole installation; what a member
+//! imports on the web or the API belongs to their organisation, which alone
+//! sees it and can change it. Every read and write names its [`Tenant`].
 
 use std::collections::HashMap;
 
@@ -12,9 +17,30 @@ use sha2::{Digest, Sha256};
 use crate::audit::{self, Actor, Change, Via};
 use crate::{Result, Store, StoreError, now, on_pool, on_tx};
 
+/// Whose frameworks and mappings a call reads or writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tenant {
+    /// The operator at the CLI: sees everything, installs for everyone.
+    Installation,
+    /// A member of this organisation: sees installation-wide content and the
+    /// organisation's own imports, and imports only for the organisation.
+    Org(i64),
+}
+
+impl Tenant {
+    fn org_id(self) -> Option<i64> {
+        match self {
+            Tenant::Installation => None,
+            Tenant::Org(id) => Some(id),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct FrameworkRow {
     pub id: i64,
+    /// The organisation that imported it; `None` for installation-wide frameworks.
+    pub org_id: Option<i64>,
     pub slug: String,
     pub name: String,
     pub version: String,
@@ -82,9 +108,15 @@ pub struct ImportSummary {
     pub unchanged: bool,
 }
 
-const FRAMEWORK_COLS: &str = "f.id, f.slug, f.name, f.version, f.publisher, f.licence_note, f.builtin, \
+const FRAMEWORK_COLS: &str = "f.id, f.org_id, f.slug, f.name, f.version, f.publisher, f.licence_note, f.builtin, \
      f.source_file, f.source_format, f.imported_at, \
      (SELECT COUNT(*) FROM requirements r WHERE r.framework_id = f.id) AS requirement_count";
+/// The frameworks a tenant sees (`$n` bound to [`Tenant::org_id`]): all for
+/// the installation, installation-wide ones and its own for an organisation.
+fn visible(param: usize) -> String {
+    format!("(${param} IS NULL OR f.org_id IS NULL OR f.org_id = ${param})")
+}
+
 const REQ_COLS: &str = "r.id, r.framework_id, f.slug AS framework_slug, r.ref_id, r.parent_ref_id, r.kind, r.title, \
      r.description, r.discussion, r.guidance_json, r.control_id, r.withdrawn, r.position, r.depth";
 
@@ -103,8 +135,15 @@ impl Store {
             via: Via::Cli,
         };
         for tree in isms_catalog::builtin_frameworks() {
-            self.store_framework(tree, "built in", "builtin", true, &actor)
-                .await?;
+            self.store_framework(
+                tree,
+                "built in",
+                "builtin",
+                true,
+                Tenant::Installation,
+                &actor,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -121,11 +160,15 @@ impl Store {
         source_file: &str,
         source_format: &str,
         replace: bool,
+        tenant: Tenant,
         actor: &Actor,
     ) -> Result<ImportSummary> {
         if !replace
-            && let Some(existing) = self.framework(&tree.framework.id).await?
+            && let Some(existing) = self
+                .framework(&tree.framework.id, Tenant::Installation)
+                .await?
             && !existing.builtin
+            && existing.org_id == tenant.org_id()
             && existing.source_file != source_file
         {
             return Err(StoreError::Conflict(format!(
@@ -133,7 +176,7 @@ impl Store {
                 existing.slug, existing.source_file
             )));
         }
-        self.store_framework(tree, source_file, source_format, false, actor)
+        self.store_framework(tree, source_file, source_format, false, tenant, actor)
             .await
     }
 
@@ -143,18 +186,20 @@ impl Store {
         source_file: &str,
         source_format: &str,
         builtin: bool,
+        tenant: Tenant,
         actor: &Actor,
     ) -> Result<ImportSummary> {
         let fw = &tree.framework;
         let hash = content_hash(tree);
         let mut tx = self.begin().await?;
-        let existing: Option<(i64, bool, String)> = on_tx!(&mut tx, |c| sqlx::query_as(
-            "SELECT id, builtin, content_hash FROM frameworks WHERE slug = $1"
-        )
-        .bind(&fw.id)
-        .fetch_optional(c)
-        .await)?;
-        if let Some((_, true, _)) = existing
+        let existing: Option<(i64, bool, String, Option<i64>)> =
+            on_tx!(&mut tx, |c| sqlx::query_as(
+                "SELECT id, builtin, content_hash, org_id FROM frameworks WHERE slug = $1"
+            )
+            .bind(&fw.id)
+            .fetch_optional(c)
+            .await)?;
+        if let Some((_, true, _, _)) = existing
             && !builtin
         {
             return Err(StoreError::Conflict(format!(
@@ -162,7 +207,24 @@ impl Store {
                 fw.id
             )));
         }
-        if let Some((id, _, old_hash)) = &existing
+        if let Some((_, _, _, owner)) = existing
+            && owner != tenant.org_id()
+        {
+            // Another owner's framework is never touched; the message does
+            // not say whose it is.
+            return Err(StoreError::Conflict(match tenant {
+                Tenant::Org(_) => format!(
+                    "the framework id '{}' is already in use in this installation: give the import another id",
+                    fw.id
+                ),
+                Tenant::Installation => format!(
+                    "the framework id '{}' belongs to organisation {} (imported there): give the installation-wide import another id",
+                    fw.id,
+                    owner.unwrap_or_default()
+                ),
+            }));
+        }
+        if let Some((id, _, old_hash, _)) = &existing
             && *old_hash == hash
         {
             return Ok(ImportSummary {
@@ -175,7 +237,7 @@ impl Store {
             });
         }
         let at = now();
-        let framework_id = if let Some((id, _, _)) = &existing {
+        let framework_id = if let Some((id, _, _, _)) = &existing {
             on_tx!(&mut tx, |c| {
                 sqlx::query(
                 "UPDATE frameworks SET name = $1, version = $2, publisher = $3, licence_note = $4, \
@@ -198,8 +260,8 @@ impl Store {
         } else {
             let (id,): (i64,) = on_tx!(&mut tx, |c| {
                 sqlx::query_as(
-                "INSERT INTO frameworks (slug, name, version, publisher, licence_note, builtin, source_file, source_format, content_hash, imported_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id"
+                "INSERT INTO frameworks (slug, name, version, publisher, licence_note, builtin, source_file, source_format, content_hash, imported_at, org_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id"
             )
             .bind(&fw.id)
             .bind(&fw.name)
@@ -211,6 +273,7 @@ impl Store {
             .bind(source_format)
             .bind(&hash)
             .bind(&at)
+            .bind(tenant.org_id())
             .fetch_one(c)
             .await
             })?;
@@ -267,8 +330,9 @@ impl Store {
             .await
             .map(|r| r.rows_affected()))?;
         }
-        audit::record_system(
+        record_import(
             &mut tx,
+            tenant,
             actor,
             Change {
                 org_id: audit::SYSTEM_CHAIN,
@@ -294,24 +358,35 @@ impl Store {
         })
     }
 
-    pub async fn frameworks(&self) -> Result<Vec<FrameworkRow>> {
+    pub async fn frameworks(&self, tenant: Tenant) -> Result<Vec<FrameworkRow>> {
         Ok(on_pool!(self, |p| sqlx::query_as::<_, FrameworkRow>(
             &format!(
-                "SELECT {FRAMEWORK_COLS} FROM frameworks f ORDER BY f.builtin DESC, f.name, f.id"
+                "SELECT {FRAMEWORK_COLS} FROM frameworks f WHERE {} \
+                 ORDER BY f.builtin DESC, f.org_id IS NOT NULL, f.name, f.id",
+                visible(1)
             )
         )
+        .bind(tenant.org_id())
         .fetch_all(p)
         .await)?)
     }
 
     /// A framework by numeric id or by its slug (e.g. `iso27001-2022`).
-    pub async fn framework(&self, id_or_slug: &str) -> Result<Option<FrameworkRow>> {
+    pub async fn framework(
+        &self,
+        id_or_slug: &str,
+        tenant: Tenant,
+    ) -> Result<Option<FrameworkRow>> {
         let id = id_or_slug.parse::<i64>().unwrap_or(-1);
         Ok(on_pool!(self, |p| sqlx::query_as::<_, FrameworkRow>(
-            &format!("SELECT {FRAMEWORK_COLS} FROM frameworks f WHERE f.id = $1 OR f.slug = $2")
+            &format!(
+                "SELECT {FRAMEWORK_COLS} FROM frameworks f WHERE (f.id = $1 OR f.slug = $2) AND {}",
+                visible(3)
+            )
         )
         .bind(id)
         .bind(id_or_slug)
+        .bind(tenant.org_id())
         .fetch_optional(p)
         .await)?)
     }
@@ -365,12 +440,14 @@ impl Store {
         .await)?)
     }
 
-    pub async fn requirement(&self, id: i64) -> Result<Option<RequirementRow>> {
+    pub async fn requirement(&self, id: i64, tenant: Tenant) -> Result<Option<RequirementRow>> {
         Ok(on_pool!(self, |p| {
             sqlx::query_as::<_, RequirementRow>(&format!(
-            "SELECT {REQ_COLS} FROM requirements r JOIN frameworks f ON f.id = r.framework_id WHERE r.id = $1"
+            "SELECT {REQ_COLS} FROM requirements r JOIN frameworks f ON f.id = r.framework_id WHERE r.id = $1 AND {}",
+            visible(2)
         ))
         .bind(id)
+        .bind(tenant.org_id())
         .fetch_optional(p)
         .await
         })?)
@@ -382,25 +459,29 @@ impl Store {
         &self,
         framework: &str,
         ref_id: &str,
+        tenant: Tenant,
     ) -> Result<Option<RequirementRow>> {
         Ok(on_pool!(self, |p| sqlx::query_as::<_, RequirementRow>(
             &format!(
                 "SELECT {REQ_COLS} FROM requirements r JOIN frameworks f ON f.id = r.framework_id \
-             WHERE f.slug = $1 AND r.ref_id = $2"
+             WHERE f.slug = $1 AND r.ref_id = $2 AND {}",
+                visible(3)
             )
         )
         .bind(framework)
         .bind(ref_id)
+        .bind(tenant.org_id())
         .fetch_optional(p)
         .await)?)
     }
 
-    /// Imports mappings from a file, replacing those imported from a file of
-    /// the same name. All or nothing.
+    /// Imports mappings from a file, replacing those the same owner imported
+    /// from a file of the same name. All or nothing.
     pub async fn import_mappings(
         &self,
         mappings: &[Mapping],
         origin: &str,
+        tenant: Tenant,
         actor: &Actor,
     ) -> Result<usize> {
         if mappings.is_empty() {
@@ -410,9 +491,10 @@ impl Store {
         }
         let mut tx = self.begin().await?;
         let replaced = on_tx!(&mut tx, |c| sqlx::query(
-            "DELETE FROM mappings WHERE origin = $1"
+            "DELETE FROM mappings WHERE origin = $1 AND COALESCE(org_id, 0) = COALESCE($2, 0)"
         )
         .bind(origin)
+        .bind(tenant.org_id())
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
@@ -421,8 +503,8 @@ impl Store {
         for m in mappings {
             let n = on_tx!(&mut tx, |c| {
                 sqlx::query(
-                "INSERT INTO mappings (source_framework, source_ref, target_framework, target_ref, relationship, note, origin, imported_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"
+                "INSERT INTO mappings (source_framework, source_ref, target_framework, target_ref, relationship, note, origin, imported_at, org_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING"
             )
             .bind(&m.source_framework)
             .bind(&m.source_ref)
@@ -432,14 +514,16 @@ impl Store {
             .bind(m.note.as_deref().unwrap_or(""))
             .bind(origin)
             .bind(&at)
+            .bind(tenant.org_id())
             .execute(c)
             .await
             .map(|r| r.rows_affected())
             })?;
             stored += n as usize;
         }
-        audit::record_system(
+        record_import(
             &mut tx,
+            tenant,
             actor,
             Change {
                 org_id: audit::SYSTEM_CHAIN,
@@ -462,6 +546,7 @@ impl Store {
         &self,
         framework: &str,
         ref_id: &str,
+        tenant: Tenant,
     ) -> Result<Vec<MappedRequirement>> {
         #[derive(sqlx::FromRow)]
         struct Row {
@@ -476,10 +561,12 @@ impl Store {
         let rows = on_pool!(self, |p| {
             sqlx::query_as::<_, Row>(
             "SELECT source_framework, source_ref, target_framework, target_ref, relationship, note, origin FROM mappings \
-             WHERE (source_framework = $1 AND source_ref = $2) OR (target_framework = $1 AND target_ref = $2) ORDER BY id"
+             WHERE ((source_framework = $1 AND source_ref = $2) OR (target_framework = $1 AND target_ref = $2)) \
+               AND ($3 IS NULL OR org_id IS NULL OR org_id = $3) ORDER BY id"
         )
         .bind(framework)
         .bind(ref_id)
+        .bind(tenant.org_id())
         .fetch_all(p)
         .await
         })?;
@@ -558,7 +645,10 @@ impl Store {
         }
         out.sort_by_key(|m| m.derived_path.is_some());
         for m in &mut out {
-            if let Some(r) = self.requirement_by_ref(&m.framework, &m.ref_id).await? {
+            if let Some(r) = self
+                .requirement_by_ref(&m.framework, &m.ref_id, tenant)
+                .await?
+            {
                 m.requirement_id = Some(r.id);
                 m.title = Some(r.title);
             }
@@ -566,11 +656,31 @@ impl Store {
         Ok(out)
     }
 
-    /// How many mappings were imported from files.
-    pub async fn count_imported_mappings(&self) -> Result<i64> {
-        let (n,): (i64,) = on_pool!(self, |p| sqlx::query_as("SELECT COUNT(*) FROM mappings")
-            .fetch_one(p)
-            .await)?;
+    /// How many mappings a tenant sees that were imported from files.
+    pub async fn count_imported_mappings(&self, tenant: Tenant) -> Result<i64> {
+        let (n,): (i64,) = on_pool!(self, |p| sqlx::query_as(
+            "SELECT COUNT(*) FROM mappings WHERE $1 IS NULL OR org_id IS NULL OR org_id = $1"
+        )
+        .bind(tenant.org_id())
+        .fetch_one(p)
+        .await)?;
         Ok(n)
+    }
+}
+
+/// An import is logged where it belongs: in the importing organisation's
+/// chain, or in the installation's chain for what the operator installs.
+async fn record_import(
+    tx: &mut crate::Tx,
+    tenant: Tenant,
+    actor: &Actor,
+    mut change: Change<'_>,
+) -> Result<()> {
+    match tenant {
+        Tenant::Org(org_id) => {
+            change.org_id = org_id;
+            audit::record(tx, actor, change).await
+        }
+        Tenant::Installation => audit::record_system(tx, actor, change).await,
     }
 }

@@ -31,7 +31,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use audit::{Actor, AuditEntry, AuditFilter, ChainReport, Via};
 pub use context::{CONTEXT_KINDS, ContextInput, ContextItem, Scope, ScopeInput};
 pub use fair::FairScenario;
-pub use frameworks::{FrameworkRow, ImportSummary, MappedRequirement, RequirementRow};
+pub use frameworks::{FrameworkRow, ImportSummary, MappedRequirement, RequirementRow, Tenant};
 pub use gap::{
     GAP_STATUSES, GapAssessment, GapEntry, GapMove, GapPatch, GapProgress, GapRequirement,
     gap_progress, gap_requirements, gap_status_label,

@@ -28,6 +28,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_isms"),
     migration!(4, "0004_fair"),
     migration!(5, "0005_secrets"),
+    migration!(6, "0006_framework_tenancy"),
 ];
 
 /// How many migrations this binary carries.

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use isms_store::{FrameworkRow, MappedRequirement, RequirementRow};
+use isms_store::{FrameworkRow, MappedRequirement, RequirementRow, Tenant};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -21,6 +21,9 @@ pub struct Framework {
     publisher: String,
     licence_note: String,
     builtin: bool,
+    /// True when this organisation imported it (visible only here); false
+    /// for frameworks installed for the whole installation.
+    private: bool,
     source_file: String,
     source_format: String,
     imported_at: String,
@@ -37,6 +40,7 @@ impl From<FrameworkRow> for Framework {
             publisher: f.publisher,
             licence_note: f.licence_note,
             builtin: f.builtin,
+            private: f.org_id.is_some(),
             source_file: f.source_file,
             source_format: f.source_format,
             imported_at: f.imported_at,
@@ -140,12 +144,12 @@ pub struct RequirementWithMappings {
     responses((status = 200, body = Vec<Framework>), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_frameworks(
     State(state): State<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
 ) -> Result<Json<Vec<Framework>>, ApiError> {
     Ok(Json(
         state
             .store
-            .frameworks()
+            .frameworks(Tenant::Org(user.0.org_id))
             .await?
             .into_iter()
             .map(Framework::from)
@@ -153,8 +157,13 @@ pub async fn list_frameworks(
     ))
 }
 
-async fn find_framework(state: &AppState, id: &str) -> Result<FrameworkRow, ApiError> {
-    state.store.framework(id).await?.ok_or_else(|| {
+async fn find_framework(
+    state: &AppState,
+    user: &ApiUser,
+    id: &str,
+) -> Result<FrameworkRow, ApiError> {
+    let tenant = Tenant::Org(user.0.org_id);
+    state.store.framework(id, tenant).await?.ok_or_else(|| {
         ApiError(WebError::not_found(format!(
             "no framework '{id}'; see GET /api/v1/frameworks"
         )))
@@ -167,10 +176,10 @@ async fn find_framework(state: &AppState, id: &str) -> Result<FrameworkRow, ApiE
     responses((status = 200, body = Framework), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_framework(
     State(state): State<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Framework>, ApiError> {
-    Ok(Json(find_framework(&state, &id).await?.into()))
+    Ok(Json(find_framework(&state, &user, &id).await?.into()))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -185,11 +194,11 @@ pub struct RequirementQuery {
     responses((status = 200, body = Vec<Requirement>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_requirements(
     State(state): State<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     Path(id): Path<String>,
     Query(q): Query<RequirementQuery>,
 ) -> Result<Json<Vec<Requirement>>, ApiError> {
-    let fw = find_framework(&state, &id).await?;
+    let fw = find_framework(&state, &user, &id).await?;
     let rows = state.store.requirements(fw.id, q.q.as_deref()).await?;
     Ok(Json(rows.into_iter().map(Requirement::from).collect()))
 }
@@ -200,18 +209,24 @@ pub async fn list_requirements(
     responses((status = 200, body = RequirementWithMappings), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_requirement(
     State(state): State<AppState>,
-    _user: ApiUser,
+    user: ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<RequirementWithMappings>, ApiError> {
+    let tenant = Tenant::Org(user.0.org_id);
     let row = match (id.parse::<i64>(), id.split_once(':')) {
-        (Ok(n), _) => state.store.requirement(n).await?,
-        (Err(_), Some((fw, reference))) => state.store.requirement_by_ref(fw, reference).await?,
+        (Ok(n), _) => state.store.requirement(n, tenant).await?,
+        (Err(_), Some((fw, reference))) => {
+            state
+                .store
+                .requirement_by_ref(fw, reference, tenant)
+                .await?
+        }
         _ => None,
     }
     .ok_or_else(|| ApiError(WebError::not_found(format!("no requirement '{id}'"))))?;
     let mappings = state
         .store
-        .mapped_requirements(&row.framework_slug, &row.ref_id)
+        .mapped_requirements(&row.framework_slug, &row.ref_id, tenant)
         .await?;
     Ok(Json(RequirementWithMappings {
         requirement: row.into(),

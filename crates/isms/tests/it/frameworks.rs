@@ -7,7 +7,7 @@ use std::process::Command;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use isms_domain::Role;
-use isms_store::{Actor, Store};
+use isms_store::{Actor, Store, Tenant};
 
 use crate::support::{App, PASSWORD, org_with, stores};
 
@@ -33,7 +33,7 @@ fn isms(db: &str, args: &[&str]) -> (bool, String, String) {
 async fn iso27001_2022_is_built_in_with_guidance() {
     for (engine, store) in stores().await {
         let fw = store
-            .framework("iso27001-2022")
+            .framework("iso27001-2022", Tenant::Installation)
             .await
             .unwrap()
             .expect("seeded");
@@ -47,7 +47,7 @@ async fn iso27001_2022_is_built_in_with_guidance() {
         );
         assert!(reqs.iter().any(|r| r.ref_id == "4.1") && reqs.iter().any(|r| r.ref_id == "10.2"));
         let a815 = store
-            .requirement_by_ref("iso27001-2022", "A.8.15")
+            .requirement_by_ref("iso27001-2022", "A.8.15", Tenant::Installation)
             .await
             .unwrap()
             .unwrap();
@@ -70,7 +70,7 @@ async fn iso27001_2022_is_built_in_with_guidance() {
         );
         // Derived 800-53 -> 2022 mappings are marked as such.
         let links = store
-            .mapped_requirements("iso27001-2022", "A.5.16")
+            .mapped_requirements("iso27001-2022", "A.5.16", Tenant::Installation)
             .await
             .unwrap();
         let ac2 = links
@@ -249,7 +249,7 @@ async fn bad_framework_files_are_refused_with_nothing_stored() {
         let before = Store::open(&url)
             .await
             .unwrap()
-            .frameworks()
+            .frameworks(Tenant::Installation)
             .await
             .unwrap()
             .len();
@@ -288,11 +288,17 @@ async fn bad_framework_files_are_refused_with_nothing_stored() {
         assert!(!ok && err.contains("kinda"), "{engine}: {err}");
         let store = Store::open(&url).await.unwrap();
         assert_eq!(
-            store.frameworks().await.unwrap().len(),
+            store.frameworks(Tenant::Installation).await.unwrap().len(),
             before,
             "{engine}: nothing half-imported"
         );
-        assert_eq!(store.count_imported_mappings().await.unwrap(), 0);
+        assert_eq!(
+            store
+                .count_imported_mappings(Tenant::Installation)
+                .await
+                .unwrap(),
+            0
+        );
     }
 }
 
@@ -344,7 +350,13 @@ async fn admins_import_through_the_upload_form_and_everyone_browses() {
             "{}",
             r.body
         );
-        assert!(store.framework("bad").await.unwrap().is_none());
+        assert!(
+            store
+                .framework("bad", Tenant::Installation)
+                .await
+                .unwrap()
+                .is_none()
+        );
         // A good one.
         let r = app
             .send(post(
@@ -356,7 +368,11 @@ async fn admins_import_through_the_upload_form_and_everyone_browses() {
             .await;
         assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
         assert!(r.body.contains("Imported acme-suppliers"), "{}", r.body);
-        let fw = store.framework("acme-suppliers").await.unwrap().unwrap();
+        let fw = store
+            .framework("acme-suppliers", Tenant::Installation)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(fw.requirement_count, 3);
 
         // Everyone can browse and search.
@@ -375,7 +391,7 @@ async fn admins_import_through_the_upload_form_and_everyone_browses() {
             "{engine}"
         );
         let a85 = store
-            .requirement_by_ref("iso27001-2022", "A.8.5")
+            .requirement_by_ref("iso27001-2022", "A.8.5", Tenant::Installation)
             .await
             .unwrap()
             .unwrap();
@@ -391,7 +407,7 @@ async fn admins_import_through_the_upload_form_and_everyone_browses() {
             "{engine}: mappings shown"
         );
         let group = store
-            .requirement_by_ref("iso27001-2022", "A.5")
+            .requirement_by_ref("iso27001-2022", "A.5", Tenant::Installation)
             .await
             .unwrap()
             .unwrap();
@@ -432,7 +448,7 @@ async fn another_file_never_silently_replaces_an_imported_framework() {
         let store = Store::open(&url).await.unwrap();
         assert_eq!(
             store
-                .framework("nist-csf-2.0")
+                .framework("nist-csf-2.0", Tenant::Installation)
                 .await
                 .unwrap()
                 .unwrap()
@@ -444,5 +460,175 @@ async fn another_file_never_silently_replaces_an_imported_framework() {
         let (ok, out, err) = isms(&url, &["framework", "import", &fixture, "--replace"]);
         assert!(ok, "{err}");
         assert!(out.contains("removed"), "{out}");
+    }
+}
+
+/// Issue 9, defect 4: what an organisation imports on the web belongs to it.
+/// Another organisation cannot see it, replace it by uploading a file with its
+/// id, or delete its mappings by uploading a mapping file of the same name;
+/// each import is in the importing organisation's audit log.
+#[tokio::test]
+async fn an_organisations_imports_are_its_own() {
+    for (engine, store) in stores().await {
+        let a = org_with(&store, "Acme", "a@acme.test", Role::IsmsManager).await;
+        let b = org_with(&store, "Bolt", "b@bolt.test", Role::IsmsManager).await;
+        let app = App::new(store.clone());
+        let (ca, ta) = app.login("a@acme.test", PASSWORD).await;
+        let (cb, tb) = app.login("b@bolt.test", PASSWORD).await;
+        let upload = |path: &str, cookie: &str, csrf: &str, name: &str, content: &str| {
+            let (ct, body) =
+                crate::support::multipart(Some(csrf), &[("format", "auto")], name, content);
+            Request::post(path)
+                .header(header::CONTENT_TYPE, ct)
+                .header(header::COOKIE, cookie)
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let ours = "ref_id,parent_ref_id,title,description\nSUP,,Supplier requirements,\nSUP-1,SUP,Encrypt data at rest,\n";
+        let r = app
+            .send(upload("/frameworks/import", &ca, &ta, "sup.csv", ours))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
+        let fw = store
+            .framework("sup", Tenant::Org(a.id))
+            .await
+            .unwrap()
+            .expect("A sees its import");
+        assert_eq!(fw.org_id, Some(a.id));
+
+        // B does not see it, on the pages or the API.
+        assert!(
+            store
+                .framework("sup", Tenant::Org(b.id))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            app.get("/frameworks/sup", Some(&cb)).await.status,
+            StatusCode::NOT_FOUND
+        );
+        let list = app.get("/frameworks", Some(&cb)).await;
+        assert!(!list.body.contains("Supplier requirements"), "{engine}");
+        let req = store
+            .requirement_by_ref("sup", "SUP-1", Tenant::Org(a.id))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            app.get(&format!("/requirements/{}", req.id), Some(&cb))
+                .await
+                .status,
+            StatusCode::NOT_FOUND,
+            "{engine}"
+        );
+        let tok = crate::soa::token(&store, &b, "api@bolt.test", Role::Auditor).await;
+        let (s, v) = crate::soa::call(&app, "GET", "/api/v1/frameworks", &tok, None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            !v.to_string().contains("\"sup\""),
+            "{engine}: B's API lists A's framework: {v}"
+        );
+        for path in [
+            "/api/v1/frameworks/sup".to_owned(),
+            "/api/v1/frameworks/sup/requirements".to_owned(),
+            format!("/api/v1/requirements/{}", req.id),
+            "/api/v1/requirements/sup:SUP-1".to_owned(),
+        ] {
+            let (s, _) = crate::soa::call(&app, "GET", &path, &tok, None).await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "{engine}: {path}");
+        }
+
+        // B uploads a file with the same id: refused, A's framework unchanged.
+        let theirs = "ref_id,parent_ref_id,title,description\nX,,Replaced,\n";
+        let r = app
+            .send(upload("/frameworks/import", &cb, &tb, "sup.csv", theirs))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+        assert!(r.body.contains("already in use"), "{engine}: {}", r.body);
+        assert!(
+            !r.body.contains("Acme"),
+            "the refusal names no other tenant"
+        );
+        let after = store
+            .framework("sup", Tenant::Org(a.id))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(after.requirement_count, 2, "{engine}");
+        assert_eq!(after.imported_at, fw.imported_at, "{engine}");
+
+        // Mapping files of the same name: each organisation keeps its own.
+        let a_map = "source_framework,source_ref,target_framework,target_ref,relationship,note\nsup,SUP-1,iso27001-2022,A.8.24,related,\n";
+        let b_map = "source_framework,source_ref,target_framework,target_ref,relationship,note\niso27001-2022,A.5.1,iso27001-2022,A.5.2,related,\n";
+        let r = app
+            .send(upload("/mappings/import", &ca, &ta, "links.csv", a_map))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
+        let r = app
+            .send(upload("/mappings/import", &cb, &tb, "links.csv", b_map))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
+        let a_links = store
+            .mapped_requirements("sup", "SUP-1", Tenant::Org(a.id))
+            .await
+            .unwrap();
+        assert!(
+            a_links.iter().any(|l| l.ref_id == "A.8.24"),
+            "{engine}: A's mapping was deleted by B's import: {a_links:?}"
+        );
+        let b_view = store
+            .mapped_requirements("iso27001-2022", "A.5.1", Tenant::Org(a.id))
+            .await
+            .unwrap();
+        assert!(
+            !b_view.iter().any(|l| l.origin == "links.csv"),
+            "{engine}: A sees B's mapping"
+        );
+
+        // The operator at the CLI cannot take over the id either.
+        let tree = isms_catalog::import_catalog_csv(
+            "sup.csv",
+            theirs.as_bytes(),
+            isms_catalog::framework_from_file_name("sup.csv"),
+        )
+        .expect("csv");
+        let e = store
+            .import_framework(
+                &tree,
+                "sup.csv",
+                "csv",
+                true,
+                Tenant::Installation,
+                &Actor::cli(),
+            )
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("belongs to organisation"), "{e}");
+
+        // Each import is in the importing organisation's log, not the other's.
+        let logged = |org: i64, kind: &'static str| {
+            let store = store.clone();
+            async move {
+                store
+                    .audit_entries(
+                        org,
+                        &isms_store::AuditFilter {
+                            entity_type: Some(kind.into()),
+                            limit: 100,
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .unwrap()
+                    .len()
+            }
+        };
+        assert_eq!(logged(a.id, "framework").await, 1, "{engine}");
+        assert_eq!(logged(b.id, "framework").await, 0, "{engine}");
+        assert_eq!(logged(a.id, "mapping_set").await, 1, "{engine}");
+        assert_eq!(logged(b.id, "mapping_set").await, 1, "{engine}");
+        let reports = store.verify_audit_log().await.unwrap();
+        assert!(reports.iter().all(|r| r.problem.is_none()), "{engine}");
     }
 }

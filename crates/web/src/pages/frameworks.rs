@@ -8,7 +8,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use isms_domain::Permission;
-use isms_store::{FrameworkRow, MappedRequirement, RequirementRow};
+use isms_store::{FrameworkRow, MappedRequirement, RequirementRow, Tenant};
 use serde::Deserialize;
 
 use super::{Chrome, render};
@@ -38,11 +38,14 @@ async fn list_page(
     let chrome = Chrome::new(state, &user.0, "frameworks").await?;
     let html = render(&FrameworksPage {
         chrome: Some(chrome),
-        frameworks: state.store.frameworks().await?,
+        frameworks: state.store.frameworks(Tenant::Org(user.0.org_id)).await?,
         can_import: user.0.role.can(Permission::ImportFrameworks),
         error,
         notice,
-        mapping_count: state.store.count_imported_mappings().await?,
+        mapping_count: state
+            .store
+            .count_imported_mappings(Tenant::Org(user.0.org_id))
+            .await?,
     })?;
     Ok((status, html).into_response())
 }
@@ -137,11 +140,12 @@ pub async fn import_framework(
         }
     };
     let actor = user.actor();
+    let tenant = Tenant::Org(user.0.org_id);
     let mut notice = String::new();
     if let Some(tree) = &parsed.tree {
         match state
             .store
-            .import_framework(tree, &name, format.as_str(), replace, &actor)
+            .import_framework(tree, &name, format.as_str(), replace, tenant, &actor)
             .await
         {
             Ok(s) if s.unchanged => {
@@ -173,7 +177,7 @@ pub async fn import_framework(
     if !parsed.mappings.is_empty() {
         let n = state
             .store
-            .import_mappings(&parsed.mappings, &name, &actor)
+            .import_mappings(&parsed.mappings, &name, tenant, &actor)
             .await?;
         let _ = write!(notice, " Imported {n} mappings.");
     }
@@ -213,7 +217,7 @@ pub async fn import_mappings(
         }
         Ok((name, mappings)) => match state
             .store
-            .import_mappings(&mappings, &name, &user.actor())
+            .import_mappings(&mappings, &name, Tenant::Org(user.0.org_id), &user.actor())
             .await
         {
             Ok(n) => {
@@ -272,7 +276,7 @@ pub async fn show(
 ) -> Result<Response, WebError> {
     let framework = state
         .store
-        .framework(&id)
+        .framework(&id, Tenant::Org(user.0.org_id))
         .await?
         .ok_or_else(|| WebError::not_found(format!("There is no framework '{id}'.")))?;
     let q = search.q.trim().to_owned();
@@ -309,18 +313,24 @@ pub async fn requirement(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
+    let tenant = Tenant::Org(user.0.org_id);
     let requirement = state
         .store
-        .requirement(id)
+        .requirement(id, tenant)
         .await?
         .ok_or_else(|| WebError::not_found("There is no such requirement."))?;
     let framework = state
         .store
-        .framework(&requirement.framework_id.to_string())
+        .framework(&requirement.framework_id.to_string(), tenant)
         .await?
         .ok_or_else(|| WebError::not_found("There is no such framework."))?;
     let parent = match &requirement.parent_ref_id {
-        Some(p) => state.store.requirement_by_ref(&framework.slug, p).await?,
+        Some(p) => {
+            state
+                .store
+                .requirement_by_ref(&framework.slug, p, tenant)
+                .await?
+        }
         None => None,
     };
     let children = state
@@ -329,7 +339,7 @@ pub async fn requirement(
         .await?;
     let (derived, official): (Vec<_>, Vec<_>) = state
         .store
-        .mapped_requirements(&framework.slug, &requirement.ref_id)
+        .mapped_requirements(&framework.slug, &requirement.ref_id, tenant)
         .await?
         .into_iter()
         .partition(|m| m.derived_path.is_some());
