@@ -69,10 +69,21 @@ enum Command {
     /// Offline OSCAL tools: validate documents, resolve profiles.
     #[command(subcommand)]
     Oscal(OscalCommand),
-    /// Write a consistent copy of a SQLite database to a file.
+    /// Write a consistent backup of the database (SQLite or PostgreSQL) to a
+    /// new SQLite file, which `isms restore` reads and `isms serve` can open.
     Backup {
         /// The file to write (must not exist).
         path: String,
+    },
+    /// Replace the content of the database (SQLite or PostgreSQL) with a
+    /// backup written by `isms backup`; all or nothing. Stop every
+    /// `isms serve` of that database first.
+    Restore {
+        /// The backup file.
+        path: String,
+        /// Replace a database that already holds organisations or users.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -385,8 +396,33 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 bail!("{path} already exists: choose a new file name");
             }
             let store = open(&cli.database).await?;
-            store.backup_sqlite(&path).await?;
-            println!("backed up to {path}");
+            eprintln!("backing up {} ...", isms_store::redact_url(&cli.database));
+            let copied = store.backup(&path).await?;
+            if copied.rows > 0 {
+                println!(
+                    "backed up {} rows of {} tables to {path}",
+                    copied.rows, copied.tables
+                );
+            } else {
+                println!("backed up {} tables to {path}", copied.tables);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { path, force } => {
+            let backup = isms_store::Store::open_backup(&path)
+                .await
+                .with_context(|| format!("cannot read the backup {path}"))?;
+            let store = open(&cli.database).await?;
+            eprintln!(
+                "restoring {path} into {} ...",
+                isms_store::redact_url(&cli.database)
+            );
+            let copied = store.restore_from(&backup, force).await?;
+            backup.close().await;
+            println!(
+                "restored {} rows of {} tables from {path}; check it with `isms audit-log verify`",
+                copied.rows, copied.tables
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

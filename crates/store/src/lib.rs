@@ -7,6 +7,7 @@
 //! reads tenant data filters by it.
 
 mod audit;
+mod backup;
 mod context;
 mod fair;
 mod frameworks;
@@ -29,6 +30,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use audit::{Actor, AuditEntry, AuditFilter, ChainReport, Via};
+pub use backup::CopySummary;
 pub use context::{CONTEXT_KINDS, ContextInput, ContextItem, Scope, ScopeInput};
 pub use fair::FairScenario;
 pub use frameworks::{FrameworkRow, ImportSummary, MappedRequirement, RequirementRow, Tenant};
@@ -207,19 +209,6 @@ impl Store {
             Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
-    }
-
-    /// Writes a consistent copy of a SQLite database to `path` (`VACUUM INTO`).
-    pub async fn backup_sqlite(&self, path: &str) -> Result<()> {
-        match &self.pool {
-            Pool::Sqlite(p) => {
-                sqlx::query("VACUUM INTO $1").bind(path).execute(p).await?;
-                Ok(())
-            }
-            Pool::Postgres(_) => Err(StoreError::Invalid(
-                "backup is for SQLite; for PostgreSQL use pg_dump".into(),
-            )),
-        }
     }
 
     /// Closes the pool, waiting for connections to finish.

@@ -10,7 +10,7 @@ use isms_store::Store;
 
 const BIN: &str = env!("CARGO_BIN_EXE_isms");
 
-fn isms(db: &str, args: &[&str], stdin: Option<&str>) -> Output {
+pub fn isms(db: &str, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(BIN)
         .arg("--database")
         .arg(db)
@@ -28,10 +28,10 @@ fn isms(db: &str, args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn stdout(o: &Output) -> String {
+pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_owned()
 }
-fn stderr(o: &Output) -> String {
+pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).trim().to_owned()
 }
 

@@ -14,6 +14,7 @@
 mod support;
 
 mod audit_log;
+mod backup;
 mod browser;
 mod browser_soa;
 mod cli;
