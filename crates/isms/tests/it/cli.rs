@@ -92,13 +92,13 @@ pub fn start_server(db: &str, dir: &std::path::Path) -> Server {
     server
 }
 
-struct Http {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
+pub struct Http {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
 }
 
-fn http(req: ureq::Request, form: Option<&[(&str, &str)]>) -> Http {
+pub fn http(req: ureq::Request, form: Option<&[(&str, &str)]>) -> Http {
     let result = match form {
         Some(f) => req.send_form(f),
         None => req.call(),
@@ -127,20 +127,20 @@ fn http(req: ureq::Request, form: Option<&[(&str, &str)]>) -> Http {
 }
 
 impl Http {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
-    fn cookie(&self, name: &str) -> Option<(String, String)> {
+    pub fn cookie(&self, name: &str) -> Option<(String, String)> {
         self.headers
             .iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
             .find(|(_, v)| v.starts_with(&format!("{name}=")))
             .map(|(_, v)| (v.split(';').next().unwrap().to_owned(), v.clone()))
     }
-    fn hidden(&self, name: &str) -> String {
+    pub fn hidden(&self, name: &str) -> String {
         let needle = format!("name=\"{name}\" value=\"");
         let start = self.body.find(&needle).expect("hidden field") + needle.len();
         let end = self.body[start..].find('"').unwrap() + start;

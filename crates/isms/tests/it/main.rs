@@ -23,6 +23,7 @@ mod fair;
 mod frameworks;
 mod gap;
 mod readiness;
+mod resilience;
 mod soa;
 mod store;
 mod versioned;
