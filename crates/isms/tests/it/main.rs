@@ -18,6 +18,7 @@ mod browser;
 mod browser_soa;
 mod cli;
 mod context;
+mod exports;
 mod fair;
 mod frameworks;
 mod gap;
