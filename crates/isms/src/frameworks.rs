@@ -174,13 +174,13 @@ pub async fn run(store: &Store, cmd: FrameworkCommand) -> anyhow::Result<ExitCod
             let actor = Actor::cli();
             let Some(tree) = parsed.tree else {
                 let n = store
-                    .import_mappings(&parsed.mappings, &name, &actor)
+                    .import_mappings(&parsed.mappings, &name, &actor, None)
                     .await?;
                 println!("{name} holds no framework; imported {n} mappings");
                 return Ok(ExitCode::SUCCESS);
             };
             let summary = store
-                .import_framework(&tree, &name, format.as_str(), replace, &actor)
+                .import_framework(&tree, &name, format.as_str(), replace, &actor, None)
                 .await?;
             if summary.unchanged {
                 println!("{}: already installed and unchanged", summary.slug);
@@ -196,7 +196,7 @@ pub async fn run(store: &Store, cmd: FrameworkCommand) -> anyhow::Result<ExitCod
             }
             if !parsed.mappings.is_empty() {
                 let n = store
-                    .import_mappings(&parsed.mappings, &name, &actor)
+                    .import_mappings(&parsed.mappings, &name, &actor, None)
                     .await?;
                 println!("and {n} mappings");
             }
@@ -211,7 +211,7 @@ pub async fn run_mapping(store: &Store, cmd: MappingCommand) -> anyhow::Result<E
             let (name, bytes) = read(&file)?;
             let mappings = import::parse_mappings(&name, &bytes).map_err(anyhow::Error::msg)?;
             let n = store
-                .import_mappings(&mappings, &name, &Actor::cli())
+                .import_mappings(&mappings, &name, &Actor::cli(), None)
                 .await?;
             println!("imported {n} mappings from {name}");
         }

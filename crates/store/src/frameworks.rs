@@ -100,10 +100,10 @@ impl Store {
         let actor = Actor {
             user_id: None,
             label: "isms (built-in content)".into(),
-            via: Via::Cli,
+            via: Via::System,
         };
         for tree in isms_catalog::builtin_frameworks() {
-            self.store_framework(tree, "built in", "builtin", true, &actor)
+            self.store_framework(tree, "built in", "builtin", true, &actor, None)
                 .await?;
         }
         Ok(())
@@ -115,6 +115,9 @@ impl Store {
     /// A framework with the same id imported from another file is only
     /// replaced when `replace` is set, so an import never silently swaps one
     /// source for another.
+    ///
+    /// `from_org`: the organisation a member imports from (web or API); the
+    /// import is then in that organisation's log as well as the installation's.
     pub async fn import_framework(
         &self,
         tree: &FrameworkTree,
@@ -122,6 +125,7 @@ impl Store {
         source_format: &str,
         replace: bool,
         actor: &Actor,
+        from_org: Option<i64>,
     ) -> Result<ImportSummary> {
         if !replace
             && let Some(existing) = self.framework(&tree.framework.id).await?
@@ -133,7 +137,7 @@ impl Store {
                 existing.slug, existing.source_file
             )));
         }
-        self.store_framework(tree, source_file, source_format, false, actor)
+        self.store_framework(tree, source_file, source_format, false, actor, from_org)
             .await
     }
 
@@ -144,6 +148,7 @@ impl Store {
         source_format: &str,
         builtin: bool,
         actor: &Actor,
+        from_org: Option<i64>,
     ) -> Result<ImportSummary> {
         let fw = &tree.framework;
         let hash = content_hash(tree);
@@ -267,9 +272,10 @@ impl Store {
             .await
             .map(|r| r.rows_affected()))?;
         }
-        audit::record_system(
+        audit::record_installation_change(
             &mut tx,
             actor,
+            from_org,
             Change {
                 org_id: audit::SYSTEM_CHAIN,
                 action: if existing.is_some() { "reimport" } else { "import" },
@@ -396,12 +402,14 @@ impl Store {
     }
 
     /// Imports mappings from a file, replacing those imported from a file of
-    /// the same name. All or nothing.
+    /// the same name. All or nothing. `from_org` as for
+    /// [`Store::import_framework`].
     pub async fn import_mappings(
         &self,
         mappings: &[Mapping],
         origin: &str,
         actor: &Actor,
+        from_org: Option<i64>,
     ) -> Result<usize> {
         if mappings.is_empty() {
             return Err(StoreError::Invalid(format!(
@@ -438,9 +446,10 @@ impl Store {
             })?;
             stored += n as usize;
         }
-        audit::record_system(
+        audit::record_installation_change(
             &mut tx,
             actor,
+            from_org,
             Change {
                 org_id: audit::SYSTEM_CHAIN,
                 action: if replaced > 0 { "reimport" } else { "import" },

@@ -22,6 +22,7 @@ mod exports;
 mod fair;
 mod frameworks;
 mod gap;
+mod hardening_audit;
 mod readiness;
 mod soa;
 mod store;

@@ -141,7 +141,14 @@ pub async fn import_framework(
     if let Some(tree) = &parsed.tree {
         match state
             .store
-            .import_framework(tree, &name, format.as_str(), replace, &actor)
+            .import_framework(
+                tree,
+                &name,
+                format.as_str(),
+                replace,
+                &actor,
+                Some(user.0.org_id),
+            )
             .await
         {
             Ok(s) if s.unchanged => {
@@ -173,7 +180,7 @@ pub async fn import_framework(
     if !parsed.mappings.is_empty() {
         let n = state
             .store
-            .import_mappings(&parsed.mappings, &name, &actor)
+            .import_mappings(&parsed.mappings, &name, &actor, Some(user.0.org_id))
             .await?;
         let _ = write!(notice, " Imported {n} mappings.");
     }
@@ -213,7 +220,7 @@ pub async fn import_mappings(
         }
         Ok((name, mappings)) => match state
             .store
-            .import_mappings(&mappings, &name, &user.actor())
+            .import_mappings(&mappings, &name, &user.actor(), Some(user.0.org_id))
             .await
         {
             Ok(n) => {

@@ -1,0 +1,371 @@
+//! Audit coverage: security events in the right organisation's log (and no
+//! other's), creations on read under the system, imports in the importing
+//! organisation's log, name changes in every organisation of the member,
+//! token revocation with before/after, and the chains still verify.
+
+use axum::http::StatusCode;
+use isms_domain::Role;
+use isms_store::{Actor, AuditEntry, AuditFilter, Org, Store};
+
+use crate::support::{App, PASSWORD, add, multipart, org_with, stores};
+
+async fn log(store: &Store, org: &Org) -> Vec<AuditEntry> {
+    store
+        .audit_entries(
+            org.id,
+            &AuditFilter {
+                limit: 1000,
+                ..AuditFilter::default()
+            },
+        )
+        .await
+        .unwrap()
+}
+
+async fn sessions(store: &Store, org: &Org) -> Vec<(String, String, String)> {
+    store
+        .audit_entries(
+            org.id,
+            &AuditFilter {
+                entity_type: Some("session".into()),
+                limit: 1000,
+                ..AuditFilter::default()
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .rev()
+        .map(|e| (e.action, e.actor, e.after_json.unwrap_or_default()))
+        .collect()
+}
+
+async fn chains_verify(store: &Store, engine: &str) {
+    let reports = store.verify_audit_log().await.unwrap();
+    assert!(
+        reports.iter().all(|r| r.problem.is_none()),
+        "{engine}: {reports:?}"
+    );
+}
+
+/// A failed login through the real form; returns the status.
+async fn bad_login(app: &App, email: &str, password: &str) -> StatusCode {
+    let form = app.get("/login", None).await;
+    let csrf = form.hidden("csrf_token").unwrap();
+    let pre = form.cookie("isms_login").unwrap();
+    app.post(
+        "/login",
+        Some(&pre),
+        &[
+            ("csrf_token", &csrf),
+            ("email", email),
+            ("password", password),
+        ],
+        &[],
+    )
+    .await
+    .status
+}
+
+#[tokio::test]
+async fn security_events_land_in_each_concerned_organisation_only() {
+    for (engine, store) in stores().await {
+        // Ann belongs to Acme (admin) and Beta (employee); Carl only to Beta;
+        // Gamma has nobody of theirs.
+        let acme = org_with(&store, "Acme", "ann@x.test", Role::Admin).await;
+        let beta = org_with(&store, "Beta", "carl@x.test", Role::Admin).await;
+        let gamma = org_with(&store, "Gamma", "gus@x.test", Role::Admin).await;
+        add(&store, &beta, "ann@x.test", Role::Employee).await;
+        let gamma_before = log(&store, &gamma).await.len();
+        let app = App::new(store.clone());
+
+        // A login lands in Acme (first by name): only Acme's log says so.
+        let (cookie, csrf) = app.login("ann@x.test", PASSWORD).await;
+        let a = sessions(&store, &acme).await;
+        assert_eq!(a.len(), 1, "{engine}: {a:?}");
+        assert_eq!(a[0].0, "login");
+        assert_eq!(a[0].1, "ann@x.test");
+        assert!(a[0].2.contains("\"address\":\"127.0.0.1\""), "{}", a[0].2);
+        assert!(sessions(&store, &beta).await.is_empty(), "{engine}");
+
+        // A switch to Beta: away in Acme, to in Beta; neither names the other.
+        let r = app
+            .post(
+                "/org/switch",
+                Some(&cookie),
+                &[("csrf_token", &csrf), ("org", &beta.slug)],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        let a = sessions(&store, &acme).await;
+        let b = sessions(&store, &beta).await;
+        assert_eq!(a.last().unwrap().0, "switch_away", "{engine}");
+        assert_eq!(b.last().unwrap().0, "switch_to", "{engine}");
+        for (_, _, after) in a.iter().chain(&b) {
+            assert!(
+                !after.contains("beta") && !after.contains("acme"),
+                "{after}"
+            );
+        }
+
+        // Logout, in the organisation the session was in (Beta).
+        let r = app
+            .post("/logout", Some(&cookie), &[("csrf_token", &csrf)], &[])
+            .await;
+        assert!(r.status.is_redirection(), "{engine}: {}", r.status);
+        assert_eq!(sessions(&store, &beta).await.last().unwrap().0, "logout");
+        assert_eq!(sessions(&store, &acme).await.len(), 2, "{engine}");
+
+        // A wrong password for Ann: in both her organisations, with the
+        // address, never the password.
+        let secret_guess = "hunter2-wrong-guess";
+        assert_eq!(
+            bad_login(&app, "ann@x.test", secret_guess).await,
+            StatusCode::UNAUTHORIZED
+        );
+        for org in [&acme, &beta] {
+            let (action, actor, after) = sessions(&store, org).await.pop().unwrap();
+            assert_eq!(action, "login_failed", "{engine}");
+            assert_eq!(actor, "anonymous");
+            assert!(after.contains("\"email\":\"ann@x.test\""), "{after}");
+            assert!(after.contains("\"address\":\"127.0.0.1\""), "{after}");
+            assert!(after.contains("wrong password"), "{after}");
+            assert!(
+                !after.contains(secret_guess),
+                "{engine}: the password leaked"
+            );
+        }
+        // An unknown account: no organisation's log.
+        let counts = (
+            log(&store, &acme).await.len(),
+            log(&store, &beta).await.len(),
+        );
+        assert_eq!(
+            bad_login(&app, "nobody@x.test", "whatever-guess").await,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            counts,
+            (
+                log(&store, &acme).await.len(),
+                log(&store, &beta).await.len()
+            ),
+            "{engine}"
+        );
+
+        // Carl (Beta only) is locked out at the fifth failure: five failures
+        // and one lockout in Beta, nothing in Acme; the refused sixth try
+        // adds nothing.
+        let acme_count = log(&store, &acme).await.len();
+        for _ in 0..5 {
+            assert_eq!(
+                bad_login(&app, "carl@x.test", "wrong-password-x").await,
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        assert_eq!(
+            bad_login(&app, "carl@x.test", "wrong-password-x").await,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        let b = sessions(&store, &beta).await;
+        let carl: Vec<_> = b
+            .iter()
+            .filter(|(_, _, after)| after.contains("carl@x.test"))
+            .map(|(a, _, _)| a.as_str())
+            .collect();
+        assert_eq!(
+            carl,
+            [
+                "login_failed",
+                "login_failed",
+                "login_failed",
+                "login_failed",
+                "login_failed",
+                "lockout"
+            ],
+            "{engine}"
+        );
+        assert_eq!(log(&store, &acme).await.len(), acme_count, "{engine}");
+        assert_eq!(log(&store, &gamma).await.len(), gamma_before, "{engine}");
+
+        // The audit page shows them under the entity type "session".
+        let (cookie, _) = app.login("ann@x.test", PASSWORD).await;
+        let page = app.get("/audit-log?entity=session", Some(&cookie)).await;
+        assert_eq!(page.status, StatusCode::OK, "{engine}");
+        assert!(page.body.contains("login_failed") && page.body.contains("switch_away"));
+        chains_verify(&store, engine).await;
+    }
+}
+
+#[tokio::test]
+async fn creations_on_read_are_the_systems_not_the_readers() {
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme", "ann@x.test", Role::Admin).await;
+        let auditor = add(&store, &org, "aud@x.test", Role::Auditor).await;
+        let t = store
+            .create_token(org.id, auditor, "audit", &Actor::cli())
+            .await
+            .unwrap()
+            .1;
+        let app = App::new(store.clone());
+        let r = app.api("GET", "/api/v1/readiness", Some(&t)).await;
+        assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
+        let r = app.api("GET", "/api/v1/soa", Some(&t)).await;
+        assert_eq!(r.status, StatusCode::OK, "{engine}");
+        let (cookie, _) = app.login("aud@x.test", PASSWORD).await;
+        for path in ["/readiness", "/soa"] {
+            assert_eq!(app.get(path, Some(&cookie)).await.status, StatusCode::OK);
+        }
+        let entries = log(&store, &org).await;
+        let by_auditor: Vec<_> = entries
+            .iter()
+            .filter(|e| e.actor == "aud@x.test" && e.entity_type != "session")
+            .map(|e| (&e.action, &e.entity_type))
+            .collect();
+        assert!(by_auditor.is_empty(), "{engine}: {by_auditor:?}");
+        let soa: Vec<_> = entries.iter().filter(|e| e.entity_type == "soa").collect();
+        assert_eq!(soa.len(), 1, "{engine}: the SoA is created once");
+        assert_eq!(
+            (soa[0].actor.as_str(), soa[0].via.as_str()),
+            ("system", "system")
+        );
+        let updated_by: Vec<String> = store
+            .soa_entries(org.id, &Actor::cli())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.updated_by)
+            .collect();
+        assert!(updated_by.iter().all(|u| u == "system"), "{engine}");
+        chains_verify(&store, engine).await;
+    }
+}
+
+#[tokio::test]
+async fn the_cli_actor_is_the_operating_system_user() {
+    let label = Actor::cli().label;
+    let id = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let name = String::from_utf8(id.stdout).unwrap().trim().to_owned();
+    assert_eq!(label, format!("cli ({name})"));
+}
+
+#[tokio::test]
+async fn name_changes_imports_and_token_revocations_are_in_the_right_logs() {
+    for (engine, store) in stores().await {
+        let acme = org_with(&store, "Acme", "ann@x.test", Role::Admin).await;
+        let beta = org_with(&store, "Beta", "bob@x.test", Role::Admin).await;
+        let gamma = org_with(&store, "Gamma", "gus@x.test", Role::Admin).await;
+        let ann = add(&store, &beta, "ann@x.test", Role::Employee).await;
+        let gamma_before = log(&store, &gamma).await.len();
+
+        // A name change from Acme is in Acme's and Beta's logs.
+        store
+            .set_display_name(
+                acme.id,
+                ann,
+                "Ann Smith",
+                &Actor::user(ann, "ann@x.test", isms_store::Via::Web),
+            )
+            .await
+            .unwrap();
+        for org in [&acme, &beta] {
+            let e = &log(&store, org).await[0];
+            assert_eq!(
+                (e.action.as_str(), e.entity_type.as_str()),
+                ("update", "user"),
+                "{engine}"
+            );
+            assert!(e.after_json.as_deref().unwrap().contains("Ann Smith"));
+        }
+
+        // Token revocation: before names the token, after has the time.
+        let (id, _) = store
+            .create_token(acme.id, ann, "ci deploy", &Actor::cli())
+            .await
+            .unwrap();
+        store
+            .revoke_token(
+                acme.id,
+                ann,
+                id,
+                &Actor::user(ann, "ann@x.test", isms_store::Via::Web),
+            )
+            .await
+            .unwrap();
+        let e = &log(&store, &acme).await[0];
+        assert_eq!(e.action, "revoke");
+        let before: serde_json::Value =
+            serde_json::from_str(e.before_json.as_deref().unwrap()).unwrap();
+        let after: serde_json::Value =
+            serde_json::from_str(e.after_json.as_deref().unwrap()).unwrap();
+        assert_eq!(before["name"], "ci deploy", "{engine}");
+        assert_eq!(before["prefix"], "isms_");
+        assert!(before["created_at"].as_str().unwrap().starts_with("20"));
+        assert!(before["revoked_at"].is_null());
+        assert!(after["revoked_at"].as_str().unwrap().starts_with("20"));
+
+        // A framework and a mapping file imported on the web from Acme: in
+        // Acme's log and the installation's, nowhere else.
+        let app = App::new(store.clone());
+        let (cookie, csrf) = app.login("ann@x.test", PASSWORD).await;
+        let beta_before = log(&store, &beta).await.len();
+        let csv = "ref_id,parent_ref_id,title\nA,,Alpha\nA.1,A,Alpha one\n";
+        let (ct, body) = multipart(Some(&csrf), &[("format", "auto")], "acme-policy.csv", csv);
+        let r = app
+            .send(
+                axum::http::Request::post("/frameworks/import")
+                    .header("content-type", ct)
+                    .header("cookie", &cookie)
+                    .body(axum::body::Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
+        let mapping = "source_framework,source_ref,target_framework,target_ref,relationship\nacme-policy,A.1,iso27001-2022,5.1,related\n";
+        let (ct, body) = multipart(Some(&csrf), &[], "acme-map.csv", mapping);
+        let r = app
+            .send(
+                axum::http::Request::post("/mappings/import")
+                    .header("content-type", ct)
+                    .header("cookie", &cookie)
+                    .body(axum::body::Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
+        let imports: Vec<_> = log(&store, &acme)
+            .await
+            .into_iter()
+            .filter(|e| e.action == "import")
+            .map(|e| (e.entity_type, e.entity_id, e.actor))
+            .collect();
+        assert_eq!(
+            imports,
+            [
+                (
+                    "mapping_set".to_owned(),
+                    "acme-map.csv".to_owned(),
+                    "ann@x.test".to_owned()
+                ),
+                (
+                    "framework".to_owned(),
+                    "acme-policy".to_owned(),
+                    "ann@x.test".to_owned()
+                ),
+            ],
+            "{engine}"
+        );
+        let system = store.system_audit_entries(10).await.unwrap();
+        assert!(
+            system.iter().any(|e| e.entity_id == "acme-policy"),
+            "{engine}: installation chain kept"
+        );
+        assert_eq!(log(&store, &beta).await.len(), beta_before, "{engine}");
+        assert_eq!(log(&store, &gamma).await.len(), gamma_before, "{engine}");
+        chains_verify(&store, engine).await;
+    }
+}
