@@ -28,6 +28,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_isms"),
     migration!(4, "0004_fair"),
     migration!(5, "0005_secrets"),
+    // 6 is reserved for a change made beside this one.
+    migration!(7, "0007_invitations"),
 ];
 
 /// How many migrations this binary carries.

@@ -369,3 +369,300 @@ async fn name_changes_imports_and_token_revocations_are_in_the_right_logs() {
         chains_verify(&store, engine).await;
     }
 }
+
+/// The invitation secret in a page (`token=…` of its link).
+fn invite_token(body: &str) -> String {
+    let at = body.find("/invite?token=").expect("an invitation link") + "/invite?token=".len();
+    body[at..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect()
+}
+
+async fn invite(
+    app: &App,
+    cookie: &str,
+    csrf: &str,
+    email: &str,
+    role: &str,
+) -> (StatusCode, String) {
+    let r = app
+        .post(
+            "/admin/users",
+            Some(cookie),
+            &[("csrf_token", csrf), ("email", email), ("role", role)],
+            &[],
+        )
+        .await;
+    (r.status, r.body)
+}
+
+#[tokio::test]
+async fn adding_a_member_invites_and_reveals_no_account() {
+    for (engine, store) in stores().await {
+        let acme = org_with(&store, "Acme", "ann@x.test", Role::Admin).await;
+        let other = org_with(&store, "Other", "olga@x.test", Role::Admin).await;
+        let pat = add(&store, &other, "pat@x.test", Role::Employee).await;
+        let other_log = log(&store, &other).await.len();
+        let app = App::new(store.clone());
+        let (ann, csrf) = app.login("ann@x.test", PASSWORD).await;
+
+        // An address with an account elsewhere and an unknown one: the same
+        // status and the same page, but for the address and the link.
+        let (s1, known) = invite(&app, &ann, &csrf, "pat@x.test", "risk_owner").await;
+        let (s2, unknown) = invite(&app, &ann, &csrf, "neo@x.test", "risk_owner").await;
+        assert_eq!(
+            (s1, s2),
+            (StatusCode::OK, StatusCode::OK),
+            "{engine}: {known}"
+        );
+        let (t1, t2) = (invite_token(&known), invite_token(&unknown));
+        assert_eq!(t1.len(), 64);
+        assert_ne!(t1, t2);
+        assert!(
+            known.contains("Invitation created for pat@x.test"),
+            "{known}"
+        );
+        assert_eq!(
+            known.replace(&t1, "TOKEN").replace("pat@x.test", "EMAIL"),
+            unknown.replace(&t2, "TOKEN").replace("neo@x.test", "EMAIL"),
+            "{engine}: the answers differ"
+        );
+        // No membership without consent, nothing in the other organisation's log.
+        assert!(
+            store.member(acme.id, pat).await.unwrap().is_none(),
+            "{engine}"
+        );
+        assert_eq!(log(&store, &other).await.len(), other_log, "{engine}");
+        let created: Vec<_> = log(&store, &acme)
+            .await
+            .into_iter()
+            .filter(|e| e.entity_type == "invitation" && e.action == "create")
+            .collect();
+        assert_eq!(created.len(), 2, "{engine}");
+        assert!(
+            !created[0].after_json.as_deref().unwrap().contains(&t2),
+            "no secret in the log"
+        );
+        let users = app.get("/admin/users", Some(&ann)).await;
+        assert_eq!(users.body.matches(">Pending<").count(), 2, "{engine}");
+        assert!(!users.body.contains(&t1), "the link is shown once");
+        // The secret is stored hashed.
+        let n = store
+            .execute_raw(&format!(
+                "UPDATE invitations SET email = email WHERE token_hash = '{t1}'"
+            ))
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "{engine}: the token is not stored as is");
+
+        // Opening the links without a session: the same neutral page.
+        let p1 = app.get(&format!("/invite?token={t1}"), None).await;
+        let p2 = app.get(&format!("/invite?token={t2}"), None).await;
+        assert_eq!((p1.status, p2.status), (StatusCode::OK, StatusCode::OK));
+        assert_eq!(
+            p1.body.replace(&t1, "TOKEN").replace("pat@x.test", "EMAIL"),
+            p2.body.replace(&t2, "TOKEN").replace("neo@x.test", "EMAIL"),
+            "{engine}: the invitation page tells whether an account exists"
+        );
+
+        // The existing account accepts while logged in as itself.
+        let (pat_cookie, _) = app.login("pat@x.test", PASSWORD).await;
+        let page = app
+            .get(&format!("/invite?token={t1}"), Some(&pat_cookie))
+            .await;
+        assert!(
+            page.body.contains("Accept and join Acme"),
+            "{engine}: {}",
+            page.body
+        );
+        let pat_csrf = page.hidden("csrf_token").unwrap();
+        let r = app
+            .post(
+                "/invite/accept",
+                Some(&pat_cookie),
+                &[("csrf_token", &pat_csrf), ("token", &t1)],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        let m = store.member(acme.id, pat).await.unwrap().unwrap();
+        assert_eq!(m.role, Role::RiskOwner);
+        let accepted: Vec<_> = log(&store, &acme)
+            .await
+            .into_iter()
+            .filter(|e| e.actor == "pat@x.test")
+            .map(|e| (e.action, e.entity_type))
+            .collect();
+        assert!(
+            accepted.contains(&("accept".into(), "invitation".into()))
+                && accepted.contains(&("create".into(), "membership".into())),
+            "{engine}: {accepted:?}"
+        );
+        // Used once only.
+        let again = app
+            .get(&format!("/invite?token={t1}"), Some(&pat_cookie))
+            .await;
+        assert_eq!(again.status, StatusCode::GONE, "{engine}");
+        assert!(again.body.contains("already used"));
+        let r = app
+            .post(
+                "/invite/accept",
+                Some(&pat_cookie),
+                &[("csrf_token", &pat_csrf), ("token", &t1)],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::GONE, "{engine}");
+
+        // The unknown address makes its account on the invitation page; a
+        // weak password first is refused and creates nothing.
+        let r = app
+            .post(
+                "/invite",
+                None,
+                &[
+                    ("token", &t2),
+                    ("name", "Neo"),
+                    ("password", "short"),
+                    ("password_confirm", "short"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+        assert!(store.user_by_email("neo@x.test").await.unwrap().is_none());
+        let r = app
+            .post(
+                "/invite",
+                None,
+                &[
+                    ("token", &t2),
+                    ("name", "Neo"),
+                    ("password", PASSWORD),
+                    ("password_confirm", PASSWORD),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        let neo = store.user_by_email("neo@x.test").await.unwrap().unwrap();
+        assert_eq!(neo.display_name, "Neo");
+        assert_eq!(
+            store.member(acme.id, neo.id).await.unwrap().unwrap().role,
+            Role::RiskOwner
+        );
+        app.login("neo@x.test", PASSWORD).await;
+
+        // The wrong account cannot accept; a pending invitation is not for
+        // creating an account that exists.
+        let (_, body) = invite(&app, &ann, &csrf, "olga@x.test", "auditor").await;
+        let t3 = invite_token(&body);
+        let r = app
+            .post(
+                "/invite/accept",
+                Some(&ann),
+                &[("csrf_token", &csrf), ("token", &t3)],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+        assert!(
+            r.body.contains("this invitation is for olga@x.test")
+                || r.body.contains("This invitation is for olga@x.test"),
+            "{}",
+            r.body
+        );
+        let r = app
+            .post(
+                "/invite",
+                None,
+                &[
+                    ("token", &t3),
+                    ("password", PASSWORD),
+                    ("password_confirm", PASSWORD),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{engine}");
+        let olga = store.user_by_email("olga@x.test").await.unwrap().unwrap();
+        assert!(store.member(acme.id, olga.id).await.unwrap().is_none());
+        assert!(
+            isms_domain::password::verify_password(PASSWORD, &olga.password_hash),
+            "{engine}: the existing password is untouched"
+        );
+
+        // Another organisation's admin cannot revoke it; Acme's admin can.
+        let id3 = store.invitations(acme.id).await.unwrap()[0].id;
+        let (olga_cookie, olga_csrf) = app.login("olga@x.test", PASSWORD).await;
+        let r = app
+            .post(
+                &format!("/admin/invitations/{id3}/revoke"),
+                Some(&olga_cookie),
+                &[("csrf_token", &olga_csrf)],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{engine}");
+        assert_eq!(
+            app.get(&format!("/invite?token={t3}"), None).await.status,
+            StatusCode::OK
+        );
+        let r = app
+            .post(
+                &format!("/admin/invitations/{id3}/revoke"),
+                Some(&ann),
+                &[("csrf_token", &csrf)],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        let gone = app.get(&format!("/invite?token={t3}"), None).await;
+        assert_eq!(gone.status, StatusCode::GONE);
+        assert!(gone.body.contains("revoked"), "{}", gone.body);
+        let revoked = &log(&store, &acme).await[0];
+        assert_eq!(
+            (revoked.action.as_str(), revoked.entity_type.as_str()),
+            ("revoke", "invitation")
+        );
+        assert!(
+            revoked
+                .before_json
+                .as_deref()
+                .unwrap()
+                .contains("olga@x.test")
+        );
+
+        // An expired invitation is refused; an unknown token is not found.
+        let (_, body) = invite(&app, &ann, &csrf, "late@x.test", "employee").await;
+        let t4 = invite_token(&body);
+        store
+            .execute_raw("UPDATE invitations SET created_at = '2000-01-01T00:00:00.000000Z', expires_at = '2000-01-08T00:00:00.000000Z' WHERE email = 'late@x.test'")
+            .await
+            .unwrap();
+        let r = app.get(&format!("/invite?token={t4}"), None).await;
+        assert_eq!(r.status, StatusCode::GONE, "{engine}");
+        assert!(r.body.contains("expired"));
+        let r = app
+            .post(
+                "/invite",
+                None,
+                &[
+                    ("token", &t4),
+                    ("password", PASSWORD),
+                    ("password_confirm", PASSWORD),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::GONE, "{engine}");
+        assert!(store.user_by_email("late@x.test").await.unwrap().is_none());
+        let r = app.get("/invite?token=00ff", None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{engine}");
+        let r = app.get("/invite", None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{engine}");
+
+        chains_verify(&store, engine).await;
+    }
+}

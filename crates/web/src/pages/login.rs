@@ -105,6 +105,7 @@ pub async fn form(State(state): State<AppState>, Query(q): Query<LoginQuery>) ->
         Some("expired") => Some("Your session expired. Please log in again."),
         Some("logout") => Some("You have logged out."),
         Some("password") => Some("Your password was changed. Please log in again."),
+        Some("joined") => Some("Your account was created and you joined the organisation. Log in."),
         _ => None,
     };
     login_page(
