@@ -634,6 +634,47 @@ async fn adding_a_member_invites_and_reveals_no_account() {
                 .contains("olga@x.test")
         );
 
+        // Bad input: a member of this organisation, a second pending
+        // invitation, a cross-site form, a name too long.
+        let (s, body) = invite(&app, &ann, &csrf, " PAT@X.test ", "employee").await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+        assert!(body.contains("already a member"), "{body}");
+        let (s, body) = invite(&app, &ann, &csrf, "kim@x.test", "employee").await;
+        assert_eq!(s, StatusCode::OK);
+        let t5 = invite_token(&body);
+        let (s, body) = invite(&app, &ann, &csrf, "Kim@X.test", "auditor").await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+        assert!(body.contains("pending invitation"), "{body}");
+        let form = [
+            ("token", t5.as_str()),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+        ];
+        let r = app
+            .post("/invite", None, &form, &[("sec-fetch-site", "cross-site")])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{engine}");
+        let long = "n".repeat(121);
+        let r = app
+            .post(
+                "/invite",
+                None,
+                &[("name", long.as_str()), form[0], form[1], form[2]],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+        assert!(store.user_by_email("kim@x.test").await.unwrap().is_none());
+        let r = app
+            .post(
+                "/invite",
+                None,
+                &[("name", "Kim"), form[0], form[1], form[2]],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+
         // An expired invitation is refused; an unknown token is not found.
         let (_, body) = invite(&app, &ann, &csrf, "late@x.test", "employee").await;
         let t4 = invite_token(&body);
