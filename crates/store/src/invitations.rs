@@ -188,6 +188,16 @@ impl Store {
     ) -> Result<(Invitation, String)> {
         let email = isms_domain::password::normalise_email(email).map_err(StoreError::Invalid)?;
         let mut tx = self.begin().await?;
+        // Queue concurrent invitations of one organisation behind its row
+        // lock (PostgreSQL; SQLite's write lock already does), so two
+        // requests cannot both find no pending invitation and both insert.
+        on_tx!(&mut tx, |c| sqlx::query(
+            "UPDATE organisations SET audit_seq = audit_seq WHERE id = $1"
+        )
+        .bind(org_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
         let member: Option<(i64,)> = on_tx!(&mut tx, |c| sqlx::query_as(
             "SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id \
              WHERE m.org_id = $1 AND u.email = $2"

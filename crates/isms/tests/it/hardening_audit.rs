@@ -707,3 +707,112 @@ async fn adding_a_member_invites_and_reveals_no_account() {
         chains_verify(&store, engine).await;
     }
 }
+
+#[tokio::test]
+async fn concurrent_invitations_of_one_address_make_one() {
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme", "ann@x.test", Role::Admin).await;
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let store = store.clone();
+            let org_id = org.id;
+            tasks.push(tokio::spawn(async move {
+                store
+                    .create_invitation(org_id, "same@x.test", Role::Employee, &Actor::cli())
+                    .await
+            }));
+        }
+        let mut ok = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(isms_store::StoreError::Conflict(m)) => assert!(m.contains("pending"), "{m}"),
+                Err(e) => panic!("{engine}: {e}"),
+            }
+        }
+        assert_eq!(ok, 1, "{engine}: exactly one invitation");
+        assert_eq!(store.invitations(org.id).await.unwrap().len(), 1);
+        chains_verify(&store, engine).await;
+    }
+}
+
+#[tokio::test]
+async fn logging_in_from_the_invitation_comes_back_to_accept() {
+    for (engine, store) in stores().await {
+        let acme = org_with(&store, "Acme", "ann@x.test", Role::Admin).await;
+        let other = org_with(&store, "Other", "pat@x.test", Role::Admin).await;
+        let (_, token) = store
+            .create_invitation(acme.id, "pat@x.test", Role::Auditor, &Actor::cli())
+            .await
+            .unwrap();
+        let app = App::new(store.clone());
+        let page = app.get(&format!("/invite?token={token}"), None).await;
+        let at = page.body.find("href=\"/login?next=").unwrap() + "href=\"".len();
+        let link = page.body[at..]
+            .split('"')
+            .next()
+            .unwrap()
+            .replace("&amp;", "&");
+        let form = app.get(&link, None).await;
+        let next = form.hidden("next").unwrap();
+        assert_eq!(next, format!("/invite?token={token}"), "{engine}");
+        let r = app
+            .post(
+                "/login",
+                Some(&form.cookie("isms_login").unwrap()),
+                &[
+                    ("csrf_token", &form.hidden("csrf_token").unwrap()),
+                    ("email", "pat@x.test"),
+                    ("password", PASSWORD),
+                    ("next", &next),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}");
+        assert_eq!(r.header("location").unwrap(), next);
+        let cookie = r.cookie("isms_session").unwrap();
+        let page = app.get(&next, Some(&cookie)).await;
+        assert!(page.body.contains("Accept and join Acme"), "{engine}");
+        assert!(
+            store
+                .member(
+                    acme.id,
+                    store.user_by_email("pat@x.test").await.unwrap().unwrap().id
+                )
+                .await
+                .unwrap()
+                .is_none(),
+            "{engine}: logging in alone does not join"
+        );
+        let r = app
+            .post(
+                "/invite/accept",
+                Some(&cookie),
+                &[
+                    ("csrf_token", &page.hidden("csrf_token").unwrap()),
+                    ("token", &token),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}");
+        // Now in Acme, as an auditor; the switch is in both logs.
+        let me = app.get("/profile", Some(&cookie)).await;
+        assert!(me.body.contains("Acme"), "{engine}");
+        assert_eq!(
+            sessions(&store, &other).await.last().unwrap().0,
+            "switch_away"
+        );
+        assert_eq!(sessions(&store, &acme).await.last().unwrap().0, "switch_to");
+        // Without the CSRF token the accept is refused.
+        let (_, t2) = store
+            .create_invitation(acme.id, "zoe@x.test", Role::Auditor, &Actor::cli())
+            .await
+            .unwrap();
+        let r = app
+            .post("/invite/accept", Some(&cookie), &[("token", &t2)], &[])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{engine}");
+    }
+}
