@@ -46,6 +46,49 @@ pub fn entry_hash(prev_hash: &str, f: &AuditFields<'_>) -> String {
     hex::encode(h.finalize())
 }
 
+/// The entity type of security events in an organisation's log.
+pub const SESSION_ENTITY: &str = "session";
+
+/// A security event of an account, recorded under [`SESSION_ENTITY`] in the
+/// log of each organisation it concerns, and only there: an entry never
+/// names another organisation of the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEvent {
+    /// A login, in the organisation it lands in.
+    Login,
+    /// A wrong password (or no active membership) for a known account, in
+    /// each organisation the account belongs to.
+    LoginFailed,
+    /// The failure that reached the per-account limit: the account is
+    /// refused until the window passes.
+    Lockout,
+    Logout,
+    /// The session left this organisation for another one of the account.
+    SwitchAway,
+    /// The session came to this organisation from another one of the account.
+    SwitchTo,
+}
+
+impl SessionEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionEvent::Login => "login",
+            SessionEvent::LoginFailed => "login_failed",
+            SessionEvent::Lockout => "lockout",
+            SessionEvent::Logout => "logout",
+            SessionEvent::SwitchAway => "switch_away",
+            SessionEvent::SwitchTo => "switch_to",
+        }
+    }
+}
+
+/// Whether the failed login just counted (`failures`, this one included)
+/// locks the account: only the failure that reaches `limit` does, so a
+/// locked account's further attempts (refused unverified) add no entries.
+pub fn failure_locks(failures: i64, limit: i64) -> bool {
+    limit > 0 && failures == limit
+}
+
 /// One stored entry as read back for verification.
 #[derive(Debug, Clone)]
 pub struct StoredEntry {
@@ -199,6 +242,15 @@ mod tests {
                 e
             })
             .collect()
+    }
+
+    #[test]
+    fn only_the_failure_that_reaches_the_limit_locks() {
+        assert!(!failure_locks(4, 5));
+        assert!(failure_locks(5, 5));
+        assert!(!failure_locks(6, 5), "already locked: not again");
+        assert!(!failure_locks(0, 0));
+        assert_eq!(SessionEvent::LoginFailed.as_str(), "login_failed");
     }
 
     #[test]

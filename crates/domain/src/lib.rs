@@ -4,6 +4,7 @@
 //! a socket or the clock.
 
 pub mod audit;
+pub mod invitation;
 pub mod password;
 pub mod role;
 pub mod slug;

@@ -3,6 +3,7 @@
 //! each group.
 
 use crate::ReportError;
+use crate::cells::{Cell, write_record};
 use crate::pdf::{TableDoc, render};
 
 /// One requirement that is not implemented.
@@ -161,7 +162,9 @@ pub fn gap_pdf(doc: &GapDocument) -> Vec<u8> {
 }
 
 /// The gap report as an XLSX workbook: one row per gap, with a header row,
-/// and a second sheet with the progress of each group.
+/// and a second sheet with the progress of each group. Text is written as
+/// string cells; text over Excel's cell limit goes on in "(continued)" rows
+/// ([`crate::cells::write_record`]).
 pub fn gap_xlsx(doc: &GapDocument) -> Result<Vec<u8>, ReportError> {
     use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
     let err = |e: rust_xlsxwriter::XlsxError| ReportError::Xlsx(e.to_string());
@@ -201,26 +204,19 @@ pub fn gap_xlsx(doc: &GapDocument) -> Result<Vec<u8>, ReportError> {
     let mut row = 1u32;
     for g in &doc.groups {
         for i in &g.items {
-            let cells = [
-                g.name.as_str(),
-                i.ref_id.as_str(),
-                i.title.as_str(),
-                priority_label(i.priority),
-                i.status.as_str(),
+            let record = [
+                Cell::Text(&g.name),
+                Cell::Text(&i.ref_id),
+                Cell::Text(&i.title),
+                Cell::Text(priority_label(i.priority)),
+                Cell::Text(&i.status),
+                Cell::Number(i.maturity as f64),
+                Cell::Text(&i.owner),
+                Cell::Text(&i.target_date),
+                Cell::Text(&i.notes),
+                Cell::Text(&i.actions),
             ];
-            for (c, v) in cells.iter().enumerate() {
-                ws.write_string_with_format(row, c as u16, *v, &wrap)
-                    .map_err(err)?;
-            }
-            ws.write_number(row, 5, i.maturity as f64).map_err(err)?;
-            for (c, v) in [&i.owner, &i.target_date, &i.notes, &i.actions]
-                .iter()
-                .enumerate()
-            {
-                ws.write_string_with_format(row, 6 + c as u16, v.as_str(), &wrap)
-                    .map_err(err)?;
-            }
-            row += 1;
+            row += write_record(ws, row, &record, 1, &wrap).map_err(err)?;
         }
     }
     for (c, w) in [28.0, 8.0, 40.0, 9.0, 14.0, 9.0, 24.0, 12.0, 40.0, 40.0]

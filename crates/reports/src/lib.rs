@@ -10,6 +10,7 @@
 //! The PDF uses the standard Helvetica font (no embedding, WinAnsi encoding)
 //! with its own width table for line wrapping, which keeps the crate small.
 
+pub mod cells;
 mod gap;
 mod pdf;
 pub mod svg;
@@ -139,20 +140,24 @@ fn row_cells(r: &SoaRow) -> [String; 9] {
     ]
 }
 
-/// The SoA as CSV (UTF-8, a header row, then one row per control).
+/// The SoA as CSV (UTF-8, a header row, then one row per control). A cell
+/// that a spreadsheet would read as a formula starts with `'`
+/// ([`cells::write_csv_record`]).
 pub fn soa_csv(doc: &SoaDocument) -> Result<Vec<u8>, ReportError> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let err = |e: csv::Error| ReportError::Csv(e.to_string());
-    w.write_record(HEADERS).map_err(err)?;
+    cells::write_csv_record(&mut w, HEADERS).map_err(err)?;
     for r in &doc.rows {
-        w.write_record(row_cells(r)).map_err(err)?;
+        cells::write_csv_record(&mut w, row_cells(r)).map_err(err)?;
     }
     w.into_inner().map_err(|e| ReportError::Csv(e.to_string()))
 }
 
 /// The SoA as an XLSX workbook: one sheet with a header row and one row per
 /// control; whose SoA, which version, approved by whom and when are in the
-/// document properties (title, subject, comments).
+/// document properties (title, subject, comments). Text is written as string
+/// cells, and text over Excel's cell limit goes on in "(continued)" rows
+/// below its control ([`cells::write_record`]).
 pub fn soa_xlsx(doc: &SoaDocument) -> Result<Vec<u8>, ReportError> {
     use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
     let err = |e: rust_xlsxwriter::XlsxError| ReportError::Xlsx(e.to_string());
@@ -186,12 +191,11 @@ pub fn soa_xlsx(doc: &SoaDocument) -> Result<Vec<u8>, ReportError> {
         ws.write_string_with_format(0, c as u16, *h, &bold)
             .map_err(err)?;
     }
-    for (i, r) in doc.rows.iter().enumerate() {
-        let row = (i + 1) as u32;
-        for (c, v) in row_cells(r).iter().enumerate() {
-            ws.write_string_with_format(row, c as u16, v, &wrap)
-                .map_err(err)?;
-        }
+    let mut row = 1u32;
+    for r in &doc.rows {
+        let texts = row_cells(r);
+        let record: Vec<cells::Cell<'_>> = texts.iter().map(|t| cells::Cell::Text(t)).collect();
+        row += cells::write_record(ws, row, &record, 0, &wrap).map_err(err)?;
     }
     for (c, w) in [9.0, 36.0, 14.0, 11.0, 60.0, 26.0, 20.0, 24.0, 30.0]
         .into_iter()
@@ -200,7 +204,7 @@ pub fn soa_xlsx(doc: &SoaDocument) -> Result<Vec<u8>, ReportError> {
         ws.set_column_width(c as u16, w).map_err(err)?;
     }
     ws.set_freeze_panes(1, 0).map_err(err)?;
-    ws.autofilter(0, 0, doc.rows.len() as u32, (HEADERS.len() - 1) as u16)
+    ws.autofilter(0, 0, row - 1, (HEADERS.len() - 1) as u16)
         .map_err(err)?;
     wb.save_to_buffer().map_err(err)
 }

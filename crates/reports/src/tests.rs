@@ -91,3 +91,131 @@ fn svg_bars_escape_labels() {
     assert!(s.contains("A &amp; B") && s.contains("75% (3/4)") && s.contains("0% (0/0)"));
     assert!(!s.contains("style="));
 }
+
+#[test]
+fn csv_cells_never_start_a_formula() {
+    let mut d = doc(Some(3));
+    d.rows[0].justification = "=HYPERLINK(\"http://evil.example\",\"click\")".into();
+    d.rows[1].notes = "+1".into();
+    d.rows[2].notes = "-1".into();
+    d.rows[3].justification = "@SUM(A1:A9)".into();
+    d.rows[4].owner = "\t=1".into();
+    d.rows[5].reasons = vec!["=cmd|' /C calc'!A0".into()];
+    let bytes = soa_csv(&d).unwrap();
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    let rows: Vec<_> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 93);
+    for row in &rows {
+        for cell in row {
+            assert!(!cells::starts_formula(cell), "{cell:?}");
+        }
+    }
+    assert_eq!(
+        &rows[0][4],
+        "'=HYPERLINK(\"http://evil.example\",\"click\")"
+    );
+    assert_eq!(&rows[1][8], "'+1");
+    assert_eq!(&rows[2][8], "'-1");
+    assert_eq!(&rows[3][4], "'@SUM(A1:A9)");
+    assert_eq!(&rows[4][7], "'\t=1");
+    assert_eq!(&rows[5][5], "'=cmd|' /C calc'!A0");
+    assert_eq!(
+        &rows[6][4], &d.rows[6].justification,
+        "plain text unchanged"
+    );
+}
+
+/// The shared strings and the first sheet of an XLSX, as XML text.
+fn xlsx_parts(bytes: &[u8]) -> (String, String) {
+    // Without a zip reader in the tree: rust_xlsxwriter stores its parts
+    // deflated, so look through the zip's central directory with the system
+    // `unzip` when it is there, else skip.
+    let dir = std::env::temp_dir().join(format!("isms-reports-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("t{}.xlsx", bytes.len()));
+    std::fs::write(&file, bytes).unwrap();
+    let read = |part: &str| {
+        std::process::Command::new("unzip")
+            .args(["-p", file.to_str().unwrap(), part])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8(o.stdout).unwrap())
+    };
+    let parts = (
+        read("xl/sharedStrings.xml").unwrap_or_default(),
+        read("xl/worksheets/sheet1.xml").unwrap_or_default(),
+    );
+    let _ = std::fs::remove_file(&file);
+    parts
+}
+
+#[test]
+fn xlsx_splits_text_over_excels_cell_limit_into_continued_rows() {
+    let mut d = doc(Some(1));
+    let long: String = (0..40_000)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    d.rows[2].justification.clone_from(&long);
+    d.rows[2].notes = "=HYPERLINK(\"http://evil.example\")".into();
+    let a = soa_xlsx(&d).unwrap();
+    assert_eq!(a, soa_xlsx(&d).unwrap(), "still deterministic");
+    let (strings, sheet) = xlsx_parts(&a);
+    if sheet.is_empty() {
+        eprintln!("unzip not available: XLSX parts not inspected");
+        return;
+    }
+    assert!(!sheet.contains("<f>"), "no formula anywhere");
+    assert!(strings.contains("5.3 (continued 2/3)"));
+    assert!(strings.contains("5.3 (continued 3/3)"));
+    assert!(
+        strings.contains(">=HYPERLINK(&quot;http://evil.example&quot;)<")
+            || strings.contains(">=HYPERLINK(\"http://evil.example\")<"),
+        "kept verbatim as a string"
+    );
+    // The pieces, in order, give the justification back.
+    let pieces = cells::xlsx_pieces(&long);
+    assert_eq!(pieces.len(), 3);
+    let mut at = 0;
+    for p in &pieces {
+        at += strings[at..].find(p).expect("piece present in order");
+    }
+    // 93 controls, a header and two continuation rows.
+    assert!(sheet.contains("<row r=\"96\""), "rows run to 96");
+    assert!(!sheet.contains("<row r=\"97\""));
+    assert!(sheet.contains("<autoFilter ref=\"A1:I96\""));
+}
+
+#[test]
+fn gap_xlsx_takes_text_over_the_cell_limit() {
+    let item = GapItem {
+        ref_id: "6.1.2".into(),
+        title: "Risk assessment".into(),
+        priority: 1,
+        status: "Not started".into(),
+        maturity: 0,
+        owner: "-owner".into(),
+        target_date: String::new(),
+        notes: "n".repeat(70_000),
+        actions: "+1".into(),
+    };
+    let d = GapDocument {
+        organisation: "Acme".into(),
+        assessment: "A".into(),
+        framework: "ISO".into(),
+        date: "2026-11-26T07:00:00Z".into(),
+        groups: vec![GapGroup {
+            name: "Clause 6".into(),
+            implemented: 0,
+            applicable: 1,
+            items: vec![item],
+        }],
+    };
+    let a = gap_xlsx(&d).unwrap();
+    let (strings, sheet) = xlsx_parts(&a);
+    if sheet.is_empty() {
+        return;
+    }
+    assert!(!sheet.contains("<f>"));
+    assert!(strings.contains("6.1.2 (continued 5/5)"));
+}

@@ -13,6 +13,9 @@ pub enum Via {
     Web,
     Api,
     Cli,
+    /// Work the installation does by itself (entries created on first read,
+    /// built-in content), whoever's request triggered it.
+    System,
 }
 
 impl Via {
@@ -21,6 +24,7 @@ impl Via {
             Via::Web => "web",
             Via::Api => "api",
             Via::Cli => "cli",
+            Via::System => "system",
         }
     }
 }
@@ -35,12 +39,23 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The operator at the command line, named by the operating-system user
+    /// the process runs as ("cli (root)"): the effective uid's name from
+    /// `/etc/passwd`; `$USER` / `$LOGNAME` only where that cannot be read.
     pub fn cli() -> Actor {
-        let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
         Actor {
             user_id: None,
-            label: format!("cli ({who})"),
+            label: format!("cli ({})", os_user()),
             via: Via::Cli,
+        }
+    }
+    /// The installation itself: creations on first read and other work no
+    /// person asked for, labelled "system" whoever's request triggered it.
+    pub fn system() -> Actor {
+        Actor {
+            user_id: None,
+            label: "system".into(),
+            via: Via::System,
         }
     }
     pub fn user(user_id: i64, email: &str, via: Via) -> Actor {
@@ -50,6 +65,41 @@ impl Actor {
             via,
         }
     }
+}
+
+/// The name of the operating-system user this process runs as.
+fn os_user() -> String {
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| effective_uid(&s));
+    if let Some(uid) = uid {
+        return std::fs::read_to_string("/etc/passwd")
+            .ok()
+            .and_then(|p| passwd_name(&p, uid))
+            .unwrap_or_else(|| format!("uid {uid}"));
+    }
+    ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|n| !n.trim().is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The effective uid from the text of `/proc/self/status`
+/// (`Uid:\treal\teffective\tsaved\tfs`).
+fn effective_uid(status: &str) -> Option<u32> {
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    line.split_whitespace().nth(2)?.parse().ok()
+}
+
+/// The name of `uid` in the text of `/etc/passwd` (`name:x:uid:gid:...`).
+fn passwd_name(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        let uid_field = f.nth(1)?;
+        (!name.is_empty() && !name.starts_with('#') && uid_field.parse() == Ok(uid))
+            .then(|| name.to_owned())
+    })
 }
 
 /// One change to record.
@@ -125,9 +175,14 @@ pub(crate) async fn record(tx: &mut Tx, actor: &Actor, change: Change<'_>) -> Re
     append(tx, Some(change.org_id), actor, &change).await
 }
 
-/// Appends a change that belongs to the whole installation (frameworks,
-/// mappings) to the installation's own chain, inside `tx`.
-pub(crate) async fn record_system(tx: &mut Tx, actor: &Actor, change: Change<'_>) -> Result<()> {
+/// Appends an installation-wide change (a framework or mapping the operator
+/// installs) to the installation's chain; what an organisation imports is
+/// its own and goes to its chain with [`record`].
+pub(crate) async fn record_installation_change(
+    tx: &mut Tx,
+    actor: &Actor,
+    change: Change<'_>,
+) -> Result<()> {
     append(tx, None, actor, &change).await
 }
 
@@ -330,5 +385,35 @@ impl Store {
             problem: audit::verify_chain(SYSTEM_CHAIN, &entries, recorded).err(),
         });
         Ok(reports)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cli_user_is_the_effective_uids_name() {
+        let status =
+            "Name:\tisms\nUmask:\t0022\nUid:\t1000\t0\t0\t0\nGid:\t1000\t1000\t1000\t1000\n";
+        assert_eq!(effective_uid(status), Some(0));
+        assert_eq!(effective_uid("Name:\tx\n"), None);
+        let passwd = "# comment\nroot:x:0:0:root:/root:/bin/bash\nann:x:1000:1000:Ann:/home/ann:/bin/sh\nbad line\n";
+        assert_eq!(passwd_name(passwd, 0).as_deref(), Some("root"));
+        assert_eq!(passwd_name(passwd, 1000).as_deref(), Some("ann"));
+        assert_eq!(passwd_name(passwd, 4242), None);
+        // Whatever $USER says, the label names the account the process runs as.
+        let label = Actor::cli().label;
+        assert!(
+            label.starts_with("cli (") && label.ends_with(')'),
+            "{label}"
+        );
+        if std::path::Path::new("/proc/self/status").exists() {
+            let real = std::process::Command::new("id").arg("-un").output();
+            if let Some(o) = real.ok().filter(|o| o.status.success()) {
+                let name = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+                assert_eq!(label, format!("cli ({name})"));
+            }
+        }
     }
 }

@@ -132,7 +132,7 @@ impl Store {
         let actor = Actor {
             user_id: None,
             label: "isms (built-in content)".into(),
-            via: Via::Cli,
+            via: Via::System,
         };
         for tree in isms_catalog::builtin_frameworks() {
             self.store_framework(
@@ -154,6 +154,9 @@ impl Store {
     /// A framework with the same id imported from another file is only
     /// replaced when `replace` is set, so an import never silently swaps one
     /// source for another.
+    ///
+    /// `tenant` owns the import; it is logged in that organisation's chain,
+    /// or in the installation's for what the operator installs.
     pub async fn import_framework(
         &self,
         tree: &FrameworkTree,
@@ -681,6 +684,6 @@ async fn record_import(
             change.org_id = org_id;
             audit::record(tx, actor, change).await
         }
-        Tenant::Installation => audit::record_system(tx, actor, change).await,
+        Tenant::Installation => audit::record_installation_change(tx, actor, change).await,
     }
 }

@@ -12,6 +12,7 @@ mod context;
 mod fair;
 mod frameworks;
 mod gap;
+mod invitations;
 mod migrate;
 mod orgs;
 mod ratelimit;
@@ -38,6 +39,7 @@ pub use gap::{
     GAP_STATUSES, GapAssessment, GapEntry, GapMove, GapPatch, GapProgress, GapRequirement,
     gap_progress, gap_requirements, gap_status_label,
 };
+pub use invitations::{Invitation, OpenedInvitation};
 pub use migrate::MIGRATION_COUNT;
 pub use orgs::{DashboardCounts, Org};
 pub use readiness::{Readiness, ReadinessItem, ReadinessState};

@@ -29,6 +29,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_fair"),
     migration!(5, "0005_secrets"),
     migration!(6, "0006_framework_tenancy"),
+    migration!(7, "0007_invitations"),
 ];
 
 /// How many migrations this binary carries.

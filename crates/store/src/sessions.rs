@@ -2,9 +2,12 @@
 //! request. The cookie holds a random token; only its SHA-256 is stored.
 
 use isms_domain::Role;
+use isms_domain::audit::{SESSION_ENTITY, SessionEvent};
 use serde::Serialize;
+use serde_json::json;
 
-use crate::{Result, Store, StoreError, hash_token, now, on_pool, random_token};
+use crate::audit::{self, Actor, Change};
+use crate::{Result, Store, StoreError, Tx, hash_token, now, on_pool, on_tx, random_token};
 
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -134,29 +137,62 @@ impl Store {
         Ok(())
     }
 
-    /// Moves a session to another organisation the user is an active member of.
+    /// Moves a session to another organisation the user is an active member
+    /// of, recording the switch in both organisations' logs (each entry
+    /// names only its own organisation).
     pub async fn switch_session_org(
         &self,
         session_id: i64,
         user_id: i64,
         org_id: i64,
+        actor: &Actor,
     ) -> Result<()> {
-        let r = on_pool!(self, |p| sqlx::query(
+        let mut tx = self.begin().await?;
+        let from: Option<(i64, String)> = on_tx!(&mut tx, |c| sqlx::query_as(
+            "SELECT s.org_id, u.email FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id = $1 AND s.user_id = $2"
+        )
+        .bind(session_id)
+        .bind(user_id)
+        .fetch_optional(c)
+        .await)?;
+        let r = on_tx!(&mut tx, |c| sqlx::query(
             "UPDATE sessions SET org_id = $1 WHERE id = $2 AND user_id = $3 AND EXISTS \
              (SELECT 1 FROM memberships m WHERE m.user_id = $3 AND m.org_id = $1 AND m.active)"
         )
         .bind(org_id)
         .bind(session_id)
         .bind(user_id)
-        .execute(p)
+        .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-        if r == 0 {
+        let Some((from, email)) = from.filter(|_| r > 0) else {
             return Err(StoreError::NotFound(
                 "you are not a member of that organisation".into(),
             ));
+        };
+        if from != org_id {
+            let details = json!({"email": email});
+            session_event(
+                &mut tx,
+                from,
+                user_id,
+                actor,
+                SessionEvent::SwitchAway,
+                &details,
+            )
+            .await?;
+            session_event(
+                &mut tx,
+                org_id,
+                user_id,
+                actor,
+                SessionEvent::SwitchTo,
+                &details,
+            )
+            .await?;
         }
-        Ok(())
+        tx.commit().await
     }
 
     pub async fn delete_session(&self, session_id: i64) -> Result<()> {
@@ -166,6 +202,52 @@ impl Store {
             .await
             .map(|r| r.rows_affected()))?;
         Ok(())
+    }
+
+    /// Ends a session at the user's request, recorded in the log of the
+    /// organisation it was in.
+    pub async fn logout_session(&self, session_id: i64, actor: &Actor) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let row: Option<(i64, i64)> = on_tx!(&mut tx, |c| sqlx::query_as(
+            "DELETE FROM sessions WHERE id = $1 RETURNING org_id, user_id"
+        )
+        .bind(session_id)
+        .fetch_optional(c)
+        .await)?;
+        if let Some((org_id, user_id)) = row {
+            session_event(
+                &mut tx,
+                org_id,
+                user_id,
+                actor,
+                SessionEvent::Logout,
+                &json!({"email": actor.label}),
+            )
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// Records a security event about `user_id` in the log of `org_id`, or
+    /// (`None`) of every organisation where the user holds a membership,
+    /// active or not. `details` must hold nothing of another organisation.
+    pub async fn record_session_event(
+        &self,
+        org_id: Option<i64>,
+        user_id: i64,
+        actor: &Actor,
+        event: SessionEvent,
+        details: &serde_json::Value,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let orgs = match org_id {
+            Some(id) => vec![id],
+            None => crate::users::membership_orgs(&mut tx, user_id).await?,
+        };
+        for org in orgs {
+            session_event(&mut tx, org, user_id, actor, event, details).await?;
+        }
+        tx.commit().await
     }
 
     /// Removes sessions that expired before `now`.
@@ -251,4 +333,28 @@ impl Store {
             .map(|(value,)| value)
             .ok_or_else(|| StoreError::NotFound(format!("installation secret {name}")))
     }
+}
+
+/// One security event in one organisation's log, inside `tx`.
+async fn session_event(
+    tx: &mut Tx,
+    org_id: i64,
+    user_id: i64,
+    actor: &Actor,
+    event: SessionEvent,
+    details: &serde_json::Value,
+) -> Result<()> {
+    audit::record(
+        tx,
+        actor,
+        Change {
+            org_id,
+            action: event.as_str(),
+            entity_type: SESSION_ENTITY,
+            entity_id: user_id.to_string(),
+            before: None,
+            after: Some(details.clone()),
+        },
+    )
+    .await
 }

@@ -262,7 +262,11 @@ fn diff_entries(a: &SoaEntry, b: &SoaEntry) -> Vec<FieldChange> {
 
 /// Creates the missing entries of an organisation's SoA (all of them, for a
 /// new organisation) inside `tx`, recording it when anything was created.
-async fn ensure_in_tx(tx: &mut Tx, org_id: i64, actor: &Actor) -> Result<()> {
+///
+/// The creation is the installation's work, not the reader's: it is made and
+/// logged under [`Actor::system`], whoever's read (`_reader`) triggered it.
+async fn ensure_in_tx(tx: &mut Tx, org_id: i64, _reader: &Actor) -> Result<()> {
+    let actor = &Actor::system();
     let created = on_tx!(tx, |c| sqlx::query(
         "INSERT INTO soa_entries (org_id, control_id, updated_at, updated_by) \
          SELECT $1, control_id, $2, $3 FROM annex_a_controls WHERE TRUE \

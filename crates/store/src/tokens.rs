@@ -178,20 +178,22 @@ impl Store {
         actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        let r = on_tx!(&mut tx, |c| {
-            sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND user_id = $4 AND revoked_at IS NULL"
+        let revoked_at = now();
+        let row: Option<(String, String, Option<String>)> = on_tx!(&mut tx, |c| {
+            sqlx::query_as(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND user_id = $4 AND revoked_at IS NULL \
+             RETURNING name, created_at, last_used_at"
         )
-        .bind(now())
+        .bind(&revoked_at)
         .bind(token_id)
         .bind(org_id)
         .bind(user_id)
-        .execute(c)
-        .await.map(|r| r.rows_affected())
+        .fetch_optional(c)
+        .await
         })?;
-        if r == 0 {
+        let Some((name, created_at, last_used_at)) = row else {
             return Err(StoreError::NotFound("no such token".into()));
-        }
+        };
         audit::record(
             &mut tx,
             actor,
@@ -200,8 +202,11 @@ impl Store {
                 action: "revoke",
                 entity_type: "api_token",
                 entity_id: token_id.to_string(),
-                before: None,
-                after: None,
+                before: Some(json!({
+                    "name": name, "prefix": TOKEN_PREFIX, "user_id": user_id,
+                    "created_at": created_at, "last_used_at": last_used_at, "revoked_at": null,
+                })),
+                after: Some(json!({"name": name, "revoked_at": revoked_at})),
             },
         )
         .await?;

@@ -409,7 +409,8 @@ impl Store {
         tx.commit().await
     }
 
-    /// Changes the name shown for a user.
+    /// Changes the name shown for a user, recorded in the log of every
+    /// organisation where the user holds a membership.
     pub async fn set_display_name(
         &self,
         org_id: i64,
@@ -439,19 +440,27 @@ impl Store {
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-        audit::record(
-            &mut tx,
-            actor,
-            Change {
-                org_id,
-                action: "update",
-                entity_type: "user",
-                entity_id: user_id.to_string(),
-                before: Some(json!({"display_name": before})),
-                after: Some(json!({"display_name": name})),
-            },
-        )
-        .await?;
+        // The name shows in every organisation the user belongs to: each one's
+        // log records the change (none names the others).
+        let mut orgs = membership_orgs(&mut tx, user_id).await?;
+        if !orgs.contains(&org_id) {
+            orgs.push(org_id);
+        }
+        for org in orgs {
+            audit::record(
+                &mut tx,
+                actor,
+                Change {
+                    org_id: org,
+                    action: "update",
+                    entity_type: "user",
+                    entity_id: user_id.to_string(),
+                    before: Some(json!({"display_name": before})),
+                    after: Some(json!({"display_name": name})),
+                },
+            )
+            .await?;
+        }
         tx.commit().await
     }
 }
@@ -466,4 +475,15 @@ async fn member_in_tx(tx: &mut Tx, org_id: i64, user_id: i64) -> Result<Option<M
     .fetch_optional(c)
     .await)?;
     row.map(Member::try_from).transpose()
+}
+
+/// The organisations where the user holds a membership, active or not, in id order.
+pub(crate) async fn membership_orgs(tx: &mut Tx, user_id: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT org_id FROM memberships WHERE user_id = $1 ORDER BY org_id"
+    )
+    .bind(user_id)
+    .fetch_all(c)
+    .await)?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }

@@ -404,10 +404,17 @@ pub async fn file_response(
     actor: &isms_store::Actor,
 ) -> Result<Response, WebError> {
     let doc = isms_reports::soa_document(&state.store, org, version, actor).await?;
-    let (bytes, name) = isms_reports::render(&doc, &org.slug, format).map_err(|e| {
-        tracing::error!("export failed: {e}");
-        WebError::internal()
-    })?;
+    // Rendering a workbook or PDF is CPU work: off the async runtime.
+    let slug = org.slug.clone();
+    let (bytes, name) =
+        tokio::task::spawn_blocking(move || isms_reports::render(&doc, &slug, format))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r)
+            .map_err(|e| {
+                tracing::error!("export failed: {e}");
+                WebError::internal()
+            })?;
     Ok(crate::isms_reports::attachment(bytes, &name, format))
 }
 

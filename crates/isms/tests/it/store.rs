@@ -205,14 +205,17 @@ async fn sessions_only_switch_to_organisations_of_the_user() {
             .await
             .unwrap();
         let err = store
-            .switch_session_org(s.id, ann.id, b.id)
+            .switch_session_org(s.id, ann.id, b.id, &Actor::cli())
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::NotFound(_)), "{engine}");
         let su = store.session_by_token(&s.token).await.unwrap().unwrap();
         assert_eq!(su.org_id, a.id);
         add(&store, &b, "ann@x.test", Role::Auditor).await;
-        store.switch_session_org(s.id, ann.id, b.id).await.unwrap();
+        store
+            .switch_session_org(s.id, ann.id, b.id, &Actor::cli())
+            .await
+            .unwrap();
         let su = store.session_by_token(&s.token).await.unwrap().unwrap();
         assert_eq!((su.org_id, su.role), (b.id, Role::Auditor), "{engine}");
     }

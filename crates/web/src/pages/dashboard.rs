@@ -70,7 +70,7 @@ pub async fn switch_org(
         .ok_or_else(|| WebError::not_found("You are not a member of that organisation."))?;
     state
         .store
-        .switch_session_org(user.0.session_id, user.0.user_id, org.id)
+        .switch_session_org(user.0.session_id, user.0.user_id, org.id, &user.actor())
         .await?;
     Ok(Redirect::to("/").into_response())
 }

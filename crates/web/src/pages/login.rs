@@ -7,6 +7,7 @@ use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use isms_domain::Role;
+use isms_domain::audit::SessionEvent;
 use isms_domain::password::{check_new_password, dummy_hash, normalise_email, verify_password};
 use isms_store::Actor;
 use serde::Deserialize;
@@ -104,6 +105,7 @@ pub async fn form(State(state): State<AppState>, Query(q): Query<LoginQuery>) ->
         Some("expired") => Some("Your session expired. Please log in again."),
         Some("logout") => Some("You have logged out."),
         Some("password") => Some("Your password was changed. Please log in again."),
+        Some("joined") => Some("Your account was created and you joined the organisation. Log in."),
         _ => None,
     };
     login_page(
@@ -170,7 +172,8 @@ pub async fn submit(
     }
     let email = f.email.trim().to_lowercase();
     let account_key = format!("account:{email}");
-    let address_key = format!("address:{}", client_addr(&state, &headers, peer));
+    let client = client_addr(&state, &headers, peer);
+    let address_key = format!("address:{client}");
     let window =
         time::Duration::try_from(state.config.login_window).unwrap_or(time::Duration::minutes(15));
     let since = isms_store::time_from_now(-window);
@@ -209,9 +212,13 @@ pub async fn submit(
         (Some(u), true) => state.store.orgs_of_user(u.id).await?,
         _ => Vec::new(),
     };
+    let known = user.as_ref().map(|u| (u.id, u.email.clone()));
     let (Some(user), true, Some((org, _))) = (user, valid, orgs.first()) else {
         state.store.record_login_failure(&account_key).await?;
         state.store.record_login_failure(&address_key).await?;
+        if let Some((id, email)) = &known {
+            record_failure(&state, *id, email, &client, valid, account_failures + 1).await?;
+        }
         let message = if valid {
             "Your account has no active organisation. Ask an administrator to reactivate you."
         } else {
@@ -232,6 +239,16 @@ pub async fn submit(
     let session = state
         .store
         .create_session(user.id, org.id, &isms_store::time_from_now(idle))
+        .await?;
+    state
+        .store
+        .record_session_event(
+            Some(org.id),
+            user.id,
+            &Actor::user(user.id, &user.email, isms_store::Via::Web),
+            SessionEvent::Login,
+            &serde_json::json!({"email": user.email, "address": client}),
+        )
         .await?;
     state
         .store
@@ -259,12 +276,67 @@ pub async fn submit(
     Ok(resp)
 }
 
+/// Records a refused login of a known account in each organisation it
+/// belongs to (never the password), and the lockout when this failure
+/// (`failures`, counted with it) reaches the per-account limit.
+async fn record_failure(
+    state: &AppState,
+    user_id: i64,
+    email: &str,
+    client: &str,
+    password_ok: bool,
+    failures: i64,
+) -> Result<(), WebError> {
+    let actor = Actor {
+        user_id: None,
+        label: "anonymous".into(),
+        via: isms_store::Via::Web,
+    };
+    let reason = if password_ok {
+        "no active membership"
+    } else {
+        "wrong password"
+    };
+    state
+        .store
+        .record_session_event(
+            None,
+            user_id,
+            &actor,
+            SessionEvent::LoginFailed,
+            &serde_json::json!({"email": email, "address": client, "reason": reason}),
+        )
+        .await?;
+    let limit = state.config.max_failures_per_account;
+    if isms_domain::audit::failure_locks(failures, limit) {
+        let window = time::Duration::try_from(state.config.login_window)
+            .unwrap_or(time::Duration::minutes(15));
+        state
+            .store
+            .record_session_event(
+                None,
+                user_id,
+                &actor,
+                SessionEvent::Lockout,
+                &serde_json::json!({
+                    "email": email, "address": client, "failures": failures,
+                    "window_minutes": window.whole_minutes(),
+                }),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 pub async fn logout(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Response, WebError> {
     let secure = state.config.behind_tls_proxy;
-    state.store.delete_session(user.0.session_id).await?;
+    state
+        .store
+        .logout_session(user.0.session_id, &user.actor())
+        .await?;
     let mut resp = Redirect::to("/login?reason=logout").into_response();
     resp.headers_mut().append(
         header::SET_COOKIE,

@@ -7,6 +7,7 @@ mod dashboard;
 pub(crate) mod fair;
 mod frameworks;
 mod gap;
+mod invite;
 mod login;
 mod profile;
 mod readiness;
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/login", get(login::form).post(login::submit))
         .route("/setup", get(login::setup_form).post(login::setup_submit))
+        .route("/invite", get(invite::show).post(invite::create_account))
         .route("/assets/{version}/{name}", get(assets::serve));
     let session = Router::new()
         .route("/", get(dashboard::show))
@@ -91,6 +93,11 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{user_id}/role", post(users::change_role))
         .route("/admin/users/{user_id}/deactivate", post(users::deactivate))
         .route("/admin/users/{user_id}/activate", post(users::activate))
+        .route(
+            "/admin/invitations/{id}/revoke",
+            post(users::revoke_invitation),
+        )
+        .route("/invite/accept", post(invite::accept))
         .route("/audit-log", get(audit::list))
         .route("/soa", get(soa::list))
         .route("/soa/approve", post(soa::approve))

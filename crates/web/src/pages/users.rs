@@ -1,12 +1,16 @@
-//! Member management for administrators: add, change role, deactivate.
+//! Member management for administrators: invite, change role, deactivate.
+//!
+//! Adding a member creates an invitation, whether or not an account exists
+//! for the address (the answer is the same either way): the account joins
+//! only when it accepts (see `invite.rs`).
 
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use isms_domain::password::{check_new_password, hash_password, normalise_email};
+use isms_domain::password::normalise_email;
 use isms_domain::{Permission, Role};
-use isms_store::Member;
+use isms_store::{Invitation, Member};
 use serde::Deserialize;
 
 use super::{Chrome, render};
@@ -24,6 +28,47 @@ struct UsersPage {
     form: AddForm,
     error: Option<String>,
     notice: Option<String>,
+    invitations: Vec<InvitationView>,
+}
+
+/// An invitation as the Users page lists it.
+struct InvitationView {
+    id: i64,
+    email: String,
+    role_label: &'static str,
+    state_label: &'static str,
+    pending: bool,
+    created_by: String,
+    created_day: String,
+    expires_day: String,
+}
+
+impl From<Invitation> for InvitationView {
+    fn from(i: Invitation) -> InvitationView {
+        let state = i.state();
+        InvitationView {
+            id: i.id,
+            role_label: i.role.label(),
+            state_label: state.label(),
+            pending: state == isms_domain::invitation::InvitationState::Pending,
+            created_by: i.created_by,
+            created_day: i.created_at.get(..10).unwrap_or("").to_owned(),
+            expires_day: i.expires_at.get(..10).unwrap_or("").to_owned(),
+            email: i.email,
+        }
+    }
+}
+
+/// The answer to "add member": the same page whether or not an account
+/// exists for the address; only the link differs.
+#[derive(Template)]
+#[template(path = "page_invitation_created.html")]
+struct InvitationCreated {
+    chrome: Option<Chrome>,
+    email: String,
+    role_label: &'static str,
+    link: String,
+    days: i64,
 }
 
 #[derive(Template)]
@@ -49,6 +94,13 @@ async fn page(
 ) -> Result<Response, WebError> {
     let chrome = Chrome::new(state, &user.0, "users").await?;
     let members = state.store.members(user.0.org_id).await?;
+    let invitations = state
+        .store
+        .invitations(user.0.org_id)
+        .await?
+        .into_iter()
+        .map(InvitationView::from)
+        .collect();
     let html = render(&UsersPage {
         chrome: Some(chrome),
         members,
@@ -57,6 +109,7 @@ async fn page(
         form,
         error,
         notice,
+        invitations,
     })?;
     Ok((status, html).into_response())
 }
@@ -64,7 +117,7 @@ async fn page(
 #[derive(Deserialize, Default)]
 pub struct Done {
     #[serde(default)]
-    added: Option<String>,
+    revoked: Option<String>,
 }
 
 pub async fn list(
@@ -73,7 +126,9 @@ pub async fn list(
     axum::extract::Query(q): axum::extract::Query<Done>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ManageMembers)?;
-    let notice = q.added.map(|e| format!("{e} was added. Give them their initial password by a separate channel; they can change it on their profile."));
+    let notice = q
+        .revoked
+        .map(|e| format!("The invitation for {e} was revoked: its link no longer works."));
     page(
         &state,
         &user,
@@ -90,16 +145,41 @@ pub struct AddForm {
     #[serde(default)]
     pub email: String,
     #[serde(default)]
-    pub display_name: String,
-    #[serde(default)]
     pub role: String,
-    #[serde(default)]
-    pub password: String,
 }
 
+/// The link an invitee opens: absolute when the request named its host.
+fn invite_link(state: &AppState, headers: &HeaderMap, token: &str) -> String {
+    let path = format!("/invite?token={token}");
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        });
+    match host {
+        Some(h) => {
+            let scheme = if state.config.behind_tls_proxy {
+                "https"
+            } else {
+                "http"
+            };
+            format!("{scheme}://{h}{path}")
+        }
+        None => path,
+    }
+}
+
+/// "Add member": creates an invitation. The same answer (status and page,
+/// the link apart) whether or not an account exists for the address, and no
+/// membership until the account accepts.
 pub async fn add(
     State(state): State<AppState>,
     user: CurrentUser,
+    headers: HeaderMap,
     Form(f): Form<AddForm>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ManageMembers)?;
@@ -117,63 +197,41 @@ pub async fn add(
                 &state,
                 &user,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                AddForm {
-                    password: String::new(),
-                    ..f
-                },
+                f,
                 Some(m),
                 None,
             )
             .await;
         }
     };
-    // An existing account keeps its own password; only new accounts need one.
-    let exists = state.store.user_by_email(&email).await?.is_some();
-    if !exists && let Err(e) = check_new_password(&f.password, &email) {
-        return page(
-            &state,
-            &user,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            AddForm {
-                password: String::new(),
-                ..f
-            },
-            Some(e.to_string()),
-            None,
-        )
-        .await;
-    }
-    let hash = if exists {
-        String::from("!")
-    } else {
-        hash_password(&f.password)
-    };
     match state
         .store
-        .add_member(
-            user.0.org_id,
-            &email,
-            &f.display_name,
-            &hash,
-            role,
-            &user.actor(),
-        )
+        .create_invitation(user.0.org_id, &email, role, &user.actor())
         .await
     {
-        Ok(_) => Ok(Redirect::to(&format!(
-            "/admin/users?{}",
-            serde_urlencoded::to_string([("added", &email)]).unwrap_or_default()
-        ))
-        .into_response()),
+        Ok((inv, token)) => {
+            let chrome = Chrome::new(&state, &user.0, "users").await?;
+            let html = render(&InvitationCreated {
+                chrome: Some(chrome),
+                email: inv.email,
+                role_label: inv.role.label(),
+                link: invite_link(&state, &headers, &token),
+                days: isms_domain::invitation::INVITATION_DAYS,
+            })?;
+            let mut resp = (StatusCode::OK, html).into_response();
+            // The link is a secret: keep it out of caches.
+            resp.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
+            Ok(resp)
+        }
         Err(isms_store::StoreError::Conflict(m) | isms_store::StoreError::Invalid(m)) => {
             page(
                 &state,
                 &user,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                AddForm {
-                    password: String::new(),
-                    ..f
-                },
+                f,
                 Some(m),
                 None,
             )
@@ -181,6 +239,25 @@ pub async fn add(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Revokes a pending invitation of the caller's organisation (another
+/// organisation's is a 404).
+pub async fn revoke_invitation(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    user.require(Permission::ManageMembers)?;
+    let inv = state
+        .store
+        .revoke_invitation(user.0.org_id, id, &user.actor())
+        .await?;
+    Ok(Redirect::to(&format!(
+        "/admin/users?{}",
+        serde_urlencoded::to_string([("revoked", &inv.email)]).unwrap_or_default()
+    ))
+    .into_response())
 }
 
 #[derive(Deserialize)]
