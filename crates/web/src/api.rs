@@ -13,6 +13,8 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, Problem, WebError};
+use crate::routes::{Access, Route};
+use isms_domain::Permission;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -73,6 +75,82 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::api_isms::patch_gap_entry))
         .routes(routes!(crate::api_isms::compare_gap_assessments))
         .routes(routes!(crate::api_isms::gap_report))
+}
+
+/// The roles each API operation admits, by operation id (the handler's
+/// name), beside the list of routes above. The route-matrix test calls every
+/// operation of the OpenAPI document as every role and fails on one that is
+/// missing here.
+const ACCESS: &[(&str, Access)] = {
+    use Access::{Member, Needs};
+    use Permission::{Approve, EditIsms, ReadIsms};
+    &[
+        ("me", Member),
+        ("list_frameworks", Member),
+        ("get_framework", Member),
+        ("list_requirements", Member),
+        ("get_requirement", Member),
+        ("simulate", Needs(ReadIsms)),
+        ("get_soa", Needs(ReadIsms)),
+        ("get_soa_entry", Needs(ReadIsms)),
+        ("patch_soa_entry", Needs(EditIsms)),
+        ("approve_soa", Needs(Approve)),
+        ("list_soa_versions", Needs(ReadIsms)),
+        ("get_soa_version", Needs(ReadIsms)),
+        ("compare_soa", Needs(ReadIsms)),
+        ("export_soa", Needs(ReadIsms)),
+        ("get_scope", Needs(ReadIsms)),
+        ("put_scope", Needs(EditIsms)),
+        ("list_context_items", Needs(ReadIsms)),
+        ("create_context_item", Needs(EditIsms)),
+        ("get_context_item", Needs(ReadIsms)),
+        ("patch_context_item", Needs(EditIsms)),
+        ("get_readiness", Needs(ReadIsms)),
+        ("list_gap_assessments", Needs(ReadIsms)),
+        ("create_gap_assessment", Needs(EditIsms)),
+        ("get_gap_assessment", Needs(ReadIsms)),
+        ("patch_gap_entry", Needs(EditIsms)),
+        ("compare_gap_assessments", Needs(ReadIsms)),
+        ("gap_report", Needs(ReadIsms)),
+    ]
+};
+
+/// Every documented API operation with its declared access; the flag is
+/// false for an operation missing from [`ACCESS`] (its access then reads as
+/// administrators only, and the route-matrix test fails on it).
+pub(crate) fn route_table() -> Vec<(Route, bool)> {
+    let doc = openapi_document();
+    let mut out = vec![(
+        Route {
+            method: "GET",
+            path: "/api/v1/openapi.json".into(),
+            access: Access::Public,
+        },
+        true,
+    )];
+    for (path, item) in &doc.paths.paths {
+        let ops = [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("PATCH", &item.patch),
+            ("DELETE", &item.delete),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op else { continue };
+            let id = op.operation_id.as_deref().unwrap_or_default();
+            let declared = ACCESS.iter().find(|(name, _)| *name == id);
+            out.push((
+                Route {
+                    method,
+                    path: format!("/api/v1{path}"),
+                    access: declared.map_or(Access::Needs(Permission::ManageMembers), |(_, a)| *a),
+                },
+                declared.is_some(),
+            ));
+        }
+    }
+    out
 }
 
 /// The OpenAPI document of every route under `/api/v1`.

@@ -15,13 +15,13 @@ mod soa;
 mod users;
 
 use axum::Router;
-use axum::routing::{get, post};
 use isms_domain::Permission;
 use isms_store::SessionUser;
 
 use crate::AppState;
 use crate::assets;
 use crate::error::WebError;
+use crate::routes::{Access, Route, Routes};
 
 /// What the layout shows around every logged-in page.
 #[derive(Debug, Clone)]
@@ -72,79 +72,135 @@ impl Chrome {
     }
 }
 
-pub fn router(state: AppState) -> Router {
-    let public = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/login", get(login::form).post(login::submit))
-        .route("/setup", get(login::setup_form).post(login::setup_submit))
-        .route("/invite", get(invite::show).post(invite::create_account))
-        .route("/assets/{version}/{name}", get(assets::serve));
-    let session = Router::new()
-        .route("/", get(dashboard::show))
-        .route("/logout", post(login::logout))
-        .route("/org/switch", post(dashboard::switch_org))
-        .route("/readiness/summary", get(dashboard::readiness_summary))
-        .route("/profile", get(profile::show))
-        .route("/profile/name", post(profile::change_name))
-        .route("/profile/password", post(profile::change_password))
-        .route("/profile/tokens", post(profile::create_token))
-        .route("/profile/tokens/{id}/revoke", post(profile::revoke_token))
-        .route("/admin/users", get(users::list).post(users::add))
-        .route("/admin/users/{user_id}/role", post(users::change_role))
-        .route("/admin/users/{user_id}/deactivate", post(users::deactivate))
-        .route("/admin/users/{user_id}/activate", post(users::activate))
-        .route(
-            "/admin/invitations/{id}/revoke",
-            post(users::revoke_invitation),
+/// The public pages and the session pages, each with the access it declares.
+fn tables() -> (Routes, Routes) {
+    use Access::{Member, Needs, Public};
+    use Permission::{Approve, EditIsms, ImportFrameworks, ManageMembers, ReadAuditLog, ReadIsms};
+    let public = Routes::new()
+        .get("/healthz", Public, healthz)
+        .get("/login", Public, login::form)
+        .post("/login", Public, login::submit)
+        .get("/setup", Public, login::setup_form)
+        .post("/setup", Public, login::setup_submit)
+        .get("/invite", Public, invite::show)
+        .post("/invite", Public, invite::create_account)
+        .get("/assets/{version}/{name}", Public, assets::serve);
+    let session = Routes::new()
+        .get("/", Member, dashboard::show)
+        .post("/logout", Member, login::logout)
+        .post("/org/switch", Member, dashboard::switch_org)
+        .get(
+            "/readiness/summary",
+            Needs(ReadIsms),
+            dashboard::readiness_summary,
         )
-        .route("/invite/accept", post(invite::accept))
-        .route("/audit-log", get(audit::list))
-        .route("/soa", get(soa::list))
-        .route("/soa/approve", post(soa::approve))
-        .route("/soa/versions", get(soa::versions))
-        .route("/soa/export", get(soa::export))
-        .route("/soa/{control_id}", get(soa::edit).post(soa::save))
-        .route("/soa/{control_id}/row", get(soa::row))
-        .route("/soa/{control_id}/row-edit", get(soa::row_edit))
-        .route("/context", get(context::show))
-        .route("/context/scope", post(context::save_scope))
-        .route("/context/items", post(context::add_item))
-        .route(
-            "/context/items/{id}",
-            get(context::edit_item).post(context::save_item),
+        .get("/profile", Member, profile::show)
+        .post("/profile/name", Member, profile::change_name)
+        .post("/profile/password", Member, profile::change_password)
+        .post("/profile/tokens", Member, profile::create_token)
+        .post(
+            "/profile/tokens/{token}/revoke",
+            Member,
+            profile::revoke_token,
         )
-        .route("/readiness", get(readiness::show))
-        .route("/gap", get(gap::list).post(gap::create))
-        .route("/gap/{id}", get(gap::show))
-        .route("/gap/{id}/report", get(gap::report))
-        .route("/gap/{id}/{ref_id}", post(gap::save))
-        .route("/risk/quantitative", get(fair::index).post(fair::create))
-        .route("/risk/quantitative/upload", post(fair::upload))
-        .route(
-            "/risk/quantitative/{id}",
-            get(fair::show).post(fair::update),
+        .get("/admin/users", Needs(ManageMembers), users::list)
+        .post("/admin/users", Needs(ManageMembers), users::add)
+        .post(
+            "/admin/users/{member}/role",
+            Needs(ManageMembers),
+            users::change_role,
         )
-        .route("/risk/quantitative/{id}/run", post(fair::run))
-        .route("/risk/quantitative/{id}/delete", post(fair::delete))
-        .route("/frameworks", get(frameworks::list))
-        .route(
+        .post(
+            "/admin/users/{member}/deactivate",
+            Needs(ManageMembers),
+            users::deactivate,
+        )
+        .post(
+            "/admin/users/{member}/activate",
+            Needs(ManageMembers),
+            users::activate,
+        )
+        .post(
+            "/admin/invitations/{invitation}/revoke",
+            Needs(ManageMembers),
+            users::revoke_invitation,
+        )
+        .post("/invite/accept", Member, invite::accept)
+        .get("/audit-log", Needs(ReadAuditLog), audit::list)
+        .get("/soa", Needs(ReadIsms), soa::list)
+        .post("/soa/approve", Needs(Approve), soa::approve)
+        .get("/soa/versions", Needs(ReadIsms), soa::versions)
+        .get("/soa/export", Needs(ReadIsms), soa::export)
+        .get("/soa/{control}", Needs(ReadIsms), soa::edit)
+        .post("/soa/{control}", Needs(EditIsms), soa::save)
+        .get("/soa/{control}/row", Needs(ReadIsms), soa::row)
+        .get("/soa/{control}/row-edit", Needs(EditIsms), soa::row_edit)
+        .get("/context", Needs(ReadIsms), context::show)
+        .post("/context/scope", Needs(EditIsms), context::save_scope)
+        .post("/context/items", Needs(EditIsms), context::add_item)
+        .get("/context/items/{item}", Needs(ReadIsms), context::edit_item)
+        .post("/context/items/{item}", Needs(EditIsms), context::save_item)
+        .get("/readiness", Needs(ReadIsms), readiness::show)
+        .get("/gap", Needs(ReadIsms), gap::list)
+        .post("/gap", Needs(EditIsms), gap::create)
+        .get("/gap/{assessment}", Needs(ReadIsms), gap::show)
+        .get("/gap/{assessment}/report", Needs(ReadIsms), gap::report)
+        .post("/gap/{assessment}/{ref_id}", Needs(EditIsms), gap::save)
+        .get("/risk/quantitative", Needs(ReadIsms), fair::index)
+        .post("/risk/quantitative", Needs(EditIsms), fair::create)
+        .upload("/risk/quantitative/upload", Needs(EditIsms), fair::upload)
+        .get("/risk/quantitative/{scenario}", Needs(ReadIsms), fair::show)
+        .post(
+            "/risk/quantitative/{scenario}",
+            Needs(EditIsms),
+            fair::update,
+        )
+        .post(
+            "/risk/quantitative/{scenario}/run",
+            Needs(EditIsms),
+            fair::run,
+        )
+        .post(
+            "/risk/quantitative/{scenario}/delete",
+            Needs(EditIsms),
+            fair::delete,
+        )
+        .get("/frameworks", Member, frameworks::list)
+        .upload(
             "/frameworks/import",
-            post(frameworks::import_framework).layer(axum::extract::DefaultBodyLimit::max(
-                crate::auth::MAX_UPLOAD_BYTES,
-            )),
+            Needs(ImportFrameworks),
+            frameworks::import_framework,
         )
-        .route(
+        .upload(
             "/mappings/import",
-            post(frameworks::import_mappings).layer(axum::extract::DefaultBodyLimit::max(
-                crate::auth::MAX_UPLOAD_BYTES,
-            )),
+            Needs(ImportFrameworks),
+            frameworks::import_mappings,
         )
-        .route("/frameworks/{id}", get(frameworks::show))
-        .route("/requirements/{id}", get(frameworks::requirement))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::auth::session_layer,
-        ));
+        .get("/frameworks/{framework}", Member, frameworks::show)
+        .get(
+            "/requirements/{requirement}",
+            Member,
+            frameworks::requirement,
+        );
+    (public, session)
+}
+
+/// The declared page routes (for the route-matrix test).
+pub(crate) fn route_table() -> Vec<Route> {
+    let (public, session) = tables();
+    let mut all = public.into_parts().1;
+    all.extend(session.into_parts().1);
+    all
+}
+
+pub fn router(state: AppState) -> Router {
+    let (public, session) = tables();
+    let (public, _) = public.into_parts();
+    let (session, _) = session.into_parts();
+    let session = session.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        crate::auth::session_layer,
+    ));
     Router::new()
         .merge(public)
         .merge(session)
