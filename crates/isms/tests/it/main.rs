@@ -21,6 +21,7 @@ mod context;
 mod fair;
 mod frameworks;
 mod gap;
+mod hardening_web;
 mod readiness;
 mod soa;
 mod store;
