@@ -36,6 +36,11 @@ pub struct Config {
     /// `Secure` (with the `__Host-` prefix), HSTS is sent, and the client
     /// address is read from `X-Forwarded-For`.
     pub behind_tls_proxy: bool,
+    /// With `behind_tls_proxy`: how many proxies in front append to
+    /// `X-Forwarded-For`; the client address is the entry that many places
+    /// from the right (the entries to its left are the client's say-so).
+    /// 0 ignores the header and uses the connection's peer.
+    pub trusted_proxy_hops: usize,
     /// A session ends after this long without a request.
     pub session_idle: Duration,
     /// Failed logins allowed per account, and per client address, in `login_window`.
@@ -48,6 +53,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             behind_tls_proxy: false,
+            trusted_proxy_hops: 1,
             session_idle: Duration::from_secs(8 * 3600),
             max_failures_per_account: 5,
             max_failures_per_address: 30,

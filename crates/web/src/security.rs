@@ -88,6 +88,42 @@ pub fn same_origin(method: &Method, headers: &HeaderMap) -> bool {
     origin_host.eq_ignore_ascii_case(host)
 }
 
+/// The client's address, for per-address limits.
+///
+/// Without trusted proxies (`trusted_hops` 0) it is the peer of the connection.
+/// Behind `trusted_hops` proxies, each appends the address it received the
+/// request from to `X-Forwarded-For`; whatever stands further left came from
+/// the client and can be anything. So the address is the `trusted_hops`-th
+/// entry from the right (the last one for one proxy), or the leftmost when
+/// the list is shorter; the peer when there is no list or the entry is not an
+/// address. `forwarded_for` holds the header's values in order.
+pub fn client_address(
+    peer: std::net::IpAddr,
+    forwarded_for: &[&str],
+    trusted_hops: usize,
+) -> std::net::IpAddr {
+    if trusted_hops == 0 {
+        return peer;
+    }
+    let entries: Vec<&str> = forwarded_for
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .collect();
+    let Some(entry) = entries
+        .len()
+        .checked_sub(trusted_hops)
+        .map_or_else(|| entries.first(), |i| entries.get(i))
+    else {
+        return peer;
+    };
+    entry
+        .parse::<std::net::IpAddr>()
+        .or_else(|_| entry.parse::<std::net::SocketAddr>().map(|s| s.ip()))
+        .unwrap_or(peer)
+}
+
 /// Constant-time comparison of two secrets.
 pub fn secrets_match(a: &str, b: &str) -> bool {
     a.len() == b.len()
@@ -131,6 +167,47 @@ mod tests {
             &Method::GET,
             &h(&[("sec-fetch-site", "cross-site")])
         ));
+    }
+
+    #[test]
+    fn the_client_address_is_the_one_the_trusted_proxies_saw() {
+        use std::net::IpAddr;
+        let peer: IpAddr = "10.0.0.1".parse().unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        // One proxy: the last entry, whatever the client put before it.
+        for first in ["198.51.100.1", "198.51.100.2", "garbage", ""] {
+            let fwd = format!("{first}, 203.0.113.9");
+            assert_eq!(client_address(peer, &[&fwd], 1), ip("203.0.113.9"));
+        }
+        assert_eq!(client_address(peer, &["203.0.113.9"], 1), ip("203.0.113.9"));
+        // Two proxies: the second from the right.
+        assert_eq!(
+            client_address(peer, &["1.1.1.1, 203.0.113.9, 10.0.0.7"], 2),
+            ip("203.0.113.9")
+        );
+        // Several header lines are one list, in order.
+        assert_eq!(
+            client_address(peer, &["1.1.1.1", "203.0.113.9, 10.0.0.7"], 2),
+            ip("203.0.113.9")
+        );
+        // Fewer entries than proxies: the leftmost, which a trusted proxy wrote.
+        assert_eq!(client_address(peer, &["203.0.113.9"], 3), ip("203.0.113.9"));
+        // No list, an empty one, or no trusted proxy: the connection's peer.
+        assert_eq!(client_address(peer, &[], 1), peer);
+        assert_eq!(client_address(peer, &[" , "], 1), peer);
+        assert_eq!(client_address(peer, &["203.0.113.9"], 0), peer);
+        // What the proxy wrote is not an address: the peer, not the text.
+        assert_eq!(client_address(peer, &["1.1.1.1, unknown"], 1), peer);
+        // IPv6 and address:port forms.
+        assert_eq!(client_address(peer, &["2001:db8::1"], 1), ip("2001:db8::1"));
+        assert_eq!(
+            client_address(peer, &["[2001:db8::1]:443"], 1),
+            ip("2001:db8::1")
+        );
+        assert_eq!(
+            client_address(peer, &["203.0.113.9:5000"], 1),
+            ip("203.0.113.9")
+        );
     }
 
     #[test]

@@ -135,3 +135,198 @@ fn logs_written_to_a_file_carry_no_colour_codes() {
         "no ANSI escape codes in a log file: {text:?}"
     );
 }
+
+// ---- 3. Credentials ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_password_change_revokes_the_accounts_api_tokens_everywhere() {
+    for (engine, store) in stores().await {
+        let acme = org_with(&store, "Acme", "ann@x.test", Role::Admin).await;
+        let beta = org_with(&store, "Beta", "bea@x.test", Role::Admin).await;
+        crate::support::add(&store, &beta, "ann@x.test", Role::Auditor).await;
+        let ann = store.user_by_email("ann@x.test").await.unwrap().unwrap();
+        let bea = store.user_by_email("bea@x.test").await.unwrap().unwrap();
+        let actor = isms_store::Actor::cli();
+        let (_, acme_token) = store
+            .create_token(acme.id, ann.id, "ci", &actor)
+            .await
+            .unwrap();
+        let (_, beta_token) = store
+            .create_token(beta.id, ann.id, "ci", &actor)
+            .await
+            .unwrap();
+        let (_, other_token) = store
+            .create_token(beta.id, bea.id, "hers", &actor)
+            .await
+            .unwrap();
+        let app = App::new(store.clone());
+        for t in [&acme_token, &beta_token, &other_token] {
+            assert_eq!(
+                app.api("GET", "/api/v1/me", Some(t)).await.status,
+                StatusCode::OK
+            );
+        }
+        let (cookie, csrf) = app.login("ann@x.test", PASSWORD).await;
+        let r = app
+            .post(
+                "/profile/password",
+                Some(&cookie),
+                &[
+                    ("csrf_token", &csrf),
+                    ("current", PASSWORD),
+                    ("new_password", "a brand new passphrase"),
+                    ("confirm", "a brand new passphrase"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        for t in [&acme_token, &beta_token] {
+            let r = app.api("GET", "/api/v1/me", Some(t)).await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNAUTHORIZED,
+                "{engine}: the old token is revoked"
+            );
+        }
+        assert_eq!(
+            app.api("GET", "/api/v1/me", Some(&other_token))
+                .await
+                .status,
+            StatusCode::OK,
+            "{engine}: another user's token is untouched"
+        );
+        let page = app
+            .get(r.header("location").as_deref().unwrap(), Some(&cookie))
+            .await;
+        assert!(
+            page.body
+                .contains("API tokens (in every organisation) revoked"),
+            "{engine}: the profile page says so: {}",
+            page.body
+        );
+        // Each revocation is in its own organisation's log; the chains hold.
+        for (org, expected) in [(&acme, 1), (&beta, 1)] {
+            let entries = store
+                .audit_entries(
+                    org.id,
+                    &isms_store::AuditFilter {
+                        entity_type: Some("api_token".into()),
+                        limit: 100,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            let revocations = entries
+                .iter()
+                .filter(|e| {
+                    e.action == "revoke"
+                        && e.after_json
+                            .as_deref()
+                            .is_some_and(|a| a.contains("password changed"))
+                })
+                .count();
+            assert_eq!(revocations, expected, "{engine}: {}", org.slug);
+        }
+        for chain in store.verify_audit_log().await.unwrap() {
+            assert!(chain.problem.is_none(), "{engine}: {}", chain.org_slug);
+        }
+        // A new token made after the change works.
+        let (_, fresh) = store
+            .create_token(acme.id, ann.id, "new", &actor)
+            .await
+            .unwrap();
+        assert_eq!(
+            app.api("GET", "/api/v1/me", Some(&fresh)).await.status,
+            StatusCode::OK
+        );
+    }
+}
+
+/// The app behind a TLS proxy (`hops` trusted), with a small per-address limit.
+fn app_behind_proxy(store: isms_store::Store, hops: usize) -> App {
+    let config = isms_web::Config {
+        behind_tls_proxy: true,
+        trusted_proxy_hops: hops,
+        max_failures_per_address: 3,
+        max_failures_per_account: 1000,
+        ..isms_web::Config::default()
+    };
+    let router = isms_web::app(store, config).layer(axum::extract::connect_info::MockConnectInfo(
+        std::net::SocketAddr::from(([10, 0, 0, 1], 40000)),
+    ));
+    App { router }
+}
+
+/// A failed login from behind the proxy with the given `X-Forwarded-For`.
+async fn failed_login(app: &App, email: &str, forwarded_for: &str) -> StatusCode {
+    let form = app.get("/login", None).await;
+    let csrf = form.hidden("csrf_token").expect("login csrf");
+    let pre = form.cookie("__Host-isms_login").expect("login cookie");
+    app.post(
+        "/login",
+        Some(&pre),
+        &[
+            ("csrf_token", &csrf),
+            ("email", email),
+            ("password", "wrong wrong wrong"),
+        ],
+        &[("x-forwarded-for", forwarded_for)],
+    )
+    .await
+    .status
+}
+
+#[tokio::test]
+async fn rotating_the_first_forwarded_address_does_not_escape_the_login_limit() {
+    for (engine, store) in stores().await {
+        org_with(&store, "Acme", "ann@x.test", Role::Admin).await;
+        let app = app_behind_proxy(store.clone(), 1);
+        // The client makes up the first entry each time; the proxy appends what it saw.
+        for i in 0..3 {
+            let status = failed_login(
+                &app,
+                &format!("nobody{i}@x.test"),
+                &format!("198.51.100.{i}, 203.0.113.9"),
+            )
+            .await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{engine}: attempt {i}");
+        }
+        for i in 3..6 {
+            let status = failed_login(
+                &app,
+                &format!("nobody{i}@x.test"),
+                &format!("198.51.100.{i}, 203.0.113.9"),
+            )
+            .await;
+            assert_eq!(
+                status,
+                StatusCode::TOO_MANY_REQUESTS,
+                "{engine}: attempt {i} from the same client is limited"
+            );
+        }
+        // Another client behind the same proxy is not.
+        assert_eq!(
+            failed_login(&app, "someone@x.test", "198.51.100.1, 203.0.113.10").await,
+            StatusCode::UNAUTHORIZED,
+            "{engine}"
+        );
+        // Two trusted proxies: the second entry from the right is the client.
+        let app = app_behind_proxy(store, 2);
+        for i in 0..3 {
+            let status = failed_login(
+                &app,
+                &format!("two{i}@x.test"),
+                &format!("192.0.2.{i}, 203.0.113.77, 10.0.0.5"),
+            )
+            .await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{engine}: attempt {i}");
+        }
+        assert_eq!(
+            failed_login(&app, "two9@x.test", "192.0.2.99, 203.0.113.77, 10.0.0.6").await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{engine}"
+        );
+    }
+}

@@ -142,14 +142,19 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
+/// The address failed logins are counted against: behind a TLS proxy, the one
+/// the trusted proxies saw (see [`crate::security::client_address`]).
 fn client_addr(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> String {
-    if state.config.behind_tls_proxy
-        && let Some(fwd) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
-        && let Some(first) = fwd.split(',').next()
-    {
-        return first.trim().to_owned();
+    if !state.config.behind_tls_proxy {
+        return peer.ip().to_string();
     }
-    peer.ip().to_string()
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    crate::security::client_address(peer.ip(), &forwarded, state.config.trusted_proxy_hops)
+        .to_string()
 }
 
 pub async fn submit(
