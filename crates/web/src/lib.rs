@@ -47,6 +47,9 @@ pub struct Config {
     pub max_failures_per_account: i64,
     pub max_failures_per_address: i64,
     pub login_window: Duration,
+    /// A request still running after this long is answered 408 (and its
+    /// work stopped where it can be: simulations check for it).
+    pub request_timeout: Duration,
 }
 
 impl Default for Config {
@@ -58,6 +61,7 @@ impl Default for Config {
             max_failures_per_account: 5,
             max_failures_per_address: 30,
             login_window: Duration::from_secs(15 * 60),
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -77,18 +81,24 @@ pub fn app(store: Store, config: Config) -> Router {
     };
     let pages = pages::router(state.clone());
     let api = api::router(state.clone());
+    let timeout = state.config.request_timeout;
+    // Layers run outside in, the last added first: the security headers and
+    // error bodies wrap everything, so responses made by the other layers
+    // (408 from the timeout, 413, 405, extractor rejections) get them too.
     Router::new()
         .merge(pages)
         .nest("/api/v1", api)
+        .layer(axum::extract::DefaultBodyLimit::max(
+            auth::DEFAULT_BODY_BYTES,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::headers,
         ))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
-        .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024))
 }
 
 /// Serves the application on `listener` until ctrl-c or SIGTERM.

@@ -2,20 +2,27 @@
 //! CSRF tokens, and htmx-aware error bodies.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
-use crate::error::ErrorFragment;
+use crate::error::{ApiError, ErrorFragment, WebError};
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
-/// Adds the security headers; swaps error pages for fragments on htmx requests.
+/// Adds the security headers to every response; gives every error a body in
+/// the form its caller reads (a problem document under `/api/`, a page
+/// elsewhere) whichever layer made it; swaps error pages for fragments on
+/// htmx requests. The outermost layer.
 pub async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let htmx = req.headers().contains_key("hx-request");
+    let kind = ErrorKind::of_path(req.uri().path());
     let mut resp = next.run(req).await;
+    if resp.status().is_client_error() || resp.status().is_server_error() {
+        resp = complete_error(resp, kind, state.config.request_timeout).await;
+    }
     if htmx && let Some(ErrorFragment(fragment)) = resp.extensions_mut().remove::<ErrorFragment>() {
         let status = resp.status();
         let mut fresh = axum::response::Html(fragment).into_response_with(status);
@@ -47,6 +54,110 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     resp
+}
+
+/// How an error answers a path: a problem document, a page, or as it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    Problem,
+    Page,
+    /// Machine endpoints (`/healthz`) keep their plain text.
+    AsIs,
+}
+
+impl ErrorKind {
+    pub fn of_path(path: &str) -> ErrorKind {
+        if path == "/api" || path.starts_with("/api/") {
+            ErrorKind::Problem
+        } else if path == "/healthz" {
+            ErrorKind::AsIs
+        } else {
+            ErrorKind::Page
+        }
+    }
+
+    /// Whether a response of `content_type` already is what this kind wants.
+    pub fn is_complete(self, content_type: &str) -> bool {
+        match self {
+            ErrorKind::Problem => content_type.starts_with("application/problem+json"),
+            ErrorKind::Page => content_type.starts_with("text/html"),
+            ErrorKind::AsIs => true,
+        }
+    }
+}
+
+/// What an error without a readable body of its own says, by status.
+pub fn default_detail(status: StatusCode, timeout: std::time::Duration) -> String {
+    match status {
+        StatusCode::BAD_REQUEST => "The request is malformed.".to_owned(),
+        StatusCode::NOT_FOUND => "There is nothing at this address.".to_owned(),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            "This method is not allowed here; the Allow header lists those that are.".to_owned()
+        }
+        StatusCode::REQUEST_TIMEOUT => format!(
+            "The request took longer than {} seconds and was stopped. If it was meant to change something, check whether it did before trying again.",
+            timeout.as_secs().max(1)
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => "The request body is too large.".to_owned(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            "The request body's content type is not accepted here (the API takes application/json)."
+                .to_owned()
+        }
+        other => other
+            .canonical_reason()
+            .unwrap_or("The request failed.")
+            .to_owned(),
+    }
+}
+
+/// Largest plain-text error body taken over as the detail of a rebuilt error.
+const MAX_DETAIL_BYTES: usize = 16 * 1024;
+
+/// Rebuilds an error response that lacks the body its caller reads (an empty
+/// 408 or 405, an extractor's `text/plain` 400 or 413) as a problem document
+/// or a page with the same status, keeping its other headers (`Allow`,
+/// `Set-Cookie`, `WWW-Authenticate`, ...) and its text as the detail.
+async fn complete_error(resp: Response, kind: ErrorKind, timeout: std::time::Duration) -> Response {
+    let content_type = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    if kind.is_complete(&content_type) {
+        return resp;
+    }
+    if kind == ErrorKind::Page
+        && !content_type.is_empty()
+        && !content_type.starts_with("text/plain")
+    {
+        // A deliberate body of another type (JSON, CSV): left alone.
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let status = parts.status;
+    let text = if content_type.starts_with("text/plain") {
+        axum::body::to_bytes(body, MAX_DETAIL_BYTES)
+            .await
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+            .filter(|t| !t.is_empty())
+    } else {
+        None
+    };
+    let detail = text.unwrap_or_else(|| default_detail(status, timeout));
+    let title = status.canonical_reason().unwrap_or("Error");
+    let error = WebError::new(status, title, detail);
+    let mut fresh = match kind {
+        ErrorKind::Problem => ApiError(error).into_response(),
+        ErrorKind::Page | ErrorKind::AsIs => error.into_response(),
+    };
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            fresh.headers_mut().append(name, value.clone());
+        }
+    }
+    fresh
 }
 
 trait IntoResponseWith {

@@ -6,6 +6,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
+use futures_util::StreamExt as _;
 use isms_domain::Role;
 
 use crate::support::{App, PASSWORD, org_with, stores};
@@ -328,5 +329,333 @@ async fn rotating_the_first_forwarded_address_does_not_escape_the_login_limit() 
             StatusCode::TOO_MANY_REQUESTS,
             "{engine}"
         );
+    }
+}
+
+// ---- 4. Limits and errors ---------------------------------------------------------------------
+
+/// The security headers every response carries.
+fn assert_security_headers(r: &crate::support::Resp, what: &str) {
+    assert!(
+        r.header("content-security-policy")
+            .is_some_and(|v| v.contains("default-src 'self'")),
+        "{what}: Content-Security-Policy"
+    );
+    assert_eq!(
+        r.header("x-content-type-options").as_deref(),
+        Some("nosniff"),
+        "{what}: X-Content-Type-Options"
+    );
+    assert_eq!(
+        r.header("x-frame-options").as_deref(),
+        Some("DENY"),
+        "{what}"
+    );
+}
+
+/// An RFC 9457 problem document with `status`, and the security headers.
+fn assert_problem(r: &crate::support::Resp, status: StatusCode, what: &str) -> serde_json::Value {
+    assert_eq!(r.status, status, "{what}: {}", r.body);
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("application/problem+json"),
+        "{what}: {}",
+        r.body
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.body).expect("a JSON problem document");
+    assert_eq!(v["status"], status.as_u16(), "{what}");
+    assert!(v["type"].is_string() && v["title"].is_string(), "{what}");
+    assert!(
+        v["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{what}: a detail"
+    );
+    assert_security_headers(r, what);
+    v
+}
+
+async fn api_with_body(
+    app: &App,
+    method: &str,
+    path: &str,
+    token: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> crate::support::Resp {
+    let req = axum::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", content_type)
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    app.send(req).await
+}
+
+#[tokio::test]
+async fn every_api_error_is_a_problem_document_with_the_right_status() {
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme", "ann@x.test", Role::Admin).await;
+        let ann = store.user_by_email("ann@x.test").await.unwrap().unwrap();
+        let (_, token) = store
+            .create_token(org.id, ann.id, "t", &isms_store::Actor::cli())
+            .await
+            .unwrap();
+        let app = App::new(store);
+        // Malformed path and query values: 400.
+        for path in [
+            "/api/v1/gap-assessments/abc",
+            "/api/v1/gap-assessments/compare?from=x&to=1",
+            "/api/v1/gap-assessments/compare?from=1",
+            "/api/v1/context-items/99999999999999999999999",
+            "/api/v1/soa/versions/-x",
+        ] {
+            let r = app.api("GET", path, Some(&token)).await;
+            assert_problem(&r, StatusCode::BAD_REQUEST, &format!("{engine}: {path}"));
+        }
+        // Unknown route and wrong method.
+        let r = app.api("GET", "/api/v1/nothing-here", Some(&token)).await;
+        assert_problem(&r, StatusCode::NOT_FOUND, engine);
+        let r = app.api("DELETE", "/api/v1/me", Some(&token)).await;
+        assert_problem(&r, StatusCode::METHOD_NOT_ALLOWED, engine);
+        assert!(
+            r.header("allow").is_some(),
+            "{engine}: the Allow header is kept"
+        );
+        // Bodies: too large 413, malformed 400, wrong type 415, wrong fields 422.
+        let big = format!(
+            r#"{{"justification": "{}", "version": 1}}"#,
+            "x".repeat(3 * 1024 * 1024)
+        );
+        for (method, path) in [
+            ("PATCH", "/api/v1/soa/5.1"),
+            ("PUT", "/api/v1/scope"),
+            ("POST", "/api/v1/context-items"),
+            ("POST", "/api/v1/fair/simulate"),
+        ] {
+            let what = format!("{engine}: {method} {path}");
+            let r = api_with_body(
+                &app,
+                method,
+                path,
+                &token,
+                "application/json",
+                big.clone().into_bytes(),
+            )
+            .await;
+            assert_problem(
+                &r,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("{what} too large"),
+            );
+        }
+        for (method, path) in [
+            ("PATCH", "/api/v1/soa/5.1"),
+            ("PUT", "/api/v1/scope"),
+            ("POST", "/api/v1/context-items"),
+        ] {
+            let what = format!("{engine}: {method} {path}");
+            let r = api_with_body(
+                &app,
+                method,
+                path,
+                &token,
+                "application/json",
+                b"{\"a\":".to_vec(),
+            )
+            .await;
+            assert_problem(&r, StatusCode::BAD_REQUEST, &format!("{what} malformed"));
+            let r = api_with_body(&app, method, path, &token, "text/plain", b"{}".to_vec()).await;
+            assert_problem(
+                &r,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                &format!("{what} wrong type"),
+            );
+            let r = api_with_body(
+                &app,
+                method,
+                path,
+                &token,
+                "application/json",
+                br#"{"version": "not a number", "applicable": "perhaps"}"#.to_vec(),
+            )
+            .await;
+            assert_problem(
+                &r,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("{what} wrong fields"),
+            );
+        }
+        // Authentication problems keep their challenge.
+        let r = app.api("GET", "/api/v1/me", None).await;
+        assert_problem(&r, StatusCode::UNAUTHORIZED, engine);
+        assert!(r.header("www-authenticate").is_some());
+    }
+}
+
+#[tokio::test]
+async fn pages_answer_malformed_requests_with_a_page_and_the_security_headers() {
+    for (engine, store) in stores().await {
+        org_with(&store, "Acme", "ann@x.test", Role::Admin).await;
+        let app = App::new(store);
+        let (cookie, _) = app.login("ann@x.test", PASSWORD).await;
+        for path in ["/gap/abc", "/risk/quantitative/x"] {
+            let r = app.get(path, Some(&cookie)).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{engine}: {path}");
+            assert!(
+                r.header("content-type")
+                    .is_some_and(|c| c.starts_with("text/html")),
+                "{engine}: {path}: a page"
+            );
+            assert_security_headers(&r, path);
+        }
+        let r = app
+            .send(
+                axum::http::Request::builder()
+                    .method("DELETE")
+                    .uri("/login")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert!(
+            r.body.contains("<html") || r.body.contains("<!DOCTYPE"),
+            "{}",
+            r.body
+        );
+        assert_security_headers(&r, "405");
+    }
+}
+
+/// A body of `total` bytes in 64 KB chunks that counts how much was read.
+fn counting_body(
+    total: usize,
+    read: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> axum::body::Body {
+    const CHUNK: usize = 64 * 1024;
+    let chunks = total.div_ceil(CHUNK);
+    let head = b"--b\r\nContent-Disposition: form-data; name=\"display_name\"\r\n\r\n".to_vec();
+    let stream = futures_util::stream::iter(0..chunks).map(move |i| {
+        read.fetch_add(CHUNK, std::sync::atomic::Ordering::SeqCst);
+        let mut v = if i == 0 { head.clone() } else { Vec::new() };
+        v.resize(CHUNK, b'a');
+        Ok::<_, std::io::Error>(axum::body::Bytes::from(v))
+    });
+    axum::body::Body::from_stream(stream)
+}
+
+#[tokio::test]
+async fn the_csrf_check_reads_no_more_than_the_routes_limit() {
+    for (engine, store) in stores().await {
+        org_with(&store, "Acme", "ann@x.test", Role::Admin).await;
+        let app = App::new(store);
+        let (cookie, _) = app.login("ann@x.test", PASSWORD).await;
+        for (path, declared) in [
+            ("/profile/name", false),
+            ("/profile/name", true),
+            ("/risk/quantitative/upload", false),
+        ] {
+            let read = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let total = 70 * 1024 * 1024;
+            let mut b = axum::http::Request::post(path)
+                .header("cookie", &cookie)
+                .header("content-type", "multipart/form-data; boundary=b");
+            if declared {
+                b = b.header("content-length", total.to_string());
+            }
+            let started = Instant::now();
+            let r = app
+                .send(b.body(counting_body(total, read.clone())).unwrap())
+                .await;
+            let what = format!("{engine}: {path} (length declared: {declared})");
+            assert_eq!(
+                r.status,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "{what}: {}",
+                r.body
+            );
+            assert_security_headers(&r, &what);
+            let read = read.load(std::sync::atomic::Ordering::SeqCst);
+            assert!(
+                read <= 2 * 1024 * 1024 + 64 * 1024,
+                "{what}: read {read} bytes of a session POST before refusing it"
+            );
+            if declared {
+                assert!(read <= 64 * 1024, "{what}: refused on its declared length");
+            }
+            assert!(started.elapsed() < Duration::from_secs(10), "{what}");
+        }
+    }
+}
+
+/// The app with a very short request timeout.
+fn app_with_timeout(store: isms_store::Store, timeout: Duration) -> App {
+    let config = isms_web::Config {
+        request_timeout: timeout,
+        ..isms_web::Config::default()
+    };
+    let router = isms_web::app(store, config).layer(axum::extract::connect_info::MockConnectInfo(
+        std::net::SocketAddr::from(([127, 0, 0, 1], 40000)),
+    ));
+    App { router }
+}
+
+const SLOW_RUN: &str = r#"{"iterations": 2000000, "model": "expected", "risks": [{"name": "Slow", "lef": {"pert": {"low": 1, "mode": 2, "high": 9}}, "lm": {"lognormal": {"low": 1000, "high": 900000}}}]}"#;
+
+#[tokio::test]
+async fn a_timeout_answers_with_a_body_and_the_security_headers() {
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme", "ann@x.test", Role::Admin).await;
+        let ann = store.user_by_email("ann@x.test").await.unwrap().unwrap();
+        let (_, token) = store
+            .create_token(org.id, ann.id, "t", &isms_store::Actor::cli())
+            .await
+            .unwrap();
+        let saved = store
+            .save_fair_scenario(
+                org.id,
+                None,
+                None,
+                "Slow",
+                SLOW_RUN,
+                &isms_store::Actor::cli(),
+            )
+            .await
+            .unwrap();
+        let (cookie, csrf) = App::new(store.clone()).login("ann@x.test", PASSWORD).await;
+        let app = app_with_timeout(store, Duration::from_millis(5));
+        let r = api_with_body(
+            &app,
+            "POST",
+            "/api/v1/fair/simulate",
+            &token,
+            "application/json",
+            SLOW_RUN.as_bytes().to_vec(),
+        )
+        .await;
+        let v = assert_problem(&r, StatusCode::REQUEST_TIMEOUT, engine);
+        assert!(v["detail"].as_str().unwrap().contains("seconds"), "{v}");
+        let r = app
+            .post(
+                &format!("/risk/quantitative/{}/run", saved.id),
+                Some(&cookie),
+                &[("csrf_token", &csrf)],
+                &[],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::REQUEST_TIMEOUT,
+            "{engine}: {}",
+            r.body
+        );
+        assert!(
+            r.header("content-type")
+                .is_some_and(|c| c.starts_with("text/html"))
+                && r.body.contains("took longer than"),
+            "{engine}: a page that says what happened: {}",
+            r.body
+        );
+        assert_security_headers(&r, "page 408");
     }
 }

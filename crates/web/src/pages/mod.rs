@@ -120,27 +120,31 @@ pub fn router(state: AppState) -> Router {
         .route("/risk/quantitative/{id}/run", post(fair::run))
         .route("/risk/quantitative/{id}/delete", post(fair::delete))
         .route("/frameworks", get(frameworks::list))
-        .route(
-            "/frameworks/import",
-            post(frameworks::import_framework).layer(axum::extract::DefaultBodyLimit::max(
-                crate::auth::MAX_UPLOAD_BYTES,
-            )),
-        )
-        .route(
-            "/mappings/import",
-            post(frameworks::import_mappings).layer(axum::extract::DefaultBodyLimit::max(
-                crate::auth::MAX_UPLOAD_BYTES,
-            )),
-        )
         .route("/frameworks/{id}", get(frameworks::show))
         .route("/requirements/{id}", get(frameworks::requirement))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::auth::session_layer,
         ));
+    // File uploads take larger bodies; the limit is set outside the session
+    // layer so its CSRF check reads no more than the route accepts.
+    let uploads = Router::new()
+        .route("/frameworks/import", post(frameworks::import_framework))
+        .route("/mappings/import", post(frameworks::import_mappings))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::session_layer,
+        ))
+        .route_layer(axum::Extension(crate::auth::BodyLimit(
+            crate::auth::MAX_UPLOAD_BYTES,
+        )))
+        .route_layer(axum::extract::DefaultBodyLimit::max(
+            crate::auth::MAX_UPLOAD_BYTES,
+        ));
     Router::new()
         .merge(public)
         .merge(session)
+        .merge(uploads)
         .fallback(not_found)
         .with_state(state)
 }
