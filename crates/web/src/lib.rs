@@ -50,6 +50,10 @@ pub struct Config {
     /// A request still running after this long is answered 408 (and its
     /// work stopped where it can be: simulations check for it).
     pub request_timeout: Duration,
+    /// Simulations (FAIR Monte Carlo) run at once by this instance; a run
+    /// that finds no free slot within two seconds is answered 503. 0 turns
+    /// simulations off.
+    pub max_concurrent_simulations: usize,
 }
 
 impl Default for Config {
@@ -62,6 +66,7 @@ impl Default for Config {
             max_failures_per_address: 30,
             login_window: Duration::from_secs(15 * 60),
             request_timeout: Duration::from_secs(30),
+            max_concurrent_simulations: 2,
         }
     }
 }
@@ -71,12 +76,17 @@ impl Default for Config {
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
+    /// The slots for simulations (see [`Config::max_concurrent_simulations`]).
+    pub simulations: Arc<tokio::sync::Semaphore>,
 }
 
 /// The whole application.
 pub fn app(store: Store, config: Config) -> Router {
     let state = AppState {
         store,
+        simulations: Arc::new(tokio::sync::Semaphore::new(
+            config.max_concurrent_simulations,
+        )),
         config: Arc::new(config),
     };
     let pages = pages::router(state.clone());

@@ -95,8 +95,12 @@ pub fn default_detail(status: StatusCode, timeout: std::time::Duration) -> Strin
             "This method is not allowed here; the Allow header lists those that are.".to_owned()
         }
         StatusCode::REQUEST_TIMEOUT => format!(
-            "The request took longer than {} seconds and was stopped. If it was meant to change something, check whether it did before trying again.",
-            timeout.as_secs().max(1)
+            "The request took longer than {} and was stopped. If it was meant to change something, check whether it did before trying again.",
+            if timeout.as_secs() >= 1 {
+                format!("{} seconds", timeout.as_secs())
+            } else {
+                format!("{} ms", timeout.as_millis())
+            }
         ),
         StatusCode::PAYLOAD_TOO_LARGE => "The request body is too large.".to_owned(),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {

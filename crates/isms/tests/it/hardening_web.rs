@@ -634,7 +634,10 @@ async fn a_timeout_answers_with_a_body_and_the_security_headers() {
         )
         .await;
         let v = assert_problem(&r, StatusCode::REQUEST_TIMEOUT, engine);
-        assert!(v["detail"].as_str().unwrap().contains("seconds"), "{v}");
+        assert!(
+            v["detail"].as_str().unwrap().contains("longer than 5 ms"),
+            "{v}"
+        );
         let r = app
             .post(
                 &format!("/risk/quantitative/{}/run", saved.id),
@@ -657,5 +660,149 @@ async fn a_timeout_answers_with_a_body_and_the_security_headers() {
             r.body
         );
         assert_security_headers(&r, "page 408");
+    }
+}
+
+// ---- 2. Bounded simulations -------------------------------------------------------------------
+
+fn controls_json(n: usize, risk: &str) -> String {
+    (0..n)
+        .map(|k| {
+            format!(
+                r#"{{"name": "C{k}", "cost": 1, "risks": ["{risk}"], "frequency_reduction": 0.1}}"#
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// An app with `slots` simulation slots and `timeout`; a token of an admin.
+async fn fair_app(store: isms_store::Store, slots: usize, timeout: Duration) -> (App, String) {
+    let org = org_with(&store, "Acme", "ann@x.test", Role::Admin).await;
+    let ann = store.user_by_email("ann@x.test").await.unwrap().unwrap();
+    let (_, token) = store
+        .create_token(org.id, ann.id, "t", &isms_store::Actor::cli())
+        .await
+        .unwrap();
+    let config = isms_web::Config {
+        request_timeout: timeout,
+        max_concurrent_simulations: slots,
+        ..isms_web::Config::default()
+    };
+    let router = isms_web::app(store, config).layer(axum::extract::connect_info::MockConnectInfo(
+        std::net::SocketAddr::from(([127, 0, 0, 1], 40000)),
+    ));
+    (App { router }, token)
+}
+
+async fn simulate(app: &App, token: &str, body: &str) -> (crate::support::Resp, Duration) {
+    let started = Instant::now();
+    let r = api_with_body(
+        app,
+        "POST",
+        "/api/v1/fair/simulate",
+        token,
+        "application/json",
+        body.as_bytes().to_vec(),
+    )
+    .await;
+    (r, started.elapsed())
+}
+
+#[tokio::test]
+async fn heavy_simulations_are_refused_before_they_start() {
+    for (engine, store) in stores().await {
+        let (app, token) = fair_app(store, 2, Duration::from_secs(30)).await;
+        // One risk and 1,998 controls at 100,000 iterations: 3 GB of simulated years.
+        let many = format!(
+            r#"{{"iterations": 100000, "model": "expected", "risks": [{{"name": "R", "lef": {{"constant": 1}}, "lm": {{"constant": 10}}}}], "controls": [{}]}}"#,
+            controls_json(1998, "R")
+        );
+        let (r, took) = simulate(&app, &token, &many).await;
+        let v = assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, engine);
+        let detail = v["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("256 MB"),
+            "{engine}: states the limit: {detail}"
+        );
+        assert!(
+            took < Duration::from_secs(3),
+            "{engine}: refused in {took:?}"
+        );
+        // Compound, 800 events a year, 2,000,000 years, 8 controls: 16 billion events.
+        let compound = format!(
+            r#"{{"iterations": 2000000, "model": "compound", "risks": [{{"name": "R", "lef": {{"constant": 800}}, "lm": {{"pert": {{"low": 1, "mode": 5, "high": 100}}}}}}], "controls": [{}]}}"#,
+            controls_json(8, "R")
+        );
+        let (r, took) = simulate(&app, &token, &compound).await;
+        let v = assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, engine);
+        let detail = v["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("loss events") && detail.contains("200000000"),
+            "{engine}: states the limit: {detail}"
+        );
+        assert!(
+            took < Duration::from_secs(3),
+            "{engine}: refused in {took:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn overflowing_simulations_are_refused_naming_the_field() {
+    for (engine, store) in stores().await {
+        let (app, token) = fair_app(store, 2, Duration::from_secs(30)).await;
+        let (r, _) = simulate(
+            &app,
+            &token,
+            r#"{"iterations": 1000, "risks": [{"name": "Huge", "lef": {"constant": 1}, "lm": {"constant": 1e300}}]}"#,
+        )
+        .await;
+        let v = assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, engine);
+        let detail = v["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("Huge") && detail.contains("`lm"),
+            "{engine}: {detail}"
+        );
+        let (r, _) = simulate(
+            &app,
+            &token,
+            r#"{"iterations": 100000, "model": "expected", "risks": [{"name": "Wide", "lef": {"constant": 1}, "lm": {"lognormal": {"low": 1e-300, "high": 1e18}}}]}"#,
+        )
+        .await;
+        let v = assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, engine);
+        let detail = v["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("Wide") && detail.contains("lm") && detail.contains("overflow"),
+            "{engine}: {detail}"
+        );
+        assert!(!r.body.contains("null"), "{engine}: no null figures");
+    }
+}
+
+#[tokio::test]
+async fn simulations_wait_for_a_slot_and_stop_when_abandoned() {
+    let small = r#"{"iterations": 1000, "model": "expected", "risks": [{"name": "R", "lef": {"constant": 1}, "lm": {"constant": 10}}]}"#;
+    for (engine, store) in stores().await {
+        // No slots: busy, as a problem document.
+        let (app, token) = fair_app(store.clone(), 0, Duration::from_secs(30)).await;
+        let (r, _) = simulate(&app, &token, small).await;
+        assert_problem(&r, StatusCode::SERVICE_UNAVAILABLE, engine);
+    }
+    for (engine, store) in stores().await {
+        // One slot, and a run that takes many seconds (within the work bound): the timeout
+        // answers 408, the run stops, and the slot is free again at once.
+        let (app, token) = fair_app(store, 1, Duration::from_millis(300)).await;
+        let long = r#"{"iterations": 2000000, "model": "compound", "risks": [{"name": "R", "lef": {"constant": 90}, "lm": {"pert": {"low": 1, "mode": 5, "high": 100}}}]}"#;
+        let (r, took) = simulate(&app, &token, long).await;
+        assert_problem(&r, StatusCode::REQUEST_TIMEOUT, engine);
+        assert!(took < Duration::from_secs(3), "{engine}: {took:?}");
+        let (r, took) = simulate(&app, &token, small).await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{engine}: the abandoned run freed its slot ({took:?}): {}",
+            r.body
+        );
     }
 }
