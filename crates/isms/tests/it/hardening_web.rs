@@ -485,6 +485,48 @@ async fn every_api_error_is_a_problem_document_with_the_right_status() {
                 &format!("{what} wrong fields"),
             );
         }
+        // The simulation endpoint reads its body itself, by the same rules.
+        let small = r#"{"iterations": 1000, "risks": [{"name": "R", "lef": {"constant": 1}, "lm": {"constant": 10}}]}"#;
+        let r = api_with_body(
+            &app,
+            "POST",
+            "/api/v1/fair/simulate",
+            &token,
+            "text/plain",
+            small.as_bytes().to_vec(),
+        )
+        .await;
+        assert_problem(&r, StatusCode::UNSUPPORTED_MEDIA_TYPE, engine);
+        let r = api_with_body(
+            &app,
+            "POST",
+            "/api/v1/fair/simulate",
+            &token,
+            "application/json",
+            b"{\"risks\": [".to_vec(),
+        )
+        .await;
+        assert_problem(&r, StatusCode::BAD_REQUEST, engine);
+        let r = api_with_body(
+            &app,
+            "POST",
+            "/api/v1/fair/simulate",
+            &token,
+            "application/json",
+            br#"{"risks": []}"#.to_vec(),
+        )
+        .await;
+        assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, engine);
+        let r = api_with_body(
+            &app,
+            "POST",
+            "/api/v1/fair/simulate",
+            &token,
+            "application/json; charset=utf-8",
+            small.as_bytes().to_vec(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
         // Authentication problems keep their challenge.
         let r = app.api("GET", "/api/v1/me", None).await;
         assert_problem(&r, StatusCode::UNAUTHORIZED, engine);
