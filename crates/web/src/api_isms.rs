@@ -31,11 +31,15 @@ fn org_of(user: &ApiUser) -> Org {
 /// another content type, 422 for well-formed JSON with wrong fields.
 fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     b.map(|Json(t)| t).map_err(|e| {
-        ApiError(WebError::new(
-            e.status(),
-            "Please check your input",
-            format!("the request body is not valid: {}", e.body_text()),
-        ))
+        let detail = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            format!(
+                "the request body is larger than the {} MB the API accepts",
+                crate::auth::DEFAULT_BODY_BYTES / 1024 / 1024
+            )
+        } else {
+            format!("the request body is not valid: {}", e.body_text())
+        };
+        ApiError(WebError::new(e.status(), "Please check your input", detail))
     })
 }
 

@@ -102,7 +102,11 @@ pub fn default_detail(status: StatusCode, timeout: std::time::Duration) -> Strin
                 format!("{} ms", timeout.as_millis())
             }
         ),
-        StatusCode::PAYLOAD_TOO_LARGE => "The request body is too large.".to_owned(),
+        StatusCode::PAYLOAD_TOO_LARGE => format!(
+            "The request body is larger than this address accepts ({} MB; framework and mapping uploads {} MB).",
+            crate::auth::DEFAULT_BODY_BYTES / 1024 / 1024,
+            crate::auth::MAX_UPLOAD_BYTES / 1024 / 1024
+        ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
             "The request body's content type is not accepted here (the API takes application/json)."
                 .to_owned()
@@ -140,7 +144,9 @@ async fn complete_error(resp: Response, kind: ErrorKind, timeout: std::time::Dur
     }
     let (parts, body) = resp.into_parts();
     let status = parts.status;
-    let text = if content_type.starts_with("text/plain") {
+    // An extractor's 413 says only "length limit exceeded": say the limit instead.
+    let text = if content_type.starts_with("text/plain") && status != StatusCode::PAYLOAD_TOO_LARGE
+    {
         axum::body::to_bytes(body, MAX_DETAIL_BYTES)
             .await
             .ok()
@@ -156,8 +162,9 @@ async fn complete_error(resp: Response, kind: ErrorKind, timeout: std::time::Dur
         ErrorKind::Problem => ApiError(error).into_response(),
         ErrorKind::Page | ErrorKind::AsIs => error.into_response(),
     };
+    let own: Vec<header::HeaderName> = fresh.headers().keys().cloned().collect();
     for (name, value) in &parts.headers {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH && !own.contains(name) {
             fresh.headers_mut().append(name, value.clone());
         }
     }
@@ -282,6 +289,27 @@ mod tests {
             &Method::GET,
             &h(&[("sec-fetch-site", "cross-site")])
         ));
+    }
+
+    #[test]
+    fn errors_answer_in_the_form_of_their_address() {
+        assert_eq!(ErrorKind::of_path("/api/v1/me"), ErrorKind::Problem);
+        assert_eq!(ErrorKind::of_path("/api"), ErrorKind::Problem);
+        assert_eq!(ErrorKind::of_path("/apiary"), ErrorKind::Page);
+        assert_eq!(ErrorKind::of_path("/soa/5.1"), ErrorKind::Page);
+        assert_eq!(ErrorKind::of_path("/healthz"), ErrorKind::AsIs);
+        assert!(ErrorKind::Problem.is_complete("application/problem+json"));
+        assert!(!ErrorKind::Problem.is_complete("text/plain; charset=utf-8"));
+        assert!(!ErrorKind::Problem.is_complete(""));
+        assert!(ErrorKind::Page.is_complete("text/html; charset=utf-8"));
+        assert!(!ErrorKind::Page.is_complete(""));
+        let d = default_detail(
+            StatusCode::REQUEST_TIMEOUT,
+            std::time::Duration::from_secs(30),
+        );
+        assert!(d.contains("30 seconds"), "{d}");
+        let d = default_detail(StatusCode::PAYLOAD_TOO_LARGE, std::time::Duration::ZERO);
+        assert!(d.contains("2 MB") && d.contains("70 MB"), "{d}");
     }
 
     #[test]

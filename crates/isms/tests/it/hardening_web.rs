@@ -442,11 +442,13 @@ async fn every_api_error_is_a_problem_document_with_the_right_status() {
                 big.clone().into_bytes(),
             )
             .await;
-            assert_problem(
+            let v = assert_problem(
                 &r,
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &format!("{what} too large"),
             );
+            let detail = v["detail"].as_str().unwrap();
+            assert!(detail.contains("MB"), "{what}: states the limit: {detail}");
         }
         for (method, path) in [
             ("PATCH", "/api/v1/soa/5.1"),
