@@ -836,7 +836,8 @@ async fn simulations_wait_for_a_slot_and_stop_when_abandoned() {
     for (engine, store) in stores().await {
         // One slot, and a run that takes many seconds (within the work bound): the timeout
         // answers 408, the run stops, and the slot is free again at once.
-        let (app, token) = fair_app(store, 1, Duration::from_millis(300)).await;
+        // (The timeout also bounds the second request's wait for the slot.)
+        let (app, token) = fair_app(store, 1, Duration::from_secs(1)).await;
         let long = r#"{"iterations": 2000000, "model": "compound", "risks": [{"name": "R", "lef": {"constant": 90}, "lm": {"pert": {"low": 1, "mode": 5, "high": 100}}}]}"#;
         let (r, took) = simulate(&app, &token, long).await;
         assert_problem(&r, StatusCode::REQUEST_TIMEOUT, engine);
