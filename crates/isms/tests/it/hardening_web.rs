@@ -851,3 +851,57 @@ async fn simulations_wait_for_a_slot_and_stop_when_abandoned() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_page_refuses_heavy_and_overflowing_runs_with_a_message() {
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme", "ann@x.test", Role::Admin).await;
+        let app = App::new(store.clone());
+        let (cookie, csrf) = app.login("ann@x.test", PASSWORD).await;
+        let many = format!(
+            r#"{{"iterations": 100000, "model": "expected", "risks": [{{"name": "R", "lef": {{"constant": 1}}, "lm": {{"constant": 10}}}}], "controls": [{}]}}"#,
+            controls_json(1998, "R")
+        );
+        let wide = r#"{"iterations": 100000, "model": "expected", "risks": [{"name": "Wide", "lef": {"constant": 1}, "lm": {"lognormal": {"low": 1e-300, "high": 1e18}}}]}"#;
+        for (name, text, needle) in [
+            ("Many controls", many.as_str(), "256 MB"),
+            ("Wide", wide, "overflow"),
+        ] {
+            let saved = store
+                .save_fair_scenario(org.id, None, None, name, text, &isms_store::Actor::cli())
+                .await
+                .unwrap();
+            let started = Instant::now();
+            let r = app
+                .post(
+                    &format!("/risk/quantitative/{}/run", saved.id),
+                    Some(&cookie),
+                    &[("csrf_token", &csrf)],
+                    &[],
+                )
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{engine}: {name}"
+            );
+            assert!(
+                r.body.contains("role=\"alert\"") && r.body.contains(needle),
+                "{engine}: {name}: the page says why"
+            );
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "{engine}: {name}"
+            );
+            let after = store
+                .fair_scenario(org.id, saved.id)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(
+                after.last_report_json.is_none(),
+                "{engine}: {name}: no report kept"
+            );
+        }
+    }
+}
