@@ -12,6 +12,11 @@ use std::fmt;
 
 /// Largest accepted iteration count: each scenario keeps one f64 per simulated year.
 pub const MAX_ITERATIONS: u64 = 10_000_000;
+/// Largest amount of money (a loss parameter) accepted: far above any real loss in any currency,
+/// far below where sums of squares of simulated years overflow.
+pub const MAX_AMOUNT: f64 = 1e18;
+/// Largest loss or threat event frequency (events per year) accepted.
+pub const MAX_FREQUENCY: f64 = 1e9;
 /// Iterations when neither the input nor the options say.
 pub const DEFAULT_ITERATIONS: u64 = 1_000_000;
 /// Seed when neither the input nor the options say: runs are reproducible by default.
@@ -763,6 +768,16 @@ fn check_dist(d: &Dist, q: Quantity, at: &At) -> Result<(), InputError> {
     for &(name, x) in &named {
         if !x.is_finite() {
             return Err(f(name).err("must be a finite number"));
+        }
+        if q == Quantity::Money && x > MAX_AMOUNT {
+            return Err(f(name).err(format!(
+                "{x} is more than {MAX_AMOUNT:e}, the largest amount accepted (the simulated years would overflow)"
+            )));
+        }
+        if q == Quantity::Frequency && x > MAX_FREQUENCY {
+            return Err(f(name).err(format!(
+                "{x} is more than {MAX_FREQUENCY:e} events a year, the largest frequency accepted"
+            )));
         }
         if x < 0.0 {
             let what = match q {

@@ -19,14 +19,18 @@ mod svg;
 
 pub use dist::{DEFAULT_GAMMA, Dist, lognormal_params, pert_shape};
 pub use input::{
-    Control, DEFAULT_ITERATIONS, DEFAULT_SEED, Frequency, Input, InputError, MAX_ITERATIONS,
-    Magnitude, Model, Reduction, Risk, Secondary, TolerancePoint, check_iterations,
+    Control, DEFAULT_ITERATIONS, DEFAULT_SEED, Frequency, Input, InputError, MAX_AMOUNT,
+    MAX_FREQUENCY, MAX_ITERATIONS, Magnitude, Model, Reduction, Risk, Secondary, TolerancePoint,
+    check_iterations,
 };
 pub use report::{
     AllControls, Comparison, ControlResult, Report, RiskComparison, RiskResult, Summary,
     ToleranceCheck, ToleranceCheckPoint, money, render_table,
 };
-pub use sim::{CHUNK, Options, simulate, simulate_with_progress, work_units};
+pub use sim::{
+    CHUNK, Cost, Options, RunError, cost, simulate, simulate_cancellable, simulate_with_progress,
+    work_units,
+};
 pub use svg::{escape_xml, lec_svg, short_money};
 
 /// Parses and validates scenarios written in YAML or JSON (a document starting with `{` is read as

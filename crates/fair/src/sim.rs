@@ -23,7 +23,7 @@ use crate::report::{
 };
 use crate::rng::{SplitMix, Xoshiro, mix64, stream_key};
 use rayon::prelude::*;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Simulated years per chunk (and per random stream). Part of the reproducibility contract:
 /// changing it changes the numbers a seed gives.
@@ -45,15 +45,10 @@ pub struct Options {
     pub model: Option<Model>,
 }
 
-/// Simulated scenario-years a run will compute (iterations x scenarios, a scenario being a risk
-/// alone or with a control): lets a server cap the work it accepts before starting. About 10
-/// million take a tenth of a second of one core in the expected model.
-pub fn work_units(input: &Input, opts: &Options) -> u64 {
-    let iterations = opts
-        .iterations
-        .or(input.iterations)
-        .unwrap_or(DEFAULT_ITERATIONS);
-    let scenarios: u64 = input
+/// Scenarios simulated per risk: the baseline, each acting control alone, and all of them
+/// together when more than one acts.
+fn scenarios_per_risk(input: &Input) -> Vec<u64> {
+    input
         .risks
         .iter()
         .map(|r| {
@@ -64,14 +59,127 @@ pub fn work_units(input: &Input, opts: &Options) -> u64 {
                 .count() as u64;
             1 + acting + u64::from(acting > 1)
         })
-        .sum();
-    iterations.saturating_mul(scenarios)
+        .collect()
+}
+
+/// Simulated scenario-years a run will compute (iterations x scenarios, a scenario being a risk
+/// alone or with a control): lets a server cap the work it accepts before starting. About 10
+/// million take a tenth of a second of one core in the expected model.
+pub fn work_units(input: &Input, opts: &Options) -> u64 {
+    cost(input, opts).scenario_years
+}
+
+/// What a run will take, known before it starts, so that a server can refuse what exceeds its
+/// bounds instead of finding out.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cost {
+    pub iterations: u64,
+    /// Simulated scenario-years: iterations x scenarios, a scenario being a risk alone, with one
+    /// control, or with all its controls.
+    pub scenario_years: u64,
+    /// Loss events the compound model is expected to draw over all scenarios (frequencies before
+    /// controls); 0 in the expected model, which draws no events.
+    pub events: f64,
+    /// Memory the simulated years take at once, in bytes (one `f64` per simulated year of each
+    /// scenario of a batch, and of each portfolio vector: one per control, plus two).
+    pub bytes: u64,
+}
+
+impl Cost {
+    /// Scenario-years and events together: the units a bound on work counts.
+    pub fn work(&self) -> f64 {
+        self.scenario_years as f64 + self.events
+    }
+}
+
+/// The cost of simulating `input` with `opts` (see [`Cost`]).
+pub fn cost(input: &Input, opts: &Options) -> Cost {
+    let iterations = opts
+        .iterations
+        .or(input.iterations)
+        .unwrap_or(DEFAULT_ITERATIONS);
+    let model = opts.model.or(input.model).unwrap_or_default();
+    let per_risk = scenarios_per_risk(input);
+    let scenarios: u64 = per_risk.iter().sum();
+    let events = if model == Model::Compound {
+        input
+            .risks
+            .iter()
+            .zip(&per_risk)
+            .map(|(r, &s)| events_per_year(r) * iterations as f64 * s as f64)
+            .sum()
+    } else {
+        0.0
+    };
+    // The vectors `simulate` holds at once: the largest batch of scenarios, and the portfolios.
+    let n = usize::try_from(iterations).unwrap_or(usize::MAX).max(1);
+    let batch_cap = (BATCH_ELEMENTS / n).clamp(2, 64) as u64;
+    let (mut largest, mut batch) = (0u64, 0u64);
+    for &s in &per_risk {
+        if batch > 0 && batch + s > batch_cap {
+            batch = 0;
+        }
+        batch += s;
+        largest = largest.max(batch);
+    }
+    let n_controls = input.controls.len() as u64;
+    let portfolios = if input.risks.len() == 1 && n_controls == 0 {
+        0
+    } else if n_controls == 0 {
+        1
+    } else {
+        n_controls + 2
+    };
+    Cost {
+        iterations,
+        scenario_years: iterations.saturating_mul(scenarios),
+        events,
+        bytes: (largest + portfolios)
+            .saturating_mul(iterations)
+            .saturating_mul(8),
+    }
+}
+
+/// Why a run gave no report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunError {
+    /// The input (or what it makes of the numbers) is refused; names the risk and field.
+    Invalid(InputError),
+    /// The caller asked the run to stop.
+    Cancelled,
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Invalid(e) => e.fmt(f),
+            RunError::Cancelled => f.write_str("the simulation was cancelled"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+impl From<InputError> for RunError {
+    fn from(e: InputError) -> Self {
+        RunError::Invalid(e)
+    }
 }
 
 /// Runs the simulation. Pure computation on the rayon pool; call it from
 /// `tokio::task::spawn_blocking` in async code.
 pub fn simulate(input: &Input, opts: &Options) -> Result<Report, InputError> {
     simulate_with_progress(input, opts, &|_, _| {})
+}
+
+/// As [`simulate`], stopping soon (within a chunk of simulated years) after `cancel` is set,
+/// e.g. by a server whose client went away.
+pub fn simulate_cancellable(
+    input: &Input,
+    opts: &Options,
+    cancel: &AtomicBool,
+) -> Result<Report, RunError> {
+    run(input, opts, &|_, _| {}, Some(cancel))
 }
 
 /// As [`simulate`], calling `progress(done, total)` (in simulated chunks) as work completes,
@@ -81,6 +189,24 @@ pub fn simulate_with_progress(
     opts: &Options,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<Report, InputError> {
+    run(input, opts, progress, None).map_err(|e| match e {
+        RunError::Invalid(e) => e,
+        RunError::Cancelled => InputError {
+            risk: None,
+            control: None,
+            field: String::new(),
+            message: "the simulation was cancelled".into(),
+        },
+    })
+}
+
+fn run(
+    input: &Input,
+    opts: &Options,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    cancel: Option<&AtomicBool>,
+) -> Result<Report, RunError> {
+    let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     input.validate()?;
     let iterations = opts
         .iterations
@@ -192,7 +318,18 @@ pub fn simulate_with_progress(
                     .par_chunks_mut(CHUNK)
                     .enumerate()
                     .map_init(Scratch::new, |s, (ci, out)| {
-                        let st = run_chunk(model, rm, &active, seed, r as u64, ci as u64, out, s);
+                        if cancelled() {
+                            return (0.0, 0.0, 0);
+                        }
+                        let st = run_chunk(
+                            model,
+                            rm,
+                            &active,
+                            (seed, r as u64, ci as u64),
+                            out,
+                            s,
+                            cancel,
+                        );
                         let d = done.fetch_add(1, Ordering::Relaxed) + 1;
                         progress(d, total_chunks);
                         st
@@ -201,6 +338,9 @@ pub fn simulate_with_progress(
             })
             .collect();
 
+        if cancelled() {
+            return Err(RunError::Cancelled);
+        }
         // Add the batch's years into the portfolio vectors, risk by risk in input order.
         let slot = |r: usize, s: Scenario| jobs.iter().position(|&j| j == (r, s));
         let sources: Vec<Vec<usize>> = (0..n_port)
@@ -284,6 +424,9 @@ pub fn simulate_with_progress(
         drop(pool);
     }
 
+    if cancelled() {
+        return Err(RunError::Cancelled);
+    }
     // Portfolio figures.
     let tol = sorted_tolerance(input);
     let mut port_summaries: Vec<Summary> = Vec::with_capacity(n_port);
@@ -335,7 +478,7 @@ pub fn simulate_with_progress(
             tolerance: port_checks[n_controls + 1].clone(),
         }
     });
-    Ok(Report {
+    let report = Report {
         model,
         iterations,
         seed,
@@ -344,20 +487,64 @@ pub fn simulate_with_progress(
         tolerance: port_checks[0].clone(),
         controls: controls_out,
         all_controls,
-    })
+    };
+    check_finite(&report)?;
+    Ok(report)
+}
+
+/// Refuses a report with a figure that overflowed (a lognormal with an extreme spread can draw
+/// losses beyond what an `f64` holds), naming where, rather than returning infinities or NaN.
+fn check_finite(report: &Report) -> Result<(), InputError> {
+    let finite = |s: &Summary| {
+        [s.mean, s.sd, s.p10, s.p50, s.p90, s.p95, s.p99, s.prob_loss]
+            .iter()
+            .chain(s.lec.iter().map(|(l, _)| l))
+            .all(|x| x.is_finite())
+    };
+    let overflow = |risk: Option<String>, control: Option<String>, field: &str| InputError {
+        risk,
+        control,
+        field: field.into(),
+        message: "the simulated losses are too large to compute (they overflow); use smaller \
+                  amounts or a narrower spread"
+            .into(),
+    };
+    for r in &report.risks {
+        if !finite(&r.summary) {
+            return Err(overflow(Some(r.name.clone()), None, "lm"));
+        }
+    }
+    for c in &report.controls {
+        if !c.rosi.is_none_or(f64::is_finite) || !finite(&c.portfolio.after) {
+            return Err(overflow(None, Some(c.name.clone()), "cost"));
+        }
+    }
+    let all_ok = report
+        .all_controls
+        .as_ref()
+        .is_none_or(|a| finite(&a.portfolio) && a.rosi.is_none_or(f64::is_finite));
+    if !finite(&report.portfolio) || !all_ok {
+        return Err(overflow(None, None, "risks"));
+    }
+    Ok(())
 }
 
 /// Most simulated events the compound model takes on (about a minute of work on one core).
 const MAX_EVENTS: f64 = 5e9;
 
+/// Mean loss events a year of a risk (before controls).
+fn events_per_year(r: &crate::input::Risk) -> f64 {
+    match &r.lef {
+        Frequency::Direct(d) => d.mean(),
+        Frequency::Decomposed { tef, vulnerability } => tef.mean() * vulnerability.mean(),
+    }
+}
+
 /// Refuses inputs whose compound simulation would draw an unreasonable number of events.
 fn check_event_count(input: &Input, iterations: u64) -> Result<(), InputError> {
     let mut total = 0.0;
     for r in &input.risks {
-        let per_year = match &r.lef {
-            Frequency::Direct(d) => d.mean(),
-            Frequency::Decomposed { tef, vulnerability } => tef.mean() * vulnerability.mean(),
-        };
+        let per_year = events_per_year(r);
         total += per_year * iterations as f64;
         if total > MAX_EVENTS {
             return Err(InputError {
@@ -486,16 +673,15 @@ fn draw(s: &Sampler, rng: &mut Xoshiro, perm: &mut [u32], out: &mut [f64]) {
 }
 
 /// Simulates one chunk of years of one scenario into `out`; returns (sum, years with a loss).
-#[allow(clippy::too_many_arguments)]
+/// `key` is (seed, risk, chunk). Stops early, with meaningless figures, when `cancel` is set.
 fn run_chunk(
     model: Model,
     rm: &RiskModel,
     active: &[(usize, &ControlModel)],
-    seed: u64,
-    risk: u64,
-    chunk: u64,
+    (seed, risk, chunk): (u64, u64, u64),
     out: &mut [f64],
     s: &mut Scratch,
+    cancel: Option<&AtomicBool>,
 ) -> (f64, f64, u64) {
     let n = out.len();
     let Scratch {
@@ -566,6 +752,10 @@ fn run_chunk(
             }
             let ekey = stream_key(seed, &[risk, chunk, STREAM_EVENTS]);
             for i in 0..n {
+                // Years with many events are long: look for a cancellation now and then.
+                if i % 64 == 0 && cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                    return (0.0, 0.0, 0);
+                }
                 let mut ev = SplitMix::new(mix64(ekey ^ i as u64));
                 let k = poisson(out[i], a[i], &mut ev);
                 let mut sum = 0.0;

@@ -743,3 +743,123 @@ fn json_has_the_documented_shape() {
     );
     assert!(svg.contains("Ransomware on file servers"));
 }
+
+#[test]
+fn the_cost_counts_controls_events_and_memory() {
+    let i = with_controls();
+    // A: base + 2 controls + both together; B: base + 1 control; C: base.
+    let c = cost(&i, &opts(1000, 1, Model::Expected));
+    assert_eq!(c.scenario_years, 1000 * 7);
+    assert_eq!(c.events, 0.0, "the expected model draws no events");
+    let c = cost(&i, &opts(1000, 1, Model::Compound));
+    let events: f64 = i
+        .risks
+        .iter()
+        .zip([4.0, 2.0, 1.0])
+        .map(|(r, s)| {
+            let Frequency::Direct(d) = &r.lef else {
+                unreachable!()
+            };
+            d.mean() * 1000.0 * s
+        })
+        .sum();
+    assert!(rel(c.events, events) < 1e-12, "{} vs {events}", c.events);
+    assert!(c.work() > c.scenario_years as f64);
+    // One risk and 1,998 controls: every control a portfolio vector and a scenario.
+    let mut many = one_risk(Dist::Constant(1.0), Dist::Constant(10.0));
+    many.controls = (0..1998)
+        .map(|k| Control {
+            name: format!("C{k}"),
+            cost: 1.0,
+            risks: vec!["R".into()],
+            frequency_reduction: Some(Reduction::Fraction(0.1)),
+            magnitude_reduction: None,
+        })
+        .collect();
+    let c = cost(&many, &opts(100_000, 1, Model::Expected));
+    assert_eq!(c.scenario_years, 100_000 * 2000);
+    assert_eq!(c.bytes, (2000 + 2000) * 100_000 * 8, "batch and portfolios");
+    // One risk alone keeps one vector.
+    let one = one_risk(Dist::Constant(1.0), Dist::Constant(10.0));
+    assert_eq!(cost(&one, &opts(1000, 1, Model::Expected)).bytes, 8000);
+}
+
+#[test]
+fn a_cancelled_run_stops_early() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+    // Compound, many events a year: seconds of work if it ran to the end.
+    let mut i = one_risk(Dist::Constant(200.0), pert(1.0, 5.0, 100.0));
+    i.controls = (0..4)
+        .map(|k| Control {
+            name: format!("C{k}"),
+            cost: 1.0,
+            risks: vec!["R".into()],
+            frequency_reduction: Some(Reduction::Fraction(0.1)),
+            magnitude_reduction: None,
+        })
+        .collect();
+    let o = opts(2_000_000, 1, Model::Compound);
+    // Set before the start: nothing is simulated.
+    let stop = AtomicBool::new(true);
+    let t = Instant::now();
+    assert_eq!(
+        simulate_cancellable(&i, &o, &stop).unwrap_err(),
+        RunError::Cancelled
+    );
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    // Set while it runs: it stops soon after.
+    let stop = AtomicBool::new(false);
+    let stopped_at = std::thread::scope(|s| {
+        let run = s.spawn(|| {
+            let r = simulate_cancellable(&i, &o, &stop);
+            (r, Instant::now())
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        let at = Instant::now();
+        stop.store(true, Ordering::Relaxed);
+        let (r, done) = run.join().unwrap();
+        assert_eq!(r.unwrap_err(), RunError::Cancelled);
+        done - at
+    });
+    assert!(
+        stopped_at < Duration::from_millis(500),
+        "stopped {stopped_at:?} after the flag was set"
+    );
+    // Not set: the same engine finishes (a short run).
+    let stop = AtomicBool::new(false);
+    assert!(simulate_cancellable(&i, &opts(1000, 1, Model::Compound), &stop).is_ok());
+}
+
+#[test]
+fn overflowing_inputs_and_results_are_refused_naming_the_field() {
+    let e =
+        parse_input("risks:\n  - name: Huge\n    lef: {constant: 1}\n    lm: {constant: 1e300}\n")
+            .unwrap_err()
+            .to_string();
+    assert!(
+        e.contains("Huge") && e.contains("lm") && e.contains("largest amount"),
+        "{e}"
+    );
+    let e = parse_input(
+        "risks:\n  - name: Often\n    lef: {pert: {low: 1, mode: 2, high: 1e200}}\n    lm: {constant: 1}\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("Often") && e.contains("lef.pert.high"), "{e}");
+    // Within the bounds, a lognormal spread so wide that draws overflow.
+    let i = one_risk(
+        Dist::Constant(1.0),
+        Dist::Lognormal {
+            low: 1e-300,
+            high: 1e18,
+        },
+    );
+    let e = simulate(&i, &opts(100_000, 1, Model::Expected))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("\"R\"") && e.contains("lm") && e.contains("overflow"),
+        "{e}"
+    );
+}

@@ -95,6 +95,10 @@ struct ServeArgs {
     /// A TLS-terminating proxy is in front: mark cookies Secure, send HSTS, trust X-Forwarded-For.
     #[arg(long, env = "ISMS_BEHIND_TLS_PROXY")]
     behind_tls_proxy: bool,
+    /// With --behind-tls-proxy: how many proxies in front append to X-Forwarded-For; the client
+    /// address is the entry that many places from the right (0: ignore the header).
+    #[arg(long, env = "ISMS_TRUSTED_PROXY_HOPS", default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=16))]
+    trusted_proxy_hops: u64,
     /// Minutes without a request after which a session ends.
     #[arg(long, env = "ISMS_SESSION_IDLE_MINUTES", default_value_t = 480, value_parser = clap::value_parser!(u64).range(5..=10080))]
     session_idle_minutes: u64,
@@ -238,6 +242,8 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never in log files or journals.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -441,6 +447,7 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr()?;
     let config = isms_web::Config {
         behind_tls_proxy: args.behind_tls_proxy,
+        trusted_proxy_hops: usize::try_from(args.trusted_proxy_hops).unwrap_or(1),
         session_idle: std::time::Duration::from_secs(args.session_idle_minutes * 60),
         ..isms_web::Config::default()
     };

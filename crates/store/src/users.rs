@@ -362,8 +362,9 @@ impl Store {
         Ok(after)
     }
 
-    /// Replaces a user's password hash and ends their other sessions.
-    /// The change is recorded in the organisation it was made from.
+    /// Replaces a user's password hash, ends their other sessions and revokes
+    /// all their API tokens (in every organisation). The change is recorded in
+    /// the organisation it was made from; each token's revocation in its own.
     pub async fn set_password(
         &self,
         org_id: i64,
@@ -393,6 +394,17 @@ impl Store {
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
+        // A token is a credential too: whoever learnt the old password may have made one.
+        let at = now();
+        let mut revoked: Vec<(i64, i64, String)> = on_tx!(&mut tx, |c| sqlx::query_as(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL \
+             RETURNING id, org_id, name"
+        )
+        .bind(&at)
+        .bind(user_id)
+        .fetch_all(c)
+        .await)?;
+        revoked.sort_unstable();
         audit::record(
             &mut tx,
             actor,
@@ -402,10 +414,31 @@ impl Store {
                 entity_type: "user",
                 entity_id: user_id.to_string(),
                 before: None,
-                after: Some(json!({"password": "changed"})),
+                after: Some(json!({
+                    "password": "changed",
+                    "api_tokens_revoked": revoked.iter().filter(|t| t.1 == org_id).count(),
+                })),
             },
         )
         .await?;
+        // Each revoked token in the log of the organisation it belongs to.
+        for (token_id, token_org, name) in &revoked {
+            audit::record(
+                &mut tx,
+                actor,
+                Change {
+                    org_id: *token_org,
+                    action: "revoke",
+                    entity_type: "api_token",
+                    entity_id: token_id.to_string(),
+                    before: Some(json!({"name": name, "revoked_at": null})),
+                    after: Some(
+                        json!({"name": name, "revoked_at": at, "reason": "password changed"}),
+                    ),
+                },
+            )
+            .await?;
+        }
         tx.commit().await
     }
 

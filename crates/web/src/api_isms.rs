@@ -26,13 +26,20 @@ fn org_of(user: &ApiUser) -> Org {
     }
 }
 
-/// A JSON body or a 422 problem that says what is wrong with it.
+/// A JSON body, or a problem that says what is wrong with it, with the
+/// rejection's own status: 400 for malformed JSON, 413 for too large, 415 for
+/// another content type, 422 for well-formed JSON with wrong fields.
 fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     b.map(|Json(t)| t).map_err(|e| {
-        ApiError(WebError::invalid(format!(
-            "the request body is not valid: {}",
-            e.body_text()
-        )))
+        let detail = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            format!(
+                "the request body is larger than the {} MB the API accepts",
+                crate::auth::DEFAULT_BODY_BYTES / 1024 / 1024
+            )
+        } else {
+            format!("the request body is not valid: {}", e.body_text())
+        };
+        ApiError(WebError::new(e.status(), "Please check your input", detail))
     })
 }
 

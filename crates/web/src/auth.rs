@@ -51,8 +51,53 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// Largest form body the CSRF check will read.
-const MAX_FORM_BYTES: usize = 1024 * 1024;
+/// Largest request body a route takes unless it says otherwise (see [`BodyLimit`]).
+pub const DEFAULT_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// The body limit of a group of routes, for the CSRF check, which reads a
+/// form's body before the handler does: set it with a `route_layer` outside
+/// the session layer (next to `DefaultBodyLimit`, which the extractors read).
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimit(pub usize);
+
+fn too_large(limit: usize) -> WebError {
+    WebError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "Too large",
+        if limit >= 1024 * 1024 {
+            format!(
+                "The form is larger than this page accepts ({} MB); nothing was changed.",
+                limit / 1024 / 1024
+            )
+        } else {
+            format!(
+                "The form is larger than this page accepts ({} KB); nothing was changed.",
+                limit / 1024
+            )
+        },
+    )
+}
+
+/// Reads a request body up to `limit` bytes: a declared length above the limit
+/// is refused before anything is read, an undeclared one once the limit is passed.
+async fn read_body(
+    req: Request,
+    limit: usize,
+) -> Result<(axum::http::request::Parts, axum::body::Bytes), WebError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(limit));
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large(limit))?;
+    Ok((parts, bytes))
+}
 
 /// Loads the session from its cookie, refreshes its expiry, and checks the
 /// CSRF token of every state-changing request before the handler runs.
@@ -152,22 +197,17 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, WebError> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    let limit = req
+        .extensions()
+        .get::<BodyLimit>()
+        .map_or(DEFAULT_BODY_BYTES, |l| l.0);
     if content_type.starts_with("multipart/form-data") {
-        return check_multipart_csrf(req, &content_type, expected).await;
+        return check_multipart_csrf(req, &content_type, expected, limit).await;
     }
     if !content_type.starts_with("application/x-www-form-urlencoded") {
         return Err(refused());
     }
-    let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
-        .await
-        .map_err(|_| {
-            WebError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Too large",
-                "The form is too large.",
-            )
-        })?;
+    let (parts, bytes) = read_body(req, limit).await?;
     let token = form_urlencoded_field(&bytes, "csrf_token");
     match token {
         Some(t) if secrets_match(&t, expected) => Ok(Request::from_parts(parts, Body::from(bytes))),
@@ -175,7 +215,7 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, WebError> {
     }
 }
 
-/// Largest upload (framework files) the CSRF check will read.
+/// Largest upload (framework files) of the upload routes.
 pub const MAX_UPLOAD_BYTES: usize = 70 * 1024 * 1024;
 
 /// Multipart forms (file uploads) carry the token as a `csrf_token` field.
@@ -183,6 +223,7 @@ async fn check_multipart_csrf(
     req: Request,
     content_type: &str,
     expected: &str,
+    limit: usize,
 ) -> Result<Request, WebError> {
     let refused = || {
         WebError::forbidden(
@@ -190,19 +231,7 @@ async fn check_multipart_csrf(
         )
     };
     let boundary = multer::parse_boundary(content_type).map_err(|_| refused())?;
-    let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_UPLOAD_BYTES)
-        .await
-        .map_err(|_| {
-            WebError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Too large",
-                format!(
-                    "The upload is larger than {} MB.",
-                    MAX_UPLOAD_BYTES / 1024 / 1024
-                ),
-            )
-        })?;
+    let (parts, bytes) = read_body(req, limit).await?;
     let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes.clone())]);
     let mut multipart = multer::Multipart::new(stream, boundary);
     while let Ok(Some(field)) = multipart.next_field().await {

@@ -37,22 +37,37 @@ pub struct Config {
     /// `Secure` (with the `__Host-` prefix), HSTS is sent, and the client
     /// address is read from `X-Forwarded-For`.
     pub behind_tls_proxy: bool,
+    /// With `behind_tls_proxy`: how many proxies in front append to
+    /// `X-Forwarded-For`; the client address is the entry that many places
+    /// from the right (the entries to its left are the client's say-so).
+    /// 0 ignores the header and uses the connection's peer.
+    pub trusted_proxy_hops: usize,
     /// A session ends after this long without a request.
     pub session_idle: Duration,
     /// Failed logins allowed per account, and per client address, in `login_window`.
     pub max_failures_per_account: i64,
     pub max_failures_per_address: i64,
     pub login_window: Duration,
+    /// A request still running after this long is answered 408 (and its
+    /// work stopped where it can be: simulations check for it).
+    pub request_timeout: Duration,
+    /// Simulations (FAIR Monte Carlo) run at once by this instance; a run
+    /// that finds no free slot within two seconds is answered 503. 0 turns
+    /// simulations off.
+    pub max_concurrent_simulations: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             behind_tls_proxy: false,
+            trusted_proxy_hops: 1,
             session_idle: Duration::from_secs(8 * 3600),
             max_failures_per_account: 5,
             max_failures_per_address: 30,
             login_window: Duration::from_secs(15 * 60),
+            request_timeout: Duration::from_secs(30),
+            max_concurrent_simulations: 2,
         }
     }
 }
@@ -62,28 +77,39 @@ impl Default for Config {
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
+    /// The slots for simulations (see [`Config::max_concurrent_simulations`]).
+    pub simulations: Arc<tokio::sync::Semaphore>,
 }
 
 /// The whole application.
 pub fn app(store: Store, config: Config) -> Router {
     let state = AppState {
         store,
+        simulations: Arc::new(tokio::sync::Semaphore::new(
+            config.max_concurrent_simulations,
+        )),
         config: Arc::new(config),
     };
     let pages = pages::router(state.clone());
     let api = api::router(state.clone());
+    let timeout = state.config.request_timeout;
+    // Layers run outside in, the last added first: the security headers and
+    // error bodies wrap everything, so responses made by the other layers
+    // (408 from the timeout, 413, 405, extractor rejections) get them too.
     Router::new()
         .merge(pages)
         .nest("/api/v1", api)
+        .layer(axum::extract::DefaultBodyLimit::max(
+            auth::DEFAULT_BODY_BYTES,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::headers,
         ))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
-        .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024))
 }
 
 /// Serves the application on `listener` until ctrl-c or SIGTERM.

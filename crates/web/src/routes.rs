@@ -98,22 +98,6 @@ impl Routes {
         self.add("POST", path, access, axum::routing::post(handler))
     }
 
-    /// A POST that takes a file upload (a larger body limit).
-    pub(crate) fn upload<H, T>(self, path: &'static str, access: Access, handler: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.add(
-            "POST",
-            path,
-            access,
-            axum::routing::post(handler).layer(axum::extract::DefaultBodyLimit::max(
-                crate::auth::MAX_UPLOAD_BYTES,
-            )),
-        )
-    }
-
     pub(crate) fn into_parts(self) -> (Router<AppState>, Vec<Route>) {
         (self.router, self.table)
     }

@@ -76,7 +76,10 @@ async fn the_api_simulates_deterministically_and_names_bad_fields() {
             "{engine}: too much work is refused"
         );
         assert!(r.body.contains("scenario-years"), "{}", r.body);
+        // YAML is not JSON: a malformed body (400), not invalid scenarios (422).
         let r = post_json(&app, Some(&token), "risks: []").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        let r = post_json(&app, Some(&token), "[1, 2]").await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(
             post_json(&app, None, body).await.status,

@@ -24,6 +24,7 @@ mod fair;
 mod frameworks;
 mod gap;
 mod hardening_audit;
+mod hardening_web;
 mod readiness;
 mod resilience;
 mod soa;

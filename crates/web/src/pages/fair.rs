@@ -7,7 +7,10 @@ use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use isms_domain::Permission;
-use isms_fair::{Options, Report};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use isms_fair::{Options, Report, RunError};
 use isms_store::FairScenario;
 use serde::Deserialize;
 
@@ -20,8 +23,13 @@ use crate::error::WebError;
 pub const WEB_DEFAULT_ITERATIONS: u64 = 100_000;
 /// Upper bound for runs from the web page and the API, to keep requests short.
 pub const WEB_MAX_ITERATIONS: u64 = 2_000_000;
-/// Upper bound on simulated scenario-years per request (about two seconds of one core).
+/// Upper bound on the work of a request: simulated scenario-years plus the loss
+/// events the compound model draws (about two seconds of one core).
 pub const WEB_MAX_WORK: u64 = 200_000_000;
+/// Upper bound on the memory a run's simulated years take at once.
+pub const WEB_MAX_BYTES: u64 = 256 * 1024 * 1024;
+/// How long a run waits for a free simulation slot before the server says it is busy.
+const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 const EXAMPLE: &str =
     "# Annual loss scenarios. Each risk: a loss event frequency (lef, events per year)
@@ -405,30 +413,101 @@ pub async fn update(
     save(&state, &user, Some(id), f).await
 }
 
-/// Runs a simulation off the async threads, with the web's iteration bounds.
-pub async fn simulate(input: isms_fair::Input) -> Result<Report, String> {
-    let iterations = input.iterations.unwrap_or(WEB_DEFAULT_ITERATIONS);
-    if iterations > WEB_MAX_ITERATIONS {
+/// Whether the web takes on a run of `cost`; the refusal says which bound it
+/// exceeds and what to do instead.
+pub fn check_cost(cost: &isms_fair::Cost) -> Result<(), String> {
+    if cost.iterations > WEB_MAX_ITERATIONS {
         return Err(format!(
-            "{iterations} iterations is more than the web allows ({WEB_MAX_ITERATIONS}); use `isms risk simulate` for longer runs"
+            "{} iterations is more than the web allows ({WEB_MAX_ITERATIONS}); use `isms risk simulate` for longer runs",
+            cost.iterations
         ));
     }
+    if cost.work() > WEB_MAX_WORK as f64 {
+        let events = if cost.events > 0.0 {
+            format!(" and draw about {:.0} loss events", cost.events)
+        } else {
+            String::new()
+        };
+        return Err(format!(
+            "this run would simulate {} scenario-years{events} (every control acting on a risk adds a scenario), more than the web allows ({WEB_MAX_WORK} in all); use fewer iterations or controls, model expected, or `isms risk simulate`",
+            cost.scenario_years
+        ));
+    }
+    if cost.bytes > WEB_MAX_BYTES {
+        return Err(format!(
+            "this run would hold {} MB of simulated years at once (one vector per control), more than the web allows ({} MB); use fewer iterations or controls, or `isms risk simulate`",
+            cost.bytes.div_ceil(1024 * 1024),
+            WEB_MAX_BYTES / 1024 / 1024
+        ));
+    }
+    Ok(())
+}
+
+/// Why the web gave no report.
+#[derive(Debug)]
+pub enum SimFailure {
+    /// The input, or the work it implies, is refused (422); says why.
+    Invalid(String),
+    /// Every simulation slot stayed taken (503).
+    Busy,
+    /// The run ended without a report (500).
+    Failed,
+}
+
+impl From<SimFailure> for WebError {
+    fn from(f: SimFailure) -> Self {
+        match f {
+            SimFailure::Invalid(m) => WebError::invalid(m),
+            SimFailure::Busy => WebError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Busy",
+                "The server is running as many simulations as it takes at once. Try again in a minute.",
+            ),
+            SimFailure::Failed => WebError::internal(),
+        }
+    }
+}
+
+/// Sets the flag when dropped: the request's future is dropped when the
+/// client goes away or the timeout answers, and the simulation then stops.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Runs a simulation for the web: bounded before it starts (iterations, work
+/// counting every control and compound event, memory), on the blocking pool,
+/// in one of a few slots, and stopped when the request is abandoned.
+pub async fn simulate(state: &AppState, input: isms_fair::Input) -> Result<Report, SimFailure> {
     let opts = Options {
-        iterations: Some(iterations),
+        iterations: Some(input.iterations.unwrap_or(WEB_DEFAULT_ITERATIONS)),
         seed: None,
         model: None,
     };
-    let work = isms_fair::work_units(&input, &opts);
-    if work > WEB_MAX_WORK {
-        return Err(format!(
-            "this run would simulate {work} scenario-years, more than the web allows ({WEB_MAX_WORK}); use fewer iterations or `isms risk simulate`"
-        ));
+    check_cost(&isms_fair::cost(&input, &opts)).map_err(SimFailure::Invalid)?;
+    let slot = tokio::time::timeout(SLOT_WAIT, state.simulations.clone().acquire_owned()).await;
+    let Ok(Ok(slot)) = slot else {
+        return Err(SimFailure::Busy);
+    };
+    let cancel = Arc::new(AtomicBool::new(false));
+    let _stop_when_abandoned = CancelOnDrop(cancel.clone());
+    let run = tokio::task::spawn_blocking(move || {
+        // The slot is held until the work has stopped, not only until the request ends.
+        let _slot = slot;
+        isms_fair::simulate_cancellable(&input, &opts, &cancel)
+    });
+    match run.await {
+        Ok(Ok(report)) => Ok(report),
+        Ok(Err(RunError::Invalid(e))) => Err(SimFailure::Invalid(e.to_string())),
+        Ok(Err(RunError::Cancelled)) => Err(SimFailure::Failed),
+        Err(e) => {
+            tracing::error!("a simulation failed: {e}");
+            Err(SimFailure::Failed)
+        }
     }
-    tokio::task::spawn_blocking(move || {
-        isms_fair::simulate(&input, &opts).map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|_| "the simulation failed unexpectedly".to_owned())?
 }
 
 pub async fn run(
@@ -453,16 +532,17 @@ pub async fn run(
             .await;
         }
     };
-    let report = match simulate(input).await {
+    let report = match simulate(&state, input).await {
         Ok(r) => r,
-        Err(e) => {
+        Err(f) => {
+            let e = WebError::from(f);
             return page(
                 &state,
                 &user,
-                StatusCode::UNPROCESSABLE_ENTITY,
+                e.status,
                 Some(current),
                 None,
-                Some(e),
+                Some(e.detail),
                 None,
             )
             .await;
@@ -505,6 +585,60 @@ pub async fn delete(
 
 #[cfg(test)]
 mod tests {
+    use isms_fair::Cost;
+
+    fn cost(iterations: u64, scenario_years: u64, events: f64, bytes: u64) -> Cost {
+        Cost {
+            iterations,
+            scenario_years,
+            events,
+            bytes,
+        }
+    }
+
+    #[test]
+    fn the_web_refuses_runs_beyond_its_bounds_and_says_which() {
+        assert!(super::check_cost(&cost(100_000, 200_000, 0.0, 1_600_000)).is_ok());
+        let e = super::check_cost(&cost(3_000_000, 3_000_000, 0.0, 1)).unwrap_err();
+        assert!(e.contains("2000000"), "{e}");
+        // Work counts the compound model's events, not only the simulated years.
+        let e = super::check_cost(&cost(2_000_000, 20_000_000, 1.6e10, 1)).unwrap_err();
+        assert!(
+            e.contains("scenario-years") && e.contains("loss events") && e.contains("200000000"),
+            "{e}"
+        );
+        // Memory: one vector per control.
+        let e = super::check_cost(&cost(100_000, 200_000_000, 0.0, 3_200_000_000)).unwrap_err();
+        assert!(e.contains("3052 MB") && e.contains("256 MB"), "{e}");
+    }
+
+    #[test]
+    fn the_heavy_runs_of_the_issue_are_refused_before_they_start() {
+        let controls = |n: usize, risk: &str| -> String {
+            (0..n)
+                .map(|k| {
+                    format!(
+                        "{{\"name\": \"C{k}\", \"cost\": 1, \"risks\": [\"{risk}\"], \"frequency_reduction\": 0.1}}"
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let many = format!(
+            r#"{{"iterations": 100000, "model": "expected", "risks": [{{"name": "R", "lef": {{"constant": 1}}, "lm": {{"constant": 10}}}}], "controls": [{}]}}"#,
+            controls(1998, "R")
+        );
+        let compound = format!(
+            r#"{{"iterations": 2000000, "model": "compound", "risks": [{{"name": "R", "lef": {{"constant": 800}}, "lm": {{"constant": 10}}}}], "controls": [{}]}}"#,
+            controls(8, "R")
+        );
+        for text in [many, compound] {
+            let input = isms_fair::parse_input(&text).expect("valid input");
+            let opts = isms_fair::Options::default();
+            assert!(super::check_cost(&isms_fair::cost(&input, &opts)).is_err());
+        }
+    }
+
     #[test]
     fn the_offered_example_is_valid_and_small_enough_for_the_web() {
         let input = isms_fair::parse_input(super::EXAMPLE).expect("the example parses");

@@ -37,12 +37,25 @@ pub struct LoginQuery {
     reason: Option<String>,
 }
 
-/// Only local paths are followed after login (no open redirects).
+/// Where to go after login: `next` when it is a local path, else home.
+///
+/// A local path starts with exactly one `/` (not `//` or `/\`, which browsers
+/// read as another host), has no backslash, and only visible ASCII: no
+/// whitespace or control characters (browsers drop tabs and newlines, so
+/// `/\t/evil.example` becomes `//evil.example`), nothing a `Location` header
+/// cannot carry. A scheme (`https:`) cannot precede the leading `/`.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n) if is_local_path(n) => n.to_owned(),
         _ => "/".to_owned(),
     }
+}
+
+fn is_local_path(n: &str) -> bool {
+    let mut chars = n.chars();
+    chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && n.chars().all(|c| c.is_ascii_graphic() && c != '\\')
 }
 
 /// The login form's token is signed, so it verifies on any instance and for
@@ -131,14 +144,19 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
+/// The address failed logins are counted against: behind a TLS proxy, the one
+/// the trusted proxies saw (see [`crate::security::client_address`]).
 fn client_addr(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> String {
-    if state.config.behind_tls_proxy
-        && let Some(fwd) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
-        && let Some(first) = fwd.split(',').next()
-    {
-        return first.trim().to_owned();
+    if !state.config.behind_tls_proxy {
+        return peer.ip().to_string();
     }
-    peer.ip().to_string()
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    crate::security::client_address(peer.ip(), &forwarded, state.config.trusted_proxy_hops)
+        .to_string()
 }
 
 pub async fn submit(
@@ -447,4 +465,39 @@ pub async fn setup_submit(
         .await?;
     state.store.clear_setup_tokens().await?;
     Ok(Redirect::to("/login?reason=setup").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        for ok in ["/", "/soa", "/soa/A.5.1?x=1&y=/z", "/gap/3#top", "/a//b"] {
+            assert_eq!(safe_next(Some(ok)), ok, "{ok:?} is local");
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "/\n/x",
+            "/\r\n/x",
+            "/ /evil.example",
+            "/x y",
+            "/\u{0}x",
+            "/\u{7f}x",
+            "/\u{a0}/evil.example",
+            "/\u{2028}x",
+            "/a\\b",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            "",
+            " /soa",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?} must go home");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }

@@ -72,8 +72,9 @@ impl Chrome {
     }
 }
 
-/// The public pages and the session pages, each with the access it declares.
-fn tables() -> (Routes, Routes) {
+/// The public pages, the session pages and the session uploads (larger
+/// bodies), each route with the access it declares.
+fn tables() -> [Routes; 3] {
     use Access::{Member, Needs, Public};
     use Permission::{Approve, EditIsms, ImportFrameworks, ManageMembers, ReadAuditLog, ReadIsms};
     let public = Routes::new()
@@ -148,7 +149,7 @@ fn tables() -> (Routes, Routes) {
         .post("/gap/{assessment}/{ref_id}", Needs(EditIsms), gap::save)
         .get("/risk/quantitative", Needs(ReadIsms), fair::index)
         .post("/risk/quantitative", Needs(EditIsms), fair::create)
-        .upload("/risk/quantitative/upload", Needs(EditIsms), fair::upload)
+        .post("/risk/quantitative/upload", Needs(EditIsms), fair::upload)
         .get("/risk/quantitative/{scenario}", Needs(ReadIsms), fair::show)
         .post(
             "/risk/quantitative/{scenario}",
@@ -166,44 +167,57 @@ fn tables() -> (Routes, Routes) {
             fair::delete,
         )
         .get("/frameworks", Member, frameworks::list)
-        .upload(
-            "/frameworks/import",
-            Needs(ImportFrameworks),
-            frameworks::import_framework,
-        )
-        .upload(
-            "/mappings/import",
-            Needs(ImportFrameworks),
-            frameworks::import_mappings,
-        )
         .get("/frameworks/{framework}", Member, frameworks::show)
         .get(
             "/requirements/{requirement}",
             Member,
             frameworks::requirement,
         );
-    (public, session)
+    // File uploads take larger bodies; the limit is set outside the session
+    // layer so its CSRF check reads no more than the route accepts.
+    let uploads = Routes::new()
+        .post(
+            "/frameworks/import",
+            Needs(ImportFrameworks),
+            frameworks::import_framework,
+        )
+        .post(
+            "/mappings/import",
+            Needs(ImportFrameworks),
+            frameworks::import_mappings,
+        );
+    [public, session, uploads]
 }
 
 /// The declared page routes (for the route-matrix test).
 pub(crate) fn route_table() -> Vec<Route> {
-    let (public, session) = tables();
-    let mut all = public.into_parts().1;
-    all.extend(session.into_parts().1);
-    all
+    tables()
+        .into_iter()
+        .flat_map(|t| t.into_parts().1)
+        .collect()
 }
 
 pub fn router(state: AppState) -> Router {
-    let (public, session) = tables();
-    let (public, _) = public.into_parts();
-    let (session, _) = session.into_parts();
+    let [public, session, uploads] = tables().map(|t| t.into_parts().0);
     let session = session.route_layer(axum::middleware::from_fn_with_state(
         state.clone(),
         crate::auth::session_layer,
     ));
+    let uploads = uploads
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::session_layer,
+        ))
+        .route_layer(axum::Extension(crate::auth::BodyLimit(
+            crate::auth::MAX_UPLOAD_BYTES,
+        )))
+        .route_layer(axum::extract::DefaultBodyLimit::max(
+            crate::auth::MAX_UPLOAD_BYTES,
+        ));
     Router::new()
         .merge(public)
         .merge(session)
+        .merge(uploads)
         .fallback(not_found)
         .with_state(state)
 }

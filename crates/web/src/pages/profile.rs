@@ -56,7 +56,9 @@ pub async fn show(
 ) -> Result<Response, WebError> {
     let notice = match q.done.as_deref() {
         Some("name") => Some("Your name was saved."),
-        Some("password") => Some("Your password was changed. Your other sessions were logged out."),
+        Some("password") => Some(
+            "Your password was changed. Your other sessions were logged out and your API tokens (in every organisation) revoked: create new ones where you need them.",
+        ),
         Some("revoked") => Some("The token was revoked."),
         _ => None,
     };
