@@ -162,10 +162,16 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 
 pub fn router(state: AppState) -> axum::Router {
     let (protected, _) = api_router().split_for_parts();
-    let protected = protected.route_layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        crate::auth::token_layer,
-    ));
+    // Inner to the token layer: the caller is known when its access is checked.
+    let protected = protected
+        .route_layer(axum::middleware::from_fn_with_state(
+            crate::routes::api_access(),
+            crate::routes::enforce_api,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::token_layer,
+        ));
     let doc = serde_json::to_string(&openapi_document()).unwrap_or_default();
     axum::Router::new()
         .route(

@@ -77,6 +77,17 @@ impl Routes {
             path: path.to_owned(),
             access,
         });
+        // The declared access is enforced before any extractor reads the
+        // request (a malformed form from a role without the right is a 403,
+        // not a 400 that tells it how to get further).
+        let route = match access {
+            Access::Needs(permission) => route.route_layer(axum::middleware::from_fn(
+                move |req: axum::extract::Request, next: axum::middleware::Next| {
+                    enforce_page(permission, req, next)
+                },
+            )),
+            Access::Public | Access::Member => route,
+        };
         // axum merges the method routers of one path.
         self.router = self.router.route(path, route);
         self
@@ -101,6 +112,59 @@ impl Routes {
     pub(crate) fn into_parts(self) -> (Router<AppState>, Vec<Route>) {
         (self.router, self.table)
     }
+}
+
+async fn enforce_page(
+    permission: Permission,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if let Some(user) = req.extensions().get::<crate::auth::CurrentUser>()
+        && let Err(e) = user.require(permission)
+    {
+        return e.into_response();
+    }
+    next.run(req).await
+}
+
+/// The API's declared access by (method, path), enforced by
+/// [`enforce_api`] before any extractor reads the request.
+pub(crate) type ApiAccess = std::sync::Arc<std::collections::HashMap<(String, String), Access>>;
+
+pub(crate) fn api_access() -> ApiAccess {
+    std::sync::Arc::new(
+        crate::api::route_table()
+            .into_iter()
+            .map(|(r, _)| ((r.method.to_owned(), r.path), r.access))
+            .collect(),
+    )
+}
+
+pub(crate) async fn enforce_api(
+    axum::extract::State(table): axum::extract::State<ApiAccess>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let matched = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_default();
+    let full = if matched.starts_with("/api/v1") {
+        matched
+    } else {
+        format!("/api/v1{matched}")
+    };
+    let access = table.get(&(req.method().as_str().to_owned(), full));
+    if let (Some(Access::Needs(permission)), Some(user)) =
+        (access, req.extensions().get::<crate::auth::ApiUser>())
+        && let Err(e) = user.require(*permission)
+    {
+        return e.into_response();
+    }
+    next.run(req).await
 }
 
 /// Every route of the application: the pages and the API operations, each
