@@ -13,7 +13,7 @@ export RUSTC_BOOTSTRAP=1
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet
 
 targets=$(cargo fuzz list)
-cargo fuzz build --quiet
+cargo fuzz build 2>&1 | grep -vE "^\s+(Compiling|Building)" || true
 failed=()
 for t in $targets; do
   mkdir -p "corpus/$t" "regressions/$t" "artifacts/$t"
@@ -22,7 +22,7 @@ for t in $targets; do
   cp -r "corpus/$t/." "$work/" 2>/dev/null || true
   printf 'fuzz %s for %ss (%s seeds, %s regressions)\n' "$t" "$seconds" \
     "$(ls "corpus/$t" | wc -l)" "$(ls "regressions/$t" | wc -l)"
-  if ! cargo fuzz run --quiet "$t" "$work" "regressions/$t" -- \
+  if ! cargo fuzz run "$t" "$work" "regressions/$t" -- \
       -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 \
       -print_final_stats=1 2>"$work.log"; then
     tail -40 "$work.log"
