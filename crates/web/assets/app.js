@@ -39,3 +39,29 @@
     }
   });
 })();
+// The narrow-screen menu: a button with aria-expanded that shows the navigation.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (evt) {
+    var btn = evt.target.closest && evt.target.closest(".menu-toggle");
+    if (!btn) return;
+    var nav = document.getElementById(btn.getAttribute("aria-controls"));
+    if (!nav) return;
+    var open = btn.getAttribute("aria-expanded") !== "true";
+    btn.setAttribute("aria-expanded", open ? "true" : "false");
+    nav.classList.toggle("open", open);
+    if (open) {
+      var first = nav.querySelector("a[aria-current]") || nav.querySelector("a");
+      if (first) first.focus();
+    }
+  });
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key !== "Escape") return;
+    var btn = document.querySelector(".menu-toggle[aria-expanded='true']");
+    if (!btn) return;
+    btn.setAttribute("aria-expanded", "false");
+    var nav = document.getElementById(btn.getAttribute("aria-controls"));
+    if (nav) nav.classList.remove("open");
+    btn.focus();
+  });
+})();

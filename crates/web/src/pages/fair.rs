@@ -192,7 +192,10 @@ async fn page(
     error: Option<String>,
     notice: Option<&'static str>,
 ) -> Result<Response, WebError> {
-    let chrome = Chrome::new(state, &user.0, "fair").await?;
+    let mut chrome = Chrome::new(state, &user.0, "fair").await?;
+    if let Some(c) = &current {
+        chrome = chrome.detail(&[], c.name.clone());
+    }
     let scenarios = state.store.fair_scenarios(user.0.org_id).await?;
     let results = current.as_ref().and_then(|c| {
         let report: Report = serde_json::from_str(c.last_report_json.as_deref()?).ok()?;

@@ -285,7 +285,9 @@ pub async fn show(
     if headers.contains_key("hx-request") {
         return Ok(render(&ResultsPartial { requirements, q })?.into_response());
     }
-    let chrome = Chrome::new(&state, &user.0, "frameworks").await?;
+    let chrome = Chrome::new(&state, &user.0, "frameworks")
+        .await?
+        .detail(&[], framework.name.clone());
     Ok(render(&FrameworkPage {
         chrome: Some(chrome),
         framework,
@@ -299,10 +301,8 @@ pub async fn show(
 #[template(path = "page_requirement.html")]
 struct RequirementPage {
     chrome: Option<Chrome>,
-    framework: FrameworkRow,
     requirement: RequirementRow,
     guidance: Option<isms_catalog::Guidance>,
-    parent: Option<RequirementRow>,
     children: Vec<RequirementRow>,
     official: Vec<MappedRequirement>,
     derived: Vec<MappedRequirement>,
@@ -343,13 +343,25 @@ pub async fn requirement(
         .await?
         .into_iter()
         .partition(|m| m.derived_path.is_some());
-    let chrome = Chrome::new(&state, &user.0, "frameworks").await?;
+    let framework_href = format!("/frameworks/{}", framework.slug);
+    let mut trail = vec![(framework.name.clone(), framework_href)];
+    if let Some(p) = &parent {
+        trail.push((
+            format!("{} {}", p.ref_id, p.title),
+            format!("/requirements/{}", p.id),
+        ));
+    }
+    let trail: Vec<(&str, &str)> = trail
+        .iter()
+        .map(|(l, h)| (l.as_str(), h.as_str()))
+        .collect();
+    let chrome = Chrome::new(&state, &user.0, "frameworks")
+        .await?
+        .detail(&trail, requirement.ref_id.clone());
     Ok(render(&RequirementPage {
         chrome: Some(chrome),
         guidance: requirement.guidance(),
-        framework,
         requirement,
-        parent,
         children,
         official,
         derived,

@@ -208,8 +208,10 @@ async fn assessment_page(
     error: Option<String>,
     typed: Option<RowView>,
 ) -> Result<Response, WebError> {
-    let chrome = Chrome::new(state, &user.0, "gap").await?;
     let assessment = state.store.gap_assessment(user.0.org_id, id).await?;
+    let chrome = Chrome::new(state, &user.0, "gap")
+        .await?
+        .detail(&[], assessment.title.clone());
     let entries = state.store.gap_entries(user.0.org_id, id).await?;
     let progress = gap_progress(&entries);
     let bars = |clauses: bool| {

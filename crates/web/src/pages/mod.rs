@@ -34,9 +34,18 @@ pub struct Chrome {
     pub orgs: Vec<(String, String)>,
     pub csrf: String,
     pub current: &'static str,
-    pub can_manage_members: bool,
-    pub can_read_audit_log: bool,
-    pub can_read_isms: bool,
+    /// The navigation this member may follow, current page marked.
+    pub nav: Vec<crate::nav::Shown>,
+    /// On detail pages: the way back (section, then any parents), ending
+    /// with the page itself (no link).
+    pub crumbs: Vec<Crumb>,
+}
+
+/// One step of a breadcrumb trail; `href` is `None` for the current page.
+#[derive(Debug, Clone)]
+pub struct Crumb {
+    pub label: String,
+    pub href: Option<String>,
 }
 
 impl Chrome {
@@ -61,10 +70,40 @@ impl Chrome {
             orgs,
             csrf: user.csrf_token.clone(),
             current,
-            can_manage_members: user.role.can(Permission::ManageMembers),
-            can_read_audit_log: user.role.can(Permission::ReadAuditLog),
-            can_read_isms: user.role.can(Permission::ReadIsms),
+            nav: crate::nav::for_role(user.role, current),
+            crumbs: Vec::new(),
         })
+    }
+    /// Marks this as a detail page of its section: breadcrumbs lead from
+    /// the section's page through `parents` to `title`.
+    #[must_use]
+    pub fn detail(mut self, parents: &[(&str, &str)], title: impl Into<String>) -> Self {
+        let mut crumbs = Vec::new();
+        if let (Some(label), Some(href)) = (
+            crate::nav::label_of(self.current),
+            crate::nav::href_of(self.current),
+        ) {
+            crumbs.push(Crumb {
+                label: label.to_owned(),
+                href: Some(href.to_owned()),
+            });
+        }
+        for (label, href) in parents {
+            crumbs.push(Crumb {
+                label: (*label).to_owned(),
+                href: Some((*href).to_owned()),
+            });
+        }
+        crumbs.push(Crumb {
+            label: title.into(),
+            href: None,
+        });
+        self.crumbs = crumbs;
+        self
+    }
+    /// The label of the current section, for the narrow-screen menu button.
+    pub fn section(&self) -> &'static str {
+        crate::nav::label_of(self.current).unwrap_or("Menu")
     }
     /// `aria-current` for the nav link of the current page.
     pub fn is(&self, name: &str) -> bool {
@@ -85,7 +124,8 @@ fn tables() -> [Routes; 3] {
         .post("/setup", Public, login::setup_submit)
         .get("/invite", Public, invite::show)
         .post("/invite", Public, invite::create_account)
-        .get("/assets/{version}/{name}", Public, assets::serve);
+        .get("/assets/{version}/{name}", Public, assets::serve)
+        .get("/favicon.ico", Public, assets::favicon);
     let session = Routes::new()
         .get("/", Member, dashboard::show)
         .post("/logout", Member, login::logout)

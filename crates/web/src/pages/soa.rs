@@ -299,7 +299,9 @@ async fn edit_page(
         notice,
     } = shown;
     let status = status.unwrap_or(StatusCode::OK);
-    let chrome = Chrome::new(state, &user.0, "soa").await?;
+    let chrome = Chrome::new(state, &user.0, "soa")
+        .await?
+        .detail(&[], entry.control_id.clone());
     let control = isms_catalog::annex_a_control(&entry.control_id);
     let members = state
         .store
@@ -583,7 +585,9 @@ pub async fn versions(
     Query(q): Query<CompareQuery>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ReadIsms)?;
-    let chrome = Chrome::new(&state, &user.0, "soa").await?;
+    let chrome = Chrome::new(&state, &user.0, "soa")
+        .await?
+        .detail(&[], "Versions");
     let versions = state.store.soa_versions(user.0.org_id).await?;
     let compare = if q.from.is_empty() && q.to.is_empty() {
         None
