@@ -65,3 +65,54 @@
     btn.focus();
   });
 })();
+// Focus after htmx swaps a table row (WCAG 2.4.3): an edit row gets focus on
+// its first field; a saved or cancelled row gets it back on its first
+// control, so the next Tab goes on from where the person was. After an
+// error (shown in the flash area) the focus goes to the form's first field.
+(function () {
+  "use strict";
+  var rowId = null;
+  var form = null;
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var elt = evt.detail.elt;
+    var row = elt && elt.closest && elt.closest("tr[id]");
+    rowId = row ? row.id : null;
+    form = elt && elt.closest ? elt.closest("form") : null;
+  });
+  function firstField(root) {
+    return root.querySelector("input:not([type=hidden]), select, textarea, button, a[href]");
+  }
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    var status = evt.detail.xhr ? evt.detail.xhr.status : 200;
+    if (status >= 400) {
+      if (form && document.body.contains(form)) {
+        var f = form.querySelector("[aria-invalid=true]") || firstField(form);
+        if (f) f.focus();
+      }
+      return;
+    }
+    if (!rowId) return;
+    var row = document.getElementById(rowId);
+    rowId = null;
+    if (!row) return;
+    var target = row.classList.contains("editing")
+      ? row.querySelector("input:not([type=hidden]), select, textarea")
+      : row.querySelector("[data-row-focus]") || firstField(row);
+    if (!target) {
+      row.setAttribute("tabindex", "-1");
+      target = row;
+    }
+    target.focus();
+  });
+  // The server names what happened in an HX-Trigger header: {"announce": "Saved A.5.1"}.
+  document.addEventListener("announce", function (evt) {
+    var flash = document.getElementById("flash");
+    var text = evt.detail && evt.detail.value;
+    if (!flash || !text) return;
+    flash.textContent = "";
+    var div = document.createElement("div");
+    div.className = "alert ok";
+    div.textContent = text;
+    flash.appendChild(div);
+  });
+})();

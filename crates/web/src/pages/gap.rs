@@ -318,14 +318,17 @@ pub async fn save(
         Ok(e) if htmx => {
             let reqs = gap_requirements();
             let r = row_view(&e, reqs.iter().find(|r| r.ref_id == e.ref_id));
-            Ok(render(&RowPartial {
-                r,
-                aid: id,
-                statuses: statuses(),
-                can_edit: true,
-                csrf: user.0.csrf_token.clone(),
-            })?
-            .into_response())
+            let message = format!("Saved {}.", e.ref_id);
+            Ok(super::announce(
+                render(&RowPartial {
+                    r,
+                    aid: id,
+                    statuses: statuses(),
+                    can_edit: true,
+                    csrf: user.0.csrf_token.clone(),
+                })?,
+                &message,
+            ))
         }
         Ok(e) => Ok(
             Redirect::to(&format!("/gap/{id}#g-{}", e.ref_id.replace('.', "-"))).into_response(),

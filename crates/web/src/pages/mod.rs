@@ -283,6 +283,37 @@ async fn not_found() -> WebError {
     WebError::not_found("There is no page at this address.")
 }
 
+/// Adds an `HX-Trigger` header that makes the page announce `message` in
+/// its live region (app.js listens for the `announce` event).
+pub fn announce(
+    response: impl axum::response::IntoResponse,
+    message: &str,
+) -> axum::response::Response {
+    use axum::http::HeaderValue;
+    use std::fmt::Write;
+    let mut response = response.into_response();
+    // Header values are ASCII: escape anything else as JSON \u sequences.
+    let mut json = String::from("{\"announce\":\"");
+    for c in message.chars() {
+        match c {
+            '"' => json.push_str("\\\""),
+            '\\' => json.push_str("\\\\"),
+            ' '..='~' => json.push(c),
+            c => {
+                let mut buf = [0u16; 2];
+                for u in c.encode_utf16(&mut buf) {
+                    let _ = write!(json, "\\u{u:04x}");
+                }
+            }
+        }
+    }
+    json.push_str("\"}");
+    if let Ok(v) = HeaderValue::from_str(&json) {
+        response.headers_mut().insert("hx-trigger", v);
+    }
+    response
+}
+
 /// Renders an askama template into an HTML response.
 pub fn render<T: askama::Template>(t: &T) -> Result<axum::response::Html<String>, WebError> {
     t.render().map(axum::response::Html).map_err(|e| {

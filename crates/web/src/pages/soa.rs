@@ -418,11 +418,13 @@ pub async fn save(
         .update_soa_entry(user.0.org_id, &control_id, &patch, &actor)
         .await
     {
-        Ok(SoaUpdate::Saved(e)) if htmx => Ok(render(&RowPartial {
-            r: row_view(&e).1,
-            can_edit: true,
-        })?
-        .into_response()),
+        Ok(SoaUpdate::Saved(e)) if htmx => Ok(super::announce(
+            render(&RowPartial {
+                r: row_view(&e).1,
+                can_edit: true,
+            })?,
+            &format!("Saved {}.", e.control_id),
+        )),
         Ok(SoaUpdate::Saved(e)) => {
             Ok(Redirect::to(&format!("/soa/{}?saved={}", e.control_id, e.version)).into_response())
         }
