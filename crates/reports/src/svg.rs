@@ -20,14 +20,16 @@ pub fn escape(s: &str) -> String {
 }
 
 /// Horizontal bars, one per `(label, done, total)`, labelled with the
-/// percentage; `title` names the chart for screen readers.
+/// percentage; `title` names the chart for screen readers. The chart takes
+/// the width of its container (the viewBox keeps its proportions), so it
+/// shrinks on a phone instead of making the page scroll sideways.
 pub fn progress_bars(title: &str, bars: &[(String, usize, usize)]) -> String {
     let row = 26;
     let height = bars.len() * row + 8;
     let (label_w, bar_w) = (290, 240);
     let w = label_w + bar_w + 110;
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 {w} {height}\" width=\"{w}\" aria-label=\"{}\"><title>{}</title>",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 {w} {height}\" width=\"100%\" aria-label=\"{}\"><title>{}</title>",
         escape(title),
         escape(title)
     );

@@ -671,3 +671,51 @@ async fn a_client_that_keeps_no_cookies_logs_in_with_the_signed_form_token() {
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{engine}");
     }
 }
+
+/// The favicon is served (no 404 on every first visit), and the layout
+/// shows the navigation grouped and only what the role may open.
+#[tokio::test]
+async fn the_favicon_and_the_navigation_of_each_role() {
+    let (_, store) = stores().await.remove(0);
+    let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+    add(&store, &org, "eve@acme.test", Role::Employee).await;
+    let app = App::new(store.clone());
+    let icon = app.get("/favicon.ico", None).await;
+    assert_eq!(icon.status, StatusCode::OK);
+    assert_eq!(icon.header("content-type").as_deref(), Some("image/svg+xml"));
+    assert!(icon.body.starts_with("<svg"));
+
+    let (admin, _) = app.login("ann@acme.test", PASSWORD).await;
+    let page = app.get("/soa", Some(&admin)).await;
+    let nav = &page.body[page.body.find("<nav id=\"mainnav\"").unwrap()..];
+    let nav = &nav[..nav.find("</nav>").unwrap()];
+    for group in ["Plan", "Frameworks", "Administration"] {
+        assert!(nav.contains(&format!(">{group}</p>")), "{group}: {nav}");
+    }
+    // Groups whose modules are not built yet are absent.
+    for group in [">Do<", ">Check<", ">Improve<"] {
+        assert!(!nav.contains(group), "{group}: {nav}");
+    }
+    assert!(nav.contains("<a href=\"/soa\" aria-current=\"page\">"), "{nav}");
+    assert_eq!(nav.matches("aria-current").count(), 1, "{nav}");
+    // A detail page has breadcrumbs back to its section.
+    let detail = app.get("/soa/5.1", Some(&admin)).await;
+    assert!(
+        detail.body.contains("<nav class=\"crumbs\" aria-label=\"Breadcrumb\">")
+            && detail.body.contains("<a href=\"/soa\">Statement of Applicability</a>")
+            && detail.body.contains("<span aria-current=\"page\">5.1</span>"),
+        "{}",
+        detail.body
+    );
+
+    let (employee, _) = app.login("eve@acme.test", PASSWORD).await;
+    let page = app.get("/", Some(&employee)).await;
+    let nav = &page.body[page.body.find("<nav id=\"mainnav\"").unwrap()..];
+    let nav = &nav[..nav.find("</nav>").unwrap()];
+    let links: Vec<&str> = nav
+        .split("<a href=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    assert_eq!(links, ["/", "/frameworks", "/profile"], "{nav}");
+}
