@@ -324,7 +324,7 @@ async fn name_changes_imports_and_token_revocations_are_in_the_right_logs() {
                     .unwrap(),
             )
             .await;
-        assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
         let mapping = "source_framework,source_ref,target_framework,target_ref,relationship\nacme-policy,A.1,iso27001-2022,5.1,related\n";
         let (ct, body) = multipart(Some(&csrf), &[], "acme-map.csv", mapping);
         let r = app
@@ -336,7 +336,7 @@ async fn name_changes_imports_and_token_revocations_are_in_the_right_logs() {
                     .unwrap(),
             )
             .await;
-        assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
         let imports: Vec<_> = log(&store, &acme)
             .await
             .into_iter()

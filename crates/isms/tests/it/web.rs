@@ -682,7 +682,10 @@ async fn the_favicon_and_the_navigation_of_each_role() {
     let app = App::new(store.clone());
     let icon = app.get("/favicon.ico", None).await;
     assert_eq!(icon.status, StatusCode::OK);
-    assert_eq!(icon.header("content-type").as_deref(), Some("image/svg+xml"));
+    assert_eq!(
+        icon.header("content-type").as_deref(),
+        Some("image/svg+xml")
+    );
     assert!(icon.body.starts_with("<svg"));
 
     let (admin, _) = app.login("ann@acme.test", PASSWORD).await;
@@ -696,14 +699,23 @@ async fn the_favicon_and_the_navigation_of_each_role() {
     for group in [">Do<", ">Check<", ">Improve<"] {
         assert!(!nav.contains(group), "{group}: {nav}");
     }
-    assert!(nav.contains("<a href=\"/soa\" aria-current=\"page\">"), "{nav}");
+    assert!(
+        nav.contains("<a href=\"/soa\" aria-current=\"page\">"),
+        "{nav}"
+    );
     assert_eq!(nav.matches("aria-current").count(), 1, "{nav}");
     // A detail page has breadcrumbs back to its section.
     let detail = app.get("/soa/5.1", Some(&admin)).await;
     assert!(
-        detail.body.contains("<nav class=\"crumbs\" aria-label=\"Breadcrumb\">")
-            && detail.body.contains("<a href=\"/soa\">Statement of Applicability</a>")
-            && detail.body.contains("<span aria-current=\"page\">5.1</span>"),
+        detail
+            .body
+            .contains("<nav class=\"crumbs\" aria-label=\"Breadcrumb\">")
+            && detail
+                .body
+                .contains("<a href=\"/soa\">Statement of Applicability</a>")
+            && detail
+                .body
+                .contains("<span aria-current=\"page\">5.1</span>"),
         "{}",
         detail.body
     );

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use isms_domain::Permission;
 use isms_store::{FrameworkRow, MappedRequirement, RequirementRow, Tenant};
 use serde::Deserialize;
@@ -50,8 +50,32 @@ async fn list_page(
     Ok((status, html).into_response())
 }
 
-pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
-    list_page(&state, &user, StatusCode::OK, None, None).await
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, WebError> {
+    let secure = state.config.behind_tls_proxy;
+    let notice = crate::cookies::notice(&headers, secure);
+    let mut response = list_page(&state, &user, StatusCode::OK, None, notice.clone()).await?;
+    if notice.is_some() {
+        response.headers_mut().append(
+            axum::http::header::SET_COOKIE,
+            crate::cookies::clear(crate::cookies::notice_cookie_name(secure), secure),
+        );
+    }
+    Ok(response)
+}
+
+/// Post/redirect/get after an import: the notice travels in a one-shot
+/// cookie, so reloading the list does not offer to upload the file again.
+fn imported(state: &AppState, notice: &str) -> Response {
+    let mut response = Redirect::to("/frameworks").into_response();
+    response.headers_mut().append(
+        axum::http::header::SET_COOKIE,
+        crate::cookies::set_notice(notice, state.config.behind_tls_proxy),
+    );
+    response
 }
 
 /// The fields of an upload form.
@@ -184,7 +208,7 @@ pub async fn import_framework(
     for w in parsed.warnings.iter().take(5) {
         let _ = write!(notice, " Warning: {w}.");
     }
-    list_page(&state, &user, StatusCode::OK, None, Some(notice)).await
+    Ok(imported(&state, notice.trim()))
 }
 
 pub async fn import_mappings(
@@ -220,16 +244,10 @@ pub async fn import_mappings(
             .import_mappings(&mappings, &name, Tenant::Org(user.0.org_id), &user.actor())
             .await
         {
-            Ok(n) => {
-                list_page(
-                    &state,
-                    &user,
-                    StatusCode::OK,
-                    None,
-                    Some(format!("Imported {n} mappings from {name}.")),
-                )
-                .await
-            }
+            Ok(n) => Ok(imported(
+                &state,
+                &format!("Imported {n} mappings from {name}."),
+            )),
             Err(isms_store::StoreError::Invalid(m)) => {
                 list_page(
                     &state,
