@@ -71,19 +71,25 @@
 // error (shown in the flash area) the focus goes to the form's first field.
 (function () {
   "use strict";
-  var rowId = null;
-  var form = null;
+  // Remembered per request: other requests (a chart that reloads itself)
+  // may start while a row's request is under way.
   document.addEventListener("htmx:beforeRequest", function (evt) {
     var elt = evt.detail.elt;
     var row = elt && elt.closest && elt.closest("tr[id]");
-    rowId = row ? row.id : null;
-    form = elt && elt.closest ? elt.closest("form") : null;
+    if (evt.detail.xhr) {
+      evt.detail.xhr.ismsRow = row ? row.id : null;
+      evt.detail.xhr.ismsForm = elt && elt.closest ? elt.closest("form") : null;
+    }
   });
   function firstField(root) {
     return root.querySelector("input:not([type=hidden]), select, textarea, button, a[href]");
   }
   document.addEventListener("htmx:afterSettle", function (evt) {
-    var status = evt.detail.xhr ? evt.detail.xhr.status : 200;
+    var xhr = evt.detail.xhr;
+    if (!xhr) return;
+    var status = xhr.status;
+    var form = xhr.ismsForm;
+    var rowId = xhr.ismsRow;
     if (status >= 400) {
       if (form && document.body.contains(form)) {
         var f = form.querySelector("[aria-invalid=true]") || firstField(form);
@@ -93,7 +99,6 @@
     }
     if (!rowId) return;
     var row = document.getElementById(rowId);
-    rowId = null;
     if (!row) return;
     var target = row.classList.contains("editing")
       ? row.querySelector("input:not([type=hidden]), select, textarea")

@@ -264,7 +264,10 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         | "/gap/{assessment}/report"
         | "/readiness/summary"
         | "/soa/{control}/row"
-        | "/soa/{control}/row-edit" => None,
+        | "/soa/{control}/row-edit"
+        | "/gap/{assessment}/progress"
+        | "/gap/{assessment}/{ref_id}/row"
+        | "/gap/{assessment}/{ref_id}/edit" => None,
         "/soa/{control}" => fixed("/soa/5.1"),
         "/gap/{assessment}" => fixed(&ids.assessment),
         "/context/items/{item}" => fixed(&ids.item),
@@ -319,8 +322,12 @@ async fn problems(c: &Client, width: u32) -> Vec<String> {
         let wide = c
             .execute(
                 "const d = document.documentElement;
-                 return d.scrollWidth > window.innerWidth ?
-                   d.scrollWidth + ' > ' + window.innerWidth : null",
+                 if (d.scrollWidth <= window.innerWidth) return null;
+                 const wide = [...document.querySelectorAll('body *')]
+                   .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+                     && !e.closest('.table-wrap'))
+                   .slice(-3).map(e => e.tagName + '.' + e.className + '#' + e.id);
+                 return d.scrollWidth + ' > ' + window.innerWidth + ' (' + wide.join(', ') + ')';",
                 vec![],
             )
             .await
@@ -656,4 +663,104 @@ async fn on_a_phone_the_menu_opens_shows_where_one_is_and_leads_on() {
         .await
         .unwrap();
     assert_eq!(wide, true, "the context page scrolls sideways");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gap_row_is_edited_in_place_and_the_charts_follow() {
+    if !enabled() {
+        return;
+    }
+    let fx = fixture("a11y_gap");
+    let base = fx.server.base.clone();
+    let (c, _driver) = browser(None).await;
+    login(&c, &base, ADMIN).await;
+    c.goto(&format!("{base}/gap")).await.unwrap();
+    submit(
+        &c,
+        "form[action='/gap'][method=post]",
+        &[("title", "Baseline")],
+    )
+    .await;
+    let heading = c.find(Locator::Id("gap-progress-h")).await.unwrap();
+    assert!(heading.text().await.unwrap().starts_with("Progress: 0 of"));
+    c.find(Locator::Css("a[aria-label='Edit A.5.1']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while active(&c).await["id"] != "st-A-5-1" {
+        assert!(
+            Instant::now() < deadline,
+            "the editor did not take the focus"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The editor is accessible too.
+    let found = problems(&c, 1280).await;
+    assert!(found.is_empty(), "{found:?}");
+    c.execute(
+        "document.getElementById('st-A-5-1').value = 'implemented';
+         document.getElementById('nt-A-5-1').value = 'Policy approved by the board';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Css("#g-A-5-1 button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Saved: focus on the row's Edit button, announced, charts reloaded.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let a = active(&c).await;
+        if a["row"] == "g-A-5-1" && a["editRow"] == false {
+            assert_eq!(a["hxGet"], "/gap/1/A.5.1/edit", "{a}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "focus lost after saving: {a}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        c.find(Locator::Id("flash"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "Saved A.5.1."
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = c
+            .find(Locator::Id("gap-progress-h"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.starts_with("Progress: 1 of") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the charts did not follow: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let row = c
+        .find(Locator::Id("g-A-5-1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        row.contains("Implemented") && row.contains("Policy approved by the board"),
+        "{row}"
+    );
+    shot(&c, "gap-after-save").await;
 }

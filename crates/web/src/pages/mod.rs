@@ -186,6 +186,13 @@ fn tables() -> [Routes; 3] {
         .post("/gap", Needs(EditIsms), gap::create)
         .get("/gap/{assessment}", Needs(ReadIsms), gap::show)
         .get("/gap/{assessment}/report", Needs(ReadIsms), gap::report)
+        .get("/gap/{assessment}/progress", Needs(ReadIsms), gap::progress)
+        .get("/gap/{assessment}/{ref_id}/row", Needs(ReadIsms), gap::row)
+        .get(
+            "/gap/{assessment}/{ref_id}/edit",
+            Needs(EditIsms),
+            gap::row_edit,
+        )
         .post("/gap/{assessment}/{ref_id}", Needs(EditIsms), gap::save)
         .get("/risk/quantitative", Needs(ReadIsms), fair::index)
         .post("/risk/quantitative", Needs(EditIsms), fair::create)
@@ -289,6 +296,16 @@ pub fn announce(
     response: impl axum::response::IntoResponse,
     message: &str,
 ) -> axum::response::Response {
+    announce_with(response, message, &[])
+}
+
+/// [`announce`], and also triggers the client-side `events` (for parts of
+/// the page that refresh themselves, e.g. charts after a row is saved).
+pub fn announce_with(
+    response: impl axum::response::IntoResponse,
+    message: &str,
+    events: &[&str],
+) -> axum::response::Response {
     use axum::http::HeaderValue;
     use std::fmt::Write;
     let mut response = response.into_response();
@@ -307,7 +324,11 @@ pub fn announce(
             }
         }
     }
-    json.push_str("\"}");
+    json.push('"');
+    for e in events {
+        let _ = write!(json, ",\"{e}\":true");
+    }
+    json.push('}');
     if let Ok(v) = HeaderValue::from_str(&json) {
         response.headers_mut().insert("hx-trigger", v);
     }
