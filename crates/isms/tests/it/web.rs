@@ -731,3 +731,97 @@ async fn the_favicon_and_the_navigation_of_each_role() {
         .collect();
     assert_eq!(links, ["/", "/frameworks", "/profile"], "{nav}");
 }
+
+/// Home is per role: an employee sees their (empty) work and no
+/// administrative counts; a manager the ISMS status, each figure a link
+/// to the list it counts.
+#[tokio::test]
+async fn home_shows_each_role_what_it_acts_on() {
+    let (_, store) = stores().await.remove(0);
+    let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+    add(&store, &org, "eve@acme.test", Role::Employee).await;
+    add(&store, &org, "mia@acme.test", Role::IsmsManager).await;
+    let app = App::new(store.clone());
+
+    let (eve, _) = app.login("eve@acme.test", PASSWORD).await;
+    let home = app.get("/", Some(&eve)).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(
+        home.body.contains("Nothing is waiting for you."),
+        "{}",
+        home.body
+    );
+    for hidden in [
+        "active members",
+        "Statement of Applicability</h2>",
+        "audit log entries",
+        "/readiness/summary",
+    ] {
+        assert!(!home.body.contains(hidden), "employee sees {hidden}");
+    }
+
+    let (mia, csrf) = app.login("mia@acme.test", PASSWORD).await;
+    // Mia owns one control; 5.1 gets a justification.
+    let r = app
+        .post(
+            "/soa/5.1",
+            Some(&mia),
+            &[
+                ("csrf_token", &csrf),
+                ("version", "1"),
+                ("applicable", "yes"),
+                ("justification", "Policies are the base of the ISMS"),
+                ("status", "implemented"),
+                ("owner", "mia@acme.test"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let home = app.get("/", Some(&mia)).await;
+    let link = |href: &str, n: &str, label: &str| {
+        format!(
+            "<a class=\"stat\" href=\"{href}\"><span class=\"n\">{n}</span><span class=\"l\">{label}</span></a>"
+        )
+    };
+    for expected in [
+        link("/soa?owner=mia%40acme.test", "1", "SoA controls you own"),
+        link(
+            "/soa?applicable=yes&#38;status=implemented",
+            "1",
+            "implemented",
+        ),
+        link("/soa?justification=missing", "92", "without justification"),
+        link("/soa?applicable=yes", "93", "applicable controls"),
+    ] {
+        assert!(home.body.contains(&expected), "{expected}\n{}", home.body);
+    }
+    assert!(home.body.contains("No gap assessment yet."));
+    assert!(
+        !home.body.contains("active members"),
+        "not an administrator"
+    );
+    assert!(
+        home.body.contains("changes in the last 7 days"),
+        "reads the audit log"
+    );
+    // The lists behind the figures.
+    let list = app.get("/soa?justification=missing", Some(&mia)).await;
+    assert!(
+        list.body
+            .contains("92 of 93 controls shown: those without a justification")
+    );
+    assert!(!list.body.contains("id=\"c-5.1\""));
+    let list = app.get("/soa?owner=mia%40acme.test", Some(&mia)).await;
+    assert!(
+        list.body
+            .contains("1 of 93 controls shown: those mia@acme.test owns"),
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains("id=\"c-5.1\""));
+    let list = app
+        .get("/soa?applicable=yes&status=implemented", Some(&mia))
+        .await;
+    assert!(list.body.contains("1 of 93 controls shown"));
+}

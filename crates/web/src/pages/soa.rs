@@ -48,6 +48,13 @@ pub struct Filter {
     pub status: String,
     #[serde(default)]
     pub q: String,
+    /// `missing`: only entries without a justification (the home page
+    /// links here).
+    #[serde(default)]
+    pub justification: String,
+    /// An owner's e-mail: only the entries they own.
+    #[serde(default)]
+    pub owner: String,
     #[serde(default)]
     pub approved: Option<i64>,
 }
@@ -181,6 +188,8 @@ async fn list_page(
                 _ => true,
             }
             && (filter.status.is_empty() || filter.status == row.status)
+            && (filter.justification != "missing" || row.justification.is_empty())
+            && (filter.owner.is_empty() || filter.owner == row.owner)
             && (q.is_empty()
                 || row.control_id == q
                 || row.title.to_lowercase().contains(&q)
