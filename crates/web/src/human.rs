@@ -104,6 +104,16 @@ pub fn soa_value(v: &str) -> String {
     }
 }
 
+/// The label of a readiness state, lower case for use inside a sentence.
+pub fn readiness_state(v: &str) -> String {
+    match v {
+        "ready" => "ready".to_owned(),
+        "incomplete" => "incomplete".to_owned(),
+        "missing" => "missing".to_owned(),
+        _ => words(v).to_lowercase(),
+    }
+}
+
 /// The label of the direction a requirement moved between assessments.
 pub fn direction(v: &str) -> String {
     match v {

@@ -519,3 +519,61 @@ async fn isms_report_gap_writes_the_report() {
         assert!(String::from_utf8_lossy(&o.stderr).contains("the gap report is pdf or xlsx"));
     }
 }
+
+/// A requirement, its SoA entry and its gap row link to each other; an
+/// employee sees only the requirement.
+#[tokio::test]
+async fn a_requirement_its_soa_entry_and_its_gap_row_link_to_each_other() {
+    let (_, store) = stores().await.remove(0);
+    let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+    crate::support::add(&store, &org, "eve@acme.test", Role::Employee).await;
+    let app = App::new(store.clone());
+    let (cookie, csrf) = app.login("ann@acme.test", PASSWORD).await;
+    let r = app
+        .post(
+            "/gap",
+            Some(&cookie),
+            &[("csrf_token", &csrf), ("title", "Baseline")],
+            &[],
+        )
+        .await;
+    let gap = r.header("location").unwrap();
+    let req = store
+        .requirement_by_ref("iso27001-2022", "A.5.1", isms_store::Tenant::Org(org.id))
+        .await
+        .unwrap()
+        .unwrap();
+    let req_href = format!("/requirements/{}", req.id);
+    let gap_href = format!("{gap}#g-A-5-1");
+
+    let soa = app.get("/soa/5.1", Some(&cookie)).await;
+    assert!(
+        soa.body.contains(&format!("href=\"{req_href}\""))
+            && soa.body.contains(&format!("href=\"{gap_href}\"")),
+        "{}",
+        soa.body
+    );
+    let page = app.get(&req_href, Some(&cookie)).await;
+    assert!(
+        page.body
+            .contains("href=\"/soa/5.1\">Statement of Applicability entry 5.1</a>")
+            && page.body.contains(&format!("href=\"{gap_href}\"")),
+        "{}",
+        page.body
+    );
+    let editor = app.get(&format!("{gap}/A.5.1/edit"), Some(&cookie)).await;
+    assert!(
+        editor.body.contains(&format!("href=\"{req_href}\""))
+            && editor.body.contains("href=\"/soa/5.1\""),
+        "{}",
+        editor.body
+    );
+    // A clause has no SoA entry.
+    let editor = app.get(&format!("{gap}/6.1.2/edit"), Some(&cookie)).await;
+    assert!(editor.body.contains("/requirements/") && !editor.body.contains("/soa/"));
+
+    let (eve, _) = app.login("eve@acme.test", PASSWORD).await;
+    let page = app.get(&req_href, Some(&eve)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("href=\"/soa/5.1\"") && !page.body.contains(&gap_href));
+}

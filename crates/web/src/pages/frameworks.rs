@@ -321,6 +321,7 @@ struct RequirementPage {
     chrome: Option<Chrome>,
     requirement: RequirementRow,
     guidance: Option<isms_catalog::Guidance>,
+    related: Vec<super::links::Related>,
     children: Vec<RequirementRow>,
     official: Vec<MappedRequirement>,
     derived: Vec<MappedRequirement>,
@@ -376,8 +377,20 @@ pub async fn requirement(
     let chrome = Chrome::new(&state, &user.0, "frameworks")
         .await?
         .detail(&trail, requirement.ref_id.clone());
+    let related = if framework.slug == "iso27001-2022" {
+        super::links::related(
+            &state,
+            &user.0,
+            &requirement.ref_id,
+            super::links::From::Requirement,
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
     Ok(render(&RequirementPage {
         chrome: Some(chrome),
+        related,
         guidance: requirement.guidance(),
         requirement,
         children,

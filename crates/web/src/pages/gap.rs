@@ -187,6 +187,8 @@ struct AssessmentPage {
     total: usize,
     /// The requirement whose row is shown as a form (without htmx: `?edit=`).
     editing: String,
+    /// Records related to the requirement being edited.
+    related: Vec<super::links::Related>,
     can_edit: bool,
     csrf: String,
     error: Option<String>,
@@ -207,6 +209,7 @@ struct RowEditPartial {
     aid: i64,
     statuses: Vec<(&'static str, &'static str)>,
     csrf: String,
+    related: Vec<super::links::Related>,
 }
 
 #[derive(Template)]
@@ -335,7 +338,13 @@ async fn assessment_page(
         }
     }
     owners.sort();
+    let related = if editing.is_empty() {
+        Vec::new()
+    } else {
+        super::links::related(state, &user.0, &editing, super::links::From::Gap).await?
+    };
     let html = render(&AssessmentPage {
+        related,
         chrome: Some(chrome),
         assessment,
         chart_clauses: progress.chart_clauses,
@@ -392,7 +401,9 @@ pub async fn row_edit(
 ) -> Result<Response, WebError> {
     user.require(Permission::EditIsms)?;
     let r = one_row(&state, &user, id, &ref_id).await?;
+    let related = super::links::related(&state, &user.0, &ref_id, super::links::From::Gap).await?;
     Ok(render(&RowEditPartial {
+        related,
         r,
         aid: id,
         statuses: statuses(),

@@ -8,6 +8,7 @@ pub(crate) mod fair;
 mod frameworks;
 mod gap;
 mod invite;
+mod links;
 mod login;
 mod profile;
 mod readiness;

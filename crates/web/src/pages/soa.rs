@@ -282,6 +282,7 @@ struct EditPage {
     error: Option<String>,
     changes: Vec<FieldChange>,
     notice: Option<String>,
+    related: Vec<super::links::Related>,
 }
 
 /// How an edit page is shown: after a refused save, with the typed input.
@@ -320,7 +321,15 @@ async fn edit_page(
         .filter(|m| m.active)
         .map(|m| m.email)
         .collect();
+    let related = super::links::related(
+        state,
+        &user.0,
+        &format!("A.{}", entry.control_id),
+        super::links::From::Soa,
+    )
+    .await?;
     let html = render(&EditPage {
+        related,
         chrome: Some(chrome),
         control_id: entry.control_id.clone(),
         title: control.map(|c| c.title.clone()).unwrap_or_default(),
