@@ -104,6 +104,17 @@ pub fn soa_value(v: &str) -> String {
     }
 }
 
+/// What to call a requirement: its title, or its statement when the title
+/// only repeats the id (NIST CSF subcategories as CISO Assistant ships them).
+pub fn requirement_title(r: &isms_store::RequirementRow) -> &str {
+    let title = r.title.trim();
+    if title.is_empty() || title == r.ref_id.trim() {
+        r.description.as_deref().map_or(title, str::trim)
+    } else {
+        title
+    }
+}
+
 /// The label of a readiness state, lower case for use inside a sentence.
 pub fn readiness_state(v: &str) -> String {
     match v {

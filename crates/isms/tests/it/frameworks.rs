@@ -150,6 +150,23 @@ async fn csf_and_its_iso_mapping_import_through_the_cli_and_show_in_the_api() {
             .unwrap()["id"]
             .as_i64()
             .unwrap();
+        // Pages show a CSF subcategory's statement, not its id twice.
+        let (cookie, _) = app.login("ann@x.test", crate::support::PASSWORD).await;
+        let page = app
+            .get("/frameworks/nist-csf-2.0?q=PR.AA-01", Some(&cookie))
+            .await;
+        assert!(
+            page.body
+                .contains("PR.AA-01</span> Identities and credentials for authorized users"),
+            "{engine}: {}",
+            page.body
+        );
+        let page = app.get(&format!("/requirements/{id}"), Some(&cookie)).await;
+        assert!(
+            page.body
+                .contains("PR.AA-01</span> Identities and credentials"),
+            "{engine}"
+        );
         let r = app
             .api("GET", &format!("/api/v1/requirements/{id}"), Some(&token))
             .await;
