@@ -269,6 +269,7 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         | "/gap/{assessment}/{ref_id}/row"
         | "/gap/{assessment}/{ref_id}/edit" => None,
         "/soa/{control}" => fixed("/soa/5.1"),
+        "/search" => fixed("/search?q=access"),
         "/gap/{assessment}" => fixed(&ids.assessment),
         "/context/items/{item}" => fixed(&ids.item),
         "/risk/quantitative/{scenario}" => fixed(&ids.scenario),

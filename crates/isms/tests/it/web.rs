@@ -825,3 +825,47 @@ async fn home_shows_each_role_what_it_acts_on() {
         .await;
     assert!(list.body.contains("1 of 93 controls shown"));
 }
+
+/// The search box finds requirements, SoA entries and context items; an
+/// employee finds requirements only.
+#[tokio::test]
+async fn the_search_box_looks_across_the_isms() {
+    let (_, store) = stores().await.remove(0);
+    let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+    add(&store, &org, "eve@acme.test", Role::Employee).await;
+    let app = App::new(store.clone());
+    let (ann, csrf) = app.login("ann@acme.test", PASSWORD).await;
+    let r = app
+        .post(
+            "/context/items",
+            Some(&ann),
+            &[
+                ("csrf_token", &csrf),
+                ("kind", "issue"),
+                ("title", "Backup supplier goes out of business"),
+                ("category", "external"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app.get("/", Some(&ann)).await;
+    assert!(page.body.contains("action=\"/search\" role=\"search\""));
+    let found = app.get("/search?q=backup", Some(&ann)).await;
+    assert_eq!(found.status, StatusCode::OK);
+    for expected in [
+        "<h2 id=\"s-1\">Statement of Applicability",
+        "href=\"/soa/8.13\"><span class=\"mono\">8.13</span> Information backup</a>",
+        "<h2 id=\"s-2\">Context",
+        "Backup supplier goes out of business</a>",
+        "ISO/IEC 27001:2022",
+    ] {
+        assert!(found.body.contains(expected), "{expected}\n{}", found.body);
+    }
+    let (eve, _) = app.login("eve@acme.test", PASSWORD).await;
+    let found = app.get("/search?q=backup", Some(&eve)).await;
+    assert!(found.body.contains("Information backup"));
+    assert!(!found.body.contains("/soa/8.13") && !found.body.contains("Backup supplier"));
+    let none = app.get("/search?q=zzzqqq", Some(&eve)).await;
+    assert!(none.body.contains("Nothing matches “zzzqqq”."));
+}

@@ -12,6 +12,7 @@ mod links;
 mod login;
 mod profile;
 mod readiness;
+mod search;
 mod soa;
 mod users;
 
@@ -137,6 +138,7 @@ fn tables() -> [Routes; 3] {
             dashboard::readiness_summary,
         )
         .get("/profile", Member, profile::show)
+        .get("/search", Member, search::show)
         .post("/profile/name", Member, profile::change_name)
         .post("/profile/password", Member, profile::change_password)
         .post("/profile/tokens", Member, profile::create_token)
