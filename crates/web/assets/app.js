@@ -10,6 +10,9 @@
         evt.detail.shouldSwap = true;
         evt.detail.isError = false;
         evt.detail.target = flash;
+        // Into the flash area, whatever the form swaps normally (a row's
+        // outerHTML would replace the live region itself).
+        evt.detail.swapOverride = "innerHTML";
       }
     }
   });
@@ -92,7 +95,8 @@
     var rowId = xhr.ismsRow;
     if (status >= 400) {
       if (form && document.body.contains(form)) {
-        var f = form.querySelector("[aria-invalid=true]") || firstField(form);
+        var f = form.querySelector("[aria-invalid=true]") ||
+          form.querySelector("input:not([type=hidden]), select, textarea") || firstField(form);
         if (f) f.focus();
       }
       return;

@@ -705,6 +705,56 @@ async fn a_gap_row_is_edited_in_place_and_the_charts_follow() {
     // The editor is accessible too.
     let found = problems(&c, 1280).await;
     assert!(found.is_empty(), "{found:?}");
+    // A refused save (someone else saved first): the reason in the flash
+    // area, the focus back on the editor's first field, the row kept.
+    c.execute(
+        "document.querySelector('#g-A-5-1 input[name=version]').value = '7';
+         document.getElementById('nt-A-5-1').value = 'typed before the conflict';
+         document.getElementById('ow-A-5-1').focus();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    press(&c, ENTER).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let flash = c
+            .find(Locator::Id("flash"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if !flash.is_empty() {
+            assert!(flash.contains("A.5.1"), "{flash}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the refusal was not shown");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while active(&c).await["id"] != "st-A-5-1" {
+        assert!(
+            Instant::now() < deadline,
+            "focus not back on the first field: {}",
+            active(&c).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let notes = c
+        .find(Locator::Id("nt-A-5-1"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(notes.as_deref(), Some("typed before the conflict"));
+    c.execute(
+        "document.querySelector('#g-A-5-1 input[name=version]').value = '1';",
+        vec![],
+    )
+    .await
+    .unwrap();
     c.execute(
         "document.getElementById('st-A-5-1').value = 'implemented';
          document.getElementById('nt-A-5-1').value = 'Policy approved by the board';",
