@@ -115,6 +115,22 @@ pub fn requirement_title(r: &isms_store::RequirementRow) -> &str {
     }
 }
 
+/// An identifier stored in the audit log (an action or an entity type) as
+/// words: `soa_entry` -> "SoA entry", `api_token` -> "API token".
+pub fn identifier(v: &str) -> String {
+    words(v)
+        .split(' ')
+        .map(|w| match w.to_lowercase().as_str() {
+            "soa" => "SoA".to_owned(),
+            "api" => "API".to_owned(),
+            "fair" => "FAIR".to_owned(),
+            "totp" => "TOTP".to_owned(),
+            _ => w.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The label of a readiness state, lower case for use inside a sentence.
 pub fn readiness_state(v: &str) -> String {
     match v {
@@ -173,5 +189,9 @@ mod tests {
         assert_eq!(soa_value("legal_regulatory"), "Legal or regulatory");
         assert_eq!(direction("regressed"), "Regressed");
         assert_eq!(words("some_new_state"), "Some new state");
+        assert_eq!(identifier("soa_entry"), "SoA entry");
+        assert_eq!(identifier("api_token"), "API token");
+        assert_eq!(identifier("fair_scenario"), "FAIR scenario");
+        assert_eq!(identifier("update"), "Update");
     }
 }
