@@ -105,7 +105,10 @@ pub async fn show(
                 .collect();
             sections.push(section("Context".to_owned(), hits, "/context".to_owned()));
         }
-        for f in state.store.frameworks(Tenant::Org(user.0.org_id)).await? {
+        let mut frameworks = state.store.frameworks(Tenant::Org(user.0.org_id)).await?;
+        // The framework the ISMS is kept against first, the rest by name.
+        frameworks.sort_by_key(|f| f.slug != "iso27001-2022");
+        for f in frameworks {
             let hits = state
                 .store
                 .requirements(f.id, Some(&q))
