@@ -19,15 +19,18 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// Horizontal bars, one per `(label, done, total)`, labelled with the
-/// percentage; `title` names the chart for screen readers.
+/// Horizontal bars, one per `(label, done, total)`, each under its label
+/// and followed by the percentage; `title` names the chart for screen
+/// readers. The chart takes the width of its container (the viewBox keeps
+/// its proportions) and is narrow enough that its text stays readable on a
+/// phone instead of making the page scroll sideways.
 pub fn progress_bars(title: &str, bars: &[(String, usize, usize)]) -> String {
-    let row = 26;
-    let height = bars.len() * row + 8;
-    let (label_w, bar_w) = (290, 240);
-    let w = label_w + bar_w + 110;
+    let row = 38;
+    let height = bars.len() * row + 4;
+    let bar_w = 240;
+    let w = bar_w + 100;
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 {w} {height}\" width=\"{w}\" aria-label=\"{}\"><title>{}</title>",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 {w} {height}\" width=\"100%\" aria-label=\"{}\"><title>{}</title>",
         escape(title),
         escape(title)
     );
@@ -35,16 +38,17 @@ pub fn progress_bars(title: &str, bars: &[(String, usize, usize)]) -> String {
         let y = i * row + 4;
         let pct = (done * 100).checked_div(*total).unwrap_or(0);
         let filled = (bar_w * pct) / 100;
+        let bar_y = y + 17;
         let _ = write!(
             s,
             "<text x=\"0\" y=\"{}\" font-size=\"13\" fill=\"#1f2933\">{}</text>\
-             <rect x=\"{label_w}\" y=\"{y}\" width=\"{bar_w}\" height=\"16\" rx=\"4\" fill=\"#e5e8ee\"/>\
-             <rect x=\"{label_w}\" y=\"{y}\" width=\"{filled}\" height=\"16\" rx=\"4\" fill=\"#1c3b6b\"/>\
+             <rect x=\"0\" y=\"{bar_y}\" width=\"{bar_w}\" height=\"12\" rx=\"4\" fill=\"#e5e8ee\"/>\
+             <rect x=\"0\" y=\"{bar_y}\" width=\"{filled}\" height=\"12\" rx=\"4\" fill=\"#1c3b6b\"/>\
              <text x=\"{}\" y=\"{}\" font-size=\"13\" fill=\"#1f2933\">{pct}% ({done}/{total})</text>",
-            y + 13,
+            y + 12,
             escape(label),
-            label_w + bar_w + 8,
-            y + 13,
+            bar_w + 8,
+            bar_y + 11,
         );
     }
     s.push_str("</svg>");

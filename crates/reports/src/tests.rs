@@ -90,6 +90,7 @@ fn svg_bars_escape_labels() {
     );
     assert!(s.contains("A &amp; B") && s.contains("75% (3/4)") && s.contains("0% (0/0)"));
     assert!(!s.contains("style="));
+    assert!(s.contains("viewBox=\"0 0 ") && s.contains("width=\"100%\""));
 }
 
 #[test]

@@ -30,6 +30,16 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../assets/htmx.min.js"),
     },
+    Asset {
+        name: "nojs.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../assets/nojs.css"),
+    },
+    Asset {
+        name: "favicon.svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("../assets/favicon.svg"),
+    },
 ];
 
 /// One hash over all assets: short, and changes whenever any file does.
@@ -62,6 +72,23 @@ pub async fn serve(Path((version, name)): Path<(String, String)>) -> Response {
             (header::CACHE_CONTROL, cache),
         ],
         asset.body,
+    )
+        .into_response()
+}
+
+/// `/favicon.ico`, which browsers ask for before reading the page's
+/// `<link rel="icon">`: the SVG icon (browsers sniff the type), cached a day.
+pub async fn favicon() -> Response {
+    let icon = ASSETS
+        .iter()
+        .find(|a| a.name == "favicon.svg")
+        .expect("the icon is embedded");
+    (
+        [
+            (header::CONTENT_TYPE, icon.content_type),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        icon.body,
     )
         .into_response()
 }

@@ -21,6 +21,40 @@ pub fn login_cookie_name(secure: bool) -> &'static str {
     }
 }
 
+/// The one-shot notice shown on the page a form redirects to (post/redirect/get).
+pub fn notice_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-isms_notice"
+    } else {
+        "isms_notice"
+    }
+}
+
+/// A `Set-Cookie` for a notice: the text percent-encoded, cut to fit in a
+/// cookie, kept for a minute (the redirect follows at once).
+pub fn set_notice(text: &str, secure: bool) -> HeaderValue {
+    let mut text = text.to_owned();
+    if text.len() > 1500 {
+        let mut end = 1500;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    let value: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
+    set(notice_cookie_name(secure), &value, 60, secure, "Strict")
+}
+
+/// The notice in the request, decoded.
+pub fn notice(headers: &HeaderMap, secure: bool) -> Option<String> {
+    let raw = get(headers, notice_cookie_name(secure))?;
+    let decoded: String = url::form_urlencoded::parse(format!("n={raw}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())?;
+    Some(decoded).filter(|s| !s.is_empty())
+}
+
 /// The value of cookie `name` in the request, if present.
 pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers

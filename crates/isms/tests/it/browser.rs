@@ -55,6 +55,11 @@ pub(crate) async fn browser(downloads: Option<&std::path::Path>) -> (fantoccini:
     }
     let mut caps = serde_json::Map::new();
     caps.insert("goog:chromeOptions".into(), options);
+    // Console messages, read by the accessibility test through `se/log`.
+    caps.insert(
+        "goog:loggingPrefs".into(),
+        serde_json::json!({"browser": "ALL"}),
+    );
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();

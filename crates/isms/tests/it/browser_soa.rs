@@ -331,8 +331,17 @@ async fn set_scope_exclude_five_controls_approve_and_download_the_pdf() {
         .for_element(Locator::Css("svg title"))
         .await
         .unwrap();
+    // One row at a time: Edit opens the row's form in place.
     client
-        .find(Locator::Css("#st-A-5-1 option[value=implemented]"))
+        .find(Locator::Css("a[aria-label='Edit A.5.1']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("#st-A-5-1 option[value=implemented]"))
         .await
         .unwrap()
         .click()

@@ -155,7 +155,14 @@ async fn scenario_sets_are_saved_run_and_kept_per_organisation() {
                 &[],
             )
             .await;
+        // Post/redirect/get: the results are a page of their own, so a
+        // reload does not run the simulation again.
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        let to = r.header("location").unwrap();
+        assert_eq!(to, format!("/risk/quantitative/{id}?ran=1"));
+        let r = app.get(&to, Some(&ann)).await;
         assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
+        assert!(r.body.contains("Simulation finished."), "{engine}");
         assert!(
             r.body.contains("Portfolio (all risks, same years)") && r.body.contains("<svg"),
             "{engine}"

@@ -150,6 +150,23 @@ async fn csf_and_its_iso_mapping_import_through_the_cli_and_show_in_the_api() {
             .unwrap()["id"]
             .as_i64()
             .unwrap();
+        // Pages show a CSF subcategory's statement, not its id twice.
+        let (cookie, _) = app.login("ann@x.test", crate::support::PASSWORD).await;
+        let page = app
+            .get("/frameworks/nist-csf-2.0?q=PR.AA-01", Some(&cookie))
+            .await;
+        assert!(
+            page.body
+                .contains("PR.AA-01</span> Identities and credentials for authorized users"),
+            "{engine}: {}",
+            page.body
+        );
+        let page = app.get(&format!("/requirements/{id}"), Some(&cookie)).await;
+        assert!(
+            page.body
+                .contains("PR.AA-01</span> Identities and credentials"),
+            "{engine}"
+        );
         let r = app
             .api("GET", &format!("/api/v1/requirements/{id}"), Some(&token))
             .await;
@@ -366,8 +383,24 @@ async fn admins_import_through_the_upload_form_and_everyone_browses() {
                 csv,
             ))
             .await;
-        assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
-        assert!(r.body.contains("Imported acme-suppliers"), "{}", r.body);
+        // Post/redirect/get: the notice follows in a one-shot cookie.
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        assert_eq!(r.header("location").as_deref(), Some("/frameworks"));
+        let notice = r.cookie("isms_notice").expect("a notice cookie");
+        let list = app
+            .get("/frameworks", Some(&format!("{admin}; {notice}")))
+            .await;
+        assert!(
+            list.body
+                .contains("Imported acme-suppliers from acme-suppliers.csv: 3 requirements"),
+            "{}",
+            list.body
+        );
+        assert_eq!(
+            list.cookie("isms_notice").as_deref(),
+            Some("isms_notice="),
+            "shown once"
+        );
         let fw = store
             .framework("acme-suppliers", Tenant::Installation)
             .await
@@ -488,7 +521,7 @@ async fn an_organisations_imports_are_its_own() {
         let r = app
             .send(upload("/frameworks/import", &ca, &ta, "sup.csv", ours))
             .await;
-        assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
         let fw = store
             .framework("sup", Tenant::Org(a.id))
             .await
@@ -564,11 +597,11 @@ async fn an_organisations_imports_are_its_own() {
         let r = app
             .send(upload("/mappings/import", &ca, &ta, "links.csv", a_map))
             .await;
-        assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
         let r = app
             .send(upload("/mappings/import", &cb, &tb, "links.csv", b_map))
             .await;
-        assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
         let a_links = store
             .mapped_requirements("sup", "SUP-1", Tenant::Org(a.id))
             .await

@@ -303,7 +303,46 @@ async fn the_gap_pages_show_charts_and_save_rows() {
         assert!(page.body.contains("<svg") && page.body.contains("Implemented by Annex A theme"));
         assert!(page.body.contains("id=\"g-A-8-34\""));
         assert!(!page.body.contains("style="), "no inline styles (CSP)");
+        // A compact read-only table, one row edited at a time: small.
+        assert!(
+            page.body.len() < 60_000,
+            "{engine}: the page of a new assessment is {} bytes",
+            page.body.len()
+        );
+        assert!(!page.body.contains("name=\"notes\""), "no form in the rows");
         let id: i64 = loc.trim_start_matches("/gap/").parse().unwrap();
+
+        // The editor of one row, with visible labels; Cancel's row.
+        let edit = app
+            .get(&format!("/gap/{id}/A.8.1/edit"), Some(&cookie))
+            .await;
+        assert_eq!(edit.status, StatusCode::OK);
+        assert!(
+            edit.body
+                .starts_with("<tr id=\"g-A-8-1\" class=\"editing\"")
+                && edit.body.contains("<label for=\"nt-A-8-1\">Notes</label>")
+                && edit
+                    .body
+                    .contains("<label for=\"ac-A-8-1\">Actions</label>")
+                && !edit.body.contains("visually-hidden\" for"),
+            "{}",
+            edit.body
+        );
+        let row = app
+            .get(&format!("/gap/{id}/A.8.1/row"), Some(&cookie))
+            .await;
+        assert!(row.body.starts_with("<tr id=\"g-A-8-1\">") && row.body.contains("/A.8.1/edit"));
+        assert_eq!(
+            app.get(&format!("/gap/{id}/A.99/row"), Some(&cookie))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+        // Without htmx, ?edit= shows the same editor in the page.
+        let page = app
+            .get(&format!("/gap/{id}?edit=A.8.1"), Some(&cookie))
+            .await;
+        assert!(page.body.contains("<tr id=\"g-A-8-1\" class=\"editing\""));
 
         // htmx: the row comes back; a bad date is a 422 with the reason, nothing saved.
         let r = app
@@ -345,6 +384,48 @@ async fn the_gap_pages_show_charts_and_save_rows() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert!(
             r.body.starts_with("<tr id=\"g-A-8-1\"") && r.body.contains("MDM for laptops only")
+        );
+        // The save is announced and the charts are told to reload.
+        assert_eq!(
+            r.header("hx-trigger").as_deref(),
+            Some("{\"announce\":\"Saved A.8.1.\",\"gap-saved\":true}")
+        );
+        let progress = app.get(&format!("/gap/{id}/progress"), Some(&cookie)).await;
+        assert!(
+            progress
+                .body
+                .starts_with("<section class=\"card\" id=\"gap-progress\"")
+                && progress.body.contains("hx-trigger=\"gap-saved from:body\"")
+                && progress.body.contains("0 of "),
+            "{}",
+            progress.body
+        );
+        // Filters: by owner, status, clause or theme, and text.
+        let only = |q: &str| {
+            let app = &app;
+            let cookie = &cookie;
+            let q = q.to_owned();
+            async move {
+                let b = app.get(&format!("/gap/{id}?{q}"), Some(cookie)).await.body;
+                b.matches("<tr id=\"g-").count()
+            }
+        };
+        assert_eq!(only("owner=ann").await, 1);
+        assert_eq!(only("status=partial").await, 1);
+        assert_eq!(only("q=mdm+for+LAPTOPS").await, 1);
+        assert_eq!(
+            only("q=8.1").await,
+            12,
+            "clause 8.1, A.8.1 and A.8.10 to A.8.19"
+        );
+        assert_eq!(
+            only("group=A.8+Technological+controls").await,
+            34,
+            "the 34 technological controls"
+        );
+        assert_eq!(
+            only("group=A.8+Technological+controls&status=partial").await,
+            1
         );
         // A stale plain form: 409, the typed text kept on the page.
         let r = app
@@ -437,4 +518,62 @@ async fn isms_report_gap_writes_the_report() {
         ]);
         assert!(String::from_utf8_lossy(&o.stderr).contains("the gap report is pdf or xlsx"));
     }
+}
+
+/// A requirement, its SoA entry and its gap row link to each other; an
+/// employee sees only the requirement.
+#[tokio::test]
+async fn a_requirement_its_soa_entry_and_its_gap_row_link_to_each_other() {
+    let (_, store) = stores().await.remove(0);
+    let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+    crate::support::add(&store, &org, "eve@acme.test", Role::Employee).await;
+    let app = App::new(store.clone());
+    let (cookie, csrf) = app.login("ann@acme.test", PASSWORD).await;
+    let r = app
+        .post(
+            "/gap",
+            Some(&cookie),
+            &[("csrf_token", &csrf), ("title", "Baseline")],
+            &[],
+        )
+        .await;
+    let gap = r.header("location").unwrap();
+    let req = store
+        .requirement_by_ref("iso27001-2022", "A.5.1", isms_store::Tenant::Org(org.id))
+        .await
+        .unwrap()
+        .unwrap();
+    let req_href = format!("/requirements/{}", req.id);
+    let gap_href = format!("{gap}#g-A-5-1");
+
+    let soa = app.get("/soa/5.1", Some(&cookie)).await;
+    assert!(
+        soa.body.contains(&format!("href=\"{req_href}\""))
+            && soa.body.contains(&format!("href=\"{gap_href}\"")),
+        "{}",
+        soa.body
+    );
+    let page = app.get(&req_href, Some(&cookie)).await;
+    assert!(
+        page.body
+            .contains("href=\"/soa/5.1\">Statement of Applicability entry 5.1</a>")
+            && page.body.contains(&format!("href=\"{gap_href}\"")),
+        "{}",
+        page.body
+    );
+    let editor = app.get(&format!("{gap}/A.5.1/edit"), Some(&cookie)).await;
+    assert!(
+        editor.body.contains(&format!("href=\"{req_href}\""))
+            && editor.body.contains("href=\"/soa/5.1\""),
+        "{}",
+        editor.body
+    );
+    // A clause has no SoA entry.
+    let editor = app.get(&format!("{gap}/6.1.2/edit"), Some(&cookie)).await;
+    assert!(editor.body.contains("/requirements/") && !editor.body.contains("/soa/"));
+
+    let (eve, _) = app.login("eve@acme.test", PASSWORD).await;
+    let page = app.get(&req_href, Some(&eve)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("href=\"/soa/5.1\"") && !page.body.contains(&gap_href));
 }

@@ -16,6 +16,7 @@ mod support;
 mod audit_log;
 mod backup;
 mod browser;
+mod browser_a11y;
 mod browser_soa;
 mod cli;
 mod context;

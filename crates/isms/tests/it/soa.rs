@@ -824,6 +824,13 @@ async fn the_list_edits_rows_in_place() {
         assert!(
             r.body.starts_with("<tr id=\"c-8.12\"") && r.body.contains("Customer data leaves only")
         );
+        // The page announces the save in its live region and puts the focus
+        // back on the row's edit button (app.js reads both).
+        assert_eq!(
+            r.header("hx-trigger").as_deref(),
+            Some("{\"announce\":\"Saved 8.12.\"}")
+        );
+        assert!(r.body.contains("data-row-focus"), "{}", r.body);
         let e = store
             .soa_entry(org.id, "8.12", &Actor::cli())
             .await

@@ -671,3 +671,201 @@ async fn a_client_that_keeps_no_cookies_logs_in_with_the_signed_form_token() {
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{engine}");
     }
 }
+
+/// The favicon is served (no 404 on every first visit), and the layout
+/// shows the navigation grouped and only what the role may open.
+#[tokio::test]
+async fn the_favicon_and_the_navigation_of_each_role() {
+    let (_, store) = stores().await.remove(0);
+    let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+    add(&store, &org, "eve@acme.test", Role::Employee).await;
+    let app = App::new(store.clone());
+    let icon = app.get("/favicon.ico", None).await;
+    assert_eq!(icon.status, StatusCode::OK);
+    assert_eq!(
+        icon.header("content-type").as_deref(),
+        Some("image/svg+xml")
+    );
+    assert!(icon.body.starts_with("<svg"));
+
+    let (admin, _) = app.login("ann@acme.test", PASSWORD).await;
+    let page = app.get("/soa", Some(&admin)).await;
+    let nav = &page.body[page.body.find("<nav id=\"mainnav\"").unwrap()..];
+    let nav = &nav[..nav.find("</nav>").unwrap()];
+    for group in ["Plan", "Frameworks", "Administration"] {
+        assert!(nav.contains(&format!(">{group}</p>")), "{group}: {nav}");
+    }
+    // Groups whose modules are not built yet are absent.
+    for group in [">Do<", ">Check<", ">Improve<"] {
+        assert!(!nav.contains(group), "{group}: {nav}");
+    }
+    assert!(
+        nav.contains("<a href=\"/soa\" aria-current=\"page\">"),
+        "{nav}"
+    );
+    assert_eq!(nav.matches("aria-current").count(), 1, "{nav}");
+    // A detail page has breadcrumbs back to its section.
+    let detail = app.get("/soa/5.1", Some(&admin)).await;
+    assert!(
+        detail
+            .body
+            .contains("<nav class=\"crumbs\" aria-label=\"Breadcrumb\">")
+            && detail
+                .body
+                .contains("<a href=\"/soa\">Statement of Applicability</a>")
+            && detail
+                .body
+                .contains("<span aria-current=\"page\">5.1</span>"),
+        "{}",
+        detail.body
+    );
+
+    let (employee, _) = app.login("eve@acme.test", PASSWORD).await;
+    let page = app.get("/", Some(&employee)).await;
+    let nav = &page.body[page.body.find("<nav id=\"mainnav\"").unwrap()..];
+    let nav = &nav[..nav.find("</nav>").unwrap()];
+    let links: Vec<&str> = nav
+        .split("<a href=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    assert_eq!(links, ["/", "/frameworks", "/profile"], "{nav}");
+}
+
+/// Home is per role: an employee sees their (empty) work and no
+/// administrative counts; a manager the ISMS status, each figure a link
+/// to the list it counts.
+#[tokio::test]
+async fn home_shows_each_role_what_it_acts_on() {
+    let (_, store) = stores().await.remove(0);
+    let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+    add(&store, &org, "eve@acme.test", Role::Employee).await;
+    add(&store, &org, "mia@acme.test", Role::IsmsManager).await;
+    let app = App::new(store.clone());
+
+    let (eve, _) = app.login("eve@acme.test", PASSWORD).await;
+    let home = app.get("/", Some(&eve)).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(
+        home.body.contains("Nothing is waiting for you."),
+        "{}",
+        home.body
+    );
+    for hidden in [
+        "active members",
+        "Statement of Applicability</h2>",
+        "audit log entries",
+        "/readiness/summary",
+    ] {
+        assert!(!home.body.contains(hidden), "employee sees {hidden}");
+    }
+
+    let (mia, csrf) = app.login("mia@acme.test", PASSWORD).await;
+    // Mia owns one control; 5.1 gets a justification.
+    let r = app
+        .post(
+            "/soa/5.1",
+            Some(&mia),
+            &[
+                ("csrf_token", &csrf),
+                ("version", "1"),
+                ("applicable", "yes"),
+                ("justification", "Policies are the base of the ISMS"),
+                ("status", "implemented"),
+                ("owner", "mia@acme.test"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let home = app.get("/", Some(&mia)).await;
+    let link = |href: &str, n: &str, label: &str| {
+        format!(
+            "<a class=\"stat\" href=\"{href}\"><span class=\"n\">{n}</span><span class=\"l\">{label}</span></a>"
+        )
+    };
+    for expected in [
+        link("/soa?owner=mia%40acme.test", "1", "SoA controls you own"),
+        link(
+            "/soa?applicable=yes&#38;status=implemented",
+            "1",
+            "implemented",
+        ),
+        link("/soa?justification=missing", "92", "without justification"),
+        link("/soa?applicable=yes", "93", "applicable controls"),
+    ] {
+        assert!(home.body.contains(&expected), "{expected}\n{}", home.body);
+    }
+    assert!(home.body.contains("No gap assessment yet."));
+    assert!(
+        !home.body.contains("active members"),
+        "not an administrator"
+    );
+    assert!(
+        home.body.contains("changes in the last 7 days"),
+        "reads the audit log"
+    );
+    // The lists behind the figures.
+    let list = app.get("/soa?justification=missing", Some(&mia)).await;
+    assert!(
+        list.body
+            .contains("92 of 93 controls shown: those without a justification")
+    );
+    assert!(!list.body.contains("id=\"c-5.1\""));
+    let list = app.get("/soa?owner=mia%40acme.test", Some(&mia)).await;
+    assert!(
+        list.body
+            .contains("1 of 93 controls shown: those mia@acme.test owns"),
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains("id=\"c-5.1\""));
+    let list = app
+        .get("/soa?applicable=yes&status=implemented", Some(&mia))
+        .await;
+    assert!(list.body.contains("1 of 93 controls shown"));
+}
+
+/// The search box finds requirements, SoA entries and context items; an
+/// employee finds requirements only.
+#[tokio::test]
+async fn the_search_box_looks_across_the_isms() {
+    let (_, store) = stores().await.remove(0);
+    let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+    add(&store, &org, "eve@acme.test", Role::Employee).await;
+    let app = App::new(store.clone());
+    let (ann, csrf) = app.login("ann@acme.test", PASSWORD).await;
+    let r = app
+        .post(
+            "/context/items",
+            Some(&ann),
+            &[
+                ("csrf_token", &csrf),
+                ("kind", "issue"),
+                ("title", "Backup supplier goes out of business"),
+                ("category", "external"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app.get("/", Some(&ann)).await;
+    assert!(page.body.contains("action=\"/search\" role=\"search\""));
+    let found = app.get("/search?q=backup", Some(&ann)).await;
+    assert_eq!(found.status, StatusCode::OK);
+    for expected in [
+        "<h2 id=\"s-1\">Statement of Applicability",
+        "href=\"/soa/8.13\"><span class=\"mono\">8.13</span> Information backup</a>",
+        "<h2 id=\"s-2\">Context",
+        "Backup supplier goes out of business</a>",
+        "<h2 id=\"s-3\">ISO/IEC 27001:2022",
+    ] {
+        assert!(found.body.contains(expected), "{expected}\n{}", found.body);
+    }
+    let (eve, _) = app.login("eve@acme.test", PASSWORD).await;
+    let found = app.get("/search?q=backup", Some(&eve)).await;
+    assert!(found.body.contains("Information backup"));
+    assert!(!found.body.contains("/soa/8.13") && !found.body.contains("Backup supplier"));
+    let none = app.get("/search?q=zzzqqq", Some(&eve)).await;
+    assert!(none.body.contains("Nothing matches “zzzqqq”."));
+}

@@ -267,7 +267,9 @@ async fn item_page(
     status: StatusCode,
     error: Option<String>,
 ) -> Result<Response, WebError> {
-    let chrome = Chrome::new(state, &user.0, "context").await?;
+    let chrome = Chrome::new(state, &user.0, "context")
+        .await?
+        .detail(&[], item.title.clone());
     let html = render(&ItemPage {
         chrome: Some(chrome),
         form: form.unwrap_or_else(|| item.clone()),

@@ -1,9 +1,10 @@
-//! The dashboard: real figures for the current organisation.
+//! The home page: what each role acts on, with real figures for the
+//! current organisation, each linking to the list it counts.
 
 use askama::Template;
 use axum::extract::{Form, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use isms_store::DashboardCounts;
+use isms_domain::Permission;
 use serde::Deserialize;
 
 use super::{Chrome, render};
@@ -11,14 +12,43 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::WebError;
 
+/// A figure on the home page and the filtered list behind it.
+pub struct Figure {
+    pub n: String,
+    pub label: &'static str,
+    pub href: String,
+}
+
+fn figure(n: impl std::fmt::Display, label: &'static str, href: impl Into<String>) -> Figure {
+    Figure {
+        n: n.to_string(),
+        label,
+        href: href.into(),
+    }
+}
+
+/// The latest gap assessment's headline.
+pub struct GapHeadline {
+    pub id: i64,
+    pub title: String,
+    pub figures: Vec<Figure>,
+}
+
 #[derive(Template)]
 #[template(path = "page_dashboard.html")]
 struct DashboardPage {
     chrome: Option<Chrome>,
-    counts: DashboardCounts,
-    /// Roles that read the ISMS see the readiness figure, which loads
-    /// separately so the dashboard itself stays cheap.
-    show_readiness: bool,
+    /// What is assigned to the member (everyone).
+    work: Vec<Figure>,
+    /// Roles that read the ISMS see its status; the readiness figure loads
+    /// separately so the page itself stays cheap.
+    show_status: bool,
+    soa: Vec<Figure>,
+    gap: Option<GapHeadline>,
+    /// Administrators: people and access.
+    people: Vec<Figure>,
+    /// Who reads the audit log: recent activity.
+    activity: Vec<Figure>,
 }
 
 #[derive(Template)]
@@ -28,15 +58,136 @@ struct ReadinessSummary {
     chart: String,
 }
 
+/// Home: one page per role. Everyone sees what is assigned to them;
+/// managers and auditors the ISMS status; administrators people and
+/// access. Each figure links to the filtered list it counts.
 pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
-    let since = isms_store::time_from_now(time::Duration::days(-7));
-    let (chrome, counts) = tokio::try_join!(Chrome::new(&state, &user.0, "dashboard"), async {
-        Ok(state.store.dashboard_counts(user.0.org_id, &since).await?)
-    },)?;
+    let role = user.0.role;
+    let org = user.0.org_id;
+    let chrome = Chrome::new(&state, &user.0, "dashboard").await?;
+    let mut work = Vec::new();
+    let mut soa = Vec::new();
+    let mut gap = None;
+    let show_status = role.can(Permission::ReadIsms);
+    if show_status {
+        let actor = user.actor();
+        let entries = state.store.soa_entries(org, &actor).await?;
+        let mine = entries
+            .iter()
+            .filter(|e| e.owner.as_deref() == Some(user.0.email.as_str()))
+            .count();
+        let owner_q =
+            serde_urlencoded::to_string([("owner", user.0.email.as_str())]).unwrap_or_default();
+        if mine > 0 {
+            work.push(figure(
+                mine,
+                "SoA controls you own",
+                format!("/soa?{owner_q}"),
+            ));
+        }
+        let summary = state.store.soa_summary(org, &actor).await?;
+        soa = vec![
+            figure(
+                summary.applicable,
+                "applicable controls",
+                "/soa?applicable=yes",
+            ),
+            figure(
+                summary.implemented,
+                "implemented",
+                "/soa?applicable=yes&status=implemented",
+            ),
+            figure(
+                summary.unjustified.len(),
+                "without justification",
+                "/soa?justification=missing",
+            ),
+            figure(
+                summary.not_applicable,
+                "not applicable",
+                "/soa?applicable=no",
+            ),
+            match &summary.latest {
+                Some(v) => figure(
+                    format!("v{}", v.number),
+                    if summary.draft_changed {
+                        "approved version, draft changed since"
+                    } else {
+                        "approved version"
+                    },
+                    "/soa/versions",
+                ),
+                None => figure("none", "approved version", "/soa/versions"),
+            },
+        ];
+        if let Some(a) = state.store.gap_assessments(org).await?.into_iter().next() {
+            let entries = state.store.gap_entries(org, a.id).await?;
+            let progress = isms_store::gap_progress(&entries);
+            let done: usize = progress.iter().map(|p| p.implemented).sum();
+            let applicable: usize = progress.iter().map(|p| p.applicable).sum();
+            let count = |s: &str| entries.iter().filter(|e| e.status == s).count();
+            gap = Some(GapHeadline {
+                id: a.id,
+                figures: vec![
+                    figure(
+                        format!("{done} of {applicable}"),
+                        "requirements implemented",
+                        format!("/gap/{}?status=implemented", a.id),
+                    ),
+                    figure(
+                        count("partial"),
+                        "partly implemented",
+                        format!("/gap/{}?status=partial", a.id),
+                    ),
+                    figure(
+                        count("not_started"),
+                        "not started",
+                        format!("/gap/{}?status=not_started", a.id),
+                    ),
+                ],
+                title: a.title,
+            });
+        }
+    }
+    let mut people = Vec::new();
+    let mut activity = Vec::new();
+    if role.can(Permission::ManageMembers) || role.can(Permission::ReadAuditLog) {
+        let since = isms_store::time_from_now(time::Duration::days(-7));
+        let counts = state.store.dashboard_counts(org, &since).await?;
+        if role.can(Permission::ManageMembers) {
+            people = vec![
+                figure(counts.active_members, "active members", "/admin/users"),
+                figure(counts.admins, "administrators", "/admin/users"),
+                figure(
+                    counts.inactive_members,
+                    "deactivated members",
+                    "/admin/users",
+                ),
+            ];
+        }
+        if role.can(Permission::ReadAuditLog) {
+            activity = vec![
+                figure(
+                    counts.changes_last_7_days,
+                    "changes in the last 7 days",
+                    "/audit-log",
+                ),
+                figure(
+                    counts.audit_entries,
+                    "audit log entries in all",
+                    "/audit-log",
+                ),
+            ];
+        }
+    }
     Ok(render(&DashboardPage {
         chrome: Some(chrome),
-        counts,
-        show_readiness: user.0.role.can(isms_domain::Permission::ReadIsms),
+        work,
+        show_status,
+        soa,
+        gap,
+        people,
+        activity,
     })?
     .into_response())
 }

@@ -3,7 +3,7 @@
 //! shown as figures and loss exceedance curves against the tolerance curve.
 
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use isms_domain::Permission;
@@ -192,7 +192,10 @@ async fn page(
     error: Option<String>,
     notice: Option<&'static str>,
 ) -> Result<Response, WebError> {
-    let chrome = Chrome::new(state, &user.0, "fair").await?;
+    let mut chrome = Chrome::new(state, &user.0, "fair").await?;
+    if let Some(c) = &current {
+        chrome = chrome.detail(&[], c.name.clone());
+    }
     let scenarios = state.store.fair_scenarios(user.0.org_id).await?;
     let results = current.as_ref().and_then(|c| {
         let report: Report = serde_json::from_str(c.last_report_json.as_deref()?).ok()?;
@@ -235,13 +238,25 @@ async fn find(state: &AppState, user: &CurrentUser, id: i64) -> Result<FairScena
         .ok_or_else(|| WebError::not_found("There is no such scenario set in this organisation."))
 }
 
+#[derive(Deserialize, Default)]
+pub struct ShowQuery {
+    /// Set by the redirect after a run.
+    #[serde(default)]
+    ran: Option<String>,
+}
+
 pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
+    Query(q): Query<ShowQuery>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ReadIsms)?;
     let current = find(&state, &user, id).await?;
+    let notice = q
+        .ran
+        .filter(|_| current.last_report_json.is_some())
+        .map(|_| "Simulation finished.");
     page(
         &state,
         &user,
@@ -249,7 +264,7 @@ pub async fn show(
         Some(current),
         None,
         None,
-        None,
+        notice,
     )
     .await
 }
@@ -557,17 +572,8 @@ pub async fn run(
         .store
         .save_fair_report(user.0.org_id, id, &json, summary, &user.actor())
         .await?;
-    let current = find(&state, &user, id).await?;
-    page(
-        &state,
-        &user,
-        StatusCode::OK,
-        Some(current),
-        None,
-        None,
-        Some("Simulation finished."),
-    )
-    .await
+    // Post/redirect/get: reloading the results page does not run again.
+    Ok(Redirect::to(&format!("/risk/quantitative/{id}?ran=1")).into_response())
 }
 
 pub async fn delete(

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use isms_domain::Permission;
 use isms_store::{FrameworkRow, MappedRequirement, RequirementRow, Tenant};
 use serde::Deserialize;
@@ -50,8 +50,32 @@ async fn list_page(
     Ok((status, html).into_response())
 }
 
-pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
-    list_page(&state, &user, StatusCode::OK, None, None).await
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, WebError> {
+    let secure = state.config.behind_tls_proxy;
+    let notice = crate::cookies::notice(&headers, secure);
+    let mut response = list_page(&state, &user, StatusCode::OK, None, notice.clone()).await?;
+    if notice.is_some() {
+        response.headers_mut().append(
+            axum::http::header::SET_COOKIE,
+            crate::cookies::clear(crate::cookies::notice_cookie_name(secure), secure),
+        );
+    }
+    Ok(response)
+}
+
+/// Post/redirect/get after an import: the notice travels in a one-shot
+/// cookie, so reloading the list does not offer to upload the file again.
+fn imported(state: &AppState, notice: &str) -> Response {
+    let mut response = Redirect::to("/frameworks").into_response();
+    response.headers_mut().append(
+        axum::http::header::SET_COOKIE,
+        crate::cookies::set_notice(notice, state.config.behind_tls_proxy),
+    );
+    response
 }
 
 /// The fields of an upload form.
@@ -184,7 +208,7 @@ pub async fn import_framework(
     for w in parsed.warnings.iter().take(5) {
         let _ = write!(notice, " Warning: {w}.");
     }
-    list_page(&state, &user, StatusCode::OK, None, Some(notice)).await
+    Ok(imported(&state, notice.trim()))
 }
 
 pub async fn import_mappings(
@@ -220,16 +244,10 @@ pub async fn import_mappings(
             .import_mappings(&mappings, &name, Tenant::Org(user.0.org_id), &user.actor())
             .await
         {
-            Ok(n) => {
-                list_page(
-                    &state,
-                    &user,
-                    StatusCode::OK,
-                    None,
-                    Some(format!("Imported {n} mappings from {name}.")),
-                )
-                .await
-            }
+            Ok(n) => Ok(imported(
+                &state,
+                &format!("Imported {n} mappings from {name}."),
+            )),
             Err(isms_store::StoreError::Invalid(m)) => {
                 list_page(
                     &state,
@@ -285,7 +303,9 @@ pub async fn show(
     if headers.contains_key("hx-request") {
         return Ok(render(&ResultsPartial { requirements, q })?.into_response());
     }
-    let chrome = Chrome::new(&state, &user.0, "frameworks").await?;
+    let chrome = Chrome::new(&state, &user.0, "frameworks")
+        .await?
+        .detail(&[], framework.name.clone());
     Ok(render(&FrameworkPage {
         chrome: Some(chrome),
         framework,
@@ -299,10 +319,9 @@ pub async fn show(
 #[template(path = "page_requirement.html")]
 struct RequirementPage {
     chrome: Option<Chrome>,
-    framework: FrameworkRow,
     requirement: RequirementRow,
     guidance: Option<isms_catalog::Guidance>,
-    parent: Option<RequirementRow>,
+    related: Vec<super::links::Related>,
     children: Vec<RequirementRow>,
     official: Vec<MappedRequirement>,
     derived: Vec<MappedRequirement>,
@@ -343,13 +362,37 @@ pub async fn requirement(
         .await?
         .into_iter()
         .partition(|m| m.derived_path.is_some());
-    let chrome = Chrome::new(&state, &user.0, "frameworks").await?;
+    let framework_href = format!("/frameworks/{}", framework.slug);
+    let mut trail = vec![(framework.name.clone(), framework_href)];
+    if let Some(p) = &parent {
+        trail.push((
+            format!("{} {}", p.ref_id, p.title),
+            format!("/requirements/{}", p.id),
+        ));
+    }
+    let trail: Vec<(&str, &str)> = trail
+        .iter()
+        .map(|(l, h)| (l.as_str(), h.as_str()))
+        .collect();
+    let chrome = Chrome::new(&state, &user.0, "frameworks")
+        .await?
+        .detail(&trail, requirement.ref_id.clone());
+    let related = if framework.slug == "iso27001-2022" {
+        super::links::related(
+            &state,
+            &user.0,
+            &requirement.ref_id,
+            super::links::From::Requirement,
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
     Ok(render(&RequirementPage {
         chrome: Some(chrome),
+        related,
         guidance: requirement.guidance(),
-        framework,
         requirement,
-        parent,
         children,
         official,
         derived,

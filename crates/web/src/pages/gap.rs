@@ -175,9 +175,20 @@ struct AssessmentPage {
     assessment: GapAssessment,
     chart_clauses: String,
     chart_themes: String,
+    implemented: usize,
+    applicable: usize,
     groups: Vec<Group>,
+    group_names: Vec<String>,
+    owners: Vec<String>,
     statuses: Vec<(&'static str, &'static str)>,
-    filter: String,
+    filter: Filter,
+    filtered: bool,
+    shown: usize,
+    total: usize,
+    /// The requirement whose row is shown as a form (without htmx: `?edit=`).
+    editing: String,
+    /// Records related to the requirement being edited.
+    related: Vec<super::links::Related>,
     can_edit: bool,
     csrf: String,
     error: Option<String>,
@@ -188,30 +199,68 @@ struct AssessmentPage {
 struct RowPartial {
     r: RowView,
     aid: i64,
-    statuses: Vec<(&'static str, &'static str)>,
     can_edit: bool,
-    csrf: String,
 }
 
+#[derive(Template)]
+#[template(path = "gap_row_edit_partial.html")]
+struct RowEditPartial {
+    r: RowView,
+    aid: i64,
+    statuses: Vec<(&'static str, &'static str)>,
+    csrf: String,
+    related: Vec<super::links::Related>,
+}
+
+#[derive(Template)]
+#[template(path = "gap_progress_partial.html")]
+struct ProgressPartial {
+    aid: i64,
+    chart_clauses: String,
+    chart_themes: String,
+    implemented: usize,
+    applicable: usize,
+}
+
+/// What the list shows: every field narrows it; empty means any.
 #[derive(Deserialize, Default)]
 pub struct Filter {
     #[serde(default)]
     status: String,
+    /// A clause ("Clause 6 Planning") or Annex A theme.
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    owner: String,
+    /// Matched against the ref id, title, notes and actions.
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    edit: String,
 }
 
-async fn assessment_page(
-    state: &AppState,
-    user: &CurrentUser,
-    id: i64,
-    filter: String,
-    status: StatusCode,
-    error: Option<String>,
-    typed: Option<RowView>,
-) -> Result<Response, WebError> {
-    let chrome = Chrome::new(state, &user.0, "gap").await?;
-    let assessment = state.store.gap_assessment(user.0.org_id, id).await?;
-    let entries = state.store.gap_entries(user.0.org_id, id).await?;
-    let progress = gap_progress(&entries);
+impl Filter {
+    fn is_set(&self) -> bool {
+        !(self.status.is_empty()
+            && self.group.is_empty()
+            && self.owner.is_empty()
+            && self.q.trim().is_empty())
+    }
+    fn admits(&self, r: &RowView) -> bool {
+        let q = self.q.trim().to_lowercase();
+        (self.status.is_empty() || r.status == self.status)
+            && (self.group.is_empty() || r.group == self.group)
+            && (self.owner.is_empty() || r.owner == self.owner)
+            && (q.is_empty()
+                || [&r.ref_id, &r.title, &r.notes, &r.actions]
+                    .iter()
+                    .any(|f| f.to_lowercase().contains(&q)))
+    }
+}
+
+/// The two progress charts and the overall figures of an assessment.
+fn progress_view(aid: i64, entries: &[GapEntry]) -> ProgressPartial {
+    let progress = gap_progress(entries);
     let bars = |clauses: bool| {
         progress
             .iter()
@@ -219,16 +268,58 @@ async fn assessment_page(
             .map(|p| (p.group.clone(), p.implemented, p.applicable))
             .collect::<Vec<_>>()
     };
-    let chart_clauses = isms_reports::svg::progress_bars("Implemented by clause", &bars(true));
-    let chart_themes =
-        isms_reports::svg::progress_bars("Implemented by Annex A theme", &bars(false));
+    ProgressPartial {
+        aid,
+        chart_clauses: isms_reports::svg::progress_bars("Implemented by clause", &bars(true)),
+        chart_themes: isms_reports::svg::progress_bars(
+            "Implemented by Annex A theme",
+            &bars(false),
+        ),
+        implemented: progress.iter().map(|p| p.implemented).sum(),
+        applicable: progress.iter().map(|p| p.applicable).sum(),
+    }
+}
+
+async fn assessment_page(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    filter: Filter,
+    status: StatusCode,
+    error: Option<String>,
+    typed: Option<RowView>,
+) -> Result<Response, WebError> {
+    let assessment = state.store.gap_assessment(user.0.org_id, id).await?;
+    let chrome = Chrome::new(state, &user.0, "gap")
+        .await?
+        .detail(&[], assessment.title.clone());
+    let entries = state.store.gap_entries(user.0.org_id, id).await?;
+    let progress = progress_view(id, &entries);
     let reqs = gap_requirements();
     let mut groups: Vec<Group> = Vec::new();
+    let mut group_names: Vec<String> = Vec::new();
+    let mut owners: Vec<String> = Vec::new();
+    let can_edit = user.0.role.can(Permission::EditIsms);
+    let editing = match &typed {
+        Some(t) => t.ref_id.clone(),
+        None if can_edit => filter.edit.clone(),
+        None => String::new(),
+    };
+    let total = entries.len();
+    let mut shown = 0;
     for e in &entries {
-        if !filter.is_empty() && e.status != filter {
+        let mut row = row_view(e, reqs.iter().find(|r| r.ref_id == e.ref_id));
+        if group_names.last() != Some(&row.group) {
+            group_names.push(row.group.clone());
+        }
+        if !row.owner.is_empty() && !owners.contains(&row.owner) {
+            owners.push(row.owner.clone());
+        }
+        // The row being edited stays visible whatever the filter.
+        if !filter.admits(&row) && row.ref_id != editing {
             continue;
         }
-        let mut row = row_view(e, reqs.iter().find(|r| r.ref_id == e.ref_id));
+        shown += 1;
         if let Some(t) = typed.as_ref().filter(|t| t.ref_id == row.ref_id) {
             // Keep what was typed into the refused row.
             row.status.clone_from(&t.status);
@@ -246,15 +337,30 @@ async fn assessment_page(
             }),
         }
     }
+    owners.sort();
+    let related = if editing.is_empty() {
+        Vec::new()
+    } else {
+        super::links::related(state, &user.0, &editing, super::links::From::Gap).await?
+    };
     let html = render(&AssessmentPage {
+        related,
         chrome: Some(chrome),
         assessment,
-        chart_clauses,
-        chart_themes,
+        chart_clauses: progress.chart_clauses,
+        chart_themes: progress.chart_themes,
+        implemented: progress.implemented,
+        applicable: progress.applicable,
         groups,
+        group_names,
+        owners,
         statuses: statuses(),
+        filtered: filter.is_set(),
         filter,
-        can_edit: user.0.role.can(Permission::EditIsms),
+        shown,
+        total,
+        editing,
+        can_edit,
         csrf: user.0.csrf_token.clone(),
         error,
     })?;
@@ -268,7 +374,68 @@ pub async fn show(
     Query(f): Query<Filter>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ReadIsms)?;
-    assessment_page(&state, &user, id, f.status, StatusCode::OK, None, None).await
+    assessment_page(&state, &user, id, f, StatusCode::OK, None, None).await
+}
+
+/// One requirement's row, read-only (htmx: after Cancel).
+pub async fn row(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, ref_id)): Path<(i64, String)>,
+) -> Result<Response, WebError> {
+    user.require(Permission::ReadIsms)?;
+    let r = one_row(&state, &user, id, &ref_id).await?;
+    Ok(render(&RowPartial {
+        r,
+        aid: id,
+        can_edit: user.0.role.can(Permission::EditIsms),
+    })?
+    .into_response())
+}
+
+/// One requirement's row as a form (htmx: Edit).
+pub async fn row_edit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, ref_id)): Path<(i64, String)>,
+) -> Result<Response, WebError> {
+    user.require(Permission::EditIsms)?;
+    let r = one_row(&state, &user, id, &ref_id).await?;
+    let related = super::links::related(&state, &user.0, &ref_id, super::links::From::Gap).await?;
+    Ok(render(&RowEditPartial {
+        related,
+        r,
+        aid: id,
+        statuses: statuses(),
+        csrf: user.0.csrf_token.clone(),
+    })?
+    .into_response())
+}
+
+/// The progress charts (htmx: refreshed after each save).
+pub async fn progress(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    user.require(Permission::ReadIsms)?;
+    let entries = state.store.gap_entries(user.0.org_id, id).await?;
+    Ok(render(&progress_view(id, &entries))?.into_response())
+}
+
+async fn one_row(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    ref_id: &str,
+) -> Result<RowView, WebError> {
+    let entries = state.store.gap_entries(user.0.org_id, id).await?;
+    let e = entries
+        .iter()
+        .find(|e| e.ref_id == ref_id)
+        .ok_or_else(|| WebError::not_found(format!("'{ref_id}' is not in this assessment.")))?;
+    let reqs = gap_requirements();
+    Ok(row_view(e, reqs.iter().find(|r| r.ref_id == e.ref_id)))
 }
 
 #[derive(Deserialize, Default)]
@@ -316,14 +483,17 @@ pub async fn save(
         Ok(e) if htmx => {
             let reqs = gap_requirements();
             let r = row_view(&e, reqs.iter().find(|r| r.ref_id == e.ref_id));
-            Ok(render(&RowPartial {
-                r,
-                aid: id,
-                statuses: statuses(),
-                can_edit: true,
-                csrf: user.0.csrf_token.clone(),
-            })?
-            .into_response())
+            let message = format!("Saved {}.", e.ref_id);
+            // `gap-saved` makes the progress charts reload themselves.
+            Ok(super::announce_with(
+                render(&RowPartial {
+                    r,
+                    aid: id,
+                    can_edit: true,
+                })?,
+                &message,
+                &["gap-saved"],
+            ))
         }
         Ok(e) => Ok(
             Redirect::to(&format!("/gap/{id}#g-{}", e.ref_id.replace('.', "-"))).into_response(),
@@ -355,7 +525,7 @@ pub async fn save(
                 &state,
                 &user,
                 id,
-                String::new(),
+                Filter::default(),
                 status,
                 Some(format!(
                     "{ref_id} was not saved: {m}. What you typed is kept in its row."

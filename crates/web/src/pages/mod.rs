@@ -8,9 +8,11 @@ pub(crate) mod fair;
 mod frameworks;
 mod gap;
 mod invite;
+mod links;
 mod login;
 mod profile;
 mod readiness;
+mod search;
 mod soa;
 mod users;
 
@@ -34,9 +36,18 @@ pub struct Chrome {
     pub orgs: Vec<(String, String)>,
     pub csrf: String,
     pub current: &'static str,
-    pub can_manage_members: bool,
-    pub can_read_audit_log: bool,
-    pub can_read_isms: bool,
+    /// The navigation this member may follow, current page marked.
+    pub nav: Vec<crate::nav::Shown>,
+    /// On detail pages: the way back (section, then any parents), ending
+    /// with the page itself (no link).
+    pub crumbs: Vec<Crumb>,
+}
+
+/// One step of a breadcrumb trail; `href` is `None` for the current page.
+#[derive(Debug, Clone)]
+pub struct Crumb {
+    pub label: String,
+    pub href: Option<String>,
 }
 
 impl Chrome {
@@ -61,10 +72,40 @@ impl Chrome {
             orgs,
             csrf: user.csrf_token.clone(),
             current,
-            can_manage_members: user.role.can(Permission::ManageMembers),
-            can_read_audit_log: user.role.can(Permission::ReadAuditLog),
-            can_read_isms: user.role.can(Permission::ReadIsms),
+            nav: crate::nav::for_role(user.role, current),
+            crumbs: Vec::new(),
         })
+    }
+    /// Marks this as a detail page of its section: breadcrumbs lead from
+    /// the section's page through `parents` to `title`.
+    #[must_use]
+    pub fn detail(mut self, parents: &[(&str, &str)], title: impl Into<String>) -> Self {
+        let mut crumbs = Vec::new();
+        if let (Some(label), Some(href)) = (
+            crate::nav::label_of(self.current),
+            crate::nav::href_of(self.current),
+        ) {
+            crumbs.push(Crumb {
+                label: label.to_owned(),
+                href: Some(href.to_owned()),
+            });
+        }
+        for (label, href) in parents {
+            crumbs.push(Crumb {
+                label: (*label).to_owned(),
+                href: Some((*href).to_owned()),
+            });
+        }
+        crumbs.push(Crumb {
+            label: title.into(),
+            href: None,
+        });
+        self.crumbs = crumbs;
+        self
+    }
+    /// The label of the current section, for the narrow-screen menu button.
+    pub fn section(&self) -> &'static str {
+        crate::nav::label_of(self.current).unwrap_or("Menu")
     }
     /// `aria-current` for the nav link of the current page.
     pub fn is(&self, name: &str) -> bool {
@@ -85,7 +126,8 @@ fn tables() -> [Routes; 3] {
         .post("/setup", Public, login::setup_submit)
         .get("/invite", Public, invite::show)
         .post("/invite", Public, invite::create_account)
-        .get("/assets/{version}/{name}", Public, assets::serve);
+        .get("/assets/{version}/{name}", Public, assets::serve)
+        .get("/favicon.ico", Public, assets::favicon);
     let session = Routes::new()
         .get("/", Member, dashboard::show)
         .post("/logout", Member, login::logout)
@@ -96,6 +138,7 @@ fn tables() -> [Routes; 3] {
             dashboard::readiness_summary,
         )
         .get("/profile", Member, profile::show)
+        .get("/search", Member, search::show)
         .post("/profile/name", Member, profile::change_name)
         .post("/profile/password", Member, profile::change_password)
         .post("/profile/tokens", Member, profile::create_token)
@@ -146,6 +189,13 @@ fn tables() -> [Routes; 3] {
         .post("/gap", Needs(EditIsms), gap::create)
         .get("/gap/{assessment}", Needs(ReadIsms), gap::show)
         .get("/gap/{assessment}/report", Needs(ReadIsms), gap::report)
+        .get("/gap/{assessment}/progress", Needs(ReadIsms), gap::progress)
+        .get("/gap/{assessment}/{ref_id}/row", Needs(ReadIsms), gap::row)
+        .get(
+            "/gap/{assessment}/{ref_id}/edit",
+            Needs(EditIsms),
+            gap::row_edit,
+        )
         .post("/gap/{assessment}/{ref_id}", Needs(EditIsms), gap::save)
         .get("/risk/quantitative", Needs(ReadIsms), fair::index)
         .post("/risk/quantitative", Needs(EditIsms), fair::create)
@@ -241,6 +291,51 @@ async fn healthz(
 
 async fn not_found() -> WebError {
     WebError::not_found("There is no page at this address.")
+}
+
+/// Adds an `HX-Trigger` header that makes the page announce `message` in
+/// its live region (app.js listens for the `announce` event).
+pub fn announce(
+    response: impl axum::response::IntoResponse,
+    message: &str,
+) -> axum::response::Response {
+    announce_with(response, message, &[])
+}
+
+/// [`announce`], and also triggers the client-side `events` (for parts of
+/// the page that refresh themselves, e.g. charts after a row is saved).
+pub fn announce_with(
+    response: impl axum::response::IntoResponse,
+    message: &str,
+    events: &[&str],
+) -> axum::response::Response {
+    use axum::http::HeaderValue;
+    use std::fmt::Write;
+    let mut response = response.into_response();
+    // Header values are ASCII: escape anything else as JSON \u sequences.
+    let mut json = String::from("{\"announce\":\"");
+    for c in message.chars() {
+        match c {
+            '"' => json.push_str("\\\""),
+            '\\' => json.push_str("\\\\"),
+            ' '..='~' => json.push(c),
+            c => {
+                let mut buf = [0u16; 2];
+                for u in c.encode_utf16(&mut buf) {
+                    let _ = write!(json, "\\u{u:04x}");
+                }
+            }
+        }
+    }
+    json.push('"');
+    for e in events {
+        let _ = write!(json, ",\"{e}\":true");
+    }
+    json.push('}');
+    if let Ok(v) = HeaderValue::from_str(&json) {
+        response.headers_mut().insert("hx-trigger", v);
+    }
+    response
 }
 
 /// Renders an askama template into an HTML response.

@@ -48,6 +48,13 @@ pub struct Filter {
     pub status: String,
     #[serde(default)]
     pub q: String,
+    /// `missing`: only entries without a justification (the home page
+    /// links here).
+    #[serde(default)]
+    pub justification: String,
+    /// An owner's e-mail: only the entries they own.
+    #[serde(default)]
+    pub owner: String,
     #[serde(default)]
     pub approved: Option<i64>,
 }
@@ -181,6 +188,8 @@ async fn list_page(
                 _ => true,
             }
             && (filter.status.is_empty() || filter.status == row.status)
+            && (filter.justification != "missing" || row.justification.is_empty())
+            && (filter.owner.is_empty() || filter.owner == row.owner)
             && (q.is_empty()
                 || row.control_id == q
                 || row.title.to_lowercase().contains(&q)
@@ -273,6 +282,7 @@ struct EditPage {
     error: Option<String>,
     changes: Vec<FieldChange>,
     notice: Option<String>,
+    related: Vec<super::links::Related>,
 }
 
 /// How an edit page is shown: after a refused save, with the typed input.
@@ -299,7 +309,9 @@ async fn edit_page(
         notice,
     } = shown;
     let status = status.unwrap_or(StatusCode::OK);
-    let chrome = Chrome::new(state, &user.0, "soa").await?;
+    let chrome = Chrome::new(state, &user.0, "soa")
+        .await?
+        .detail(&[], entry.control_id.clone());
     let control = isms_catalog::annex_a_control(&entry.control_id);
     let members = state
         .store
@@ -309,7 +321,15 @@ async fn edit_page(
         .filter(|m| m.active)
         .map(|m| m.email)
         .collect();
+    let related = super::links::related(
+        state,
+        &user.0,
+        &format!("A.{}", entry.control_id),
+        super::links::From::Soa,
+    )
+    .await?;
     let html = render(&EditPage {
+        related,
         chrome: Some(chrome),
         control_id: entry.control_id.clone(),
         title: control.map(|c| c.title.clone()).unwrap_or_default(),
@@ -416,11 +436,13 @@ pub async fn save(
         .update_soa_entry(user.0.org_id, &control_id, &patch, &actor)
         .await
     {
-        Ok(SoaUpdate::Saved(e)) if htmx => Ok(render(&RowPartial {
-            r: row_view(&e).1,
-            can_edit: true,
-        })?
-        .into_response()),
+        Ok(SoaUpdate::Saved(e)) if htmx => Ok(super::announce(
+            render(&RowPartial {
+                r: row_view(&e).1,
+                can_edit: true,
+            })?,
+            &format!("Saved {}.", e.control_id),
+        )),
         Ok(SoaUpdate::Saved(e)) => {
             Ok(Redirect::to(&format!("/soa/{}?saved={}", e.control_id, e.version)).into_response())
         }
@@ -583,7 +605,9 @@ pub async fn versions(
     Query(q): Query<CompareQuery>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ReadIsms)?;
-    let chrome = Chrome::new(&state, &user.0, "soa").await?;
+    let chrome = Chrome::new(&state, &user.0, "soa")
+        .await?
+        .detail(&[], "Versions");
     let versions = state.store.soa_versions(user.0.org_id).await?;
     let compare = if q.from.is_empty() && q.to.is_empty() {
         None

@@ -52,7 +52,7 @@ impl From<Invitation> for InvitationView {
             state_label: state.label(),
             pending: state == isms_domain::invitation::InvitationState::Pending,
             created_by: i.created_by,
-            created_day: i.created_at.get(..10).unwrap_or("").to_owned(),
+            created_day: i.created_at.clone(),
             expires_day: i.expires_at.get(..10).unwrap_or("").to_owned(),
             email: i.email,
         }
