@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod invitation;
 pub mod password;
+pub mod risk;
 pub mod role;
 pub mod slug;
 
