@@ -27,6 +27,7 @@ mod hardening_audit;
 mod hardening_web;
 mod readiness;
 mod resilience;
+mod risk;
 mod soa;
 mod store;
 mod versioned;

@@ -1,0 +1,686 @@
+//! Risk management end to end: assets, the register, acceptance, the SoA
+//! link, imports and reports, on both engines.
+
+use axum::http::StatusCode;
+use isms_domain::Role;
+use isms_store::{Actor, AuditFilter, RiskInput, Store, StoreError};
+use serde_json::{Value, json};
+
+use crate::soa::{call, token};
+use crate::support::{App, org_with, stores};
+
+struct Fixture {
+    engine: &'static str,
+    store: Store,
+    app: App,
+    org: isms_store::Org,
+    admin: String,
+}
+
+async fn fixtures() -> Vec<Fixture> {
+    let mut out = Vec::new();
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+        let user = store.user_by_email("ann@acme.test").await.unwrap().unwrap();
+        let admin = store
+            .create_token(org.id, user.id, "test", &Actor::cli())
+            .await
+            .unwrap()
+            .1;
+        let app = App::new(store.clone());
+        out.push(Fixture {
+            engine,
+            store,
+            app,
+            org,
+            admin,
+        });
+    }
+    out
+}
+
+async fn asset(f: &Fixture, name: &str) -> i64 {
+    let (s, v) = call(
+        &f.app,
+        "POST",
+        "/api/v1/assets",
+        &f.admin,
+        Some(json!({"name": name, "type": "software"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{}: {v}", f.engine);
+    v["id"].as_i64().expect("asset id")
+}
+
+fn risk_body(title: &str, assets: &[i64], l: i64, i: i64, rl: i64, ri: i64) -> Value {
+    json!({
+        "title": title,
+        "asset_ids": assets,
+        "likelihood": l,
+        "impact": i,
+        "treatment": "modify",
+        "annex_a_controls": ["8.7"],
+        "residual_likelihood": rl,
+        "residual_impact": ri,
+    })
+}
+
+#[tokio::test]
+async fn assets_and_risks_are_created_scored_and_listed() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let crm = asset(&f, "CRM").await;
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Ransomware on the CRM", &[crm], 4, 5, 2, 2)),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {v}");
+        assert!(v["id"].as_i64().is_some(), "{e}: {v}");
+        assert_eq!(v["level"], "Critical", "{e}: 4 x 5 = 20: {v}");
+        assert_eq!(v["residual_level"], "Low", "{e}: {v}");
+        assert_eq!(v["asset_ids"], json!([crm]));
+        assert_eq!(v["annex_a_controls"], json!(["8.7"]));
+        let first = v["id"].as_i64().unwrap();
+
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Phishing of staff", &[], 9, 3, 1, 1)),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        let detail = v["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("likelihood") && detail.contains("1 to 5"),
+            "{e}: the field and the range are named: {detail}"
+        );
+        assert_eq!(
+            v["type"], "urn:isms:problem:unprocessable-entity",
+            "{e}: a problem document"
+        );
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Residual off the scale", &[], 2, 2, 2, 6)),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        assert!(v["detail"].as_str().unwrap().contains("residual_impact"));
+
+        // More risks, some matching the words, at different levels.
+        for (t, l, i) in [
+            ("Ransomware on backups", 2, 2),
+            ("Laptop theft", 3, 3),
+            ("Ransomware via supplier portal", 3, 4),
+            ("Ransomware in the office network", 1, 1),
+        ] {
+            let (s, v) = call(
+                &f.app,
+                "POST",
+                "/api/v1/risks",
+                &f.admin,
+                Some(risk_body(t, &[], l, i, 1, 1)),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED, "{e}: {v}");
+        }
+        let (s, v) = call(
+            &f.app,
+            "GET",
+            "/api/v1/risks?q=ransomware&sort=level&limit=2",
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        let titles: Vec<&str> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            titles,
+            ["Ransomware on the CRM", "Ransomware via supplier portal"],
+            "{e}: highest level first"
+        );
+        let next = v["next"].as_str().expect("a next page").to_owned();
+        let (s, v) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/risks?q=ransomware&sort=level&limit=2&after={next}"),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        let titles: Vec<&str> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            titles,
+            ["Ransomware on backups", "Ransomware in the office network"],
+            "{e}"
+        );
+        assert!(v["next"].is_null(), "{e}: last page");
+        // Two words must both match.
+        let (_, v) = call(
+            &f.app,
+            "GET",
+            "/api/v1/risks?q=ransomware%20SUPPLIER&sort=level&limit=50",
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(v["items"].as_array().unwrap().len(), 1, "{e}: {v}");
+        let (s, _) = call(
+            &f.app,
+            "GET",
+            "/api/v1/risks?after=garbage&sort=level",
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+
+        let (s, v) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/risks/{first}"),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        assert_eq!(v["version"], 1);
+    }
+}
+
+#[tokio::test]
+async fn acceptance_follows_the_criteria_and_overrides_are_audited() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let owner = token(&f.store, &f.org, "rob@acme.test", Role::RiskOwner).await;
+        let low = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Low residual", &[], 4, 4, 1, 2)),
+        )
+        .await
+        .1["id"]
+            .as_i64()
+            .unwrap();
+        let high = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("High residual", &[], 5, 5, 4, 4)),
+        )
+        .await
+        .1["id"]
+            .as_i64()
+            .unwrap();
+
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/risks/{low}/accept"),
+            &owner,
+            Some(json!({"comment": "backups tested monthly"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        assert_eq!(v["status"], "accepted");
+        assert_eq!(v["acceptance"]["accepted_by"], "rob@acme.test");
+        assert_eq!(v["acceptance"]["override"], false);
+
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/risks/{high}/accept"),
+            &owner,
+            Some(json!({"comment": "we live with it"})),
+        )
+        .await;
+        assert!(s.is_client_error(), "{e}: {s} {v}");
+        assert!(
+            v["detail"]
+                .as_str()
+                .unwrap()
+                .contains("above the acceptance criteria"),
+            "{e}: {v}"
+        );
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/risks/{high}/accept"),
+            &owner,
+            Some(json!({"comment": "we live with it", "override": true})),
+        )
+        .await;
+        assert_eq!(
+            s,
+            StatusCode::FORBIDDEN,
+            "{e}: a risk owner's override: {v}"
+        );
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/risks/{high}/accept"),
+            &f.admin,
+            Some(json!({"comment": "we live with it"})),
+        )
+        .await;
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{e}: even an administrator must say override: {v}"
+        );
+        let still = f.store.risk(f.org.id, high).await.unwrap();
+        assert_eq!(still.status.as_str(), "assessed", "{e}: nothing changed");
+        assert_eq!(still.version, 1, "{e}: the refused claims were rolled back");
+
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/risks/{high}/accept"),
+            &f.admin,
+            Some(json!({"comment": "board decision 2026-11", "override": true})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        assert_eq!(v["acceptance"]["override"], true);
+        let entries = f
+            .store
+            .audit_entries(
+                f.org.id,
+                &AuditFilter {
+                    entity_type: Some("risk".into()),
+                    limit: 100,
+                    ..AuditFilter::default()
+                },
+            )
+            .await
+            .unwrap();
+        let o = entries
+            .iter()
+            .find(|x| x.action == "accept_override" && x.entity_id == high.to_string())
+            .expect("the override is in the audit log");
+        assert_eq!(o.actor, "ann@acme.test");
+        let after: Value = serde_json::from_str(o.after_json.as_deref().unwrap()).unwrap();
+        assert_eq!(after["override"], true);
+        assert_eq!(after["comment"], "board decision 2026-11");
+        assert!(
+            entries
+                .iter()
+                .any(|x| x.action == "accept" && x.entity_id == low.to_string()),
+            "{e}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_control_linked_as_treatment_lists_its_risks_on_the_soa_entry() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let (_, before) = call(&f.app, "GET", "/api/v1/soa/8.7", &f.admin, None).await;
+        assert_eq!(before["risks"], json!([]), "{e}: {before}");
+        assert!(
+            !before["reasons"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("risk_treatment"))
+        );
+        let (_, r) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Malware on laptops", &[], 4, 4, 2, 2)),
+        )
+        .await;
+        let (s, v) = call(&f.app, "GET", "/api/v1/soa/8.7", &f.admin, None).await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        assert_eq!(v["risks"][0]["id"], r["id"], "{e}: {v}");
+        assert_eq!(v["risks"][0]["title"], "Malware on laptops");
+        assert!(
+            v["reasons"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("risk_treatment")),
+            "{e}: {v}"
+        );
+        assert_eq!(
+            v["version"].as_i64().unwrap(),
+            before["version"].as_i64().unwrap() + 1,
+            "{e}: the SoA entry's version moves with the change"
+        );
+        let (_, other) = call(&f.app, "GET", "/api/v1/soa/8.8", &f.admin, None).await;
+        assert_eq!(other["risks"], json!([]), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn stale_versions_get_409_and_bad_links_get_422() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let a = asset(&f, "Mail").await;
+        let (_, r) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Mail spoofing", &[a], 3, 3, 2, 2)),
+        )
+        .await;
+        let id = r["id"].as_i64().unwrap();
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{id}"),
+            &f.admin,
+            Some(json!({"title": "Mail spoofing (DMARC)", "version": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        assert_eq!(v["version"], 2);
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{id}"),
+            &f.admin,
+            Some(json!({"title": "lost", "version": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}: {v}");
+        assert!(v["detail"].as_str().unwrap().contains("ann@acme.test"));
+        let (s, _) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{id}"),
+            &f.admin,
+            Some(json!({"title": "no version"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(
+            f.store.risk(f.org.id, id).await.unwrap().title,
+            "Mail spoofing (DMARC)"
+        );
+
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/assets/{a}"),
+            &f.admin,
+            Some(json!({"location": "EU", "version": 7})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}: {v}");
+
+        // An owner from another organisation.
+        let other = org_with(&f.store, "Other Ltd", "olga@other.test", Role::Admin).await;
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{id}"),
+            &f.admin,
+            Some(json!({"owner": "olga@other.test", "version": 2})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        assert!(v["detail"].as_str().unwrap().starts_with("owner:"), "{v}");
+        // Another organisation's asset, and an unknown control.
+        let theirs = f
+            .store
+            .create_asset(
+                other.id,
+                &isms_store::AssetInput {
+                    name: Some("Their CRM".into()),
+                    asset_type: Some("software".into()),
+                    ..Default::default()
+                },
+                &Actor::cli(),
+            )
+            .await
+            .unwrap();
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("x", &[theirs.id], 1, 1, 1, 1)),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        let mut b = risk_body("x", &[], 1, 1, 1, 1);
+        b["annex_a_controls"] = json!(["9.1"]);
+        let (s, v) = call(&f.app, "POST", "/api/v1/risks", &f.admin, Some(b)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        assert_eq!(
+            f.store
+                .risks(
+                    f.org.id,
+                    &isms_store::RiskQuery {
+                        limit: 50,
+                        ..Default::default()
+                    }
+                )
+                .await
+                .unwrap()
+                .items
+                .len(),
+            1,
+            "{e}: nothing half-written"
+        );
+    }
+}
+
+#[tokio::test]
+async fn linked_assets_are_kept_and_dependency_cycles_refused() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let app_a = asset(&f, "App").await;
+        let db = asset(&f, "Database").await;
+        let host = asset(&f, "Host").await;
+        let (_, r) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Data loss", &[db], 2, 4, 1, 4)),
+        )
+        .await;
+        let (s, v) = call(
+            &f.app,
+            "DELETE",
+            &format!("/api/v1/assets/{db}"),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}: {v}");
+        assert!(v["detail"].as_str().unwrap().contains("linked"), "{v}");
+        assert!(
+            f.store.asset(f.org.id, db).await.is_ok(),
+            "{e}: still there"
+        );
+
+        // App -> Database -> Host, then Host -> App closes a loop.
+        for (from, to, version) in [(app_a, db, 1), (db, host, 1)] {
+            let (s, v) = call(
+                &f.app,
+                "PATCH",
+                &format!("/api/v1/assets/{from}"),
+                &f.admin,
+                Some(json!({"depends_on": [to], "version": version})),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        }
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/assets/{host}"),
+            &f.admin,
+            Some(json!({"depends_on": [app_a], "version": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        assert!(v["detail"].as_str().unwrap().contains("cycle"), "{v}");
+        assert_eq!(f.store.asset(f.org.id, host).await.unwrap().version, 1);
+
+        // Explicit unlink deletes, and the risk loses the link.
+        let (s, _) = call(
+            &f.app,
+            "DELETE",
+            &format!("/api/v1/assets/{db}?unlink=true"),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
+        let risk = f
+            .store
+            .risk(f.org.id, r["id"].as_i64().unwrap())
+            .await
+            .unwrap();
+        assert!(risk.asset_ids.is_empty(), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn another_organisations_risk_is_not_found() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let other = org_with(&f.store, "Other Ltd", "olga@other.test", Role::Admin).await;
+        let theirs = f
+            .store
+            .create_risk(
+                other.id,
+                &RiskInput {
+                    title: Some("Their secret risk".into()),
+                    likelihood: Some(3),
+                    impact: Some(3),
+                    treatment: Some("retain".into()),
+                    ..RiskInput::default()
+                },
+                &Actor::cli(),
+            )
+            .await
+            .unwrap();
+        for (method, path, body) in [
+            ("GET", format!("/api/v1/risks/{}", theirs.id), None),
+            (
+                "PATCH",
+                format!("/api/v1/risks/{}", theirs.id),
+                Some(json!({"title": "mine", "version": 1})),
+            ),
+            (
+                "POST",
+                format!("/api/v1/risks/{}/accept", theirs.id),
+                Some(json!({"comment": "mine"})),
+            ),
+            ("DELETE", format!("/api/v1/risks/{}", theirs.id), None),
+        ] {
+            let (s, v) = call(&f.app, method, &path, &f.admin, body).await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "{e}: {method} {path}: {v}");
+        }
+        let (_, v) = call(
+            &f.app,
+            "GET",
+            "/api/v1/risks?q=secret&limit=50",
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(v["items"], json!([]), "{e}");
+        let kept = f.store.risk(other.id, theirs.id).await.unwrap();
+        assert_eq!(kept.title, "Their secret risk");
+        assert_eq!(kept.version, 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn same_version_writers_of_a_risk_one_wins() {
+    const WRITERS: usize = 8;
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Race", "ann@race.test", Role::Admin).await;
+        let r = store
+            .create_risk(
+                org.id,
+                &RiskInput {
+                    title: Some("Racing".into()),
+                    likelihood: Some(2),
+                    impact: Some(2),
+                    treatment: Some("modify".into()),
+                    ..RiskInput::default()
+                },
+                &Actor::cli(),
+            )
+            .await
+            .unwrap();
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(WRITERS));
+        let mut tasks = Vec::new();
+        for i in 0..WRITERS {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                store
+                    .update_risk(
+                        org.id,
+                        r.id,
+                        &RiskInput {
+                            title: Some(format!("writer {i}")),
+                            version: Some(1),
+                            ..RiskInput::default()
+                        },
+                        &Actor::cli(),
+                    )
+                    .await
+            }));
+        }
+        let mut winners = Vec::new();
+        for (i, t) in tasks.into_iter().enumerate() {
+            match t.await.unwrap() {
+                Ok(_) => winners.push(i),
+                Err(StoreError::Conflict(_)) => {}
+                Err(other) => panic!("{engine}: a loser must get a conflict: {other}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "{engine}: {winners:?}");
+        let saved = store.risk(org.id, r.id).await.unwrap();
+        assert_eq!(saved.title, format!("writer {}", winners[0]), "{engine}");
+        assert_eq!(saved.version, 2, "{engine}");
+        let updates = store
+            .audit_entries(
+                org.id,
+                &AuditFilter {
+                    entity_type: Some("risk".into()),
+                    limit: 100,
+                    ..AuditFilter::default()
+                },
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|x| x.action == "update")
+            .count();
+        assert_eq!(updates, 1, "{engine}");
+    }
+}
