@@ -17,7 +17,7 @@ mod error;
 pub mod import;
 pub mod isms_reports;
 mod pages;
-mod risk;
+pub mod risk;
 pub mod routes;
 mod security;
 

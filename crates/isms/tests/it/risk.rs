@@ -684,3 +684,219 @@ async fn same_version_writers_of_a_risk_one_wins() {
         assert_eq!(updates, 1, "{engine}");
     }
 }
+
+const HEADER: &str = "title,description,assets,likelihood,impact,treatment,annex_a_controls,residual_likelihood,residual_impact,owner\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_imports_risks_all_or_nothing_and_reports_every_title() {
+    use crate::cli::{isms, stderr, stdout};
+    for (engine, url) in crate::support::database_urls().await {
+        let store = Store::open(&url).await.unwrap();
+        let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+        org_with(&store, "Other Ltd", "olga@other.test", Role::Admin).await;
+        let dir =
+            std::env::temp_dir().join(format!("isms-risk-cli-{}-{engine}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+
+        // A bad row in the middle (and more bad cells further down): nothing stored.
+        let bad = dir.join("bad.csv");
+        std::fs::write(
+            &bad,
+            format!(
+                "{HEADER}Ransomware on the CRM,Encrypted data,CRM;Backups,4,5,modify,8.7;8.13,2,2,ann@acme.test\n\
+                 Laptop theft,,Laptops,9,3,modify,8.1,1,1,\n\
+                 Supplier breach,,Supplier portal,3,3,ignore,5.19,2,2,olga@other.test\n\
+                 Fire in the server room,,Server room,1,5,share,9.9,1,5,\n"
+            ),
+        )
+        .unwrap();
+        let o = isms(
+            &url,
+            &["risk", "import", bad.to_str().unwrap(), "--org", &org.slug],
+            None,
+        );
+        assert!(!o.status.success(), "{engine}: {}", stdout(&o));
+        let err = stderr(&o);
+        for needle in [
+            "row 3, column likelihood: 9 is outside the scale: use 1 to 5",
+            "row 4, column treatment: unknown treatment 'ignore'",
+            "row 4, column owner: olga@other.test is not an active member",
+            "row 5, column annex_a_controls: '9.9'",
+            "nothing was stored",
+        ] {
+            assert!(
+                err.contains(needle),
+                "{engine}: missing {needle:?} in\n{err}"
+            );
+        }
+        assert!(!err.contains("row 2,"), "{engine}: row 2 is good: {err}");
+        let page = store
+            .risks(
+                org.id,
+                &isms_store::RiskQuery {
+                    limit: 50,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(page.items.is_empty(), "{engine}: nothing stored");
+        assert!(
+            store.asset_names(org.id).await.unwrap().is_empty(),
+            "{engine}: no assets either"
+        );
+
+        let good = dir.join("good.csv");
+        std::fs::write(
+            &good,
+            format!(
+                "{HEADER}Ransomware on the CRM,Encrypted data,CRM;Backups,4,5,modify,8.7;8.13,2,2,ann@acme.test\n\
+                 Laptop theft,,Laptops;CRM,3,3,modify,8.1,,,\n\
+                 \"=cmd|' /C calc'!A0\",formula-like title,,2,2,retain,,,,\n"
+            ),
+        )
+        .unwrap();
+        let o = isms(
+            &url,
+            &[
+                "risk",
+                "import",
+                good.to_str().unwrap(),
+                "--org",
+                &org.slug,
+                "--dry-run",
+            ],
+            None,
+        );
+        assert!(o.status.success(), "{engine}: {}", stderr(&o));
+        assert!(
+            stdout(&o).contains("dry run: 3 risk(s) and 3 new asset(s)"),
+            "{}",
+            stdout(&o)
+        );
+        assert!(
+            store
+                .risks(
+                    org.id,
+                    &isms_store::RiskQuery {
+                        limit: 50,
+                        ..Default::default()
+                    }
+                )
+                .await
+                .unwrap()
+                .items
+                .is_empty(),
+            "{engine}: a dry run stores nothing"
+        );
+        let o = isms(
+            &url,
+            &["risk", "import", good.to_str().unwrap(), "--org", &org.slug],
+            None,
+        );
+        assert!(o.status.success(), "{engine}: {}", stderr(&o));
+        let all = store.all_risks(org.id).await.unwrap();
+        assert_eq!(all.len(), 3, "{engine}");
+        let crm = &all[0];
+        assert_eq!(crm.title, "Ransomware on the CRM");
+        assert_eq!(crm.owner.as_deref(), Some("ann@acme.test"));
+        assert_eq!(crm.annex_a_controls, ["8.7", "8.13"]);
+        assert_eq!(crm.asset_ids.len(), 2);
+        let laptop = all.iter().find(|r| r.title == "Laptop theft").unwrap();
+        assert_eq!(
+            (laptop.residual_likelihood, laptop.residual_impact),
+            (3, 3),
+            "residual defaults to inherent"
+        );
+        let names: Vec<String> = store
+            .asset_names(org.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect();
+        assert_eq!(names.len(), 3, "{engine}: CRM is created once: {names:?}");
+        let (s, soa) = {
+            let e = store
+                .soa_entry(org.id, "8.13", &Actor::cli())
+                .await
+                .unwrap();
+            (e.reasons.clone(), e)
+        };
+        assert!(
+            s.contains(&"risk_treatment".to_owned()),
+            "{engine}: {soa:?}"
+        );
+
+        for format in ["pdf", "xlsx", "csv"] {
+            let out = dir.join(format!("risks.{format}"));
+            let o = isms(
+                &url,
+                &[
+                    "report",
+                    "risks",
+                    "--org",
+                    &org.slug,
+                    "--format",
+                    format,
+                    "-o",
+                    out.to_str().unwrap(),
+                ],
+                None,
+            );
+            assert!(o.status.success(), "{engine} {format}: {}", stderr(&o));
+            let bytes = std::fs::read(&out).unwrap();
+            let text = if format == "xlsx" {
+                xlsx_text(&bytes)
+            } else {
+                String::from_utf8_lossy(&bytes).into_owned()
+            };
+            for title in ["Ransomware on the CRM", "Laptop theft", "cmd|"] {
+                assert!(text.contains(title), "{engine} {format}: {title} missing");
+            }
+            if format == "csv" {
+                assert!(
+                    text.contains("'=cmd|"),
+                    "{engine}: the formula is neutralised"
+                );
+                // An exported register imports again.
+                let o = isms(
+                    &url,
+                    &[
+                        "risk",
+                        "import",
+                        out.to_str().unwrap(),
+                        "--org",
+                        &org.slug,
+                        "--dry-run",
+                    ],
+                    None,
+                );
+                assert!(o.status.success(), "{engine}: re-import: {}", stderr(&o));
+                assert!(
+                    stdout(&o).contains("3 risk(s) and 0 new asset(s)"),
+                    "{}",
+                    stdout(&o)
+                );
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// The shared strings of an XLSX file (a zip): the stored text, uncompressed.
+fn xlsx_text(bytes: &[u8]) -> String {
+    let dir =
+        std::env::temp_dir().join(format!("isms-xlsx-{}-{}", std::process::id(), bytes.len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("x.xlsx");
+    std::fs::write(&file, bytes).unwrap();
+    let out = std::process::Command::new("unzip")
+        .arg("-p")
+        .arg(&file)
+        .arg("xl/sharedStrings.xml")
+        .output()
+        .expect("unzip");
+    let _ = std::fs::remove_dir_all(&dir);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
