@@ -430,6 +430,104 @@ pub fn normalise_control_id(s: &str) -> Option<String> {
     (1..=max).contains(&n).then(|| format!("{theme}.{n}"))
 }
 
+/// What the readiness checklist needs to know about the register (open
+/// risks only).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegisterFacts {
+    pub risks: i64,
+    pub without_owner: i64,
+    /// Still only identified, not assessed.
+    pub unassessed: i64,
+    /// Next review date in the past.
+    pub review_overdue: i64,
+    /// Treatment "modify" without a control linked.
+    pub modify_without_controls: i64,
+    /// Residual risk not (or no longer) accepted.
+    pub not_accepted: i64,
+    /// The last change to the register, RFC 3339.
+    pub last_change: String,
+}
+
+/// How far a readiness item is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readiness {
+    Ready,
+    Incomplete,
+    Missing,
+}
+
+/// Clause 8.2: risks assessed, owned and reviewed within the year.
+pub fn assessment_readiness(f: &RegisterFacts, year_ago: &str) -> (Readiness, String) {
+    if f.risks == 0 {
+        return (
+            Readiness::Missing,
+            "no risks assessed yet: add them to the risk register".into(),
+        );
+    }
+    let mut gaps = Vec::new();
+    if f.unassessed > 0 {
+        gaps.push(format!("{} not yet assessed", f.unassessed));
+    }
+    if f.without_owner > 0 {
+        gaps.push(format!("{} without a risk owner", f.without_owner));
+    }
+    if f.review_overdue > 0 {
+        gaps.push(format!("{} past their review date", f.review_overdue));
+    }
+    if f.last_change.as_str() < year_ago {
+        gaps.push(format!(
+            "the register was last changed on {}, over a year ago",
+            f.last_change.get(..10).unwrap_or("")
+        ));
+    }
+    if gaps.is_empty() {
+        (
+            Readiness::Ready,
+            format!("{} risk(s) assessed, each with an owner", f.risks),
+        )
+    } else {
+        (
+            Readiness::Incomplete,
+            format!("{} risk(s): {}", f.risks, gaps.join("; ")),
+        )
+    }
+}
+
+/// Clauses 6.1.3 and 8.3: every risk treated (controls for "modify") and its
+/// residual risk accepted by its owner.
+pub fn treatment_readiness(f: &RegisterFacts) -> (Readiness, String) {
+    if f.risks == 0 {
+        return (
+            Readiness::Missing,
+            "no risks, so no treatment plan yet".into(),
+        );
+    }
+    let mut gaps = Vec::new();
+    if f.modify_without_controls > 0 {
+        gaps.push(format!(
+            "{} to be modified without a control linked",
+            f.modify_without_controls
+        ));
+    }
+    if f.not_accepted > 0 {
+        gaps.push(format!(
+            "{} whose residual risk the owner has not accepted",
+            f.not_accepted
+        ));
+    }
+    if gaps.is_empty() {
+        (
+            Readiness::Ready,
+            format!("{} risk(s) treated, residual risk accepted", f.risks),
+        )
+    } else {
+        (
+            Readiness::Incomplete,
+            format!("{} risk(s): {}", f.risks, gaps.join("; ")),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -539,6 +637,33 @@ mod tests {
         assert_eq!(dependency_cycle(&edges, 1, 4), None);
         assert_eq!(dependency_cycle(&edges, 5, 5), Some(vec![5]));
         assert_eq!(dependency_cycle(&[(1, 2), (2, 1)], 3, 1), None);
+    }
+
+    #[test]
+    fn readiness_follows_the_register() {
+        let empty = RegisterFacts::default();
+        assert_eq!(assessment_readiness(&empty, "2025").0, Readiness::Missing);
+        assert_eq!(treatment_readiness(&empty).0, Readiness::Missing);
+        let mut f = RegisterFacts {
+            risks: 3,
+            last_change: "2026-12-01T00:00:00Z".into(),
+            ..RegisterFacts::default()
+        };
+        assert_eq!(assessment_readiness(&f, "2025-12-01").0, Readiness::Ready);
+        assert_eq!(treatment_readiness(&f).0, Readiness::Ready);
+        f.without_owner = 1;
+        f.not_accepted = 2;
+        let (r, d) = assessment_readiness(&f, "2025-12-01");
+        assert_eq!(r, Readiness::Incomplete);
+        assert!(d.contains("1 without a risk owner"), "{d}");
+        let (r, d) = treatment_readiness(&f);
+        assert_eq!(r, Readiness::Incomplete);
+        assert!(d.contains("2 whose residual risk"), "{d}");
+        f.without_owner = 0;
+        assert_eq!(
+            assessment_readiness(&f, "2027-01-01").0,
+            Readiness::Incomplete
+        );
     }
 
     #[test]

@@ -721,6 +721,107 @@ impl Store {
     }
 }
 
+// ---------------------------------------------------------------- readiness
+
+fn state(r: rules::Readiness) -> crate::ReadinessState {
+    match r {
+        rules::Readiness::Ready => crate::ReadinessState::Ready,
+        rules::Readiness::Incomplete => crate::ReadinessState::Incomplete,
+        rules::Readiness::Missing => crate::ReadinessState::Missing,
+    }
+}
+
+impl Store {
+    /// The readiness items the register makes true: the method (6.1.2), the
+    /// assessment's results (8.2), and treatment with acceptance (6.1.3, 8.3).
+    /// One query of counts.
+    pub(crate) async fn risk_readiness(
+        &self,
+        org_id: i64,
+        year_ago: &str,
+    ) -> Result<Vec<crate::ReadinessItem>> {
+        let today = now();
+        let today = today.get(..10).unwrap_or("");
+        let row: (i64, i64, i64, i64, i64, i64, Option<String>) = on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT COUNT(*), \
+             COALESCE(SUM(CASE WHEN r.owner_user_id IS NULL THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN r.status = 'identified' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN r.next_review <> '' AND r.next_review < $2 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN r.treatment = 'modify' AND NOT EXISTS \
+               (SELECT 1 FROM risk_controls rc WHERE rc.org_id = r.org_id AND rc.risk_id = r.id) THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN r.status <> 'accepted' THEN 1 ELSE 0 END), 0), \
+             MAX(r.updated_at) \
+             FROM risks r WHERE r.org_id = $1 AND r.status <> 'closed'"
+        )
+        .bind(org_id)
+        .bind(today)
+        .fetch_one(p)
+        .await
+        })?;
+        let f = rules::RegisterFacts {
+            risks: row.0,
+            without_owner: row.1,
+            unassessed: row.2,
+            review_overdue: row.3,
+            modify_without_controls: row.4,
+            not_accepted: row.5,
+            last_change: row.6.unwrap_or_default(),
+        };
+        let m = self.risk_methodology(org_id).await?;
+        let process = if f.risks == 0 {
+            (
+                crate::ReadinessState::Incomplete,
+                format!(
+                    "a {}x{} methodology with {} levels is defined but no risk is assessed with it yet",
+                    m.likelihood.len(),
+                    m.impact.len(),
+                    m.levels.len()
+                ),
+            )
+        } else {
+            (
+                crate::ReadinessState::Ready,
+                format!(
+                    "{}x{} likelihood/impact matrix, {} levels; the owner accepts up to {}",
+                    m.likelihood.len(),
+                    m.impact.len(),
+                    m.levels.len(),
+                    m.level_name(m.max_acceptable_level)
+                ),
+            )
+        };
+        let (a, ad) = rules::assessment_readiness(&f, year_ago);
+        let (t, td) = rules::treatment_readiness(&f);
+        Ok(vec![
+            crate::ReadinessItem {
+                key: "risk_assessment_process",
+                clause: "6.1.2",
+                title: "Risk assessment process",
+                state: process.0,
+                detail: process.1,
+                link: "/risks",
+            },
+            crate::ReadinessItem {
+                key: "risk_assessment_results",
+                clause: "8.2",
+                title: "Risk assessment results",
+                state: state(a),
+                detail: ad,
+                link: "/risks",
+            },
+            crate::ReadinessItem {
+                key: "risk_treatment",
+                clause: "6.1.3, 8.3",
+                title: "Risk treatment process and plan",
+                state: state(t),
+                detail: td,
+                link: "/risks?status=assessed",
+            },
+        ])
+    }
+}
+
 // ---------------------------------------------------------------- risks
 
 /// One acceptance of a residual risk.

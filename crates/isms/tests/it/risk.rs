@@ -900,3 +900,72 @@ fn xlsx_text(bytes: &[u8]) -> String {
     let _ = std::fs::remove_dir_all(&dir);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+#[tokio::test]
+async fn readiness_of_risk_assessment_and_treatment_follows_the_register() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let state = |r: &isms_store::Readiness, key: &str| {
+            let i = r.items.iter().find(|i| i.key == key).unwrap();
+            (i.state.as_str().to_owned(), i.detail.clone())
+        };
+        let r = f.store.readiness(f.org.id, &Actor::cli()).await.unwrap();
+        assert_eq!(state(&r, "risk_assessment_results").0, "missing", "{e}");
+        assert_eq!(state(&r, "risk_treatment").0, "missing", "{e}");
+
+        let mut body = risk_body("Unpatched servers", &[], 4, 4, 1, 2);
+        body["owner"] = json!("ann@acme.test");
+        let (_, v) = call(&f.app, "POST", "/api/v1/risks", &f.admin, Some(body)).await;
+        let id = v["id"].as_i64().unwrap();
+        let (_, v2) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(json!({"title": "Nobody's risk", "likelihood": 2, "impact": 2, "treatment": "modify"})),
+        )
+        .await;
+        let r = f.store.readiness(f.org.id, &Actor::cli()).await.unwrap();
+        let (s, d) = state(&r, "risk_assessment_results");
+        assert_eq!(s, "incomplete", "{e}: {d}");
+        assert!(d.contains("1 without a risk owner"), "{e}: {d}");
+        let (s, d) = state(&r, "risk_treatment");
+        assert_eq!(s, "incomplete", "{e}: {d}");
+        assert!(d.contains("1 to be modified without a control"), "{e}: {d}");
+        assert!(d.contains("2 whose residual risk"), "{e}: {d}");
+        assert_eq!(state(&r, "risk_assessment_process").0, "ready", "{e}");
+
+        // Close the ownerless one, accept the other: both items are ready.
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{}", v2["id"]),
+            &f.admin,
+            Some(json!({"status": "closed", "version": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/risks/{id}/accept"),
+            &f.admin,
+            Some(json!({"comment": "patching weekly"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        let r = f.store.readiness(f.org.id, &Actor::cli()).await.unwrap();
+        assert_eq!(
+            state(&r, "risk_assessment_results").0,
+            "ready",
+            "{e}: {:?}",
+            state(&r, "risk_assessment_results")
+        );
+        assert_eq!(
+            state(&r, "risk_treatment").0,
+            "ready",
+            "{e}: {:?}",
+            state(&r, "risk_treatment")
+        );
+    }
+}
