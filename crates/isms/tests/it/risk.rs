@@ -969,3 +969,165 @@ async fn readiness_of_risk_assessment_and_treatment_follows_the_register() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_pages_add_an_asset_and_a_risk_keep_input_on_errors_and_accept() {
+    use crate::support::PASSWORD;
+    for f in fixtures().await {
+        let e = f.engine;
+        let (cookie, csrf) = f.app.login("ann@acme.test", PASSWORD).await;
+        let r = f.app.get("/risks", Some(&cookie)).await;
+        assert_eq!(r.status, StatusCode::OK, "{e}: {}", r.body);
+        assert!(
+            r.body.contains("<svg") && r.body.contains("Heat map of inherent and residual risk")
+        );
+
+        let r = f
+            .app
+            .post(
+                "/inventory",
+                Some(&cookie),
+                &[
+                    ("csrf_token", &csrf),
+                    ("name", "Laptops"),
+                    ("type", "hardware"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{e}: {}", r.body);
+
+        // A score off the scale: 422, and what was typed is still there.
+        let fields = |l: &'static str| {
+            vec![
+                ("title", "Stolen laptop with customer data"),
+                ("assets", "laptops"),
+                ("likelihood", l),
+                ("impact", "4"),
+                ("treatment", "modify"),
+                ("controls", "8.7, 8.24"),
+                ("residual_likelihood", "1"),
+                ("residual_impact", "2"),
+            ]
+        };
+        let mut form = vec![("csrf_token", csrf.as_str())];
+        form.extend(fields("9"));
+        let r = f.app.post("/risks", Some(&cookie), &form, &[]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(
+            r.body
+                .contains("likelihood: 9 is outside the scale: use 1 to 5"),
+            "{e}"
+        );
+        assert!(
+            r.body
+                .contains("value=\"Stolen laptop with customer data\""),
+            "{e}: input kept"
+        );
+        assert!(r.body.contains("value=\"8.7, 8.24\""), "{e}");
+
+        let mut form = vec![("csrf_token", csrf.as_str())];
+        form.extend(fields("3"));
+        let r = f.app.post("/risks", Some(&cookie), &form, &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{e}: {}", r.body);
+        let loc = r.header("location").unwrap();
+        let id: i64 = loc.trim_start_matches("/risks/").parse().unwrap();
+        let risk = f.store.risk(f.org.id, id).await.unwrap();
+        assert_eq!(risk.annex_a_controls, ["8.7", "8.24"]);
+        assert_eq!(
+            risk.asset_ids.len(),
+            1,
+            "{e}: asset named case-insensitively"
+        );
+
+        // Filters stay in the URL of the next page.
+        for i in 0..51 {
+            f.store
+                .create_risk(
+                    f.org.id,
+                    &RiskInput {
+                        title: Some(format!("Laptop risk {i}")),
+                        likelihood: Some(2),
+                        impact: Some(2),
+                        treatment: Some("retain".into()),
+                        ..RiskInput::default()
+                    },
+                    &Actor::cli(),
+                )
+                .await
+                .unwrap();
+        }
+        let r = f
+            .app
+            .get("/risks?q=laptop&treatment=retain&sort=level", Some(&cookie))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            !r.body.contains("Stolen laptop"),
+            "{e}: filtered by treatment"
+        );
+        let at = r
+            .body
+            .find("rel=\"next\"")
+            .map(|i| r.body[i.saturating_sub(120)..i].to_owned());
+        assert!(
+            r.body
+                .contains("href=\"/risks?q=laptop&#38;treatment=retain&#38;sort=level&#38;after="),
+            "{e}: next page keeps the filters: {at:?}"
+        );
+
+        // A stale save: 409 and the text kept.
+        let r = f
+            .app
+            .post(
+                &format!("/risks/{id}"),
+                Some(&cookie),
+                &[
+                    ("csrf_token", &csrf),
+                    ("version", "7"),
+                    ("title", "My retitled laptop risk"),
+                    ("likelihood", "3"),
+                    ("impact", "4"),
+                    ("treatment", "modify"),
+                    ("status", "treating"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{e}");
+        assert!(r.body.contains("value=\"My retitled laptop risk\""), "{e}");
+
+        let r = f
+            .app
+            .post(
+                &format!("/risks/{id}/accept"),
+                Some(&cookie),
+                &[
+                    ("csrf_token", &csrf),
+                    ("comment", "encrypted disks"),
+                    ("version", "1"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{e}: {}", r.body);
+        let r = f.app.get(&format!("/risks/{id}"), Some(&cookie)).await;
+        assert!(r.body.contains("Accepted by ann@acme.test"), "{e}");
+
+        // Deleting the linked asset from its page is refused.
+        let asset = risk.asset_ids[0];
+        let r = f
+            .app
+            .post(
+                &format!("/inventory/{asset}/delete"),
+                Some(&cookie),
+                &[("csrf_token", &csrf)],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{e}");
+        assert!(r.body.contains("linked to 1 risk"), "{e}");
+        let r = f.app.get("/inventory", Some(&cookie)).await;
+        assert!(r.body.contains("Laptops"), "{e}");
+    }
+}

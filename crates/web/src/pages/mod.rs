@@ -11,6 +11,7 @@ mod invite;
 mod login;
 mod profile;
 mod readiness;
+mod risk;
 mod soa;
 mod users;
 
@@ -147,6 +148,20 @@ fn tables() -> [Routes; 3] {
         .get("/gap/{assessment}", Needs(ReadIsms), gap::show)
         .get("/gap/{assessment}/report", Needs(ReadIsms), gap::report)
         .post("/gap/{assessment}/{ref_id}", Needs(EditIsms), gap::save)
+        .get("/risks", Needs(ReadIsms), risk::list)
+        .post("/risks", Needs(EditIsms), risk::create)
+        .get("/risks/{risk}", Needs(ReadIsms), risk::show)
+        .post("/risks/{risk}", Needs(EditIsms), risk::save)
+        .post("/risks/{risk}/accept", Needs(EditIsms), risk::accept)
+        .get("/inventory", Needs(ReadIsms), risk::assets)
+        .post("/inventory", Needs(EditIsms), risk::create_asset)
+        .get("/inventory/{asset}", Needs(ReadIsms), risk::show_asset)
+        .post("/inventory/{asset}", Needs(EditIsms), risk::save_asset)
+        .post(
+            "/inventory/{asset}/delete",
+            Needs(EditIsms),
+            risk::delete_asset,
+        )
         .get("/risk/quantitative", Needs(ReadIsms), fair::index)
         .post("/risk/quantitative", Needs(EditIsms), fair::create)
         .post("/risk/quantitative/upload", Needs(EditIsms), fair::upload)
