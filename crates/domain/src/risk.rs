@@ -331,6 +331,73 @@ impl Methodology {
     }
 }
 
+/// How one risk's levels change under another methodology.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LevelMove {
+    pub id: i64,
+    pub inherent_from: String,
+    pub inherent_to: String,
+    pub residual_from: String,
+    pub residual_to: String,
+}
+
+/// A risk's scores, as re-scoring sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scores {
+    pub id: i64,
+    pub likelihood: i64,
+    pub impact: i64,
+    pub residual_likelihood: i64,
+    pub residual_impact: i64,
+}
+
+/// What moves when `to` replaces `from`: the risks whose level name
+/// changes. Fails, naming the risks, when a score lies outside the new scales.
+pub fn rescore(
+    from: &Methodology,
+    to: &Methodology,
+    risks: &[Scores],
+) -> Result<Vec<LevelMove>, Invalid> {
+    to.validate()?;
+    let outside: Vec<String> = risks
+        .iter()
+        .filter(|r| {
+            to.score(("l", "i"), r.likelihood, r.impact).is_err()
+                || to
+                    .score(("l", "i"), r.residual_likelihood, r.residual_impact)
+                    .is_err()
+        })
+        .take(20)
+        .map(|r| format!("RISK-{}", r.id))
+        .collect();
+    if !outside.is_empty() {
+        return Err(Invalid::new(
+            "methodology",
+            format!(
+                "risks scored outside the new scales ({}): re-score them on the old scales first",
+                outside.join(", ")
+            ),
+        ));
+    }
+    let name = |m: &Methodology, l: i64, i: i64| {
+        m.score(("l", "i"), l, i)
+            .map_or_else(|_| String::new(), |x| m.level_name(x).to_owned())
+    };
+    Ok(risks
+        .iter()
+        .filter_map(|r| {
+            let mv = LevelMove {
+                id: r.id,
+                inherent_from: name(from, r.likelihood, r.impact),
+                inherent_to: name(to, r.likelihood, r.impact),
+                residual_from: name(from, r.residual_likelihood, r.residual_impact),
+                residual_to: name(to, r.residual_likelihood, r.residual_impact),
+            };
+            (mv.inherent_from != mv.inherent_to || mv.residual_from != mv.residual_to).then_some(mv)
+        })
+        .collect())
+}
+
 /// Who asks to accept a residual risk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Acceptor {
@@ -637,6 +704,42 @@ mod tests {
         assert_eq!(dependency_cycle(&edges, 1, 4), None);
         assert_eq!(dependency_cycle(&edges, 5, 5), Some(vec![5]));
         assert_eq!(dependency_cycle(&[(1, 2), (2, 1)], 3, 1), None);
+    }
+
+    #[test]
+    fn rescoring_names_what_moves_and_refuses_scores_off_the_new_scale() {
+        let from = Methodology::default();
+        let mut to = Methodology::default();
+        // Everything from 10 up is critical now.
+        for (l, row) in to.matrix.iter_mut().enumerate() {
+            for (i, c) in row.iter_mut().enumerate() {
+                if (l + 1) * (i + 1) >= 10 {
+                    *c = 3;
+                }
+            }
+        }
+        let r = |id, l, i| Scores {
+            id,
+            likelihood: l,
+            impact: i,
+            residual_likelihood: 1,
+            residual_impact: 1,
+        };
+        let moves = rescore(&from, &to, &[r(1, 2, 5), r(2, 1, 1), r(3, 5, 5)]).unwrap();
+        assert_eq!(moves.len(), 1);
+        assert_eq!(moves[0].id, 1);
+        assert_eq!(
+            (
+                moves[0].inherent_from.as_str(),
+                moves[0].inherent_to.as_str()
+            ),
+            ("High", "Critical")
+        );
+        let mut small = Methodology::default();
+        small.likelihood.truncate(3);
+        small.matrix.truncate(3);
+        let e = rescore(&from, &small, &[r(7, 4, 1)]).unwrap_err();
+        assert!(e.why.contains("RISK-7"), "{e}");
     }
 
     #[test]

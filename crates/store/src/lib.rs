@@ -46,7 +46,7 @@ pub use orgs::{DashboardCounts, Org};
 pub use readiness::{Readiness, ReadinessItem, ReadinessState};
 pub use risk::{
     Acceptance, Asset, AssetInput, AssetQuery, ImportAssetRow, ImportOutcome, ImportRiskRow,
-    MAX_PAGE, Risk, RiskInput, RiskPage, RiskQuery, RiskRef, RiskSort, RowError,
+    MAX_PAGE, MethodologyChange, Risk, RiskInput, RiskPage, RiskQuery, RiskRef, RiskSort, RowError,
 };
 pub use sessions::{Session, SessionUser};
 pub use soa::{

@@ -713,11 +713,200 @@ async fn methodology_in_tx(tx: &mut Tx, org_id: i64) -> Result<Methodology> {
     }
 }
 
+/// The outcome of a methodology change: what moves, and whether it was saved.
+#[derive(Debug, Clone, Serialize)]
+pub struct MethodologyChange {
+    /// The methodology's version after the call (unchanged in a preview).
+    pub version: i64,
+    pub applied: bool,
+    /// Risks whose inherent or residual level name changes.
+    pub moves: Vec<rules::LevelMove>,
+}
+
+/// `CASE <l> * 8 + <i> WHEN .. THEN level .. END` for the matrix of `m`.
+fn level_case(m: &Methodology, l: &str, i: &str) -> String {
+    let mut sql = format!("CASE {l} * 8 + {i}");
+    for (li, row) in m.matrix.iter().enumerate() {
+        for (ii, level) in row.iter().enumerate() {
+            let _ = write!(sql, " WHEN {} THEN {level}", (li + 1) * 8 + ii + 1);
+        }
+    }
+    sql.push_str(" END");
+    sql
+}
+
 impl Store {
     /// The organisation's methodology (the built-in 5x5 until it sets one).
     pub async fn risk_methodology(&self, org_id: i64) -> Result<Methodology> {
         let mut tx = self.read_tx().await?;
         methodology_in_tx(&mut tx, org_id).await
+    }
+
+    /// The methodology's version: 0 while the built-in default applies.
+    pub async fn risk_methodology_version(&self, org_id: i64) -> Result<i64> {
+        let row: Option<(i64,)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT version FROM risk_methodologies WHERE org_id = $1"
+        )
+        .bind(org_id)
+        .fetch_optional(p)
+        .await)?;
+        Ok(row.map_or(0, |(v,)| v))
+    }
+
+    /// Replaces the methodology. Without `apply` it only says which risks
+    /// would change level; with `apply` it saves the methodology and
+    /// re-scores every risk in the same transaction (one UPDATE), audited
+    /// with what moved. An acceptance lapses when its residual level changes.
+    pub async fn change_risk_methodology(
+        &self,
+        org_id: i64,
+        to: &Methodology,
+        sent: i64,
+        apply: bool,
+        actor: &Actor,
+    ) -> Result<MethodologyChange> {
+        let mut tx = self.begin().await?;
+        let row: Option<(i64,)> = on_tx!(&mut tx, |c| sqlx::query_as(
+            "SELECT version FROM risk_methodologies WHERE org_id = $1"
+        )
+        .bind(org_id)
+        .fetch_optional(c)
+        .await)?;
+        let current = row.map_or(0, |(v,)| v);
+        if apply {
+            let won = if sent == 0 {
+                on_tx!(&mut tx, |c| {
+                    sqlx::query(
+                    "INSERT INTO risk_methodologies (org_id, body_json, version, updated_at, updated_by) \
+                     VALUES ($1, '', 0, $2, $3) ON CONFLICT (org_id) DO NOTHING"
+                )
+                .bind(org_id)
+                .bind(now())
+                .bind(&actor.label)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+                })? == 1
+            } else {
+                matches!(
+                    versioned::claim(
+                        &mut tx,
+                        &Target {
+                            table: "risk_methodologies",
+                            org_id,
+                            keys: &[],
+                        },
+                        sent,
+                    )
+                    .await?,
+                    Claim::Won
+                )
+            };
+            if !won {
+                return Err(versioned::stale(
+                    "the risk methodology",
+                    current,
+                    sent,
+                    "",
+                    "now",
+                ));
+            }
+        } else if sent != current {
+            return Err(versioned::stale(
+                "the risk methodology",
+                current,
+                sent,
+                "",
+                "now",
+            ));
+        }
+        let from = if sent == 0 {
+            Methodology::default()
+        } else {
+            methodology_in_tx(&mut tx, org_id).await?
+        };
+        let rows: Vec<(i64, i64, i64, i64, i64)> = on_tx!(&mut tx, |c| {
+            sqlx::query_as(
+            "SELECT id, likelihood, impact, residual_likelihood, residual_impact FROM risks WHERE org_id = $1 ORDER BY id"
+        )
+        .bind(org_id)
+        .fetch_all(c)
+        .await
+        })?;
+        let scores: Vec<rules::Scores> = rows
+            .into_iter()
+            .map(|(id, l, i, rl, ri)| rules::Scores {
+                id,
+                likelihood: l,
+                impact: i,
+                residual_likelihood: rl,
+                residual_impact: ri,
+            })
+            .collect();
+        let moves = rules::rescore(&from, to, &scores).map_err(invalid)?;
+        if !apply {
+            return Ok(MethodologyChange {
+                version: current,
+                applied: false,
+                moves,
+            });
+        }
+        let body = serde_json::to_string(to).map_err(invalid)?;
+        let at = now();
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
+            "UPDATE risk_methodologies SET body_json = $1, version = $2, updated_at = $3, updated_by = $4 WHERE org_id = $5"
+        )
+        .bind(&body)
+        .bind(sent + 1)
+        .bind(&at)
+        .bind(&actor.label)
+        .bind(org_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        let inherent = level_case(to, "likelihood", "impact");
+        let residual = level_case(to, "residual_likelihood", "residual_impact");
+        let changed = format!("({inherent}) <> inherent_level OR ({residual}) <> residual_level");
+        let sql = format!(
+            "UPDATE risks SET inherent_level = {inherent}, residual_level = {residual}, \
+             status = CASE WHEN status = 'accepted' AND ({residual}) <> residual_level THEN 'assessed' ELSE status END, \
+             version = CASE WHEN {changed} THEN version + 1 ELSE version END, \
+             updated_at = CASE WHEN {changed} THEN $2 ELSE updated_at END, \
+             updated_by = CASE WHEN {changed} THEN $3 ELSE updated_by END \
+             WHERE org_id = $1"
+        );
+        on_tx!(&mut tx, |c| sqlx::query(&sql)
+            .bind(org_id)
+            .bind(&at)
+            .bind(&actor.label)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                org_id,
+                action: "update",
+                entity_type: "risk_methodology",
+                entity_id: org_id.to_string(),
+                before: Some(serde_json::to_value(&from).unwrap_or_default()),
+                after: Some(json!({
+                    "methodology": to,
+                    "risks_moved": moves.len(),
+                    "moves": moves.iter().take(1000).collect::<Vec<_>>(),
+                })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(MethodologyChange {
+            version: sent + 1,
+            applied: true,
+            moves,
+        })
     }
 }
 

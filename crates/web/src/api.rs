@@ -94,7 +94,10 @@ fn api_router() -> OpenApiRouter<AppState> {
             crate::risk::api::delete_risk
         ))
         .routes(routes!(crate::risk::api::accept_risk))
-        .routes(routes!(crate::risk::api::get_risk_methodology))
+        .routes(routes!(
+            crate::risk::api::get_risk_methodology,
+            crate::risk::api::put_risk_methodology
+        ))
 }
 
 /// The roles each API operation admits, by operation id (the handler's
@@ -145,6 +148,8 @@ const ACCESS: &[(&str, Access)] = {
         // Who may override the acceptance criteria is checked inside: administrators only.
         ("accept_risk", Needs(EditIsms)),
         ("get_risk_methodology", Needs(ReadIsms)),
+        // The methodology is a management decision: those who approve.
+        ("put_risk_methodology", Needs(Approve)),
     ]
 };
 

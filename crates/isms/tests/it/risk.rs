@@ -1131,3 +1131,165 @@ async fn the_pages_add_an_asset_and_a_risk_keep_input_on_errors_and_accept() {
         assert!(r.body.contains("Laptops"), "{e}");
     }
 }
+
+#[tokio::test]
+async fn a_new_methodology_shows_what_moves_and_rescores_only_when_applied() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let (_, a) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Moves up", &[], 2, 5, 2, 3)),
+        )
+        .await;
+        let (_, b) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Stays", &[], 1, 1, 1, 1)),
+        )
+        .await;
+        let id = a["id"].as_i64().unwrap();
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/risks/{id}/accept"),
+            &f.admin,
+            Some(json!({"comment": "fine at medium"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        let (_, cur) = call(&f.app, "GET", "/api/v1/risk-methodology", &f.admin, None).await;
+        assert_eq!(cur["version"], 0, "{e}: {cur}");
+        let mut m = cur["methodology"].clone();
+        // Stricter: every cell of 6 and more is Critical.
+        for (l, row) in m["matrix"].as_array_mut().unwrap().iter_mut().enumerate() {
+            for (i, c) in row.as_array_mut().unwrap().iter_mut().enumerate() {
+                if (l + 1) * (i + 1) >= 6 {
+                    *c = json!(3);
+                }
+            }
+        }
+        let (s, v) = call(
+            &f.app,
+            "PUT",
+            "/api/v1/risk-methodology",
+            &f.admin,
+            Some(json!({"methodology": m, "version": 0})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        assert_eq!(v["applied"], false);
+        assert_eq!(v["moves"].as_array().unwrap().len(), 1, "{e}: {v}");
+        assert_eq!(v["moves"][0]["id"], id);
+        assert_eq!(v["moves"][0]["inherent_to"], "Critical");
+        let (_, still) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/risks/{id}"),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(still["level"], "High", "{e}: a preview changes nothing");
+
+        let owner = token(&f.store, &f.org, "rob@acme.test", Role::RiskOwner).await;
+        let (s, _) = call(
+            &f.app,
+            "PUT",
+            "/api/v1/risk-methodology",
+            &owner,
+            Some(json!({"methodology": m, "version": 0, "apply": true})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+        let (s, v) = call(
+            &f.app,
+            "PUT",
+            "/api/v1/risk-methodology",
+            &f.admin,
+            Some(json!({"methodology": m, "version": 0, "apply": true})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        assert_eq!(v["version"], 1);
+        let (_, now) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/risks/{id}"),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(now["level"], "Critical", "{e}: {now}");
+        assert_eq!(now["residual_level"], "Critical", "{e}: 2 x 3 = 6");
+        assert_eq!(
+            now["status"], "assessed",
+            "{e}: the acceptance lapsed with its level"
+        );
+        assert_eq!(now["version"], 3, "{e}: created, accepted, re-scored");
+        let (_, same) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/risks/{}", b["id"]),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(same["version"], 1, "{e}: unmoved risks are untouched");
+        // Stale, and a scale that would strand scores.
+        let (s, _) = call(
+            &f.app,
+            "PUT",
+            "/api/v1/risk-methodology",
+            &f.admin,
+            Some(json!({"methodology": m, "version": 0, "apply": true})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}");
+        let mut small = m.clone();
+        small["impact"].as_array_mut().unwrap().truncate(3);
+        for row in small["matrix"].as_array_mut().unwrap() {
+            row.as_array_mut().unwrap().truncate(3);
+        }
+        let (s, v) = call(
+            &f.app,
+            "PUT",
+            "/api/v1/risk-methodology",
+            &f.admin,
+            Some(json!({"methodology": small, "version": 1, "apply": true})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        assert!(
+            v["detail"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("RISK-{id}")),
+            "{v}"
+        );
+        let entries = f
+            .store
+            .audit_entries(
+                f.org.id,
+                &AuditFilter {
+                    entity_type: Some("risk_methodology".into()),
+                    limit: 10,
+                    ..AuditFilter::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(entries.len(), 1, "{e}: one audited change");
+        assert!(
+            entries[0]
+                .after_json
+                .as_deref()
+                .unwrap()
+                .contains("\"risks_moved\":1")
+        );
+    }
+}

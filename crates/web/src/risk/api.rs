@@ -499,12 +499,63 @@ pub async fn accept_risk(
     Ok(Json(RiskOut::new(&m, r)))
 }
 
+/// The methodology with its version.
+#[derive(Debug, Serialize)]
+pub struct MethodologyOut {
+    methodology: Methodology,
+    /// Send it back with a change (0 while the built-in default applies).
+    version: i64,
+}
+
 #[utoipa::path(get, path = "/risk-methodology", tag = "risk",
-    responses((status = 200, description = "Scales, levels, matrix and acceptance criteria", body = Object)))]
+    responses((status = 200, description = "Scales, levels, matrix and acceptance criteria, with the version", body = Object)))]
 pub async fn get_risk_methodology(
     State(state): State<AppState>,
     user: ApiUser,
-) -> Result<Json<Methodology>, ApiError> {
+) -> Result<Json<MethodologyOut>, ApiError> {
     user.require(Permission::ReadIsms)?;
-    Ok(Json(state.store.risk_methodology(user.0.org_id).await?))
+    let org = user.0.org_id;
+    Ok(Json(MethodologyOut {
+        methodology: state.store.risk_methodology(org).await?,
+        version: state.store.risk_methodology_version(org).await?,
+    }))
+}
+
+/// A new methodology, previewed or applied.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MethodologyIn {
+    /// Scales, levels, matrix and `max_acceptable_level`, as GET returns them.
+    #[schema(value_type = Object)]
+    pub methodology: Methodology,
+    /// The version you last read (0 while the built-in default applies).
+    pub version: i64,
+    /// false: only list the risks whose level would change; true: save and re-score them.
+    #[serde(default)]
+    pub apply: bool,
+}
+
+#[utoipa::path(put, path = "/risk-methodology", tag = "risk", request_body = MethodologyIn,
+    responses((status = 200, description = "What moves (and whether it was applied)", body = Object),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Stale version", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An invalid methodology, or risks scored outside the new scales", body = Problem, content_type = "application/problem+json")))]
+pub async fn put_risk_methodology(
+    State(state): State<AppState>,
+    user: ApiUser,
+    input: Result<Json<MethodologyIn>, JsonRejection>,
+) -> Result<Json<isms_store::MethodologyChange>, ApiError> {
+    user.require(Permission::Approve)?;
+    let i = body(input)?;
+    Ok(Json(
+        state
+            .store
+            .change_risk_methodology(
+                user.0.org_id,
+                &i.methodology,
+                i.version,
+                i.apply,
+                &user.actor(),
+            )
+            .await?,
+    ))
 }
