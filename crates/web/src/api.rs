@@ -94,6 +94,7 @@ fn api_router() -> OpenApiRouter<AppState> {
             crate::risk::api::delete_risk
         ))
         .routes(routes!(crate::risk::api::accept_risk))
+        .routes(routes!(crate::risk::api::get_risk_library))
         .routes(routes!(
             crate::risk::api::get_risk_methodology,
             crate::risk::api::put_risk_methodology
@@ -148,6 +149,7 @@ const ACCESS: &[(&str, Access)] = {
         // Who may override the acceptance criteria is checked inside: administrators only.
         ("accept_risk", Needs(EditIsms)),
         ("get_risk_methodology", Needs(ReadIsms)),
+        ("get_risk_library", Needs(ReadIsms)),
         // The methodology is a management decision: those who approve.
         ("put_risk_methodology", Needs(Approve)),
     ]

@@ -1293,3 +1293,24 @@ async fn a_new_methodology_shows_what_moves_and_rescores_only_when_applied() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_threat_from_the_library_suggests_its_controls() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let (s, lib) = call(&f.app, "GET", "/api/v1/risk-library", &f.admin, None).await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+        assert!(lib["threats"].as_array().unwrap().len() >= 40);
+        assert!(lib["vulnerabilities"].as_array().unwrap().len() >= 40);
+        let mut body = risk_body("Encrypted by criminals", &[], 3, 5, 2, 3);
+        body["threat"] = json!("Ransomware");
+        body["vulnerability"] = json!("Untested backups");
+        let (s, v) = call(&f.app, "POST", "/api/v1/risks", &f.admin, Some(body)).await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {v}");
+        assert_eq!(
+            v["suggested_controls"],
+            json!(["8.13", "8.8", "5.30"]),
+            "{e}: 8.7 is linked already, so not suggested"
+        );
+    }
+}

@@ -163,6 +163,17 @@ struct Choices {
     asset_types: Vec<(&'static str, &'static str)>,
 }
 
+/// The library's threats and vulnerabilities, offered by the risk form.
+const fn library() -> (
+    &'static [isms_domain::risk_library::LibraryEntry],
+    &'static [isms_domain::risk_library::LibraryEntry],
+) {
+    (
+        isms_domain::risk_library::THREATS,
+        isms_domain::risk_library::VULNERABILITIES,
+    )
+}
+
 fn choices(m: &Methodology) -> Choices {
     Choices {
         treatments: Treatment::ALL
@@ -187,6 +198,8 @@ fn choices(m: &Methodology) -> Choices {
 #[derive(Template)]
 #[template(path = "page_risks.html")]
 struct RegisterPage {
+    threats: &'static [isms_domain::risk_library::LibraryEntry],
+    vulnerabilities: &'static [isms_domain::risk_library::LibraryEntry],
     chrome: Option<Chrome>,
     risks: Vec<RiskOut>,
     filter: Filter,
@@ -267,6 +280,8 @@ async fn register(
         .risks(org, &filter.query().to_query(&m)?)
         .await?;
     let html = render(&RegisterPage {
+        threats: library().0,
+        vulnerabilities: library().1,
         chrome: Some(chrome),
         next_link: page.next.as_deref().map(|n| filter.link(n)),
         risks: page
@@ -342,6 +357,8 @@ pub async fn create(
 #[derive(Template)]
 #[template(path = "page_risk.html")]
 struct RiskPage {
+    threats: &'static [isms_domain::risk_library::LibraryEntry],
+    vulnerabilities: &'static [isms_domain::risk_library::LibraryEntry],
     chrome: Option<Chrome>,
     risk: RiskOut,
     assets: Vec<(i64, String)>,
@@ -374,6 +391,8 @@ async fn risk_page(
         .filter_map(|a| names.get(a).map(|n| (*a, n.clone())))
         .collect();
     let html = render(&RiskPage {
+        threats: library().0,
+        vulnerabilities: library().1,
         chrome: Some(chrome),
         form: form.unwrap_or_else(|| RiskForm::from_risk(&risk, &names)),
         risk,

@@ -559,3 +559,22 @@ pub async fn put_risk_methodology(
             .await?,
     ))
 }
+
+/// The threat and vulnerability library.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LibraryOut {
+    #[schema(value_type = Vec<Object>)]
+    threats: &'static [isms_domain::risk_library::LibraryEntry],
+    #[schema(value_type = Vec<Object>)]
+    vulnerabilities: &'static [isms_domain::risk_library::LibraryEntry],
+}
+
+#[utoipa::path(get, path = "/risk-library", tag = "risk",
+    responses((status = 200, description = "Threats and vulnerabilities with the Annex A controls that commonly treat them", body = LibraryOut)))]
+pub async fn get_risk_library(user: ApiUser) -> Result<Json<LibraryOut>, ApiError> {
+    user.require(Permission::ReadIsms)?;
+    Ok(Json(LibraryOut {
+        threats: isms_domain::risk_library::THREATS,
+        vulnerabilities: isms_domain::risk_library::VULNERABILITIES,
+    }))
+}

@@ -106,6 +106,8 @@ pub struct RiskOut {
     pub asset_ids: Vec<i64>,
     /// Annex A controls that treat the risk.
     pub annex_a_controls: Vec<String>,
+    /// Controls the library suggests for the threat and vulnerability, not yet linked.
+    pub suggested_controls: Vec<String>,
     pub acceptance: Option<AcceptanceOut>,
     /// Send it back with a change: a stale version gets 409.
     pub version: i64,
@@ -129,7 +131,14 @@ impl RiskOut {
     pub fn new(m: &Methodology, r: Risk) -> Self {
         let lvl = r.inherent_level as usize;
         let rlvl = r.residual_level as usize;
+        let suggested_controls =
+            isms_domain::risk_library::suggested_controls(&r.threat, &r.vulnerability)
+                .into_iter()
+                .filter(|c| !r.annex_a_controls.iter().any(|l| l == c))
+                .map(str::to_owned)
+                .collect();
         RiskOut {
+            suggested_controls,
             id: r.id,
             key: format!("RISK-{}", r.id),
             title: r.title,
