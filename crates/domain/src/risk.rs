@@ -108,6 +108,22 @@ named_enum!(
     Closed => "closed" / "Closed",
 });
 
+named_enum!(
+    /// Where a treatment action stands.
+    ActionStatus, "action status", {
+    Open => "open" / "Open",
+    InProgress => "in_progress" / "In progress",
+    Done => "done" / "Done",
+    Cancelled => "cancelled" / "Cancelled",
+});
+
+impl ActionStatus {
+    /// Whether the action still has to be done (and so can be overdue).
+    pub fn is_pending(self) -> bool {
+        matches!(self, ActionStatus::Open | ActionStatus::InProgress)
+    }
+}
+
 /// One step of a likelihood or impact scale.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScaleStep {

@@ -45,8 +45,9 @@ pub use migrate::MIGRATION_COUNT;
 pub use orgs::{DashboardCounts, Org};
 pub use readiness::{Readiness, ReadinessItem, ReadinessState};
 pub use risk::{
-    Acceptance, Asset, AssetInput, AssetQuery, ImportAssetRow, ImportOutcome, ImportRiskRow,
-    MAX_PAGE, MethodologyChange, Risk, RiskInput, RiskPage, RiskQuery, RiskRef, RiskSort, RowError,
+    Acceptance, ActionInput, Asset, AssetInput, AssetQuery, DueItem, ImportAssetRow, ImportOutcome,
+    ImportRiskRow, MAX_PAGE, MethodologyChange, Risk, RiskAction, RiskInput, RiskPage, RiskQuery,
+    RiskRef, RiskSort, RowError,
 };
 pub use sessions::{Session, SessionUser};
 pub use soa::{

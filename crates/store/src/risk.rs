@@ -2658,3 +2658,364 @@ mod tests {
         assert!(e.starts_with("annex_a_controls: '9.9'"), "{e}");
     }
 }
+
+// ---------------------------------------------------------------- treatment actions
+
+/// An action of the treatment plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RiskAction {
+    pub id: i64,
+    pub risk_id: i64,
+    pub title: String,
+    /// E-mail of the owner.
+    pub owner: Option<String>,
+    #[serde(skip)]
+    pub owner_user_id: Option<i64>,
+    /// YYYY-MM-DD or empty.
+    pub due_date: String,
+    pub status: rules::ActionStatus,
+    /// Whole currency units.
+    pub cost: i64,
+    pub version: i64,
+    pub updated_at: String,
+    pub updated_by: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ActionRow {
+    id: i64,
+    risk_id: i64,
+    title: String,
+    owner_user_id: Option<i64>,
+    owner: Option<String>,
+    due_date: String,
+    status: String,
+    cost: i64,
+    version: i64,
+    updated_at: String,
+    updated_by: String,
+}
+
+impl ActionRow {
+    fn into_action(self) -> Result<RiskAction> {
+        Ok(RiskAction {
+            id: self.id,
+            risk_id: self.risk_id,
+            title: self.title,
+            owner: self.owner,
+            owner_user_id: self.owner_user_id,
+            due_date: self.due_date,
+            status: self.status.parse().map_err(invalid)?,
+            cost: self.cost,
+            version: self.version,
+            updated_at: self.updated_at,
+            updated_by: self.updated_by,
+        })
+    }
+}
+
+const ACTION_SELECT: &str = "SELECT a.id, a.risk_id, a.title, a.owner_user_id, u.email AS owner, a.due_date, a.status, \
+     a.cost, a.version, a.updated_at, a.updated_by FROM risk_actions a LEFT JOIN users u ON u.id = a.owner_user_id \
+     WHERE a.org_id = $1";
+
+/// Fields of an action to create or change; `version` is required to change.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ActionInput {
+    pub title: Option<String>,
+    /// E-mail of a member; "" removes the owner.
+    pub owner: Option<String>,
+    pub due_date: Option<String>,
+    pub status: Option<String>,
+    pub cost: Option<i64>,
+    pub version: Option<i64>,
+}
+
+fn apply_action_input(a: &mut RiskAction, input: &ActionInput) -> Result<()> {
+    if let Some(t) = &input.title {
+        let t = t.trim();
+        if t.is_empty() || t.chars().count() > 300 {
+            return Err(invalid("title: 1 to 300 characters"));
+        }
+        t.clone_into(&mut a.title);
+    }
+    if let Some(d) = &input.due_date {
+        let d = d.trim();
+        check_date("due_date", d)?;
+        d.clone_into(&mut a.due_date);
+    }
+    if let Some(s) = &input.status {
+        a.status = s.parse().map_err(|e| invalid(format!("status: {e}")))?;
+    }
+    if let Some(c) = input.cost {
+        if c < 0 {
+            return Err(invalid(format!("cost: {c} is negative")));
+        }
+        a.cost = c;
+    }
+    Ok(())
+}
+
+async fn action_in_tx(tx: &mut Tx, org_id: i64, id: i64) -> Result<Option<RiskAction>> {
+    let row = on_tx!(tx, |c| sqlx::query_as::<_, ActionRow>(&format!(
+        "{ACTION_SELECT} AND a.id = $2"
+    ))
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(c)
+    .await)?;
+    row.map(ActionRow::into_action).transpose()
+}
+
+fn action_missing(id: i64) -> StoreError {
+    StoreError::NotFound(format!("no treatment action {id} in this organisation"))
+}
+
+/// Something with an owner and a date, as the task engine, inbox and
+/// calendar read it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DueItem {
+    pub kind: &'static str,
+    pub id: i64,
+    pub title: String,
+    pub owner: Option<String>,
+    pub due_date: String,
+    pub link: String,
+}
+
+impl Store {
+    /// Adds an action to a risk's treatment plan.
+    pub async fn create_risk_action(
+        &self,
+        org_id: i64,
+        risk_id: i64,
+        input: &ActionInput,
+        actor: &Actor,
+    ) -> Result<RiskAction> {
+        if input.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
+            return Err(invalid("title: required"));
+        }
+        let mut tx = self.begin().await?;
+        let exists: Option<(i64,)> = on_tx!(&mut tx, |c| sqlx::query_as(
+            "SELECT id FROM risks WHERE org_id = $1 AND id = $2"
+        )
+        .bind(org_id)
+        .bind(risk_id)
+        .fetch_optional(c)
+        .await)?;
+        if exists.is_none() {
+            return Err(risk_missing(risk_id));
+        }
+        let at = now();
+        let mut a = RiskAction {
+            id: 0,
+            risk_id,
+            title: String::new(),
+            owner: None,
+            owner_user_id: None,
+            due_date: String::new(),
+            status: rules::ActionStatus::Open,
+            cost: 0,
+            version: 1,
+            updated_at: at.clone(),
+            updated_by: actor.label.clone(),
+        };
+        apply_action_input(&mut a, input)?;
+        (a.owner_user_id, a.owner) =
+            resolve_owner(&mut tx, org_id, input.owner.as_deref(), (None, None)).await?;
+        let (id,): (i64,) = on_tx!(&mut tx, |c| {
+            sqlx::query_as(
+            "INSERT INTO risk_actions (org_id, risk_id, title, owner_user_id, due_date, status, cost, created_at, updated_at, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id"
+        )
+        .bind(org_id)
+        .bind(risk_id)
+        .bind(&a.title)
+        .bind(a.owner_user_id)
+        .bind(&a.due_date)
+        .bind(a.status.as_str())
+        .bind(a.cost)
+        .bind(&at)
+        .bind(&actor.label)
+        .fetch_one(c)
+        .await
+        })?;
+        a.id = id;
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                org_id,
+                action: "create",
+                entity_type: "risk_action",
+                entity_id: id.to_string(),
+                before: None,
+                after: Some(serde_json::to_value(&a).unwrap_or_default()),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(a)
+    }
+
+    /// Changes an action if `version` is current.
+    pub async fn update_risk_action(
+        &self,
+        org_id: i64,
+        id: i64,
+        input: &ActionInput,
+        actor: &Actor,
+    ) -> Result<RiskAction> {
+        let Some(sent) = input.version else {
+            return Err(versioned::version_required(" of the action"));
+        };
+        let mut tx = self.begin().await?;
+        let claim = versioned::claim(
+            &mut tx,
+            &Target {
+                table: "risk_actions",
+                org_id,
+                keys: &[("id", Key::Int(id))],
+            },
+            sent,
+        )
+        .await?;
+        let mut before = action_in_tx(&mut tx, org_id, id)
+            .await?
+            .ok_or_else(|| action_missing(id))?;
+        match claim {
+            Claim::Missing => return Err(action_missing(id)),
+            Claim::Stale { current } => {
+                return Err(versioned::stale(
+                    &format!("action {id}"),
+                    current,
+                    sent,
+                    &before.updated_by,
+                    &before.updated_at,
+                ));
+            }
+            Claim::Won => before.version = sent,
+        }
+        let mut after = before.clone();
+        apply_action_input(&mut after, input)?;
+        (after.owner_user_id, after.owner) = resolve_owner(
+            &mut tx,
+            org_id,
+            input.owner.as_deref(),
+            (before.owner_user_id, before.owner.clone()),
+        )
+        .await?;
+        if after == before {
+            return Ok(before);
+        }
+        after.version = sent + 1;
+        after.updated_at = now();
+        after.updated_by.clone_from(&actor.label);
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
+            "UPDATE risk_actions SET title = $1, owner_user_id = $2, due_date = $3, status = $4, cost = $5, \
+             updated_at = $6, updated_by = $7 WHERE org_id = $8 AND id = $9"
+        )
+        .bind(&after.title)
+        .bind(after.owner_user_id)
+        .bind(&after.due_date)
+        .bind(after.status.as_str())
+        .bind(after.cost)
+        .bind(&after.updated_at)
+        .bind(&after.updated_by)
+        .bind(org_id)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                org_id,
+                action: "update",
+                entity_type: "risk_action",
+                entity_id: id.to_string(),
+                before: Some(serde_json::to_value(&before).unwrap_or_default()),
+                after: Some(serde_json::to_value(&after).unwrap_or_default()),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// The actions of one risk, by due date.
+    pub async fn risk_actions(&self, org_id: i64, risk_id: i64) -> Result<Vec<RiskAction>> {
+        let rows: Vec<ActionRow> = on_pool!(self, |p| sqlx::query_as::<_, ActionRow>(&format!(
+            "{ACTION_SELECT} AND a.risk_id = $2 ORDER BY a.due_date = '', a.due_date, a.id"
+        ))
+        .bind(org_id)
+        .bind(risk_id)
+        .fetch_all(p)
+        .await)?;
+        rows.into_iter().map(ActionRow::into_action).collect()
+    }
+
+    /// Open or in-progress actions due before `today` (YYYY-MM-DD), oldest first.
+    pub async fn overdue_risk_actions(&self, org_id: i64, today: &str) -> Result<Vec<RiskAction>> {
+        let rows: Vec<ActionRow> = on_pool!(self, |p| {
+            sqlx::query_as::<_, ActionRow>(&format!(
+            "{ACTION_SELECT} AND a.status IN ('open', 'in_progress') AND a.due_date <> '' AND a.due_date < $2 \
+             ORDER BY a.due_date, a.id LIMIT {MAX_PAGE}"
+        ))
+        .bind(org_id)
+        .bind(today)
+        .fetch_all(p)
+        .await
+        })?;
+        rows.into_iter().map(ActionRow::into_action).collect()
+    }
+
+    /// What the register holds with an owner and a date: pending treatment
+    /// actions and risk reviews, due on or before `until` (YYYY-MM-DD).
+    pub async fn risk_due_items(&self, org_id: i64, until: &str) -> Result<Vec<DueItem>> {
+        let actions: Vec<ActionRow> = on_pool!(self, |p| {
+            sqlx::query_as::<_, ActionRow>(&format!(
+            "{ACTION_SELECT} AND a.status IN ('open', 'in_progress') AND a.due_date <> '' AND a.due_date <= $2 \
+             ORDER BY a.due_date, a.id"
+        ))
+        .bind(org_id)
+        .bind(until)
+        .fetch_all(p)
+        .await
+        })?;
+        let reviews: Vec<(i64, String, Option<String>, String)> = on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT r.id, r.title, u.email, r.next_review FROM risks r LEFT JOIN users u ON u.id = r.owner_user_id \
+             WHERE r.org_id = $1 AND r.status <> 'closed' AND r.next_review <> '' AND r.next_review <= $2 \
+             ORDER BY r.next_review, r.id"
+        )
+        .bind(org_id)
+        .bind(until)
+        .fetch_all(p)
+        .await
+        })?;
+        let mut out: Vec<DueItem> = actions
+            .into_iter()
+            .map(|a| DueItem {
+                kind: "risk_action",
+                id: a.id,
+                link: format!("/risks/{}", a.risk_id),
+                title: a.title,
+                owner: a.owner,
+                due_date: a.due_date,
+            })
+            .chain(reviews.into_iter().map(|(id, title, owner, due)| DueItem {
+                kind: "risk_review",
+                id,
+                title: format!("Review RISK-{id}: {title}"),
+                owner,
+                due_date: due,
+                link: format!("/risks/{id}"),
+            }))
+            .collect();
+        out.sort_by(|a, b| a.due_date.cmp(&b.due_date).then(a.id.cmp(&b.id)));
+        Ok(out)
+    }
+}

@@ -96,6 +96,12 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::risk::api::accept_risk))
         .routes(routes!(crate::risk::api::get_risk_library))
         .routes(routes!(
+            crate::risk::api::list_risk_actions,
+            crate::risk::api::create_risk_action
+        ))
+        .routes(routes!(crate::risk::api::patch_risk_action))
+        .routes(routes!(crate::risk::api::overdue_risk_actions))
+        .routes(routes!(
             crate::risk::api::get_risk_methodology,
             crate::risk::api::put_risk_methodology
         ))
@@ -150,6 +156,10 @@ const ACCESS: &[(&str, Access)] = {
         ("accept_risk", Needs(EditIsms)),
         ("get_risk_methodology", Needs(ReadIsms)),
         ("get_risk_library", Needs(ReadIsms)),
+        ("list_risk_actions", Needs(ReadIsms)),
+        ("create_risk_action", Needs(EditIsms)),
+        ("patch_risk_action", Needs(EditIsms)),
+        ("overdue_risk_actions", Needs(ReadIsms)),
         // The methodology is a management decision: those who approve.
         ("put_risk_methodology", Needs(Approve)),
     ]

@@ -1314,3 +1314,138 @@ async fn a_threat_from_the_library_suggests_its_controls() {
         );
     }
 }
+
+#[tokio::test]
+async fn treatment_actions_are_planned_versioned_and_overdue_ones_listed() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let (_, r) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Old firewall", &[], 4, 4, 2, 2)),
+        )
+        .await;
+        let id = r["id"].as_i64().unwrap();
+        let (s, late) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/risks/{id}/actions"),
+            &f.admin,
+            Some(json!({"title": "Replace the firewall", "owner": "ann@acme.test", "due_date": "2020-01-31", "cost": 12000})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {late}");
+        let (s, _) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/risks/{id}/actions"),
+            &f.admin,
+            Some(json!({"title": "Review rules", "due_date": "2999-01-01"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}");
+        for bad in [
+            json!({"title": "x", "due_date": "31/01/2020"}),
+            json!({"title": "x", "cost": -5}),
+            json!({"title": "x", "owner": "olga@other.test"}),
+            json!({"due_date": "2020-01-01"}),
+        ] {
+            let (s, v) = call(
+                &f.app,
+                "POST",
+                &format!("/api/v1/risks/{id}/actions"),
+                &f.admin,
+                Some(bad.clone()),
+            )
+            .await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {bad}: {v}");
+        }
+        let (_, overdue) = call(
+            &f.app,
+            "GET",
+            "/api/v1/risk-actions/overdue",
+            &f.admin,
+            None,
+        )
+        .await;
+        let titles: Vec<&str> = overdue
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(titles, ["Replace the firewall"], "{e}");
+        let aid = late["id"].as_i64().unwrap();
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risk-actions/{aid}"),
+            &f.admin,
+            Some(json!({"status": "done", "version": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        let (s, _) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risk-actions/{aid}"),
+            &f.admin,
+            Some(json!({"status": "open", "version": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}");
+        let (_, overdue) = call(
+            &f.app,
+            "GET",
+            "/api/v1/risk-actions/overdue",
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(overdue, json!([]), "{e}: done is not overdue");
+        let (_, list) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/risks/{id}/actions"),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(list.as_array().unwrap().len(), 2, "{e}");
+        let due = f
+            .store
+            .risk_due_items(f.org.id, "2999-12-31")
+            .await
+            .unwrap();
+        assert_eq!(due.len(), 1, "{e}: {due:?}");
+        assert_eq!(due[0].kind, "risk_action");
+        // Another organisation's risk takes no actions from us.
+        let other = org_with(&f.store, "Other Ltd", "olga@other.test", Role::Admin).await;
+        let theirs = f
+            .store
+            .create_risk(
+                other.id,
+                &RiskInput {
+                    title: Some("Theirs".into()),
+                    likelihood: Some(1),
+                    impact: Some(1),
+                    treatment: Some("retain".into()),
+                    ..RiskInput::default()
+                },
+                &Actor::cli(),
+            )
+            .await
+            .unwrap();
+        let (s, _) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/risks/{}/actions", theirs.id),
+            &f.admin,
+            Some(json!({"title": "sneaky"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+    }
+}

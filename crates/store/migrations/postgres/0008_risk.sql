@@ -108,3 +108,22 @@ CREATE TABLE risk_acceptances (
     FOREIGN KEY (org_id, risk_id) REFERENCES risks(org_id, id) ON DELETE CASCADE
 );
 CREATE INDEX risk_acceptances_risk ON risk_acceptances(org_id, risk_id, id);
+
+-- The treatment plan: actions per risk, each with an owner, a due date, a status and a cost.
+CREATE TABLE risk_actions (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    org_id BIGINT NOT NULL,
+    risk_id BIGINT NOT NULL,
+    title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 300),
+    owner_user_id BIGINT REFERENCES users(id),
+    due_date TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'in_progress', 'done', 'cancelled')),
+    cost BIGINT NOT NULL DEFAULT 0 CHECK (cost >= 0),
+    version BIGINT NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL DEFAULT '',
+    FOREIGN KEY (org_id, risk_id) REFERENCES risks(org_id, id) ON DELETE CASCADE
+);
+CREATE INDEX risk_actions_risk ON risk_actions(org_id, risk_id);
+CREATE INDEX risk_actions_due ON risk_actions(org_id, status, due_date);

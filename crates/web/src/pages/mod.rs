@@ -153,6 +153,7 @@ fn tables() -> [Routes; 3] {
         .get("/risks/{risk}", Needs(ReadIsms), risk::show)
         .post("/risks/{risk}", Needs(EditIsms), risk::save)
         .post("/risks/{risk}/accept", Needs(EditIsms), risk::accept)
+        .post("/risks/{risk}/actions", Needs(EditIsms), risk::add_action)
         .get("/inventory", Needs(ReadIsms), risk::assets)
         .post("/inventory", Needs(EditIsms), risk::create_asset)
         .get("/inventory/{asset}", Needs(ReadIsms), risk::show_asset)

@@ -357,6 +357,8 @@ pub async fn create(
 #[derive(Template)]
 #[template(path = "page_risk.html")]
 struct RiskPage {
+    actions: Vec<isms_store::RiskAction>,
+    today: String,
     threats: &'static [isms_domain::risk_library::LibraryEntry],
     vulnerabilities: &'static [isms_domain::risk_library::LibraryEntry],
     chrome: Option<Chrome>,
@@ -390,7 +392,11 @@ async fn risk_page(
         .iter()
         .filter_map(|a| names.get(a).map(|n| (*a, n.clone())))
         .collect();
+    let actions = state.store.risk_actions(org, id).await?;
+    let today = isms_store::now().get(..10).unwrap_or("").to_owned();
     let html = render(&RiskPage {
+        actions,
+        today,
         threats: library().0,
         vulnerabilities: library().1,
         chrome: Some(chrome),
@@ -858,6 +864,63 @@ pub async fn delete_asset(
                 StatusCode::CONFLICT,
                 None,
                 Some(format!("Not deleted: {m}.")),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    due_date: String,
+    #[serde(default)]
+    cost: String,
+}
+
+pub async fn add_action(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(risk): Path<i64>,
+    Form(f): Form<ActionForm>,
+) -> Result<Response, WebError> {
+    user.require(Permission::EditIsms)?;
+    let result = match number("cost", &f.cost) {
+        Ok(cost) => {
+            state
+                .store
+                .create_risk_action(
+                    user.0.org_id,
+                    risk,
+                    &isms_store::ActionInput {
+                        title: Some(f.title.clone()),
+                        owner: Some(f.owner.clone()),
+                        due_date: Some(f.due_date.clone()),
+                        cost,
+                        ..isms_store::ActionInput::default()
+                    },
+                    &user.actor(),
+                )
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/risks/{risk}?saved=action")).into_response()),
+        Err(StoreError::Invalid(m)) => {
+            risk_page(
+                &state,
+                &user,
+                risk,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(format!("The action was not added: {m}.")),
                 None,
             )
             .await

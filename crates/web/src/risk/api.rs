@@ -578,3 +578,99 @@ pub async fn get_risk_library(user: ApiUser) -> Result<Json<LibraryOut>, ApiErro
         vulnerabilities: isms_domain::risk_library::VULNERABILITIES,
     }))
 }
+
+/// A treatment action to add (`title` required) or a change to one (`version` required).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ActionIn {
+    pub title: Option<String>,
+    /// E-mail of a member; "" removes the owner.
+    pub owner: Option<String>,
+    /// YYYY-MM-DD or "".
+    pub due_date: Option<String>,
+    /// open, in_progress, done or cancelled.
+    pub status: Option<String>,
+    /// Whole currency units, 0 or more.
+    pub cost: Option<i64>,
+    pub version: Option<i64>,
+}
+
+impl From<ActionIn> for isms_store::ActionInput {
+    fn from(a: ActionIn) -> Self {
+        isms_store::ActionInput {
+            title: a.title,
+            owner: a.owner,
+            due_date: a.due_date,
+            status: a.status,
+            cost: a.cost,
+            version: a.version,
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/risks/{risk}/actions", tag = "risk", params(("risk" = i64, Path)), request_body = ActionIn,
+    responses((status = 201, description = "The action", body = Object),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_risk_action(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(risk): Path<i64>,
+    input: Result<Json<ActionIn>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    user.require(Permission::EditIsms)?;
+    let a = state
+        .store
+        .create_risk_action(user.0.org_id, risk, &body(input)?.into(), &user.actor())
+        .await?;
+    Ok((StatusCode::CREATED, Json(a)).into_response())
+}
+
+#[utoipa::path(get, path = "/risks/{risk}/actions", tag = "risk", params(("risk" = i64, Path)),
+    responses((status = 200, description = "The risk's treatment actions by due date", body = Vec<Object>),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_risk_actions(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(risk): Path<i64>,
+) -> Result<Json<Vec<isms_store::RiskAction>>, ApiError> {
+    user.require(Permission::ReadIsms)?;
+    let org = user.0.org_id;
+    state.store.risk(org, risk).await?;
+    Ok(Json(state.store.risk_actions(org, risk).await?))
+}
+
+#[utoipa::path(patch, path = "/risk-actions/{action}", tag = "risk", params(("action" = i64, Path)), request_body = ActionIn,
+    responses((status = 200, description = "The action", body = Object),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Stale version", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn patch_risk_action(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(action): Path<i64>,
+    input: Result<Json<ActionIn>, JsonRejection>,
+) -> Result<Json<isms_store::RiskAction>, ApiError> {
+    user.require(Permission::EditIsms)?;
+    Ok(Json(
+        state
+            .store
+            .update_risk_action(user.0.org_id, action, &body(input)?.into(), &user.actor())
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/risk-actions/overdue", tag = "risk",
+    responses((status = 200, description = "Open actions past their due date, oldest first", body = Vec<Object>)))]
+pub async fn overdue_risk_actions(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> Result<Json<Vec<isms_store::RiskAction>>, ApiError> {
+    user.require(Permission::ReadIsms)?;
+    let today = isms_store::now();
+    Ok(Json(
+        state
+            .store
+            .overdue_risk_actions(user.0.org_id, today.get(..10).unwrap_or(""))
+            .await?,
+    ))
+}
