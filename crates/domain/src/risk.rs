@@ -414,6 +414,51 @@ pub fn rescore(
         .collect())
 }
 
+/// A risk as a snapshot freezes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotRisk {
+    pub id: i64,
+    pub title: String,
+    pub level: String,
+    pub residual_level: String,
+    pub status: String,
+}
+
+/// What changed between two snapshots.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SnapshotComparison {
+    /// In the later snapshot only.
+    pub new: Vec<SnapshotRisk>,
+    /// Gone from the later snapshot, or closed in it (and not before).
+    pub closed: Vec<SnapshotRisk>,
+    /// In both, with another inherent or residual level: (before, after).
+    pub changed: Vec<(SnapshotRisk, SnapshotRisk)>,
+}
+
+/// Compares an earlier snapshot with a later one.
+pub fn compare_snapshots(earlier: &[SnapshotRisk], later: &[SnapshotRisk]) -> SnapshotComparison {
+    let before: HashMap<i64, &SnapshotRisk> = earlier.iter().map(|r| (r.id, r)).collect();
+    let after: HashMap<i64, &SnapshotRisk> = later.iter().map(|r| (r.id, r)).collect();
+    let mut out = SnapshotComparison::default();
+    for r in later {
+        match before.get(&r.id) {
+            None => out.new.push(r.clone()),
+            Some(b) if r.status == "closed" && b.status != "closed" => out.closed.push(r.clone()),
+            Some(b) if b.level != r.level || b.residual_level != r.residual_level => {
+                out.changed.push(((*b).clone(), r.clone()));
+            }
+            Some(_) => {}
+        }
+    }
+    for r in earlier {
+        if !after.contains_key(&r.id) && r.status != "closed" {
+            out.closed.push(r.clone());
+        }
+    }
+    out.closed.sort_by_key(|r| r.id);
+    out
+}
+
 /// Who asks to accept a residual risk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Acceptor {
@@ -756,6 +801,35 @@ mod tests {
         small.matrix.truncate(3);
         let e = rescore(&from, &small, &[r(7, 4, 1)]).unwrap_err();
         assert!(e.why.contains("RISK-7"), "{e}");
+    }
+
+    #[test]
+    fn snapshots_compare_as_new_closed_and_changed() {
+        let r = |id, level: &str, status: &str| SnapshotRisk {
+            id,
+            title: format!("r{id}"),
+            level: level.into(),
+            residual_level: "Low".into(),
+            status: status.into(),
+        };
+        let earlier = [
+            r(1, "High", "assessed"),
+            r(2, "Low", "assessed"),
+            r(3, "Low", "assessed"),
+        ];
+        let later = [
+            r(1, "Medium", "assessed"),
+            r(3, "Low", "closed"),
+            r(4, "Low", "assessed"),
+        ];
+        let c = compare_snapshots(&earlier, &later);
+        assert_eq!(c.new.iter().map(|r| r.id).collect::<Vec<_>>(), [4]);
+        assert_eq!(c.closed.iter().map(|r| r.id).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(c.changed.len(), 1);
+        assert_eq!(
+            (c.changed[0].0.level.as_str(), c.changed[0].1.level.as_str()),
+            ("High", "Medium")
+        );
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub use readiness::{Readiness, ReadinessItem, ReadinessState};
 pub use risk::{
     Acceptance, ActionInput, Asset, AssetInput, AssetQuery, DueItem, ImportAssetRow, ImportOutcome,
     ImportRiskRow, MAX_PAGE, MethodologyChange, Risk, RiskAction, RiskInput, RiskPage, RiskQuery,
-    RiskRef, RiskSort, RowError,
+    RiskRef, RiskSnapshotInfo, RiskSort, RowError,
 };
 pub use sessions::{Session, SessionUser};
 pub use soa::{

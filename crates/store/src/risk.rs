@@ -3019,3 +3019,127 @@ impl Store {
         Ok(out)
     }
 }
+
+// ---------------------------------------------------------------- snapshots
+
+/// A frozen register (without its rows).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct RiskSnapshotInfo {
+    pub id: i64,
+    pub title: String,
+    pub taken_at: String,
+    pub taken_by: String,
+    pub risk_count: i64,
+}
+
+impl Store {
+    /// Freezes the register as it is now (levels by name, under the
+    /// methodology in force) in one read-consistent transaction.
+    pub async fn take_risk_snapshot(
+        &self,
+        org_id: i64,
+        title: &str,
+        actor: &Actor,
+    ) -> Result<RiskSnapshotInfo> {
+        let title = title.trim();
+        if title.is_empty() || title.chars().count() > 200 {
+            return Err(invalid("title: 1 to 200 characters"));
+        }
+        let mut tx = self.begin().await?;
+        let m = methodology_in_tx(&mut tx, org_id).await?;
+        let rows: Vec<(i64, String, i64, i64, String)> = on_tx!(&mut tx, |c| {
+            sqlx::query_as(
+            "SELECT id, title, inherent_level, residual_level, status FROM risks WHERE org_id = $1 ORDER BY id"
+        )
+        .bind(org_id)
+        .fetch_all(c)
+        .await
+        })?;
+        let risks: Vec<rules::SnapshotRisk> = rows
+            .into_iter()
+            .map(|(id, title, l, r, status)| rules::SnapshotRisk {
+                id,
+                title,
+                level: m.level_name(l as usize).to_owned(),
+                residual_level: m.level_name(r as usize).to_owned(),
+                status,
+            })
+            .collect();
+        let body = serde_json::to_string(&risks).map_err(invalid)?;
+        let at = now();
+        let (id,): (i64,) = on_tx!(&mut tx, |c| {
+            sqlx::query_as(
+            "INSERT INTO risk_snapshots (org_id, title, taken_at, taken_by, risk_count, risks_json) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
+        )
+        .bind(org_id)
+        .bind(title)
+        .bind(&at)
+        .bind(&actor.label)
+        .bind(risks.len() as i64)
+        .bind(&body)
+        .fetch_one(c)
+        .await
+        })?;
+        let info = RiskSnapshotInfo {
+            id,
+            title: title.to_owned(),
+            taken_at: at,
+            taken_by: actor.label.clone(),
+            risk_count: risks.len() as i64,
+        };
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                org_id,
+                action: "create",
+                entity_type: "risk_snapshot",
+                entity_id: id.to_string(),
+                before: None,
+                after: Some(serde_json::to_value(&info).unwrap_or_default()),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(info)
+    }
+
+    pub async fn risk_snapshots(&self, org_id: i64) -> Result<Vec<RiskSnapshotInfo>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as::<_, RiskSnapshotInfo>(
+            "SELECT id, title, taken_at, taken_by, risk_count FROM risk_snapshots WHERE org_id = $1 ORDER BY id DESC"
+        )
+        .bind(org_id)
+        .fetch_all(p)
+        .await
+        })?)
+    }
+
+    async fn snapshot_risks(&self, org_id: i64, id: i64) -> Result<Vec<rules::SnapshotRisk>> {
+        let row: Option<(String,)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT risks_json FROM risk_snapshots WHERE org_id = $1 AND id = $2"
+        )
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(p)
+        .await)?;
+        let (body,) = row.ok_or_else(|| {
+            StoreError::NotFound(format!("no risk snapshot {id} in this organisation"))
+        })?;
+        serde_json::from_str(&body)
+            .map_err(|e| invalid(format!("snapshot {id} is unreadable: {e}")))
+    }
+
+    /// What is new, closed and changed from snapshot `from` to snapshot `to`.
+    pub async fn compare_risk_snapshots(
+        &self,
+        org_id: i64,
+        from: i64,
+        to: i64,
+    ) -> Result<rules::SnapshotComparison> {
+        let earlier = self.snapshot_risks(org_id, from).await?;
+        let later = self.snapshot_risks(org_id, to).await?;
+        Ok(rules::compare_snapshots(&earlier, &later))
+    }
+}

@@ -102,6 +102,11 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::risk::api::patch_risk_action))
         .routes(routes!(crate::risk::api::overdue_risk_actions))
         .routes(routes!(
+            crate::risk::api::list_risk_snapshots,
+            crate::risk::api::create_risk_snapshot
+        ))
+        .routes(routes!(crate::risk::api::compare_risk_snapshots))
+        .routes(routes!(
             crate::risk::api::get_risk_methodology,
             crate::risk::api::put_risk_methodology
         ))
@@ -160,6 +165,9 @@ const ACCESS: &[(&str, Access)] = {
         ("create_risk_action", Needs(EditIsms)),
         ("patch_risk_action", Needs(EditIsms)),
         ("overdue_risk_actions", Needs(ReadIsms)),
+        ("list_risk_snapshots", Needs(ReadIsms)),
+        ("create_risk_snapshot", Needs(EditIsms)),
+        ("compare_risk_snapshots", Needs(ReadIsms)),
         // The methodology is a management decision: those who approve.
         ("put_risk_methodology", Needs(Approve)),
     ]

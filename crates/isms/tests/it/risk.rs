@@ -1449,3 +1449,96 @@ async fn treatment_actions_are_planned_versioned_and_overdue_ones_listed() {
         assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
     }
 }
+
+#[tokio::test]
+async fn snapshots_freeze_the_register_and_compare() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let mk = |t: &'static str, l: i64| risk_body(t, &[], l, 4, 1, 1);
+        let (_, a) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(mk("Changes", 2)),
+        )
+        .await;
+        let (_, b) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(mk("Closes", 1)),
+        )
+        .await;
+        let (s, first) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risk-snapshots",
+            &f.admin,
+            Some(json!({"title": "Q3"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {first}");
+        assert_eq!(first["risk_count"], 2);
+        let (_, _) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{}", a["id"]),
+            &f.admin,
+            Some(json!({"likelihood": 5, "version": 1})),
+        )
+        .await;
+        let (_, _) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{}", b["id"]),
+            &f.admin,
+            Some(json!({"status": "closed", "version": 1})),
+        )
+        .await;
+        let (_, c) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(mk("New one", 1)),
+        )
+        .await;
+        let (_, second) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risk-snapshots",
+            &f.admin,
+            Some(json!({"title": "Q4"})),
+        )
+        .await;
+        let (s, cmp) = call(
+            &f.app,
+            "GET",
+            &format!(
+                "/api/v1/risk-snapshots/compare?from={}&to={}",
+                first["id"], second["id"]
+            ),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {cmp}");
+        assert_eq!(cmp["new"][0]["id"], c["id"], "{e}: {cmp}");
+        assert_eq!(cmp["closed"][0]["id"], b["id"], "{e}: {cmp}");
+        assert_eq!(cmp["changed"][0][0]["level"], "Medium", "{e}: {cmp}");
+        assert_eq!(cmp["changed"][0][1]["level"], "Critical", "{e}: {cmp}");
+        let (s, _) = call(
+            &f.app,
+            "GET",
+            "/api/v1/risk-snapshots/compare?from=999999&to=1",
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+        let (_, list) = call(&f.app, "GET", "/api/v1/risk-snapshots", &f.admin, None).await;
+        assert_eq!(list.as_array().unwrap().len(), 2, "{e}");
+    }
+}

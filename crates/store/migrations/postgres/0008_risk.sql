@@ -127,3 +127,16 @@ CREATE TABLE risk_actions (
 );
 CREATE INDEX risk_actions_risk ON risk_actions(org_id, risk_id);
 CREATE INDEX risk_actions_due ON risk_actions(org_id, status, due_date);
+
+-- Assessments at planned intervals (8.2): the register frozen as JSON, numbered per organisation.
+CREATE TABLE risk_snapshots (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    org_id BIGINT NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+    title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+    taken_at TEXT NOT NULL,
+    taken_by TEXT NOT NULL,
+    risk_count BIGINT NOT NULL,
+    risks_json TEXT NOT NULL,
+    UNIQUE (org_id, id)
+);
+CREATE INDEX risk_snapshots_org ON risk_snapshots(org_id, id);

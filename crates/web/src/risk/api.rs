@@ -674,3 +674,60 @@ pub async fn overdue_risk_actions(
             .await?,
     ))
 }
+
+/// A snapshot to take.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SnapshotIn {
+    /// E.g. "Assessment 2026 Q4".
+    pub title: String,
+}
+
+#[utoipa::path(post, path = "/risk-snapshots", tag = "risk", request_body = SnapshotIn,
+    responses((status = 201, description = "The register, frozen", body = Object), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_risk_snapshot(
+    State(state): State<AppState>,
+    user: ApiUser,
+    input: Result<Json<SnapshotIn>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    user.require(Permission::EditIsms)?;
+    let i = body(input)?;
+    let s = state
+        .store
+        .take_risk_snapshot(user.0.org_id, &i.title, &user.actor())
+        .await?;
+    Ok((StatusCode::CREATED, Json(s)).into_response())
+}
+
+#[utoipa::path(get, path = "/risk-snapshots", tag = "risk",
+    responses((status = 200, description = "Snapshots, newest first", body = Vec<Object>)))]
+pub async fn list_risk_snapshots(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> Result<Json<Vec<isms_store::RiskSnapshotInfo>>, ApiError> {
+    user.require(Permission::ReadIsms)?;
+    Ok(Json(state.store.risk_snapshots(user.0.org_id).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SnapshotCompareQuery {
+    /// The earlier snapshot's id.
+    from: i64,
+    /// The later snapshot's id.
+    to: i64,
+}
+
+#[utoipa::path(get, path = "/risk-snapshots/compare", tag = "risk", params(SnapshotCompareQuery),
+    responses((status = 200, description = "New, closed and changed risks", body = Object), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn compare_risk_snapshots(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(q): Query<SnapshotCompareQuery>,
+) -> Result<Json<isms_domain::risk::SnapshotComparison>, ApiError> {
+    user.require(Permission::ReadIsms)?;
+    Ok(Json(
+        state
+            .store
+            .compare_risk_snapshots(user.0.org_id, q.from, q.to)
+            .await?,
+    ))
+}
