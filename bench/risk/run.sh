@@ -17,8 +17,13 @@ risks=${RISKS:-100000}
 assets=${ASSETS:-20000}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
-cargo build --release -q -p isms
-bin=${CARGO_TARGET_DIR:-$PWD/target}/release/isms
+# ISMS_BIN=path uses a binary already built (release) instead of building one.
+if [ -n "${ISMS_BIN:-}" ]; then
+  bin=$ISMS_BIN
+else
+  cargo build --release -q -p isms
+  bin=${CARGO_TARGET_DIR:-$PWD/target}/release/isms
+fi
 work=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$work"' EXIT

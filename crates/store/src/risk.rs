@@ -681,6 +681,13 @@ fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
     it.collect::<Vec<_>>().join(", ")
 }
 
+/// Rows per multi-row INSERT: large enough to save round trips, small
+/// enough that binding stays cheap (sqlx's SQLite binding slows down sharply
+/// with thousands of parameters in one statement).
+const ROW_CHUNK: usize = 100;
+/// Link rows (two parameters each) per INSERT.
+const LINK_CHUNK: usize = 300;
+
 /// Values per risk row of an import's INSERT.
 const IMPORT_COLS: usize = 12;
 
@@ -1297,7 +1304,7 @@ async fn write_links(
         .flat_map(|(r, _, c)| c.iter().map(move |c| (*r, c.clone())))
         .collect();
     // Chunks keep every statement under both engines' parameter limits.
-    for chunk in asset_pairs.chunks(4000) {
+    for chunk in asset_pairs.chunks(LINK_CHUNK) {
         let mut sql = String::from("INSERT INTO risk_assets (org_id, risk_id, asset_id) VALUES ");
         let mut vals = Vec::with_capacity(chunk.len() * 2);
         for (i, (r, a)) in chunk.iter().enumerate() {
@@ -1311,7 +1318,7 @@ async fn write_links(
             .await
             .map(|r| r.rows_affected()))?;
     }
-    for chunk in control_pairs.chunks(4000) {
+    for chunk in control_pairs.chunks(LINK_CHUNK) {
         let mut sql =
             String::from("INSERT INTO risk_controls (org_id, risk_id, control_id) VALUES ");
         let mut vals = Vec::with_capacity(chunk.len() * 2);
@@ -2384,7 +2391,7 @@ impl Store {
             });
         }
         // New assets, in chunks.
-        for chunk in outcome.new_assets.chunks(2000) {
+        for chunk in outcome.new_assets.chunks(ROW_CHUNK) {
             let mut sql = String::from(
                 "INSERT INTO assets (org_id, name, asset_type, created_at, updated_at, updated_by) VALUES ",
             );
@@ -2411,7 +2418,7 @@ impl Store {
         // Risks, in chunks; RETURNING gives the ids, matched back by position
         // and checked by title.
         let mut links: Vec<(i64, Vec<i64>, Vec<String>)> = Vec::with_capacity(parsed.len());
-        for chunk in parsed.chunks(1000) {
+        for chunk in parsed.chunks(ROW_CHUNK) {
             let mut sql = String::from(
                 "INSERT INTO risks (org_id, created_at, updated_at, created_by, updated_by, title, description, search_text, owner_user_id, \
                  likelihood, impact, inherent_level, treatment, residual_likelihood, residual_impact, residual_level, status) VALUES ",
@@ -2587,7 +2594,7 @@ impl Store {
             return Ok(outcome);
         }
         let at = now();
-        for chunk in good.chunks(1000) {
+        for chunk in good.chunks(ROW_CHUNK) {
             let mut sql = String::from(
                 "INSERT INTO assets (org_id, created_at, updated_at, updated_by, name, asset_type, description, location, classification, owner_user_id) VALUES ",
             );

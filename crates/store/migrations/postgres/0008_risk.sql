@@ -36,12 +36,11 @@ CREATE TABLE asset_dependencies (
     org_id BIGINT NOT NULL,
     asset_id BIGINT NOT NULL,
     depends_on_id BIGINT NOT NULL,
-    PRIMARY KEY (asset_id, depends_on_id),
+    PRIMARY KEY (org_id, asset_id, depends_on_id),
     FOREIGN KEY (org_id, asset_id) REFERENCES assets(org_id, id) ON DELETE CASCADE,
     FOREIGN KEY (org_id, depends_on_id) REFERENCES assets(org_id, id) ON DELETE CASCADE,
     CHECK (asset_id <> depends_on_id)
 );
-CREATE INDEX asset_dependencies_org ON asset_dependencies(org_id);
 
 CREATE TABLE risks (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -77,7 +76,8 @@ CREATE TABLE risk_assets (
     org_id BIGINT NOT NULL,
     risk_id BIGINT NOT NULL,
     asset_id BIGINT NOT NULL,
-    PRIMARY KEY (risk_id, asset_id),
+    -- Keys lead with (org_id, risk_id): every read of a risk's links is a key range.
+    PRIMARY KEY (org_id, risk_id, asset_id),
     FOREIGN KEY (org_id, risk_id) REFERENCES risks(org_id, id) ON DELETE CASCADE,
     -- No cascade: an asset still linked to a risk cannot be deleted.
     FOREIGN KEY (org_id, asset_id) REFERENCES assets(org_id, id)
@@ -88,7 +88,7 @@ CREATE TABLE risk_controls (
     org_id BIGINT NOT NULL,
     risk_id BIGINT NOT NULL,
     control_id TEXT NOT NULL REFERENCES annex_a_controls(control_id),
-    PRIMARY KEY (risk_id, control_id),
+    PRIMARY KEY (org_id, risk_id, control_id),
     FOREIGN KEY (org_id, risk_id) REFERENCES risks(org_id, id) ON DELETE CASCADE
 );
 CREATE INDEX risk_controls_control ON risk_controls(org_id, control_id);
