@@ -1387,8 +1387,10 @@ async fn fill_links(tx: &mut Tx, org_id: i64, risks: &mut [Risk]) -> Result<()> 
     }
     let ids: Vec<Val> = risks.iter().map(|r| Val::I(r.id)).collect();
     let list = placeholders(2, ids.len());
+    // In key order: ordering by asset alone makes SQLite walk the asset index
+    // over every link of the organisation.
     let sql_assets = format!(
-        "SELECT risk_id, asset_id FROM risk_assets WHERE org_id = $1 AND risk_id IN ({list}) ORDER BY asset_id"
+        "SELECT risk_id, asset_id FROM risk_assets WHERE org_id = $1 AND risk_id IN ({list}) ORDER BY risk_id, asset_id"
     );
     let sql_controls = format!(
         "SELECT risk_id, control_id FROM risk_controls WHERE org_id = $1 AND risk_id IN ({list})"

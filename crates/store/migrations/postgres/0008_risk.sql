@@ -69,8 +69,9 @@ CREATE TABLE risks (
     updated_by TEXT NOT NULL DEFAULT '',
     UNIQUE (org_id, id)
 );
-CREATE INDEX risks_org_level ON risks(org_id, inherent_level, id);
-CREATE INDEX risks_org_residual ON risks(org_id, residual_level, id);
+-- In the register's order (highest level first, then oldest), so a page is read, not sorted.
+CREATE INDEX risks_org_level ON risks(org_id, inherent_level DESC, id ASC);
+CREATE INDEX risks_org_residual ON risks(org_id, residual_level DESC, id ASC);
 
 CREATE TABLE risk_assets (
     org_id BIGINT NOT NULL,
