@@ -6,6 +6,8 @@
 pub mod audit;
 pub mod invitation;
 pub mod password;
+pub mod risk;
+pub mod risk_library;
 pub mod role;
 pub mod slug;
 

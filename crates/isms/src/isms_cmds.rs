@@ -14,6 +14,8 @@ pub enum ReportCommand {
     Soa(SoaReportArgs),
     /// The gap report: every requirement not implemented, by clause/theme and priority.
     Gap(GapReportArgs),
+    /// The risk register, every risk with its levels, treatment and controls (PDF, XLSX, CSV).
+    Risks(crate::risk_cmds::RiskReportArgs),
 }
 
 #[derive(Args)]
@@ -57,6 +59,7 @@ pub struct ReadinessArgs {
 
 pub async fn run_report(store: &Store, cmd: ReportCommand) -> anyhow::Result<ExitCode> {
     match cmd {
+        ReportCommand::Risks(a) => crate::risk_cmds::run_risk_report(store, &a).await,
         ReportCommand::Soa(a) => {
             let format = Format::parse(&a.format).map_err(anyhow::Error::msg)?;
             let org = store.require_org(&a.org).await?;

@@ -14,6 +14,7 @@ mod frameworks;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod isms_cmds;
+mod risk_cmds;
 
 #[derive(Parser)]
 #[command(
@@ -63,9 +64,12 @@ enum Command {
     Report(isms_cmds::ReportCommand),
     /// The certification readiness checklist; exits non-zero while anything is missing.
     Readiness(isms_cmds::ReadinessArgs),
-    /// Risk analysis that needs no database.
+    /// Risks: import the register from CSV, and FAIR analysis that needs no database.
     #[command(subcommand)]
     Risk(RiskCommand),
+    /// Assets (Annex A 5.9).
+    #[command(subcommand)]
+    Asset(AssetCommand),
     /// Offline OSCAL tools: validate documents, resolve profiles.
     #[command(subcommand)]
     Oscal(OscalCommand),
@@ -201,6 +205,14 @@ enum MappingCommand {
 enum RiskCommand {
     /// FAIR-style Monte Carlo simulation of annual loss (input: YAML or JSON; see the README).
     Simulate(isms_fair::cli::SimulateArgs),
+    /// Import risks from CSV; every bad row is named and nothing is stored unless all are good.
+    Import(risk_cmds::ImportArgs),
+}
+
+#[derive(Subcommand)]
+enum AssetCommand {
+    /// Import assets from CSV (name,type[,description,owner,location,classification]).
+    Import(risk_cmds::ImportArgs),
 }
 
 #[derive(Subcommand)]
@@ -396,7 +408,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             isms_cmds::run_readiness(&open(&cli.database).await?, args).await
         }
         Command::Mapping(cmd) => frameworks::run_mapping(&open(&cli.database).await?, cmd).await,
-        Command::Risk(_) | Command::Oscal(_) => unreachable!("handled before the runtime starts"),
+        Command::Risk(RiskCommand::Import(args)) => {
+            risk_cmds::run_risk_import(&open(&cli.database).await?, &args).await
+        }
+        Command::Asset(AssetCommand::Import(args)) => {
+            risk_cmds::run_asset_import(&open(&cli.database).await?, &args).await
+        }
+        Command::Risk(RiskCommand::Simulate(_)) | Command::Oscal(_) => {
+            unreachable!("handled before the runtime starts")
+        }
         Command::Backup { path } => {
             if std::path::Path::new(&path).exists() {
                 bail!("{path} already exists: choose a new file name");

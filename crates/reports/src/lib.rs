@@ -13,6 +13,7 @@
 pub mod cells;
 mod gap;
 mod pdf;
+pub mod risk;
 pub mod svg;
 mod text;
 

@@ -17,6 +17,7 @@ mod migrate;
 mod orgs;
 mod ratelimit;
 mod readiness;
+mod risk;
 mod sessions;
 mod soa;
 mod tokens;
@@ -43,6 +44,11 @@ pub use invitations::{Invitation, OpenedInvitation};
 pub use migrate::MIGRATION_COUNT;
 pub use orgs::{DashboardCounts, Org};
 pub use readiness::{Readiness, ReadinessItem, ReadinessState};
+pub use risk::{
+    Acceptance, ActionInput, Asset, AssetInput, AssetQuery, DueItem, ImportAssetRow, ImportOutcome,
+    ImportRiskRow, MAX_PAGE, MethodologyChange, Risk, RiskAction, RiskInput, RiskPage, RiskQuery,
+    RiskRef, RiskSnapshotInfo, RiskSort, RowError,
+};
 pub use sessions::{Session, SessionUser};
 pub use soa::{
     ANNEX_A_CONTROL_COUNT, ControlDiff, FieldChange, SOA_REASONS, SOA_STATUSES, SoaEntry, SoaPatch,

@@ -69,24 +69,6 @@ const NOT_YET: &[(&str, &str, &str, &str)] = &[
         "no approved policy: the policies and documents module (a later release) will hold it",
     ),
     (
-        "risk_assessment_process",
-        "6.1.2",
-        "Risk assessment process",
-        "no documented risk assessment method: the risk register (a later release) will provide it",
-    ),
-    (
-        "risk_assessment_results",
-        "8.2",
-        "Risk assessment results",
-        "no assessed risks: the risk register (a later release) will record them",
-    ),
-    (
-        "risk_treatment",
-        "6.1.3, 8.3",
-        "Risk treatment process and plan",
-        "no risk treatment plan: the risk register's treatment plans (a later release) will provide it",
-    ),
-    (
         "competence",
         "7.2",
         "Evidence of competence",
@@ -275,6 +257,8 @@ impl Store {
             detail,
             link: "/context",
         });
+
+        items.extend(self.risk_readiness(org_id, &year_ago).await?);
 
         for &(key, clause, title, detail) in NOT_YET {
             items.push(ReadinessItem {

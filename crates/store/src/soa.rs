@@ -265,6 +265,11 @@ fn diff_entries(a: &SoaEntry, b: &SoaEntry) -> Vec<FieldChange> {
 ///
 /// The creation is the installation's work, not the reader's: it is made and
 /// logged under [`Actor::system`], whoever's read (`_reader`) triggered it.
+/// Makes sure the SoA has every entry, inside another module's transaction.
+pub(crate) async fn ensure_in_tx_for(tx: &mut Tx, org_id: i64) -> Result<()> {
+    ensure_in_tx(tx, org_id, &Actor::system()).await
+}
+
 async fn ensure_in_tx(tx: &mut Tx, org_id: i64, _reader: &Actor) -> Result<()> {
     let actor = &Actor::system();
     let created = on_tx!(tx, |c| sqlx::query(

@@ -75,6 +75,41 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::api_isms::patch_gap_entry))
         .routes(routes!(crate::api_isms::compare_gap_assessments))
         .routes(routes!(crate::api_isms::gap_report))
+        .routes(routes!(
+            crate::risk::api::list_assets,
+            crate::risk::api::create_asset
+        ))
+        .routes(routes!(
+            crate::risk::api::get_asset,
+            crate::risk::api::patch_asset,
+            crate::risk::api::delete_asset
+        ))
+        .routes(routes!(
+            crate::risk::api::list_risks,
+            crate::risk::api::create_risk
+        ))
+        .routes(routes!(
+            crate::risk::api::get_risk,
+            crate::risk::api::patch_risk,
+            crate::risk::api::delete_risk
+        ))
+        .routes(routes!(crate::risk::api::accept_risk))
+        .routes(routes!(crate::risk::api::get_risk_library))
+        .routes(routes!(
+            crate::risk::api::list_risk_actions,
+            crate::risk::api::create_risk_action
+        ))
+        .routes(routes!(crate::risk::api::patch_risk_action))
+        .routes(routes!(crate::risk::api::overdue_risk_actions))
+        .routes(routes!(
+            crate::risk::api::list_risk_snapshots,
+            crate::risk::api::create_risk_snapshot
+        ))
+        .routes(routes!(crate::risk::api::compare_risk_snapshots))
+        .routes(routes!(
+            crate::risk::api::get_risk_methodology,
+            crate::risk::api::put_risk_methodology
+        ))
 }
 
 /// The roles each API operation admits, by operation id (the handler's
@@ -112,6 +147,29 @@ const ACCESS: &[(&str, Access)] = {
         ("patch_gap_entry", Needs(EditIsms)),
         ("compare_gap_assessments", Needs(ReadIsms)),
         ("gap_report", Needs(ReadIsms)),
+        ("list_assets", Needs(ReadIsms)),
+        ("create_asset", Needs(EditIsms)),
+        ("get_asset", Needs(ReadIsms)),
+        ("patch_asset", Needs(EditIsms)),
+        ("delete_asset", Needs(EditIsms)),
+        ("list_risks", Needs(ReadIsms)),
+        ("create_risk", Needs(EditIsms)),
+        ("get_risk", Needs(ReadIsms)),
+        ("patch_risk", Needs(EditIsms)),
+        ("delete_risk", Needs(EditIsms)),
+        // Who may override the acceptance criteria is checked inside: administrators only.
+        ("accept_risk", Needs(EditIsms)),
+        ("get_risk_methodology", Needs(ReadIsms)),
+        ("get_risk_library", Needs(ReadIsms)),
+        ("list_risk_actions", Needs(ReadIsms)),
+        ("create_risk_action", Needs(EditIsms)),
+        ("patch_risk_action", Needs(EditIsms)),
+        ("overdue_risk_actions", Needs(ReadIsms)),
+        ("list_risk_snapshots", Needs(ReadIsms)),
+        ("create_risk_snapshot", Needs(EditIsms)),
+        ("compare_risk_snapshots", Needs(ReadIsms)),
+        // The methodology is a management decision: those who approve.
+        ("put_risk_methodology", Needs(Approve)),
     ]
 };
 

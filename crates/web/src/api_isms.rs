@@ -64,6 +64,9 @@ pub struct SoaEntryOut {
     version: i64,
     updated_at: String,
     updated_by: String,
+    /// The risks treated by this control (on the single entry only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    risks: Option<Vec<crate::risk::views::RiskRefOut>>,
 }
 
 impl From<SoaEntry> for SoaEntryOut {
@@ -82,6 +85,7 @@ impl From<SoaEntry> for SoaEntryOut {
             version: e.version,
             updated_at: e.updated_at,
             updated_by: e.updated_by,
+            risks: None,
         }
     }
 }
@@ -195,11 +199,21 @@ pub async fn get_soa_entry(
     Path(control_id): Path<String>,
 ) -> Result<Json<SoaEntryOut>, ApiError> {
     user.require(Permission::ReadIsms)?;
+    let org = user.0.org_id;
     let e = state
         .store
-        .soa_entry(user.0.org_id, &control_id, &user.actor())
+        .soa_entry(org, &control_id, &user.actor())
         .await?;
-    Ok(Json(e.into()))
+    let m = state.store.risk_methodology(org).await?;
+    let risks = state.store.risks_for_control(org, &e.control_id).await?;
+    let mut out = SoaEntryOut::from(e);
+    out.risks = Some(
+        risks
+            .into_iter()
+            .map(|r| crate::risk::views::RiskRefOut::new(&m, r))
+            .collect(),
+    );
+    Ok(Json(out))
 }
 
 /// Changes one entry, if `version` is current.

@@ -19,6 +19,7 @@ pub mod import;
 pub mod isms_reports;
 mod nav;
 mod pages;
+pub mod risk;
 pub mod routes;
 mod security;
 

@@ -38,7 +38,7 @@ const fn item(key: &'static str, label: &'static str, href: &'static str, access
 
 const READ: Access = Access::Needs(Permission::ReadIsms);
 
-/// The whole navigation. Risks, assets, roadmap, controls, evidence,
+/// The whole navigation. Roadmap, controls, evidence,
 /// documents, training, metrics, audits, management review and
 /// nonconformities go in their groups as they land.
 pub const GROUPS: &[Group] = &[
@@ -51,6 +51,8 @@ pub const GROUPS: &[Group] = &[
         items: &[
             item("context", "Context", "/context", READ),
             item("gap", "Gap analysis", "/gap", READ),
+            item("risks", "Risks", "/risks", READ),
+            item("inventory", "Assets", "/inventory", READ),
             item("fair", "Quantitative risk", "/risk/quantitative", READ),
             item("soa", "Statement of Applicability", "/soa", READ),
             item("readiness", "Readiness", "/readiness", READ),

@@ -184,6 +184,8 @@ struct Ids {
     item: String,
     scenario: String,
     requirement: String,
+    risk: String,
+    asset: String,
     /// An invitation link (path and query).
     invitation: String,
 }
@@ -223,6 +225,20 @@ async fn create_objects(c: &Client, base: &str) -> Ids {
         .await
         .unwrap()
         .unwrap();
+    c.goto(&format!("{base}/inventory")).await.unwrap();
+    let asset = submit(
+        c,
+        "form[action='/inventory'][method=post]",
+        &[("name", "Customer database")],
+    )
+    .await;
+    c.goto(&format!("{base}/risks")).await.unwrap();
+    let risk = submit(
+        c,
+        "form[action='/risks'][method=post]",
+        &[("title", "Ransomware encrypts the customer database")],
+    )
+    .await;
     c.goto(&format!("{base}/admin/users")).await.unwrap();
     c.execute(
         "const f = document.querySelector(\"form[action='/admin/users']\");
@@ -247,6 +263,8 @@ async fn create_objects(c: &Client, base: &str) -> Ids {
         item,
         scenario,
         requirement,
+        risk,
+        asset,
         invitation,
     }
 }
@@ -277,6 +295,8 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         "/risk/quantitative/{scenario}" => fixed(&ids.scenario),
         "/frameworks/{framework}" => fixed("/frameworks/iso27001-2022"),
         "/requirements/{requirement}" => fixed(&ids.requirement),
+        "/risks/{risk}" => fixed(&ids.risk),
+        "/inventory/{asset}" => fixed(&ids.asset),
         p if !p.contains('{') => fixed(p),
         other => panic!("the accessibility test has no address for {other}: add one"),
     }

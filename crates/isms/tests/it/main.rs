@@ -28,6 +28,7 @@ mod hardening_audit;
 mod hardening_web;
 mod readiness;
 mod resilience;
+mod risk;
 mod route_matrix;
 mod soa;
 mod store;

@@ -103,6 +103,45 @@ async fn foreign_objects(store: &Store) -> HashMap<&'static str, Fill> {
         .unwrap();
     store.approve_soa(b.id, "B's second", &actor).await.unwrap();
 
+    let asset = store
+        .create_asset(
+            b.id,
+            &isms_store::AssetInput {
+                name: Some("B's database".into()),
+                asset_type: Some("information".into()),
+                ..Default::default()
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
+    let risk = store
+        .create_risk(
+            b.id,
+            &isms_store::RiskInput {
+                title: Some("B's risk".into()),
+                likelihood: Some(3),
+                impact: Some(3),
+                treatment: Some("modify".into()),
+                ..Default::default()
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
+    let action = store
+        .create_risk_action(
+            b.id,
+            risk.id,
+            &isms_store::ActionInput {
+                title: Some("B's action".into()),
+                ..Default::default()
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
+
     let f = |v: String, foreign: bool| Fill { value: v, foreign };
     HashMap::from([
         // Pages.
@@ -114,6 +153,9 @@ async fn foreign_objects(store: &Store) -> HashMap<&'static str, Fill> {
         ("scenario", f(scenario.id.to_string(), true)),
         ("framework", f("bolt-private".into(), true)),
         ("requirement", f(requirement.id.to_string(), true)),
+        ("asset", f(asset.id.to_string(), true)),
+        ("risk", f(risk.id.to_string(), true)),
+        ("action", f(action.id.to_string(), true)),
         // Within the caller's own organisation: every organisation has
         // control 5.1 and requirement A.5.1; these name no foreign object.
         ("control", f("5.1".into(), false)),

@@ -12,6 +12,7 @@ mod links;
 mod login;
 mod profile;
 mod readiness;
+mod risk;
 mod search;
 mod soa;
 mod users;
@@ -197,6 +198,21 @@ fn tables() -> [Routes; 3] {
             gap::row_edit,
         )
         .post("/gap/{assessment}/{ref_id}", Needs(EditIsms), gap::save)
+        .get("/risks", Needs(ReadIsms), risk::list)
+        .post("/risks", Needs(EditIsms), risk::create)
+        .get("/risks/{risk}", Needs(ReadIsms), risk::show)
+        .post("/risks/{risk}", Needs(EditIsms), risk::save)
+        .post("/risks/{risk}/accept", Needs(EditIsms), risk::accept)
+        .post("/risks/{risk}/actions", Needs(EditIsms), risk::add_action)
+        .get("/inventory", Needs(ReadIsms), risk::assets)
+        .post("/inventory", Needs(EditIsms), risk::create_asset)
+        .get("/inventory/{asset}", Needs(ReadIsms), risk::show_asset)
+        .post("/inventory/{asset}", Needs(EditIsms), risk::save_asset)
+        .post(
+            "/inventory/{asset}/delete",
+            Needs(EditIsms),
+            risk::delete_asset,
+        )
         .get("/risk/quantitative", Needs(ReadIsms), fair::index)
         .post("/risk/quantitative", Needs(EditIsms), fair::create)
         .post("/risk/quantitative/upload", Needs(EditIsms), fair::upload)

@@ -1,0 +1,1544 @@
+//! Risk management end to end: assets, the register, acceptance, the SoA
+//! link, imports and reports, on both engines.
+
+use axum::http::StatusCode;
+use isms_domain::Role;
+use isms_store::{Actor, AuditFilter, RiskInput, Store, StoreError};
+use serde_json::{Value, json};
+
+use crate::soa::{call, token};
+use crate::support::{App, org_with, stores};
+
+struct Fixture {
+    engine: &'static str,
+    store: Store,
+    app: App,
+    org: isms_store::Org,
+    admin: String,
+}
+
+async fn fixtures() -> Vec<Fixture> {
+    let mut out = Vec::new();
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+        let user = store.user_by_email("ann@acme.test").await.unwrap().unwrap();
+        let admin = store
+            .create_token(org.id, user.id, "test", &Actor::cli())
+            .await
+            .unwrap()
+            .1;
+        let app = App::new(store.clone());
+        out.push(Fixture {
+            engine,
+            store,
+            app,
+            org,
+            admin,
+        });
+    }
+    out
+}
+
+async fn asset(f: &Fixture, name: &str) -> i64 {
+    let (s, v) = call(
+        &f.app,
+        "POST",
+        "/api/v1/assets",
+        &f.admin,
+        Some(json!({"name": name, "type": "software"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{}: {v}", f.engine);
+    v["id"].as_i64().expect("asset id")
+}
+
+fn risk_body(title: &str, assets: &[i64], l: i64, i: i64, rl: i64, ri: i64) -> Value {
+    json!({
+        "title": title,
+        "asset_ids": assets,
+        "likelihood": l,
+        "impact": i,
+        "treatment": "modify",
+        "annex_a_controls": ["8.7"],
+        "residual_likelihood": rl,
+        "residual_impact": ri,
+    })
+}
+
+#[tokio::test]
+async fn assets_and_risks_are_created_scored_and_listed() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let crm = asset(&f, "CRM").await;
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Ransomware on the CRM", &[crm], 4, 5, 2, 2)),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {v}");
+        assert!(v["id"].as_i64().is_some(), "{e}: {v}");
+        assert_eq!(v["level"], "Critical", "{e}: 4 x 5 = 20: {v}");
+        assert_eq!(v["residual_level"], "Low", "{e}: {v}");
+        assert_eq!(v["asset_ids"], json!([crm]));
+        assert_eq!(v["annex_a_controls"], json!(["8.7"]));
+        let first = v["id"].as_i64().unwrap();
+
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Phishing of staff", &[], 9, 3, 1, 1)),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        let detail = v["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("likelihood") && detail.contains("1 to 5"),
+            "{e}: the field and the range are named: {detail}"
+        );
+        assert_eq!(
+            v["type"], "urn:isms:problem:unprocessable-entity",
+            "{e}: a problem document"
+        );
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Residual off the scale", &[], 2, 2, 2, 6)),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        assert!(v["detail"].as_str().unwrap().contains("residual_impact"));
+
+        // More risks, some matching the words, at different levels.
+        for (t, l, i) in [
+            ("Ransomware on backups", 2, 2),
+            ("Laptop theft", 3, 3),
+            ("Ransomware via supplier portal", 3, 4),
+            ("Ransomware in the office network", 1, 1),
+        ] {
+            let (s, v) = call(
+                &f.app,
+                "POST",
+                "/api/v1/risks",
+                &f.admin,
+                Some(risk_body(t, &[], l, i, 1, 1)),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED, "{e}: {v}");
+        }
+        let (s, v) = call(
+            &f.app,
+            "GET",
+            "/api/v1/risks?q=ransomware&sort=level&limit=2",
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        let titles: Vec<&str> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            titles,
+            ["Ransomware on the CRM", "Ransomware via supplier portal"],
+            "{e}: highest level first"
+        );
+        let next = v["next"].as_str().expect("a next page").to_owned();
+        let (s, v) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/risks?q=ransomware&sort=level&limit=2&after={next}"),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        let titles: Vec<&str> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            titles,
+            ["Ransomware on backups", "Ransomware in the office network"],
+            "{e}"
+        );
+        assert!(v["next"].is_null(), "{e}: last page");
+        // Two words must both match.
+        let (_, v) = call(
+            &f.app,
+            "GET",
+            "/api/v1/risks?q=ransomware%20SUPPLIER&sort=level&limit=50",
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(v["items"].as_array().unwrap().len(), 1, "{e}: {v}");
+        let (s, _) = call(
+            &f.app,
+            "GET",
+            "/api/v1/risks?after=garbage&sort=level",
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+
+        let (s, v) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/risks/{first}"),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        assert_eq!(v["version"], 1);
+    }
+}
+
+#[tokio::test]
+async fn acceptance_follows_the_criteria_and_overrides_are_audited() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let owner = token(&f.store, &f.org, "rob@acme.test", Role::RiskOwner).await;
+        let low = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Low residual", &[], 4, 4, 1, 2)),
+        )
+        .await
+        .1["id"]
+            .as_i64()
+            .unwrap();
+        let high = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("High residual", &[], 5, 5, 4, 4)),
+        )
+        .await
+        .1["id"]
+            .as_i64()
+            .unwrap();
+
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/risks/{low}/accept"),
+            &owner,
+            Some(json!({"comment": "backups tested monthly"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        assert_eq!(v["status"], "accepted");
+        assert_eq!(v["acceptance"]["accepted_by"], "rob@acme.test");
+        assert_eq!(v["acceptance"]["override"], false);
+
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/risks/{high}/accept"),
+            &owner,
+            Some(json!({"comment": "we live with it"})),
+        )
+        .await;
+        assert!(s.is_client_error(), "{e}: {s} {v}");
+        assert!(
+            v["detail"]
+                .as_str()
+                .unwrap()
+                .contains("above the acceptance criteria"),
+            "{e}: {v}"
+        );
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/risks/{high}/accept"),
+            &owner,
+            Some(json!({"comment": "we live with it", "override": true})),
+        )
+        .await;
+        assert_eq!(
+            s,
+            StatusCode::FORBIDDEN,
+            "{e}: a risk owner's override: {v}"
+        );
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/risks/{high}/accept"),
+            &f.admin,
+            Some(json!({"comment": "we live with it"})),
+        )
+        .await;
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{e}: even an administrator must say override: {v}"
+        );
+        let still = f.store.risk(f.org.id, high).await.unwrap();
+        assert_eq!(still.status.as_str(), "assessed", "{e}: nothing changed");
+        assert_eq!(still.version, 1, "{e}: the refused claims were rolled back");
+
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/risks/{high}/accept"),
+            &f.admin,
+            Some(json!({"comment": "board decision 2026-11", "override": true})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        assert_eq!(v["acceptance"]["override"], true);
+        let entries = f
+            .store
+            .audit_entries(
+                f.org.id,
+                &AuditFilter {
+                    entity_type: Some("risk".into()),
+                    limit: 100,
+                    ..AuditFilter::default()
+                },
+            )
+            .await
+            .unwrap();
+        let o = entries
+            .iter()
+            .find(|x| x.action == "accept_override" && x.entity_id == high.to_string())
+            .expect("the override is in the audit log");
+        assert_eq!(o.actor, "ann@acme.test");
+        let after: Value = serde_json::from_str(o.after_json.as_deref().unwrap()).unwrap();
+        assert_eq!(after["override"], true);
+        assert_eq!(after["comment"], "board decision 2026-11");
+        assert!(
+            entries
+                .iter()
+                .any(|x| x.action == "accept" && x.entity_id == low.to_string()),
+            "{e}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_control_linked_as_treatment_lists_its_risks_on_the_soa_entry() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let (_, before) = call(&f.app, "GET", "/api/v1/soa/8.7", &f.admin, None).await;
+        assert_eq!(before["risks"], json!([]), "{e}: {before}");
+        assert!(
+            !before["reasons"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("risk_treatment"))
+        );
+        let (_, r) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Malware on laptops", &[], 4, 4, 2, 2)),
+        )
+        .await;
+        let (s, v) = call(&f.app, "GET", "/api/v1/soa/8.7", &f.admin, None).await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        assert_eq!(v["risks"][0]["id"], r["id"], "{e}: {v}");
+        assert_eq!(v["risks"][0]["title"], "Malware on laptops");
+        assert!(
+            v["reasons"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("risk_treatment")),
+            "{e}: {v}"
+        );
+        assert_eq!(
+            v["version"].as_i64().unwrap(),
+            before["version"].as_i64().unwrap() + 1,
+            "{e}: the SoA entry's version moves with the change"
+        );
+        let (_, other) = call(&f.app, "GET", "/api/v1/soa/8.8", &f.admin, None).await;
+        assert_eq!(other["risks"], json!([]), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn stale_versions_get_409_and_bad_links_get_422() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let a = asset(&f, "Mail").await;
+        let (_, r) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Mail spoofing", &[a], 3, 3, 2, 2)),
+        )
+        .await;
+        let id = r["id"].as_i64().unwrap();
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{id}"),
+            &f.admin,
+            Some(json!({"title": "Mail spoofing (DMARC)", "version": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        assert_eq!(v["version"], 2);
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{id}"),
+            &f.admin,
+            Some(json!({"title": "lost", "version": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}: {v}");
+        assert!(v["detail"].as_str().unwrap().contains("ann@acme.test"));
+        let (s, _) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{id}"),
+            &f.admin,
+            Some(json!({"title": "no version"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(
+            f.store.risk(f.org.id, id).await.unwrap().title,
+            "Mail spoofing (DMARC)"
+        );
+
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/assets/{a}"),
+            &f.admin,
+            Some(json!({"location": "EU", "version": 7})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}: {v}");
+
+        // An owner from another organisation.
+        let other = org_with(&f.store, "Other Ltd", "olga@other.test", Role::Admin).await;
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{id}"),
+            &f.admin,
+            Some(json!({"owner": "olga@other.test", "version": 2})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        assert!(v["detail"].as_str().unwrap().starts_with("owner:"), "{v}");
+        // Another organisation's asset, and an unknown control.
+        let theirs = f
+            .store
+            .create_asset(
+                other.id,
+                &isms_store::AssetInput {
+                    name: Some("Their CRM".into()),
+                    asset_type: Some("software".into()),
+                    ..Default::default()
+                },
+                &Actor::cli(),
+            )
+            .await
+            .unwrap();
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("x", &[theirs.id], 1, 1, 1, 1)),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        let mut b = risk_body("x", &[], 1, 1, 1, 1);
+        b["annex_a_controls"] = json!(["9.1"]);
+        let (s, v) = call(&f.app, "POST", "/api/v1/risks", &f.admin, Some(b)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        assert_eq!(
+            f.store
+                .risks(
+                    f.org.id,
+                    &isms_store::RiskQuery {
+                        limit: 50,
+                        ..Default::default()
+                    }
+                )
+                .await
+                .unwrap()
+                .items
+                .len(),
+            1,
+            "{e}: nothing half-written"
+        );
+    }
+}
+
+#[tokio::test]
+async fn linked_assets_are_kept_and_dependency_cycles_refused() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let app_a = asset(&f, "App").await;
+        let db = asset(&f, "Database").await;
+        let host = asset(&f, "Host").await;
+        let (_, r) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Data loss", &[db], 2, 4, 1, 4)),
+        )
+        .await;
+        let (s, v) = call(
+            &f.app,
+            "DELETE",
+            &format!("/api/v1/assets/{db}"),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}: {v}");
+        assert!(v["detail"].as_str().unwrap().contains("linked"), "{v}");
+        assert!(
+            f.store.asset(f.org.id, db).await.is_ok(),
+            "{e}: still there"
+        );
+
+        // App -> Database -> Host, then Host -> App closes a loop.
+        for (from, to, version) in [(app_a, db, 1), (db, host, 1)] {
+            let (s, v) = call(
+                &f.app,
+                "PATCH",
+                &format!("/api/v1/assets/{from}"),
+                &f.admin,
+                Some(json!({"depends_on": [to], "version": version})),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        }
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/assets/{host}"),
+            &f.admin,
+            Some(json!({"depends_on": [app_a], "version": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        assert!(v["detail"].as_str().unwrap().contains("cycle"), "{v}");
+        assert_eq!(f.store.asset(f.org.id, host).await.unwrap().version, 1);
+
+        // Explicit unlink deletes, and the risk loses the link.
+        let (s, _) = call(
+            &f.app,
+            "DELETE",
+            &format!("/api/v1/assets/{db}?unlink=true"),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
+        let risk = f
+            .store
+            .risk(f.org.id, r["id"].as_i64().unwrap())
+            .await
+            .unwrap();
+        assert!(risk.asset_ids.is_empty(), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn another_organisations_risk_is_not_found() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let other = org_with(&f.store, "Other Ltd", "olga@other.test", Role::Admin).await;
+        let theirs = f
+            .store
+            .create_risk(
+                other.id,
+                &RiskInput {
+                    title: Some("Their secret risk".into()),
+                    likelihood: Some(3),
+                    impact: Some(3),
+                    treatment: Some("retain".into()),
+                    ..RiskInput::default()
+                },
+                &Actor::cli(),
+            )
+            .await
+            .unwrap();
+        for (method, path, body) in [
+            ("GET", format!("/api/v1/risks/{}", theirs.id), None),
+            (
+                "PATCH",
+                format!("/api/v1/risks/{}", theirs.id),
+                Some(json!({"title": "mine", "version": 1})),
+            ),
+            (
+                "POST",
+                format!("/api/v1/risks/{}/accept", theirs.id),
+                Some(json!({"comment": "mine"})),
+            ),
+            ("DELETE", format!("/api/v1/risks/{}", theirs.id), None),
+        ] {
+            let (s, v) = call(&f.app, method, &path, &f.admin, body).await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "{e}: {method} {path}: {v}");
+        }
+        let (_, v) = call(
+            &f.app,
+            "GET",
+            "/api/v1/risks?q=secret&limit=50",
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(v["items"], json!([]), "{e}");
+        let kept = f.store.risk(other.id, theirs.id).await.unwrap();
+        assert_eq!(kept.title, "Their secret risk");
+        assert_eq!(kept.version, 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn same_version_writers_of_a_risk_one_wins() {
+    const WRITERS: usize = 8;
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Race", "ann@race.test", Role::Admin).await;
+        let r = store
+            .create_risk(
+                org.id,
+                &RiskInput {
+                    title: Some("Racing".into()),
+                    likelihood: Some(2),
+                    impact: Some(2),
+                    treatment: Some("modify".into()),
+                    ..RiskInput::default()
+                },
+                &Actor::cli(),
+            )
+            .await
+            .unwrap();
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(WRITERS));
+        let mut tasks = Vec::new();
+        for i in 0..WRITERS {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                store
+                    .update_risk(
+                        org.id,
+                        r.id,
+                        &RiskInput {
+                            title: Some(format!("writer {i}")),
+                            version: Some(1),
+                            ..RiskInput::default()
+                        },
+                        &Actor::cli(),
+                    )
+                    .await
+            }));
+        }
+        let mut winners = Vec::new();
+        for (i, t) in tasks.into_iter().enumerate() {
+            match t.await.unwrap() {
+                Ok(_) => winners.push(i),
+                Err(StoreError::Conflict(_)) => {}
+                Err(other) => panic!("{engine}: a loser must get a conflict: {other}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "{engine}: {winners:?}");
+        let saved = store.risk(org.id, r.id).await.unwrap();
+        assert_eq!(saved.title, format!("writer {}", winners[0]), "{engine}");
+        assert_eq!(saved.version, 2, "{engine}");
+        let updates = store
+            .audit_entries(
+                org.id,
+                &AuditFilter {
+                    entity_type: Some("risk".into()),
+                    limit: 100,
+                    ..AuditFilter::default()
+                },
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|x| x.action == "update")
+            .count();
+        assert_eq!(updates, 1, "{engine}");
+    }
+}
+
+const HEADER: &str = "title,description,assets,likelihood,impact,treatment,annex_a_controls,residual_likelihood,residual_impact,owner\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_imports_risks_all_or_nothing_and_reports_every_title() {
+    use crate::cli::{isms, stderr, stdout};
+    for (engine, url) in crate::support::database_urls().await {
+        let store = Store::open(&url).await.unwrap();
+        let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+        org_with(&store, "Other Ltd", "olga@other.test", Role::Admin).await;
+        let dir =
+            std::env::temp_dir().join(format!("isms-risk-cli-{}-{engine}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+
+        // A bad row in the middle (and more bad cells further down): nothing stored.
+        let bad = dir.join("bad.csv");
+        std::fs::write(
+            &bad,
+            format!(
+                "{HEADER}Ransomware on the CRM,Encrypted data,CRM;Backups,4,5,modify,8.7;8.13,2,2,ann@acme.test\n\
+                 Laptop theft,,Laptops,9,3,modify,8.1,1,1,\n\
+                 Supplier breach,,Supplier portal,3,3,ignore,5.19,2,2,olga@other.test\n\
+                 Fire in the server room,,Server room,1,5,share,9.9,1,5,\n"
+            ),
+        )
+        .unwrap();
+        let o = isms(
+            &url,
+            &["risk", "import", bad.to_str().unwrap(), "--org", &org.slug],
+            None,
+        );
+        assert!(!o.status.success(), "{engine}: {}", stdout(&o));
+        let err = stderr(&o);
+        for needle in [
+            "row 3, column likelihood: 9 is outside the scale: use 1 to 5",
+            "row 4, column treatment: unknown treatment 'ignore'",
+            "row 4, column owner: olga@other.test is not an active member",
+            "row 5, column annex_a_controls: '9.9'",
+            "nothing was stored",
+        ] {
+            assert!(
+                err.contains(needle),
+                "{engine}: missing {needle:?} in\n{err}"
+            );
+        }
+        assert!(!err.contains("row 2,"), "{engine}: row 2 is good: {err}");
+        let page = store
+            .risks(
+                org.id,
+                &isms_store::RiskQuery {
+                    limit: 50,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(page.items.is_empty(), "{engine}: nothing stored");
+        assert!(
+            store.asset_names(org.id).await.unwrap().is_empty(),
+            "{engine}: no assets either"
+        );
+
+        let good = dir.join("good.csv");
+        std::fs::write(
+            &good,
+            format!(
+                "{HEADER}Ransomware on the CRM,Encrypted data,CRM;Backups,4,5,modify,8.7;8.13,2,2,ann@acme.test\n\
+                 Laptop theft,,Laptops;CRM,3,3,modify,8.1,,,\n\
+                 \"=cmd|' /C calc'!A0\",formula-like title,,2,2,retain,,,,\n"
+            ),
+        )
+        .unwrap();
+        let o = isms(
+            &url,
+            &[
+                "risk",
+                "import",
+                good.to_str().unwrap(),
+                "--org",
+                &org.slug,
+                "--dry-run",
+            ],
+            None,
+        );
+        assert!(o.status.success(), "{engine}: {}", stderr(&o));
+        assert!(
+            stdout(&o).contains("dry run: 3 risk(s) and 3 new asset(s)"),
+            "{}",
+            stdout(&o)
+        );
+        assert!(
+            store
+                .risks(
+                    org.id,
+                    &isms_store::RiskQuery {
+                        limit: 50,
+                        ..Default::default()
+                    }
+                )
+                .await
+                .unwrap()
+                .items
+                .is_empty(),
+            "{engine}: a dry run stores nothing"
+        );
+        let o = isms(
+            &url,
+            &["risk", "import", good.to_str().unwrap(), "--org", &org.slug],
+            None,
+        );
+        assert!(o.status.success(), "{engine}: {}", stderr(&o));
+        let all = store.all_risks(org.id).await.unwrap();
+        assert_eq!(all.len(), 3, "{engine}");
+        let crm = &all[0];
+        assert_eq!(crm.title, "Ransomware on the CRM");
+        assert_eq!(crm.owner.as_deref(), Some("ann@acme.test"));
+        assert_eq!(crm.annex_a_controls, ["8.7", "8.13"]);
+        assert_eq!(crm.asset_ids.len(), 2);
+        let laptop = all.iter().find(|r| r.title == "Laptop theft").unwrap();
+        assert_eq!(
+            (laptop.residual_likelihood, laptop.residual_impact),
+            (3, 3),
+            "residual defaults to inherent"
+        );
+        let names: Vec<String> = store
+            .asset_names(org.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect();
+        assert_eq!(names.len(), 3, "{engine}: CRM is created once: {names:?}");
+        let (s, soa) = {
+            let e = store
+                .soa_entry(org.id, "8.13", &Actor::cli())
+                .await
+                .unwrap();
+            (e.reasons.clone(), e)
+        };
+        assert!(
+            s.contains(&"risk_treatment".to_owned()),
+            "{engine}: {soa:?}"
+        );
+
+        for format in ["pdf", "xlsx", "csv"] {
+            let out = dir.join(format!("risks.{format}"));
+            let o = isms(
+                &url,
+                &[
+                    "report",
+                    "risks",
+                    "--org",
+                    &org.slug,
+                    "--format",
+                    format,
+                    "-o",
+                    out.to_str().unwrap(),
+                ],
+                None,
+            );
+            assert!(o.status.success(), "{engine} {format}: {}", stderr(&o));
+            let bytes = std::fs::read(&out).unwrap();
+            let text = if format == "xlsx" {
+                xlsx_text(&bytes)
+            } else {
+                String::from_utf8_lossy(&bytes).into_owned()
+            };
+            for title in ["Ransomware on the CRM", "Laptop theft", "cmd|"] {
+                assert!(text.contains(title), "{engine} {format}: {title} missing");
+            }
+            if format == "csv" {
+                assert!(
+                    text.contains("'=cmd|"),
+                    "{engine}: the formula is neutralised"
+                );
+                // An exported register imports again.
+                let o = isms(
+                    &url,
+                    &[
+                        "risk",
+                        "import",
+                        out.to_str().unwrap(),
+                        "--org",
+                        &org.slug,
+                        "--dry-run",
+                    ],
+                    None,
+                );
+                assert!(o.status.success(), "{engine}: re-import: {}", stderr(&o));
+                assert!(
+                    stdout(&o).contains("3 risk(s) and 0 new asset(s)"),
+                    "{}",
+                    stdout(&o)
+                );
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// The shared strings of an XLSX file (a zip): the stored text, uncompressed.
+fn xlsx_text(bytes: &[u8]) -> String {
+    let dir =
+        std::env::temp_dir().join(format!("isms-xlsx-{}-{}", std::process::id(), bytes.len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("x.xlsx");
+    std::fs::write(&file, bytes).unwrap();
+    let out = std::process::Command::new("unzip")
+        .arg("-p")
+        .arg(&file)
+        .arg("xl/sharedStrings.xml")
+        .output()
+        .expect("unzip");
+    let _ = std::fs::remove_dir_all(&dir);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn readiness_of_risk_assessment_and_treatment_follows_the_register() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let state = |r: &isms_store::Readiness, key: &str| {
+            let i = r.items.iter().find(|i| i.key == key).unwrap();
+            (i.state.as_str().to_owned(), i.detail.clone())
+        };
+        let r = f.store.readiness(f.org.id, &Actor::cli()).await.unwrap();
+        assert_eq!(state(&r, "risk_assessment_results").0, "missing", "{e}");
+        assert_eq!(state(&r, "risk_treatment").0, "missing", "{e}");
+
+        let mut body = risk_body("Unpatched servers", &[], 4, 4, 1, 2);
+        body["owner"] = json!("ann@acme.test");
+        let (_, v) = call(&f.app, "POST", "/api/v1/risks", &f.admin, Some(body)).await;
+        let id = v["id"].as_i64().unwrap();
+        let (_, v2) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(json!({"title": "Nobody's risk", "likelihood": 2, "impact": 2, "treatment": "modify"})),
+        )
+        .await;
+        let r = f.store.readiness(f.org.id, &Actor::cli()).await.unwrap();
+        let (s, d) = state(&r, "risk_assessment_results");
+        assert_eq!(s, "incomplete", "{e}: {d}");
+        assert!(d.contains("1 without a risk owner"), "{e}: {d}");
+        let (s, d) = state(&r, "risk_treatment");
+        assert_eq!(s, "incomplete", "{e}: {d}");
+        assert!(d.contains("1 to be modified without a control"), "{e}: {d}");
+        assert!(d.contains("2 whose residual risk"), "{e}: {d}");
+        assert_eq!(state(&r, "risk_assessment_process").0, "ready", "{e}");
+
+        // Close the ownerless one, accept the other: both items are ready.
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{}", v2["id"]),
+            &f.admin,
+            Some(json!({"status": "closed", "version": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/risks/{id}/accept"),
+            &f.admin,
+            Some(json!({"comment": "patching weekly"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        let r = f.store.readiness(f.org.id, &Actor::cli()).await.unwrap();
+        assert_eq!(
+            state(&r, "risk_assessment_results").0,
+            "ready",
+            "{e}: {:?}",
+            state(&r, "risk_assessment_results")
+        );
+        assert_eq!(
+            state(&r, "risk_treatment").0,
+            "ready",
+            "{e}: {:?}",
+            state(&r, "risk_treatment")
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_pages_add_an_asset_and_a_risk_keep_input_on_errors_and_accept() {
+    use crate::support::PASSWORD;
+    for f in fixtures().await {
+        let e = f.engine;
+        let (cookie, csrf) = f.app.login("ann@acme.test", PASSWORD).await;
+        let r = f.app.get("/risks", Some(&cookie)).await;
+        assert_eq!(r.status, StatusCode::OK, "{e}: {}", r.body);
+        assert!(
+            r.body.contains("<svg") && r.body.contains("Heat map of inherent and residual risk")
+        );
+
+        let r = f
+            .app
+            .post(
+                "/inventory",
+                Some(&cookie),
+                &[
+                    ("csrf_token", &csrf),
+                    ("name", "Laptops"),
+                    ("type", "hardware"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{e}: {}", r.body);
+
+        // A score off the scale: 422, and what was typed is still there.
+        let fields = |l: &'static str| {
+            vec![
+                ("title", "Stolen laptop with customer data"),
+                ("assets", "laptops"),
+                ("likelihood", l),
+                ("impact", "4"),
+                ("treatment", "modify"),
+                ("controls", "8.7, 8.24"),
+                ("residual_likelihood", "1"),
+                ("residual_impact", "2"),
+            ]
+        };
+        let mut form = vec![("csrf_token", csrf.as_str())];
+        form.extend(fields("9"));
+        let r = f.app.post("/risks", Some(&cookie), &form, &[]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(
+            r.body
+                .contains("likelihood: 9 is outside the scale: use 1 to 5"),
+            "{e}"
+        );
+        assert!(
+            r.body
+                .contains("value=\"Stolen laptop with customer data\""),
+            "{e}: input kept"
+        );
+        assert!(r.body.contains("value=\"8.7, 8.24\""), "{e}");
+
+        let mut form = vec![("csrf_token", csrf.as_str())];
+        form.extend(fields("3"));
+        let r = f.app.post("/risks", Some(&cookie), &form, &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{e}: {}", r.body);
+        let loc = r.header("location").unwrap();
+        let id: i64 = loc.trim_start_matches("/risks/").parse().unwrap();
+        let risk = f.store.risk(f.org.id, id).await.unwrap();
+        assert_eq!(risk.annex_a_controls, ["8.7", "8.24"]);
+        assert_eq!(
+            risk.asset_ids.len(),
+            1,
+            "{e}: asset named case-insensitively"
+        );
+
+        // Filters stay in the URL of the next page.
+        for i in 0..51 {
+            f.store
+                .create_risk(
+                    f.org.id,
+                    &RiskInput {
+                        title: Some(format!("Laptop risk {i}")),
+                        likelihood: Some(2),
+                        impact: Some(2),
+                        treatment: Some("retain".into()),
+                        ..RiskInput::default()
+                    },
+                    &Actor::cli(),
+                )
+                .await
+                .unwrap();
+        }
+        let r = f
+            .app
+            .get("/risks?q=laptop&treatment=retain&sort=level", Some(&cookie))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            !r.body.contains("Stolen laptop"),
+            "{e}: filtered by treatment"
+        );
+        let at = r
+            .body
+            .find("rel=\"next\"")
+            .map(|i| r.body[i.saturating_sub(120)..i].to_owned());
+        assert!(
+            r.body
+                .contains("href=\"/risks?q=laptop&#38;treatment=retain&#38;sort=level&#38;after="),
+            "{e}: next page keeps the filters: {at:?}"
+        );
+
+        // A stale save: 409 and the text kept.
+        let r = f
+            .app
+            .post(
+                &format!("/risks/{id}"),
+                Some(&cookie),
+                &[
+                    ("csrf_token", &csrf),
+                    ("version", "7"),
+                    ("title", "My retitled laptop risk"),
+                    ("likelihood", "3"),
+                    ("impact", "4"),
+                    ("treatment", "modify"),
+                    ("status", "treating"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{e}");
+        assert!(r.body.contains("value=\"My retitled laptop risk\""), "{e}");
+
+        let r = f
+            .app
+            .post(
+                &format!("/risks/{id}/accept"),
+                Some(&cookie),
+                &[
+                    ("csrf_token", &csrf),
+                    ("comment", "encrypted disks"),
+                    ("version", "1"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{e}: {}", r.body);
+        let r = f.app.get(&format!("/risks/{id}"), Some(&cookie)).await;
+        assert!(r.body.contains("Accepted by ann@acme.test"), "{e}");
+
+        // Deleting the linked asset from its page is refused.
+        let asset = risk.asset_ids[0];
+        let r = f
+            .app
+            .post(
+                &format!("/inventory/{asset}/delete"),
+                Some(&cookie),
+                &[("csrf_token", &csrf)],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{e}");
+        assert!(r.body.contains("linked to 1 risk"), "{e}");
+        let r = f.app.get("/inventory", Some(&cookie)).await;
+        assert!(r.body.contains("Laptops"), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn a_new_methodology_shows_what_moves_and_rescores_only_when_applied() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let (_, a) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Moves up", &[], 2, 5, 2, 3)),
+        )
+        .await;
+        let (_, b) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Stays", &[], 1, 1, 1, 1)),
+        )
+        .await;
+        let id = a["id"].as_i64().unwrap();
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/risks/{id}/accept"),
+            &f.admin,
+            Some(json!({"comment": "fine at medium"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        let (_, cur) = call(&f.app, "GET", "/api/v1/risk-methodology", &f.admin, None).await;
+        assert_eq!(cur["version"], 0, "{e}: {cur}");
+        let mut m = cur["methodology"].clone();
+        // Stricter: every cell of 6 and more is Critical.
+        for (l, row) in m["matrix"].as_array_mut().unwrap().iter_mut().enumerate() {
+            for (i, c) in row.as_array_mut().unwrap().iter_mut().enumerate() {
+                if (l + 1) * (i + 1) >= 6 {
+                    *c = json!(3);
+                }
+            }
+        }
+        let (s, v) = call(
+            &f.app,
+            "PUT",
+            "/api/v1/risk-methodology",
+            &f.admin,
+            Some(json!({"methodology": m, "version": 0})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        assert_eq!(v["applied"], false);
+        assert_eq!(v["moves"].as_array().unwrap().len(), 1, "{e}: {v}");
+        assert_eq!(v["moves"][0]["id"], id);
+        assert_eq!(v["moves"][0]["inherent_to"], "Critical");
+        let (_, still) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/risks/{id}"),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(still["level"], "High", "{e}: a preview changes nothing");
+
+        let owner = token(&f.store, &f.org, "rob@acme.test", Role::RiskOwner).await;
+        let (s, _) = call(
+            &f.app,
+            "PUT",
+            "/api/v1/risk-methodology",
+            &owner,
+            Some(json!({"methodology": m, "version": 0, "apply": true})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+        let (s, v) = call(
+            &f.app,
+            "PUT",
+            "/api/v1/risk-methodology",
+            &f.admin,
+            Some(json!({"methodology": m, "version": 0, "apply": true})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        assert_eq!(v["version"], 1);
+        let (_, now) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/risks/{id}"),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(now["level"], "Critical", "{e}: {now}");
+        assert_eq!(now["residual_level"], "Critical", "{e}: 2 x 3 = 6");
+        assert_eq!(
+            now["status"], "assessed",
+            "{e}: the acceptance lapsed with its level"
+        );
+        assert_eq!(now["version"], 3, "{e}: created, accepted, re-scored");
+        let (_, same) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/risks/{}", b["id"]),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(same["version"], 1, "{e}: unmoved risks are untouched");
+        // Stale, and a scale that would strand scores.
+        let (s, _) = call(
+            &f.app,
+            "PUT",
+            "/api/v1/risk-methodology",
+            &f.admin,
+            Some(json!({"methodology": m, "version": 0, "apply": true})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}");
+        let mut small = m.clone();
+        small["impact"].as_array_mut().unwrap().truncate(3);
+        for row in small["matrix"].as_array_mut().unwrap() {
+            row.as_array_mut().unwrap().truncate(3);
+        }
+        let (s, v) = call(
+            &f.app,
+            "PUT",
+            "/api/v1/risk-methodology",
+            &f.admin,
+            Some(json!({"methodology": small, "version": 1, "apply": true})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        assert!(
+            v["detail"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("RISK-{id}")),
+            "{v}"
+        );
+        let entries = f
+            .store
+            .audit_entries(
+                f.org.id,
+                &AuditFilter {
+                    entity_type: Some("risk_methodology".into()),
+                    limit: 10,
+                    ..AuditFilter::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(entries.len(), 1, "{e}: one audited change");
+        assert!(
+            entries[0]
+                .after_json
+                .as_deref()
+                .unwrap()
+                .contains("\"risks_moved\":1")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_threat_from_the_library_suggests_its_controls() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let (s, lib) = call(&f.app, "GET", "/api/v1/risk-library", &f.admin, None).await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+        assert!(lib["threats"].as_array().unwrap().len() >= 40);
+        assert!(lib["vulnerabilities"].as_array().unwrap().len() >= 40);
+        let mut body = risk_body("Encrypted by criminals", &[], 3, 5, 2, 3);
+        body["threat"] = json!("Ransomware");
+        body["vulnerability"] = json!("Untested backups");
+        let (s, v) = call(&f.app, "POST", "/api/v1/risks", &f.admin, Some(body)).await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {v}");
+        assert_eq!(
+            v["suggested_controls"],
+            json!(["8.13", "8.8", "5.30"]),
+            "{e}: 8.7 is linked already, so not suggested"
+        );
+    }
+}
+
+#[tokio::test]
+async fn treatment_actions_are_planned_versioned_and_overdue_ones_listed() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let (_, r) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Old firewall", &[], 4, 4, 2, 2)),
+        )
+        .await;
+        let id = r["id"].as_i64().unwrap();
+        let (s, late) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/risks/{id}/actions"),
+            &f.admin,
+            Some(json!({"title": "Replace the firewall", "owner": "ann@acme.test", "due_date": "2020-01-31", "cost": 12000})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {late}");
+        let (s, _) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/risks/{id}/actions"),
+            &f.admin,
+            Some(json!({"title": "Review rules", "due_date": "2999-01-01"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}");
+        for bad in [
+            json!({"title": "x", "due_date": "31/01/2020"}),
+            json!({"title": "x", "cost": -5}),
+            json!({"title": "x", "owner": "olga@other.test"}),
+            json!({"due_date": "2020-01-01"}),
+        ] {
+            let (s, v) = call(
+                &f.app,
+                "POST",
+                &format!("/api/v1/risks/{id}/actions"),
+                &f.admin,
+                Some(bad.clone()),
+            )
+            .await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {bad}: {v}");
+        }
+        let (_, overdue) = call(
+            &f.app,
+            "GET",
+            "/api/v1/risk-actions/overdue",
+            &f.admin,
+            None,
+        )
+        .await;
+        let titles: Vec<&str> = overdue
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(titles, ["Replace the firewall"], "{e}");
+        let aid = late["id"].as_i64().unwrap();
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risk-actions/{aid}"),
+            &f.admin,
+            Some(json!({"status": "done", "version": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        let (s, _) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risk-actions/{aid}"),
+            &f.admin,
+            Some(json!({"status": "open", "version": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}");
+        let (_, overdue) = call(
+            &f.app,
+            "GET",
+            "/api/v1/risk-actions/overdue",
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(overdue, json!([]), "{e}: done is not overdue");
+        let (_, list) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/risks/{id}/actions"),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(list.as_array().unwrap().len(), 2, "{e}");
+        let due = f
+            .store
+            .risk_due_items(f.org.id, "2999-12-31")
+            .await
+            .unwrap();
+        assert_eq!(due.len(), 1, "{e}: {due:?}");
+        assert_eq!(due[0].kind, "risk_action");
+        // Another organisation's risk takes no actions from us.
+        let other = org_with(&f.store, "Other Ltd", "olga@other.test", Role::Admin).await;
+        let theirs = f
+            .store
+            .create_risk(
+                other.id,
+                &RiskInput {
+                    title: Some("Theirs".into()),
+                    likelihood: Some(1),
+                    impact: Some(1),
+                    treatment: Some("retain".into()),
+                    ..RiskInput::default()
+                },
+                &Actor::cli(),
+            )
+            .await
+            .unwrap();
+        let (s, _) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/risks/{}/actions", theirs.id),
+            &f.admin,
+            Some(json!({"title": "sneaky"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+    }
+}
+
+#[tokio::test]
+async fn snapshots_freeze_the_register_and_compare() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let mk = |t: &'static str, l: i64| risk_body(t, &[], l, 4, 1, 1);
+        let (_, a) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(mk("Changes", 2)),
+        )
+        .await;
+        let (_, b) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(mk("Closes", 1)),
+        )
+        .await;
+        let (s, first) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risk-snapshots",
+            &f.admin,
+            Some(json!({"title": "Q3"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {first}");
+        assert_eq!(first["risk_count"], 2);
+        let (_, _) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{}", a["id"]),
+            &f.admin,
+            Some(json!({"likelihood": 5, "version": 1})),
+        )
+        .await;
+        let (_, _) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{}", b["id"]),
+            &f.admin,
+            Some(json!({"status": "closed", "version": 1})),
+        )
+        .await;
+        let (_, c) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(mk("New one", 1)),
+        )
+        .await;
+        let (_, second) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risk-snapshots",
+            &f.admin,
+            Some(json!({"title": "Q4"})),
+        )
+        .await;
+        let (s, cmp) = call(
+            &f.app,
+            "GET",
+            &format!(
+                "/api/v1/risk-snapshots/compare?from={}&to={}",
+                first["id"], second["id"]
+            ),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {cmp}");
+        assert_eq!(cmp["new"][0]["id"], c["id"], "{e}: {cmp}");
+        assert_eq!(cmp["closed"][0]["id"], b["id"], "{e}: {cmp}");
+        assert_eq!(cmp["changed"][0][0]["level"], "Medium", "{e}: {cmp}");
+        assert_eq!(cmp["changed"][0][1]["level"], "Critical", "{e}: {cmp}");
+        let (s, _) = call(
+            &f.app,
+            "GET",
+            "/api/v1/risk-snapshots/compare?from=999999&to=1",
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+        let (_, list) = call(&f.app, "GET", "/api/v1/risk-snapshots", &f.admin, None).await;
+        assert_eq!(list.as_array().unwrap().len(), 2, "{e}");
+    }
+}

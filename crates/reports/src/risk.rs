@@ -1,0 +1,401 @@
+//! The risk register as PDF, XLSX and CSV, and the heat map of inherent and
+//! residual risk as SVG. The CSV's first ten columns are the import's, so an
+//! exported register imports again.
+
+use std::fmt::Write as _;
+
+use crate::ReportError;
+use crate::cells::{self, Cell, write_record};
+use crate::pdf::{TableDoc, render};
+
+/// One risk of the register, ready to print (labels, not codes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskLine {
+    /// `RISK-<id>`.
+    pub key: String,
+    pub title: String,
+    pub description: String,
+    /// Asset names.
+    pub assets: Vec<String>,
+    pub likelihood: i64,
+    pub impact: i64,
+    pub level: String,
+    /// modify, retain, avoid or share.
+    pub treatment: String,
+    pub annex_a_controls: Vec<String>,
+    pub residual_likelihood: i64,
+    pub residual_impact: i64,
+    pub residual_level: String,
+    pub status: String,
+    pub owner: String,
+    pub next_review: String,
+}
+
+/// A risk register to export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskDocument {
+    pub organisation: String,
+    /// RFC 3339: the register's last change; every date in the files is this one.
+    pub date: String,
+    /// Highest inherent level first.
+    pub risks: Vec<RiskLine>,
+}
+
+/// The header of the register's CSV; the first ten are the import's columns.
+pub const RISK_CSV_HEADER: [&str; 15] = [
+    "title",
+    "description",
+    "assets",
+    "likelihood",
+    "impact",
+    "treatment",
+    "annex_a_controls",
+    "residual_likelihood",
+    "residual_impact",
+    "owner",
+    "key",
+    "level",
+    "residual_level",
+    "status",
+    "next_review",
+];
+
+fn csv_row(r: &RiskLine) -> [String; 15] {
+    [
+        r.title.clone(),
+        r.description.clone(),
+        r.assets.join(";"),
+        r.likelihood.to_string(),
+        r.impact.to_string(),
+        r.treatment.clone(),
+        r.annex_a_controls.join(";"),
+        r.residual_likelihood.to_string(),
+        r.residual_impact.to_string(),
+        r.owner.clone(),
+        r.key.clone(),
+        r.level.clone(),
+        r.residual_level.clone(),
+        r.status.clone(),
+        r.next_review.clone(),
+    ]
+}
+
+/// The register as CSV (formula-like cells neutralised).
+pub fn risk_csv(doc: &RiskDocument) -> Result<Vec<u8>, ReportError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| ReportError::Csv(e.to_string());
+    cells::write_csv_record(&mut w, RISK_CSV_HEADER).map_err(err)?;
+    for r in &doc.risks {
+        cells::write_csv_record(&mut w, csv_row(r)).map_err(err)?;
+    }
+    w.into_inner().map_err(|e| ReportError::Csv(e.to_string()))
+}
+
+/// The register as an XLSX workbook, one row per risk, text as string cells.
+pub fn risk_xlsx(doc: &RiskDocument) -> Result<Vec<u8>, ReportError> {
+    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
+    let err = |e: rust_xlsxwriter::XlsxError| ReportError::Xlsx(e.to_string());
+    let (year, month, day, hour, minute, second) = crate::date_parts(&doc.date);
+    let when = ExcelDateTime::from_ymd(year, month, day)
+        .and_then(|t| t.and_hms(u16::from(hour), minute, f64::from(second)))
+        .map_err(err)?;
+    let mut wb = Workbook::new();
+    wb.set_properties(
+        &DocProperties::new()
+            .set_title(format!("Risk register: {}", doc.organisation))
+            .set_author("isms")
+            .set_company(&doc.organisation)
+            .set_creation_datetime(&when),
+    );
+    let bold = Format::new().set_bold();
+    let plain = Format::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("Risks").map_err(err)?;
+    let headers = [
+        "Key",
+        "Title",
+        "Description",
+        "Assets",
+        "Likelihood",
+        "Impact",
+        "Level",
+        "Treatment",
+        "Annex A controls",
+        "Residual likelihood",
+        "Residual impact",
+        "Residual level",
+        "Status",
+        "Owner",
+        "Next review",
+    ];
+    for (c, t) in headers.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *t, &bold)
+            .map_err(err)?;
+    }
+    let mut row = 1u32;
+    for r in &doc.risks {
+        let assets = r.assets.join("; ");
+        let controls = r.annex_a_controls.join("; ");
+        let record = [
+            Cell::Text(&r.key),
+            Cell::Text(&r.title),
+            Cell::Text(&r.description),
+            Cell::Text(&assets),
+            Cell::Number(r.likelihood as f64),
+            Cell::Number(r.impact as f64),
+            Cell::Text(&r.level),
+            Cell::Text(&r.treatment),
+            Cell::Text(&controls),
+            Cell::Number(r.residual_likelihood as f64),
+            Cell::Number(r.residual_impact as f64),
+            Cell::Text(&r.residual_level),
+            Cell::Text(&r.status),
+            Cell::Text(&r.owner),
+            Cell::Text(&r.next_review),
+        ];
+        row += write_record(ws, row, &record, 0, &plain).map_err(err)?;
+    }
+    for (c, w) in [
+        10.0, 40.0, 40.0, 24.0, 9.0, 9.0, 10.0, 10.0, 16.0, 9.0, 9.0, 10.0, 10.0, 24.0, 12.0,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        ws.set_column_width(c as u16, w).map_err(err)?;
+    }
+    ws.set_freeze_panes(1, 0).map_err(err)?;
+    wb.save_to_buffer().map_err(err)
+}
+
+/// The register as a PDF, one band per inherent level.
+pub fn risk_pdf(doc: &RiskDocument) -> Vec<u8> {
+    let mut sections: Vec<(String, Vec<Vec<String>>)> = Vec::new();
+    for r in &doc.risks {
+        if sections.last().is_none_or(|(l, _)| *l != r.level) {
+            sections.push((r.level.clone(), Vec::new()));
+        }
+        if let Some((_, rows)) = sections.last_mut() {
+            rows.push(vec![
+                r.key.clone(),
+                if r.description.is_empty() {
+                    r.title.clone()
+                } else {
+                    format!("{}\n{}", r.title, r.description)
+                },
+                r.assets.join(", "),
+                format!("{} x {}", r.likelihood, r.impact),
+                r.treatment.clone(),
+                r.annex_a_controls.join(", "),
+                format!(
+                    "{} x {} {}",
+                    r.residual_likelihood, r.residual_impact, r.residual_level
+                ),
+                r.status.clone(),
+                r.owner.clone(),
+            ]);
+        }
+    }
+    let sections = sections
+        .into_iter()
+        .map(|(level, rows)| {
+            (
+                format!("Inherent level: {level} ({} risks)", rows.len()),
+                rows,
+            )
+        })
+        .collect();
+    render(&TableDoc {
+        title: "Risk register".into(),
+        subtitle: "Risks, their treatment and the residual risk".into(),
+        facts: vec![
+            ("Organisation".into(), doc.organisation.clone()),
+            ("Date".into(), doc.date.get(..10).unwrap_or("").to_owned()),
+            ("Risks".into(), doc.risks.len().to_string()),
+        ],
+        banner: None,
+        footer: format!(
+            "{} \u{2013} Risk register \u{2013} {}",
+            doc.organisation,
+            doc.date.get(..10).unwrap_or("")
+        ),
+        columns: vec![
+            ("Key", 48.0),
+            ("Risk", 220.0),
+            ("Assets", 100.0),
+            ("L x I", 34.0),
+            ("Treatment", 50.0),
+            ("Controls", 70.0),
+            ("Residual", 80.0),
+            ("Status", 52.0),
+            ("Owner", 116.0),
+        ],
+        sections,
+        info_title: format!("Risk register: {}", doc.organisation),
+        author: doc.organisation.clone(),
+        date: crate::date_parts(&doc.date),
+    })
+}
+
+/// A heat map: the matrix's cells coloured by level, with the count of
+/// risks in each cell before (inherent) and after treatment (residual).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeatMap {
+    /// Likelihood step names, lowest first.
+    pub likelihood: Vec<String>,
+    /// Impact step names, lowest first.
+    pub impact: Vec<String>,
+    /// `colours[l][i]`, `#rrggbb`.
+    pub colours: Vec<Vec<String>>,
+    /// `inherent[l][i]`: risks in the cell before treatment.
+    pub inherent: Vec<Vec<i64>>,
+    pub residual: Vec<Vec<i64>>,
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn grid(out: &mut String, m: &HeatMap, counts: &[Vec<i64>], x0: usize, title: &str) {
+    const CELL: usize = 44;
+    const LEFT: usize = 90;
+    let rows = m.likelihood.len();
+    let _ = write!(
+        out,
+        r#"<text x="{}" y="16" font-weight="bold">{}</text>"#,
+        x0 + LEFT,
+        esc(title)
+    );
+    for l in 0..rows {
+        // Highest likelihood on top.
+        let y = 26 + (rows - 1 - l) * CELL;
+        let _ = write!(
+            out,
+            r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
+            x0 + LEFT - 4,
+            y + CELL / 2 + 4,
+            esc(&m.likelihood[l])
+        );
+        for i in 0..m.impact.len() {
+            let x = x0 + LEFT + i * CELL;
+            let colour = m
+                .colours
+                .get(l)
+                .and_then(|r| r.get(i))
+                .map_or("#cccccc", String::as_str);
+            let n = counts.get(l).and_then(|r| r.get(i)).copied().unwrap_or(0);
+            let _ = write!(
+                out,
+                r##"<rect x="{x}" y="{y}" width="{CELL}" height="{CELL}" fill="{}" stroke="#fff"><title>{}: likelihood {}, impact {}: {n} risk(s)</title></rect>"##,
+                esc(colour),
+                esc(title),
+                l + 1,
+                i + 1
+            );
+            if n > 0 {
+                let _ = write!(
+                    out,
+                    r##"<text x="{}" y="{}" text-anchor="middle" font-weight="bold" fill="#fff">{n}</text>"##,
+                    x + CELL / 2,
+                    y + CELL / 2 + 5
+                );
+            }
+        }
+    }
+    for (i, name) in m.impact.iter().enumerate() {
+        let x = x0 + LEFT + i * CELL + CELL / 2;
+        let y = 26 + rows * CELL + 12;
+        let short: String = name.chars().take(9).collect();
+        let _ = write!(
+            out,
+            r#"<text x="{x}" y="{y}" text-anchor="middle" font-size="9">{}</text>"#,
+            esc(&short)
+        );
+    }
+}
+
+/// The heat map as an SVG: inherent on the left, residual on the right.
+pub fn heat_map_svg(m: &HeatMap) -> String {
+    let cell = 44;
+    let one = 90 + m.impact.len() * cell + 20;
+    let width = one * 2;
+    let height = 26 + m.likelihood.len() * cell + 40;
+    let mut out = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" font-family="sans-serif" font-size="11" role="img" aria-label="Heat map of inherent and residual risk">"#
+    );
+    grid(&mut out, m, &m.inherent, 0, "Inherent");
+    grid(&mut out, m, &m.residual, one, "Residual");
+    let _ = write!(
+        out,
+        r#"<text x="{}" y="{}" text-anchor="middle" font-size="10">impact →   (likelihood ↑)</text>"#,
+        width / 2,
+        height - 4
+    );
+    out.push_str("</svg>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc() -> RiskDocument {
+        RiskDocument {
+            organisation: "Acme Ltd".into(),
+            date: "2026-11-26T07:00:00.000000Z".into(),
+            risks: vec![RiskLine {
+                key: "RISK-1".into(),
+                title: "=Ransomware on the CRM".into(),
+                description: "Encrypted customer data".into(),
+                assets: vec!["CRM".into(), "Backups".into()],
+                likelihood: 4,
+                impact: 5,
+                level: "Critical".into(),
+                treatment: "modify".into(),
+                annex_a_controls: vec!["8.7".into(), "8.13".into()],
+                residual_likelihood: 2,
+                residual_impact: 2,
+                residual_level: "Low".into(),
+                status: "accepted".into(),
+                owner: "rob@acme.test".into(),
+                next_review: "2027-06-30".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn every_format_holds_the_titles_and_is_deterministic() {
+        let d = doc();
+        let csv = String::from_utf8(risk_csv(&d).unwrap()).unwrap();
+        assert!(csv.starts_with("title,description,assets,likelihood,impact,treatment,annex_a_controls,residual_likelihood,residual_impact,owner,"));
+        assert!(
+            csv.contains("'=Ransomware on the CRM"),
+            "formula neutralised: {csv}"
+        );
+        assert!(csv.contains("CRM;Backups") && csv.contains("8.7;8.13"));
+        let pdf = risk_pdf(&d);
+        assert_eq!(pdf, risk_pdf(&d));
+        assert!(String::from_utf8_lossy(&pdf).contains("Ransomware on the CRM"));
+        let x = risk_xlsx(&d).unwrap();
+        assert!(x.starts_with(b"PK"));
+        assert_eq!(x, risk_xlsx(&d).unwrap());
+    }
+
+    #[test]
+    fn the_heat_map_counts_each_cell() {
+        let m = HeatMap {
+            likelihood: vec!["Rare".into(), "Often".into(), "Always".into()],
+            impact: vec!["Low".into(), "Mid".into(), "High".into()],
+            colours: vec![vec!["#00ff00".into(); 3]; 3],
+            inherent: vec![vec![0, 0, 0], vec![0, 0, 0], vec![0, 0, 7]],
+            residual: vec![vec![7, 0, 0], vec![0, 0, 0], vec![0, 0, 0]],
+        };
+        let svg = heat_map_svg(&m);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert_eq!(svg.matches(">7</text>").count(), 2);
+        assert!(svg.contains("likelihood 3, impact 3: 7 risk(s)"));
+        assert!(svg.contains("likelihood 1, impact 1: 7 risk(s)"));
+    }
+}
