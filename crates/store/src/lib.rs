@@ -18,6 +18,7 @@ mod orgs;
 mod ratelimit;
 mod readiness;
 mod sessions;
+mod settings;
 mod soa;
 mod tokens;
 mod users;
@@ -44,6 +45,10 @@ pub use migrate::MIGRATION_COUNT;
 pub use orgs::{DashboardCounts, Org};
 pub use readiness::{Readiness, ReadinessItem, ReadinessState};
 pub use sessions::{Session, SessionUser};
+pub use settings::{
+    CURRENCIES, DEFAULT_CURRENCY, DEFAULT_TIME_ZONE, OrgSettings, OrgSettingsInput, check_currency,
+    check_time_zone, currency_symbol,
+};
 pub use soa::{
     ANNEX_A_CONTROL_COUNT, ControlDiff, FieldChange, SOA_REASONS, SOA_STATUSES, SoaEntry, SoaPatch,
     SoaSummary, SoaUpdate, SoaVersion, SoaVersionInfo, soa_label,

@@ -30,6 +30,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_secrets"),
     migration!(6, "0006_framework_tenancy"),
     migration!(7, "0007_invitations"),
+    migration!(9, "0009_org_settings"),
 ];
 
 /// How many migrations this binary carries.

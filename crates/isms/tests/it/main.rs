@@ -29,6 +29,7 @@ mod hardening_web;
 mod readiness;
 mod resilience;
 mod route_matrix;
+mod settings;
 mod soa;
 mod store;
 mod versioned;

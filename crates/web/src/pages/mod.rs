@@ -13,6 +13,7 @@ mod login;
 mod profile;
 mod readiness;
 mod search;
+mod settings;
 mod soa;
 mod users;
 
@@ -149,6 +150,8 @@ fn tables() -> [Routes; 3] {
         )
         .get("/admin/users", Needs(ManageMembers), users::list)
         .post("/admin/users", Needs(ManageMembers), users::add)
+        .get("/admin/settings", Needs(ManageMembers), settings::show)
+        .post("/admin/settings", Needs(ManageMembers), settings::save)
         .post(
             "/admin/users/{member}/role",
             Needs(ManageMembers),
