@@ -210,3 +210,152 @@ async fn fair_money_figures_are_in_the_organisation_currency() {
         assert!(page.body.contains("Annual loss in USD"));
     }
 }
+
+#[tokio::test]
+async fn the_form_editor_saves_text_that_runs_and_reports_in_the_currency() {
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme", "ann@x.test", Role::Admin).await;
+        add(&store, &org, "emp@x.test", Role::Employee).await;
+        store
+            .save_org_settings(
+                org.id,
+                &isms_store::OrgSettingsInput {
+                    time_zone: "UTC".into(),
+                    currency: "GBP".into(),
+                    version: Some(0),
+                },
+                &isms_store::Actor::cli(),
+            )
+            .await
+            .unwrap();
+        let app = App::new(store.clone());
+        let (ann, csrf) = app.login("ann@x.test", PASSWORD).await;
+        let page = app.get("/risk/quantitative/form", Some(&ann)).await;
+        assert_eq!(page.status, StatusCode::OK, "{engine}: {}", page.body);
+        assert!(page.body.contains("name=\"lef_kind\""));
+        let (emp, _) = app.login("emp@x.test", PASSWORD).await;
+        assert_eq!(
+            app.get("/risk/quantitative/form", Some(&emp)).await.status,
+            StatusCode::FORBIDDEN
+        );
+
+        let row = |name: &'static str, lef: [&'static str; 4], lm: [&'static str; 4]| {
+            vec![
+                ("risk_name", name),
+                ("lef_kind", lef[0]),
+                ("lef_low", lef[1]),
+                ("lef_mode", lef[2]),
+                ("lef_high", lef[3]),
+                ("lm_kind", lm[0]),
+                ("lm_low", lm[1]),
+                ("lm_mode", lm[2]),
+                ("lm_high", lm[3]),
+            ]
+        };
+        let mut fields = vec![
+            ("csrf_token", csrf.as_str()),
+            ("version", "0"),
+            ("name", "From the form"),
+            ("iterations", "2000"),
+            ("seed", "5"),
+        ];
+        fields.extend(row(
+            "Phishing",
+            ["pert", "1", "3", "10"],
+            ["lognormal", "1000", "", "50000"],
+        ));
+        fields.extend(row(
+            "Outage",
+            ["constant", "", "0.5", ""],
+            ["uniform", "20000", "", "80000"],
+        ));
+        // Adding a row is a round trip: the rows typed so far stay.
+        let mut add_row = fields.clone();
+        add_row.push(("op", "add"));
+        let r = app
+            .post("/risk/quantitative/form", Some(&ann), &add_row, &[])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
+        assert_eq!(r.body.matches("name=\"risk_name\"").count(), 3);
+        assert!(
+            r.body.contains("value=\"Phishing\"") && r.body.contains("£ "),
+            "the preview is in GBP"
+        );
+        // Removing a ticked row.
+        let mut remove = fields.clone();
+        remove.extend([("remove", "1"), ("op", "update")]);
+        let r = app
+            .post("/risk/quantitative/form", Some(&ann), &remove, &[])
+            .await;
+        assert_eq!(r.body.matches("name=\"risk_name\"").count(), 1, "{engine}");
+        // Bad numbers: 422, nothing saved, the field is named.
+        let mut bad = fields.clone();
+        bad.retain(|(k, v)| !(*k == "lef_high" && *v == "10"));
+        bad.insert(7, ("lef_high", "ten"));
+        bad.push(("op", "save"));
+        let r = app
+            .post("/risk/quantitative/form", Some(&ann), &bad, &[])
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{engine}: {}",
+            r.body
+        );
+        assert!(
+            r.body.contains("&#39;ten&#39; is not a number")
+                || r.body.contains("'ten' is not a number"),
+            "{}",
+            r.body
+        );
+        assert!(store.fair_scenarios(org.id).await.unwrap().is_empty());
+
+        let mut save = fields.clone();
+        save.push(("op", "save"));
+        let r = app
+            .post("/risk/quantitative/form", Some(&ann), &save, &[])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        let saved = store.fair_scenarios(org.id).await.unwrap().remove(0);
+        let input = isms_fair::parse_input(&saved.input_text).expect("the text parses");
+        assert_eq!(input.risks.len(), 2);
+        assert_eq!(input.iterations, Some(2000));
+        assert!(saved.input_text.contains("Phishing") && saved.input_text.contains("pert"));
+
+        // The form shows the saved set again; a stale version is a 409.
+        let page = app
+            .get(
+                &format!("/risk/quantitative/form?scenario={}", saved.id),
+                Some(&ann),
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{engine}");
+        assert!(page.body.contains("value=\"Outage\"") && page.body.contains("value=\"80000\""));
+        let id = saved.id.to_string();
+        let mut stale = save.clone();
+        stale.push(("scenario", id.as_str()));
+        let r = app
+            .post("/risk/quantitative/form", Some(&ann), &stale, &[])
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{engine}: {}", r.body);
+
+        let r = app
+            .post(
+                &format!("/risk/quantitative/{id}/run"),
+                Some(&ann),
+                &[("csrf_token", &csrf)],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        let page = app
+            .get(&format!("/risk/quantitative/{id}"), Some(&ann))
+            .await;
+        assert!(
+            page.body.contains("Phishing") && page.body.contains("£ "),
+            "{engine}: {}",
+            page.body
+        );
+        assert!(page.body.contains("Annual loss in GBP"));
+    }
+}

@@ -238,7 +238,11 @@ pub async fn index(State(state): State<AppState>, user: CurrentUser) -> Result<R
     page(&state, &user, StatusCode::OK, None, None, None, None).await
 }
 
-async fn find(state: &AppState, user: &CurrentUser, id: i64) -> Result<FairScenario, WebError> {
+pub(super) async fn find(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<FairScenario, WebError> {
     state
         .store
         .fair_scenario(user.0.org_id, id)

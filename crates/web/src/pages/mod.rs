@@ -5,6 +5,7 @@ mod audit;
 mod context;
 mod dashboard;
 pub(crate) mod fair;
+mod fair_form;
 mod frameworks;
 mod gap;
 mod invite;
@@ -203,6 +204,12 @@ fn tables() -> [Routes; 3] {
         .get("/risk/quantitative", Needs(ReadIsms), fair::index)
         .post("/risk/quantitative", Needs(EditIsms), fair::create)
         .post("/risk/quantitative/upload", Needs(EditIsms), fair::upload)
+        .get("/risk/quantitative/form", Needs(EditIsms), fair_form::show)
+        .post(
+            "/risk/quantitative/form",
+            Needs(EditIsms),
+            fair_form::submit,
+        )
         .get("/risk/quantitative/{scenario}", Needs(ReadIsms), fair::show)
         .post(
             "/risk/quantitative/{scenario}",
