@@ -359,3 +359,85 @@ async fn the_form_editor_saves_text_that_runs_and_reports_in_the_currency() {
         assert!(page.body.contains("Annual loss in GBP"));
     }
 }
+
+#[tokio::test]
+async fn the_form_editor_keeps_controls_and_refuses_what_it_cannot_show() {
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme", "ann@x.test", Role::Admin).await;
+        let app = App::new(store.clone());
+        let (ann, csrf) = app.login("ann@x.test", PASSWORD).await;
+        let with_control = format!(
+            "{SCENARIO}controls:\n  - name: Awareness training\n    cost: 12000\n    risks: [Phishing]\n    frequency_reduction: 0.5\n"
+        );
+        let decomposed = "risks:\n  - name: Web attack\n    lef:\n      tef: {constant: 10}\n      vulnerability: {constant: 0.1}\n    lm: {constant: 1000}\n";
+        for (name, text) in [("Kept", with_control.as_str()), ("Split", decomposed)] {
+            let r = app
+                .post(
+                    "/risk/quantitative",
+                    Some(&ann),
+                    &[("csrf_token", &csrf), ("name", name), ("input", text)],
+                    &[],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        }
+        let sets = store.fair_scenarios(org.id).await.unwrap();
+        let id_of = |n: &str| sets.iter().find(|s| s.name == n).unwrap().id;
+        let (kept, split) = (id_of("Kept"), id_of("Split"));
+
+        let page = app
+            .get(
+                &format!("/risk/quantitative/form?scenario={split}"),
+                Some(&ann),
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+        assert!(page.body.contains("edit this set as text"), "{}", page.body);
+
+        let page = app
+            .get(
+                &format!("/risk/quantitative/form?scenario={kept}"),
+                Some(&ann),
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{engine}: {}", page.body);
+        assert!(page.body.contains("the form keeps them"), "{}", page.body);
+        let version = page.hidden("version").unwrap();
+        let id = kept.to_string();
+        let r = app
+            .post(
+                "/risk/quantitative/form",
+                Some(&ann),
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("scenario", id.as_str()),
+                    ("version", version.as_str()),
+                    ("name", "Kept"),
+                    ("iterations", "2000"),
+                    ("seed", "3"),
+                    ("risk_name", "Phishing"),
+                    ("lef_kind", "constant"),
+                    ("lef_low", ""),
+                    ("lef_mode", "4"),
+                    ("lef_high", ""),
+                    ("lm_kind", "uniform"),
+                    ("lm_low", "10000"),
+                    ("lm_mode", ""),
+                    ("lm_high", "30000"),
+                    ("op", "save"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        let saved = store.fair_scenario(org.id, kept).await.unwrap().unwrap();
+        let input = isms_fair::parse_input(&saved.input_text).unwrap();
+        assert_eq!(input.controls.len(), 1, "{engine}: {}", saved.input_text);
+        assert_eq!(input.controls[0].name, "Awareness training");
+        assert!(
+            saved.input_text.contains("constant: 4"),
+            "{}",
+            saved.input_text
+        );
+    }
+}
