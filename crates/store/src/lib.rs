@@ -19,6 +19,7 @@ mod ratelimit;
 mod readiness;
 mod risk;
 mod sessions;
+mod settings;
 mod soa;
 mod tokens;
 mod users;
@@ -50,6 +51,10 @@ pub use risk::{
     RiskRef, RiskSnapshotInfo, RiskSort, RowError,
 };
 pub use sessions::{Session, SessionUser};
+pub use settings::{
+    CURRENCIES, DEFAULT_CURRENCY, DEFAULT_TIME_ZONE, OrgSettings, OrgSettingsInput, check_currency,
+    check_time_zone, currency_symbol,
+};
 pub use soa::{
     ANNEX_A_CONTROL_COUNT, ControlDiff, FieldChange, SOA_REASONS, SOA_STATUSES, SoaEntry, SoaPatch,
     SoaSummary, SoaUpdate, SoaVersion, SoaVersionInfo, soa_label,

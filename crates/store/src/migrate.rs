@@ -31,6 +31,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_framework_tenancy"),
     migration!(7, "0007_invitations"),
     migration!(8, "0008_risk"),
+    migration!(9, "0009_org_settings"),
 ];
 
 /// How many migrations this binary carries.

@@ -164,9 +164,13 @@ pub async fn session_layer(State(state): State<AppState>, req: Request, next: Ne
             Err(e) => return e.into_response(),
         }
     };
+    let local = match state.store.org_settings(user.org_id).await {
+        Ok(s) => crate::human::Local::of(&s),
+        Err(e) => return WebError::from(e).into_response(),
+    };
     let mut req = req;
     req.extensions_mut().insert(CurrentUser(user));
-    next.run(req).await
+    crate::human::with_org(local, next.run(req)).await
 }
 
 /// Refuses a state-changing request whose origin is foreign or whose CSRF

@@ -3,27 +3,106 @@
 //! Times are stored as UTC RFC 3339 strings. Pages show them as people
 //! read them: "just now", "3 hours ago", "4 days ago", then a date; the
 //! exact time is in a `<time datetime>` element with a `title` tooltip.
-//! Times are shown in UTC, and say so, until organisations have a time
-//! zone setting.
+//! Times are shown in the organisation's time zone (a setting, UTC by
+//! default) and money in its currency: the session layer sets both for the
+//! request with [`with_org`], so templates call [`when`] and [`money`]
+//! without passing them around.
 
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
+/// How one organisation shows times and money.
+#[derive(Debug, Clone)]
+pub struct Local {
+    /// The IANA name, as shown after exact times.
+    pub zone_name: String,
+    pub zone: jiff::tz::TimeZone,
+    /// An ISO 4217 code.
+    pub currency: String,
+}
+
+impl Default for Local {
+    fn default() -> Self {
+        Local {
+            zone_name: "UTC".to_owned(),
+            zone: jiff::tz::TimeZone::UTC,
+            currency: isms_store::DEFAULT_CURRENCY.to_owned(),
+        }
+    }
+}
+
+impl Local {
+    /// From stored settings; a zone the database does not know (it cannot
+    /// be saved, but the database may be older than the data) is UTC.
+    pub fn of(settings: &isms_store::OrgSettings) -> Local {
+        let (zone_name, zone) = match jiff::tz::db().get(&settings.time_zone) {
+            Ok(z) => (settings.time_zone.clone(), z),
+            Err(_) => ("UTC".to_owned(), jiff::tz::TimeZone::UTC),
+        };
+        Local {
+            zone_name,
+            zone,
+            currency: settings.currency.clone(),
+        }
+    }
+
+    /// `t` moved to this zone's offset at that instant.
+    fn shift(&self, t: OffsetDateTime) -> OffsetDateTime {
+        let offset = jiff::Timestamp::from_second(t.unix_timestamp())
+            .map_or(0, |ts| self.zone.to_offset(ts).seconds());
+        time::UtcOffset::from_whole_seconds(offset).map_or(t, |o| t.to_offset(o))
+    }
+}
+
+tokio::task_local! {
+    static LOCAL: Local;
+}
+
+/// Runs `f` (a request) with `local` as the way times and money are shown.
+pub async fn with_org<F: std::future::Future>(local: Local, f: F) -> F::Output {
+    LOCAL.scope(local, f).await
+}
+
+/// The current request's way of showing times and money (the defaults
+/// outside a request).
+fn local() -> Local {
+    LOCAL.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// The current organisation's currency code.
+pub fn currency() -> String {
+    local().currency
+}
+
+/// A money amount, rounded to a whole unit, with the currency's symbol and
+/// thousands separators: "€ 1,234,567", "CHF 25,000".
+pub fn money(amount: f64) -> String {
+    money_in(amount, &local().currency)
+}
+
+fn money_in(amount: f64, currency: &str) -> String {
+    let symbol = isms_store::currency_symbol(currency);
+    let sign = if amount < 0.0 { "-" } else { "" };
+    // The FAIR report's figures: whole units with thousands separators,
+    // cents below 100.
+    format!("{sign}{symbol} {}", isms_fair::money(amount.abs()))
+}
+
 /// `<time>` markup for a stored timestamp or date (HTML, already escaped;
 /// use with `|safe`). Text that is neither is shown escaped as it is.
 pub fn when(stored: &str) -> String {
-    when_at(stored, OffsetDateTime::now_utc())
+    when_at(stored, OffsetDateTime::now_utc(), &local())
 }
 
-fn when_at(stored: &str, now: OffsetDateTime) -> String {
+fn when_at(stored: &str, now: OffsetDateTime, local: &Local) -> String {
     let s = stored.trim();
     if s.is_empty() {
         return String::new();
     }
     if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
-        let t = t.to_offset(time::UtcOffset::UTC);
-        let exact = exact(t);
+        let t = local.shift(t);
+        let exact = exact(t, &local.zone_name);
         let secs = (now - t).whole_seconds();
         let shown = match secs {
             s if s < -60 => day(t.date()),
@@ -52,13 +131,14 @@ fn day(d: Date) -> String {
     .unwrap_or_default()
 }
 
-/// "30 Nov 2026, 07:32:40 UTC".
-fn exact(t: OffsetDateTime) -> String {
+/// "30 Nov 2026, 07:32:40 UTC", "30 Nov 2026, 08:32:40 Europe/Berlin".
+fn exact(t: OffsetDateTime, zone: &str) -> String {
     format!(
-        "{}, {} UTC",
+        "{}, {} {}",
         day(t.date()),
         t.format(format_description!("[hour]:[minute]:[second]"))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        escape(zone)
     )
 }
 
@@ -161,24 +241,58 @@ mod tests {
     #[test]
     fn recent_times_are_relative_with_the_exact_time_in_a_tooltip() {
         assert_eq!(
-            when_at("2026-12-03T07:32:40.394542Z", NOW),
+            when_at("2026-12-03T07:32:40.394542Z", NOW, &Local::default()),
             "<time datetime=\"2026-12-03T07:32:40.394542Z\" title=\"3 Dec 2026, 07:32:40 UTC\">3 days ago</time>"
         );
-        assert!(when_at("2026-12-06T07:59:30Z", NOW).contains(">just now<"));
-        assert!(when_at("2026-12-06T07:00:00Z", NOW).contains(">1 hour ago<"));
-        assert!(when_at("2026-12-06T07:15:00Z", NOW).contains(">45 minutes ago<"));
+        assert!(when_at("2026-12-06T07:59:30Z", NOW, &Local::default()).contains(">just now<"));
+        assert!(when_at("2026-12-06T07:00:00Z", NOW, &Local::default()).contains(">1 hour ago<"));
+        assert!(
+            when_at("2026-12-06T07:15:00Z", NOW, &Local::default()).contains(">45 minutes ago<")
+        );
     }
 
     #[test]
     fn older_and_future_times_and_dates_are_dates() {
-        assert!(when_at("2026-11-20T10:00:00Z", NOW).contains(">20 Nov 2026<"));
-        assert!(when_at("2027-01-02T10:00:00Z", NOW).contains(">2 Jan 2027<"));
+        assert!(when_at("2026-11-20T10:00:00Z", NOW, &Local::default()).contains(">20 Nov 2026<"));
+        assert!(when_at("2027-01-02T10:00:00Z", NOW, &Local::default()).contains(">2 Jan 2027<"));
         assert_eq!(
-            when_at("2026-12-31", NOW),
+            when_at("2026-12-31", NOW, &Local::default()),
             "<time datetime=\"2026-12-31\">31 Dec 2026</time>"
         );
-        assert_eq!(when_at("", NOW), "");
-        assert_eq!(when_at("<b>", NOW), "&lt;b&gt;");
+        assert_eq!(when_at("", NOW, &Local::default()), "");
+        assert_eq!(when_at("<b>", NOW, &Local::default()), "&lt;b&gt;");
+    }
+
+    #[test]
+    fn times_are_shown_in_the_organisation_time_zone() {
+        let berlin = Local::of(&isms_store::OrgSettings {
+            time_zone: "Europe/Berlin".into(),
+            ..Default::default()
+        });
+        // Winter: UTC+1; the date can move to the next day.
+        let w = when_at("2026-11-20T23:30:00Z", NOW, &berlin);
+        assert!(
+            w.contains("title=\"21 Nov 2026, 00:30:00 Europe/Berlin\""),
+            "{w}"
+        );
+        assert!(w.contains(">21 Nov 2026<"), "{w}");
+        // Summer: UTC+2.
+        assert!(when_at("2026-07-01T10:00:00Z", NOW, &berlin).contains("12:00:00 Europe/Berlin"));
+        let unknown = Local::of(&isms_store::OrgSettings {
+            time_zone: "Nowhere/Atlantis".into(),
+            ..Default::default()
+        });
+        assert!(when_at("2026-07-01T10:00:00Z", NOW, &unknown).contains("10:00:00 UTC"));
+    }
+
+    #[test]
+    fn money_has_the_currency_and_thousands_separators() {
+        assert_eq!(money_in(1_234_567.4, "EUR"), "€ 1,234,567");
+        assert_eq!(money_in(999.7, "USD"), "$ 1,000");
+        assert_eq!(money_in(12.5, "USD"), "$ 12.50");
+        assert_eq!(money_in(0.0, "CHF"), "CHF 0");
+        assert_eq!(money_in(-25_000.0, "GBP"), "-£ 25,000");
+        assert_eq!(money("100".parse().unwrap()), "€ 100");
     }
 
     #[test]

@@ -89,6 +89,12 @@ pub const GROUPS: &[Group] = &[
                 Access::Needs(Permission::ManageMembers),
             ),
             item(
+                "settings",
+                "Settings",
+                "/admin/settings",
+                Access::Needs(Permission::ManageMembers),
+            ),
+            item(
                 "audit",
                 "Audit log",
                 "/audit-log",

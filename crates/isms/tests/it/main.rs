@@ -30,6 +30,7 @@ mod readiness;
 mod resilience;
 mod risk;
 mod route_matrix;
+mod settings;
 mod soa;
 mod store;
 mod versioned;

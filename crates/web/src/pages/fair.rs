@@ -70,11 +70,11 @@ pub struct Row {
 fn row(name: &str, s: &isms_fair::Summary) -> Row {
     Row {
         name: name.to_owned(),
-        mean: isms_fair::money(s.mean),
-        p10: isms_fair::money(s.p10),
-        p50: isms_fair::money(s.p50),
-        p90: isms_fair::money(s.p90),
-        p99: isms_fair::money(s.p99),
+        mean: crate::human::money(s.mean),
+        p10: crate::human::money(s.p10),
+        p50: crate::human::money(s.p50),
+        p90: crate::human::money(s.p90),
+        p99: crate::human::money(s.p99),
         prob_loss: format!("{:.1}%", s.prob_loss * 100.0),
     }
 }
@@ -124,10 +124,10 @@ fn results(report: &Report, input: Option<&isms_fair::Input>, run_at: &str) -> R
         .iter()
         .map(|c| ControlRow {
             name: c.name.clone(),
-            cost: isms_fair::money(c.cost),
-            ale_before: isms_fair::money(c.ale_before),
-            ale_after: isms_fair::money(c.ale_after),
-            reduction: isms_fair::money(c.ale_reduction),
+            cost: crate::human::money(c.cost),
+            ale_before: crate::human::money(c.ale_before),
+            ale_after: crate::human::money(c.ale_after),
+            reduction: crate::human::money(c.ale_reduction),
             rosi: rosi(c.rosi),
         })
         .collect();
@@ -138,10 +138,10 @@ fn results(report: &Report, input: Option<&isms_fair::Input>, run_at: &str) -> R
     {
         controls.push(ControlRow {
             name: "All controls together".into(),
-            cost: isms_fair::money(all.cost),
-            ale_before: isms_fair::money(all.ale_before),
-            ale_after: isms_fair::money(all.ale_after),
-            reduction: isms_fair::money(all.ale_reduction),
+            cost: crate::human::money(all.cost),
+            ale_before: crate::human::money(all.ale_before),
+            ale_after: crate::human::money(all.ale_after),
+            reduction: crate::human::money(all.ale_reduction),
             rosi: rosi(all.rosi),
         });
     }
@@ -157,15 +157,23 @@ fn results(report: &Report, input: Option<&isms_fair::Input>, run_at: &str) -> R
             .map(|r| row(&r.name, &r.summary))
             .collect(),
         portfolio: row("Portfolio (all risks, same years)", &report.portfolio),
-        chart: isms_fair::lec_svg(&curves, None, 760, 360),
-        portfolio_chart: isms_fair::lec_svg(
+        chart: in_currency(&isms_fair::lec_svg(&curves, None, 760, 360)),
+        portfolio_chart: in_currency(&isms_fair::lec_svg(
             &[("Portfolio", report.portfolio.lec.as_slice())],
             tolerance.as_deref(),
             760,
             360,
-        ),
+        )),
         tolerance_exceeded: report.tolerance.as_ref().map(|t| t.exceeded),
     }
+}
+
+/// The chart's money axis names the organisation's currency.
+fn in_currency(svg: &str) -> String {
+    svg.replace(
+        "Annual loss (log scale)",
+        &format!("Annual loss in {} (log scale)", crate::human::currency()),
+    )
 }
 
 #[derive(Template)]
@@ -230,7 +238,11 @@ pub async fn index(State(state): State<AppState>, user: CurrentUser) -> Result<R
     page(&state, &user, StatusCode::OK, None, None, None, None).await
 }
 
-async fn find(state: &AppState, user: &CurrentUser, id: i64) -> Result<FairScenario, WebError> {
+pub(super) async fn find(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<FairScenario, WebError> {
     state
         .store
         .fair_scenario(user.0.org_id, id)

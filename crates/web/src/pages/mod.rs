@@ -5,6 +5,7 @@ mod audit;
 mod context;
 mod dashboard;
 pub(crate) mod fair;
+mod fair_form;
 mod frameworks;
 mod gap;
 mod invite;
@@ -14,6 +15,7 @@ mod profile;
 mod readiness;
 mod risk;
 mod search;
+mod settings;
 mod soa;
 mod users;
 
@@ -150,6 +152,8 @@ fn tables() -> [Routes; 3] {
         )
         .get("/admin/users", Needs(ManageMembers), users::list)
         .post("/admin/users", Needs(ManageMembers), users::add)
+        .get("/admin/settings", Needs(ManageMembers), settings::show)
+        .post("/admin/settings", Needs(ManageMembers), settings::save)
         .post(
             "/admin/users/{member}/role",
             Needs(ManageMembers),
@@ -216,6 +220,12 @@ fn tables() -> [Routes; 3] {
         .get("/risk/quantitative", Needs(ReadIsms), fair::index)
         .post("/risk/quantitative", Needs(EditIsms), fair::create)
         .post("/risk/quantitative/upload", Needs(EditIsms), fair::upload)
+        .get("/risk/quantitative/form", Needs(EditIsms), fair_form::show)
+        .post(
+            "/risk/quantitative/form",
+            Needs(EditIsms),
+            fair_form::submit,
+        )
         .get("/risk/quantitative/{scenario}", Needs(ReadIsms), fair::show)
         .post(
             "/risk/quantitative/{scenario}",
