@@ -109,6 +109,10 @@ pub fn app(store: Store, config: Config) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        // A bug that panics answers 500 (with headers and a problem
+        // document or page from the layer above) instead of dropping the
+        // connection.
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::headers,

@@ -1542,3 +1542,26 @@ async fn snapshots_freeze_the_register_and_compare() {
         assert_eq!(list.as_array().unwrap().len(), 2, "{e}");
     }
 }
+
+/// The API fuzz found that extreme paging values closed the connection
+/// (a panic on overflow): they must answer like any other page.
+#[tokio::test]
+async fn extreme_paging_values_answer_without_a_panic() {
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme", "ann@acme.test", Role::Admin).await;
+        let t = token(&store, &org, "mia@acme.test", Role::IsmsManager).await;
+        let app = App::new(store.clone());
+        for path in [
+            "/api/v1/assets?limit=-9223372036854775808&offset=9223372036854775807",
+            "/api/v1/assets?limit=9223372036854775807&offset=-9223372036854775808",
+            "/api/v1/risks?limit=-9223372036854775808",
+            "/api/v1/risks?limit=9223372036854775807",
+        ] {
+            let (s, v) = call(&app, "GET", path, &t, None).await;
+            assert!(
+                s == StatusCode::OK || s.is_client_error(),
+                "{engine} {path}: {s} {v}"
+            );
+        }
+    }
+}

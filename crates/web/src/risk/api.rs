@@ -201,7 +201,8 @@ pub async fn list_assets(
             .take(limit as usize)
             .map(AssetOut::from)
             .collect(),
-        next: more.then_some(offset + limit),
+        // Saturating: an offset near i64::MAX must not overflow (the API fuzz sent one).
+        next: more.then(|| offset.saturating_add(limit)),
     }))
 }
 
