@@ -32,7 +32,7 @@ PYTHONPATH=.ci/api-fuzz SCHEMATHESIS_HOOKS=isms_checks "$venv/bin/schemathesis" 
   -H "Authorization: Bearer $token" \
   --checks not_a_server_error,problem_document,security_headers \
   --max-examples "${API_FUZZ_EXAMPLES:-40}" --max-time "${API_FUZZ_SECONDS:-180}" \
-  --seed 20261206 --workers 2 --request-timeout 30 \
+  --seed "${API_FUZZ_SEED:-20261206}" --workers 2 --request-timeout 30 \
   --generation-database none --no-color --warnings off
 if ! kill -0 $server 2>/dev/null; then
   echo "isms serve died during the API fuzz:"; tail -20 "$work/serve.log"; exit 1
