@@ -132,7 +132,7 @@ impl Store {
             }
             Pool::Postgres(_) => {
                 let target = Store::open(&format!("sqlite://{path}")).await?;
-                let result = copy_all(self, &target, true).await;
+                let result = copy_all(self, &target).await;
                 target.close().await;
                 if result.is_err() {
                     let _ = std::fs::remove_file(path);
@@ -159,7 +159,7 @@ impl Store {
                 ));
             }
         }
-        copy_all(from, self, true).await
+        copy_all(from, self).await
     }
 
     /// The schema version (the last migration applied).
@@ -378,7 +378,7 @@ async fn read_table(src: &mut Tx, shape: &TableShape) -> Result<Vec<Vec<Val>>> {
 
 /// Copies every table of `from` into `to`, replacing what `to` holds, in
 /// one transaction on `to`.
-async fn copy_all(from: &Store, to: &Store, replace: bool) -> Result<CopySummary> {
+async fn copy_all(from: &Store, to: &Store) -> Result<CopySummary> {
     let v_from = from.schema_version().await.map_err(|_| {
         StoreError::Invalid(
             "not an isms backup: the file has no isms schema (it was not written by `isms backup`)"
@@ -410,14 +410,13 @@ async fn copy_all(from: &Store, to: &Store, replace: bool) -> Result<CopySummary
 
     let mut src = from.begin_snapshot().await?;
     let mut dst = to.begin().await?;
-    if replace {
-        for table in order.iter().rev() {
-            let sql = format!("DELETE FROM \"{table}\"");
-            on_tx!(&mut dst, |c| sqlx::query(&sql)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
-        }
+    // What the target holds goes (children first), in the same transaction.
+    for table in order.iter().rev() {
+        let sql = format!("DELETE FROM \"{table}\"");
+        on_tx!(&mut dst, |c| sqlx::query(&sql)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
     }
     let is_pg = matches!(dst, Tx::Postgres(_));
     let mut summary = CopySummary::default();
