@@ -9,11 +9,13 @@
 mod audit;
 mod backup;
 mod context;
+mod due;
 mod fair;
 mod frameworks;
 mod gap;
 mod invitations;
 mod migrate;
+mod notifications;
 mod orgs;
 mod ratelimit;
 mod readiness;
@@ -35,6 +37,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use audit::{Actor, AuditEntry, AuditFilter, ChainReport, Via};
 pub use backup::CopySummary;
 pub use context::{CONTEXT_KINDS, ContextInput, ContextItem, Scope, ScopeInput};
+pub use due::DueItem;
 pub use fair::FairScenario;
 pub use frameworks::{FrameworkRow, ImportSummary, MappedRequirement, RequirementRow, Tenant};
 pub use gap::{
@@ -43,10 +46,11 @@ pub use gap::{
 };
 pub use invitations::{Invitation, OpenedInvitation};
 pub use migrate::MIGRATION_COUNT;
+pub use notifications::{INBOX_PAGE, NewNotification, Notification};
 pub use orgs::{DashboardCounts, Org};
 pub use readiness::{Readiness, ReadinessItem, ReadinessState};
 pub use risk::{
-    Acceptance, ActionInput, Asset, AssetInput, AssetQuery, DueItem, ImportAssetRow, ImportOutcome,
+    Acceptance, ActionInput, Asset, AssetInput, AssetQuery, ImportAssetRow, ImportOutcome,
     ImportRiskRow, MAX_PAGE, MethodologyChange, Risk, RiskAction, RiskInput, RiskPage, RiskQuery,
     RiskRef, RiskSnapshotInfo, RiskSort, RowError,
 };

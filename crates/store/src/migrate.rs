@@ -32,6 +32,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(7, "0007_invitations"),
     migration!(8, "0008_risk"),
     migration!(9, "0009_org_settings"),
+    migration!(10, "0010_notifications"),
 ];
 
 /// How many migrations this binary carries.

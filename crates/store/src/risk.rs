@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::{self, Actor, Change};
+use crate::due::DueItem;
 use crate::versioned::{self, Claim, Key, Target};
 use crate::{Result, Store, StoreError, Tx, is_unique_violation, now, on_pool, on_tx};
 
@@ -2777,18 +2778,6 @@ async fn action_in_tx(tx: &mut Tx, org_id: i64, id: i64) -> Result<Option<RiskAc
 
 fn action_missing(id: i64) -> StoreError {
     StoreError::NotFound(format!("no treatment action {id} in this organisation"))
-}
-
-/// Something with an owner and a date, as the task engine, inbox and
-/// calendar read it.
-#[derive(Debug, Clone, Serialize)]
-pub struct DueItem {
-    pub kind: &'static str,
-    pub id: i64,
-    pub title: String,
-    pub owner: Option<String>,
-    pub due_date: String,
-    pub link: String,
 }
 
 impl Store {
