@@ -656,6 +656,34 @@ pub fn treatment_readiness(f: &RegisterFacts) -> (Readiness, String) {
     }
 }
 
+/// The warning given when an Annex A control that risks rely on for their
+/// treatment is excluded from the SoA: it names the risks (the first ten,
+/// then how many more). `None` when no risk relies on the control.
+pub fn exclusion_warning(control_id: &str, risks: &[(i64, &str)]) -> Option<String> {
+    if risks.is_empty() {
+        return None;
+    }
+    const SHOWN: usize = 10;
+    let mut names: Vec<String> = risks
+        .iter()
+        .take(SHOWN)
+        .map(|(id, title)| format!("RISK-{id} ({title})"))
+        .collect();
+    if risks.len() > SHOWN {
+        names.push(format!("and {} more", risks.len() - SHOWN));
+    }
+    let (noun, verb) = if risks.len() == 1 {
+        ("risk", "relies")
+    } else {
+        ("risks", "rely")
+    };
+    Some(format!(
+        "{n} {noun} {verb} on {control_id} for treatment: {list}. Excluding {control_id} leaves them without it; change their treatment, or confirm the exclusion.",
+        n = risks.len(),
+        list = names.join(", ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -866,5 +894,21 @@ mod tests {
         assert_eq!(normalise_control_id("5.38"), None);
         assert_eq!(normalise_control_id("9.1"), None);
         assert_eq!(normalise_control_id("8"), None);
+    }
+
+    #[test]
+    fn excluding_a_control_names_the_risks_that_need_it() {
+        assert_eq!(exclusion_warning("8.7", &[]), None);
+        let one = exclusion_warning("8.7", &[(3, "Ransomware")]).unwrap();
+        assert!(one.starts_with("1 risk relies on 8.7"), "{one}");
+        assert!(one.contains("RISK-3 (Ransomware)"), "{one}");
+        let many: Vec<(i64, String)> = (1..=12).map(|i| (i, format!("R{i}"))).collect();
+        let refs: Vec<(i64, &str)> = many.iter().map(|(i, t)| (*i, t.as_str())).collect();
+        let w = exclusion_warning("5.15", &refs).unwrap();
+        assert!(w.starts_with("12 risks rely on 5.15"), "{w}");
+        assert!(
+            w.contains("RISK-10 (R10)") && !w.contains("RISK-11") && w.contains("and 2 more"),
+            "{w}"
+        );
     }
 }

@@ -67,6 +67,10 @@ pub struct SoaEntryOut {
     /// The risks treated by this control (on the single entry only).
     #[serde(skip_serializing_if = "Option::is_none")]
     risks: Option<Vec<crate::risk::views::RiskRefOut>>,
+    /// After a change: what the caller should know, e.g. the risks that rely
+    /// on a control just excluded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
 }
 
 impl From<SoaEntry> for SoaEntryOut {
@@ -86,6 +90,7 @@ impl From<SoaEntry> for SoaEntryOut {
             updated_at: e.updated_at,
             updated_by: e.updated_by,
             risks: None,
+            warnings: Vec::new(),
         }
     }
 }
@@ -248,7 +253,23 @@ pub async fn patch_soa_entry(
         .update_soa_entry(user.0.org_id, &control_id, &patch, &user.actor())
         .await?
     {
-        SoaUpdate::Saved(e) => Ok(Json(SoaEntryOut::from(e)).into_response()),
+        SoaUpdate::Saved(e) => {
+            // An API client cannot be asked first: the change is saved and
+            // the answer names the risks that rely on the excluded control.
+            let mut warnings = Vec::new();
+            if !e.applicable {
+                let risks = state
+                    .store
+                    .risks_for_control(user.0.org_id, &e.control_id)
+                    .await?;
+                let refs: Vec<(i64, &str)> =
+                    risks.iter().map(|r| (r.id, r.title.as_str())).collect();
+                warnings.extend(isms_domain::risk::exclusion_warning(&e.control_id, &refs));
+            }
+            let mut out = SoaEntryOut::from(e);
+            out.warnings = warnings;
+            Ok(Json(out).into_response())
+        }
         SoaUpdate::Stale {
             current,
             sent_version,

@@ -375,6 +375,87 @@ async fn a_control_linked_as_treatment_lists_its_risks_on_the_soa_entry() {
 }
 
 #[tokio::test]
+async fn excluding_a_control_that_risks_need_names_them_first() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let (_, r) = call(
+            &f.app,
+            "POST",
+            "/api/v1/risks",
+            &f.admin,
+            Some(risk_body("Ransomware on the file server", &[], 4, 4, 2, 2)),
+        )
+        .await;
+        let rid = r["id"].as_i64().unwrap();
+        // The page asks first: nothing is saved until the exclusion is confirmed.
+        let (cookie, csrf) = f.app.login("ann@acme.test", crate::support::PASSWORD).await;
+        let (_, entry) = call(&f.app, "GET", "/api/v1/soa/8.7", &f.admin, None).await;
+        let version = entry["version"].as_i64().unwrap().to_string();
+        let form = |confirm: bool| {
+            let mut v = vec![
+                ("csrf_token", csrf.clone()),
+                ("version", version.clone()),
+                ("applicable", "no".to_owned()),
+                ("justification", "No malware in scope".to_owned()),
+                ("status", "not_implemented".to_owned()),
+            ];
+            if confirm {
+                v.push(("confirm_exclusion", "yes".to_owned()));
+            }
+            v
+        };
+        let fields = form(false);
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let page = f.app.post("/soa/8.7", Some(&cookie), &refs, &[]).await;
+        assert_eq!(page.status, StatusCode::CONFLICT, "{e}: {}", page.body);
+        assert!(
+            page.body
+                .contains(&format!("RISK-{rid} (Ransomware on the file server)"))
+                && page.body.contains("confirm_exclusion"),
+            "{e}: {}",
+            page.body
+        );
+        let (_, still) = call(&f.app, "GET", "/api/v1/soa/8.7", &f.admin, None).await;
+        assert_eq!(still["applicable"], true, "{e}: nothing saved");
+        let fields = form(true);
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let page = f.app.post("/soa/8.7", Some(&cookie), &refs, &[]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{e}: {}", page.body);
+        let (_, now) = call(&f.app, "GET", "/api/v1/soa/8.7", &f.admin, None).await;
+        assert_eq!(now["applicable"], false, "{e}: confirmed");
+        // The API saves and names the risks in its answer.
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            "/api/v1/soa/8.7",
+            &f.admin,
+            Some(json!({"applicable": false, "justification": "Still out", "version": now["version"]})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        let w = v["warnings"][0].as_str().unwrap_or_default();
+        assert!(
+            w.contains(&format!("RISK-{rid}")) && w.contains("8.7"),
+            "{e}: {v}"
+        );
+        let (_, e51) = call(&f.app, "GET", "/api/v1/soa/5.1", &f.admin, None).await;
+        let (_, other) = call(
+            &f.app,
+            "PATCH",
+            "/api/v1/soa/5.1",
+            &f.admin,
+            Some(json!({"applicable": false, "justification": "n/a", "version": e51["version"]})),
+        )
+        .await;
+        assert_eq!(other["applicable"], false, "{e}: {other}");
+        assert!(
+            other.get("warnings").is_none(),
+            "{e}: no risk, no warning: {other}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn stale_versions_get_409_and_bad_links_get_422() {
     for f in fixtures().await {
         let e = f.engine;

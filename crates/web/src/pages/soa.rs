@@ -282,6 +282,8 @@ struct EditPage {
     error: Option<String>,
     changes: Vec<FieldChange>,
     notice: Option<String>,
+    /// Risks rely on the control and the form excludes it: confirm first.
+    exclusion_warning: Option<String>,
     related: Vec<super::links::Related>,
 }
 
@@ -293,6 +295,7 @@ struct Shown {
     error: Option<String>,
     changes: Vec<FieldChange>,
     notice: Option<String>,
+    exclusion_warning: Option<String>,
 }
 
 async fn edit_page(
@@ -307,6 +310,7 @@ async fn edit_page(
         error,
         changes,
         notice,
+        exclusion_warning,
     } = shown;
     let status = status.unwrap_or(StatusCode::OK);
     let chrome = Chrome::new(state, &user.0, "soa")
@@ -354,6 +358,7 @@ async fn edit_page(
         error,
         changes,
         notice,
+        exclusion_warning,
     })?;
     Ok((status, html).into_response())
 }
@@ -431,6 +436,42 @@ pub async fn save(
     };
     let htmx = headers.contains_key("hx-request");
     let actor = user.actor();
+    // Excluding a control that risks rely on asks for a confirmation
+    // naming them; nothing is saved until it is given.
+    if !form.applicable && get("confirm_exclusion") != "yes" {
+        let current = state
+            .store
+            .soa_entry(user.0.org_id, &control_id, &actor)
+            .await?;
+        if current.applicable {
+            let risks = state
+                .store
+                .risks_for_control(user.0.org_id, &control_id)
+                .await?;
+            let refs: Vec<(i64, &str)> = risks.iter().map(|r| (r.id, r.title.as_str())).collect();
+            if let Some(warning) = isms_domain::risk::exclusion_warning(&control_id, &refs) {
+                if htmx {
+                    return Err(WebError::new(
+                        StatusCode::CONFLICT,
+                        "Confirm the exclusion",
+                        format!("{warning} Nothing was saved: open {control_id} to confirm."),
+                    ));
+                }
+                return edit_page(
+                    &state,
+                    &user,
+                    current,
+                    Shown {
+                        form: Some(form),
+                        status: Some(StatusCode::CONFLICT),
+                        exclusion_warning: Some(warning),
+                        ..Shown::default()
+                    },
+                )
+                .await;
+            }
+        }
+    }
     match state
         .store
         .update_soa_entry(user.0.org_id, &control_id, &patch, &actor)
@@ -501,7 +542,7 @@ pub async fn save(
                     status: Some(StatusCode::CONFLICT),
                     error: Some(msg),
                     changes,
-                    notice: None,
+                    ..Shown::default()
                 },
             )
             .await
