@@ -1,6 +1,7 @@
 //! The search box of the navigation: one query across the requirements of
 //! every framework the organisation sees, its SoA entries and its context
-//! items. Risks, controls and documents add their results as they land.
+//! items, risks and assets. Controls and documents add their results as
+//! they land.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -104,6 +105,52 @@ pub async fn show(
                 })
                 .collect();
             sections.push(section("Context".to_owned(), hits, "/context".to_owned()));
+            let risks = state
+                .store
+                .risks(
+                    user.0.org_id,
+                    &isms_store::RiskQuery {
+                        q: Some(q.clone()),
+                        limit: PER_KIND as i64 + 1,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            let hits = risks
+                .items
+                .into_iter()
+                .map(|r| Hit {
+                    reference: format!("RISK-{}", r.id),
+                    title: r.title,
+                    href: format!("/risks/{}", r.id),
+                })
+                .collect();
+            sections.push(section("Risks".to_owned(), hits, format!("/risks?{enc}")));
+            let assets = state
+                .store
+                .assets(
+                    user.0.org_id,
+                    &isms_store::AssetQuery {
+                        q: Some(q.clone()),
+                        asset_type: None,
+                        limit: PER_KIND as i64 + 1,
+                        offset: 0,
+                    },
+                )
+                .await?;
+            let hits = assets
+                .into_iter()
+                .map(|a| Hit {
+                    reference: String::new(),
+                    title: a.name,
+                    href: format!("/inventory/{}", a.id),
+                })
+                .collect();
+            sections.push(section(
+                "Assets".to_owned(),
+                hits,
+                format!("/inventory?{enc}"),
+            ));
         }
         let mut frameworks = state.store.frameworks(Tenant::Org(user.0.org_id)).await?;
         // The framework the ISMS is kept against first, the rest by name.
