@@ -660,10 +660,10 @@ pub fn treatment_readiness(f: &RegisterFacts) -> (Readiness, String) {
 /// treatment is excluded from the SoA: it names the risks (the first ten,
 /// then how many more). `None` when no risk relies on the control.
 pub fn exclusion_warning(control_id: &str, risks: &[(i64, &str)]) -> Option<String> {
+    const SHOWN: usize = 10;
     if risks.is_empty() {
         return None;
     }
-    const SHOWN: usize = 10;
     let mut names: Vec<String> = risks
         .iter()
         .take(SHOWN)

@@ -16,6 +16,8 @@ pub enum ReportCommand {
     Gap(GapReportArgs),
     /// The risk register, every risk with its levels, treatment and controls (PDF, XLSX, CSV).
     Risks(crate::risk_cmds::RiskReportArgs),
+    /// The risk treatment plan: each open risk's actions, owners, due dates, costs and acceptance (PDF, XLSX, CSV).
+    Treatment(crate::risk_cmds::RiskReportArgs),
 }
 
 #[derive(Args)]
@@ -60,6 +62,7 @@ pub struct ReadinessArgs {
 pub async fn run_report(store: &Store, cmd: ReportCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ReportCommand::Risks(a) => crate::risk_cmds::run_risk_report(store, &a).await,
+        ReportCommand::Treatment(a) => crate::risk_cmds::run_treatment_report(store, &a).await,
         ReportCommand::Soa(a) => {
             let format = Format::parse(&a.format).map_err(anyhow::Error::msg)?;
             let org = store.require_org(&a.org).await?;

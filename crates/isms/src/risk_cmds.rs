@@ -133,3 +133,19 @@ pub async fn run_risk_report(store: &Store, a: &RiskReportArgs) -> anyhow::Resul
     );
     Ok(ExitCode::SUCCESS)
 }
+
+pub async fn run_treatment_report(store: &Store, a: &RiskReportArgs) -> anyhow::Result<ExitCode> {
+    let format = Format::parse(&a.format).map_err(anyhow::Error::msg)?;
+    let org = store.require_org(&a.org).await?;
+    let (bytes, n) = export::treatment_export(store, &org, format)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    std::fs::write(&a.output, &bytes)
+        .with_context(|| format!("cannot write {}", a.output.display()))?;
+    println!(
+        "wrote the risk treatment plan of {} ({n} lines) to {}",
+        org.name,
+        a.output.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

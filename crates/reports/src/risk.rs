@@ -236,6 +236,258 @@ pub fn risk_pdf(doc: &RiskDocument) -> Vec<u8> {
     })
 }
 
+/// One line of the risk treatment plan: a risk and one of its actions (or
+/// none yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreatmentLine {
+    /// `RISK-<id>`.
+    pub risk_key: String,
+    pub risk_title: String,
+    pub risk_owner: String,
+    /// modify, retain, avoid or share.
+    pub treatment: String,
+    pub annex_a_controls: Vec<String>,
+    pub level: String,
+    pub residual_level: String,
+    /// "accepted by X on DATE" or empty.
+    pub acceptance: String,
+    /// Empty when the risk has no action yet.
+    pub action: String,
+    pub action_owner: String,
+    pub due_date: String,
+    pub action_status: String,
+    pub cost: i64,
+    pub overdue: bool,
+}
+
+/// The risk treatment plan (clause 6.1.3 e): what is done about each open
+/// risk, by whom, by when, at what cost, and who accepted what remains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreatmentDocument {
+    pub organisation: String,
+    /// RFC 3339: the plan's last change.
+    pub date: String,
+    /// ISO 4217 code of the costs.
+    pub currency: String,
+    pub lines: Vec<TreatmentLine>,
+}
+
+/// The header of the treatment plan's CSV.
+pub const TREATMENT_CSV_HEADER: [&str; 15] = [
+    "risk",
+    "title",
+    "risk_owner",
+    "treatment",
+    "annex_a_controls",
+    "level",
+    "residual_level",
+    "acceptance",
+    "action",
+    "action_owner",
+    "due_date",
+    "action_status",
+    "cost",
+    "currency",
+    "overdue",
+];
+
+fn treatment_row(l: &TreatmentLine, currency: &str) -> [String; 15] {
+    [
+        l.risk_key.clone(),
+        l.risk_title.clone(),
+        l.risk_owner.clone(),
+        l.treatment.clone(),
+        l.annex_a_controls.join(";"),
+        l.level.clone(),
+        l.residual_level.clone(),
+        l.acceptance.clone(),
+        l.action.clone(),
+        l.action_owner.clone(),
+        l.due_date.clone(),
+        l.action_status.clone(),
+        if l.action.is_empty() {
+            String::new()
+        } else {
+            l.cost.to_string()
+        },
+        currency.to_owned(),
+        if l.overdue { "yes" } else { "" }.to_owned(),
+    ]
+}
+
+/// The treatment plan as CSV, one row per action (a risk without actions
+/// has one row with the action columns empty).
+pub fn treatment_csv(doc: &TreatmentDocument) -> Result<Vec<u8>, ReportError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| ReportError::Csv(e.to_string());
+    cells::write_csv_record(&mut w, TREATMENT_CSV_HEADER).map_err(err)?;
+    for l in &doc.lines {
+        cells::write_csv_record(&mut w, treatment_row(l, &doc.currency)).map_err(err)?;
+    }
+    w.into_inner().map_err(|e| ReportError::Csv(e.to_string()))
+}
+
+/// The treatment plan as an XLSX workbook.
+pub fn treatment_xlsx(doc: &TreatmentDocument) -> Result<Vec<u8>, ReportError> {
+    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
+    let err = |e: rust_xlsxwriter::XlsxError| ReportError::Xlsx(e.to_string());
+    let (year, month, day, hour, minute, second) = crate::date_parts(&doc.date);
+    let when = ExcelDateTime::from_ymd(year, month, day)
+        .and_then(|t| t.and_hms(u16::from(hour), minute, f64::from(second)))
+        .map_err(err)?;
+    let mut wb = Workbook::new();
+    wb.set_properties(
+        &DocProperties::new()
+            .set_title(format!("Risk treatment plan: {}", doc.organisation))
+            .set_author("isms")
+            .set_company(&doc.organisation)
+            .set_creation_datetime(&when),
+    );
+    let bold = Format::new().set_bold();
+    let plain = Format::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("Treatment plan").map_err(err)?;
+    let headers = [
+        "Risk",
+        "Title",
+        "Risk owner",
+        "Treatment",
+        "Annex A controls",
+        "Level",
+        "Residual level",
+        "Acceptance",
+        "Action",
+        "Action owner",
+        "Due date",
+        "Action status",
+        "Cost",
+        "Currency",
+        "Overdue",
+    ];
+    for (c, t) in headers.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *t, &bold)
+            .map_err(err)?;
+    }
+    let mut row = 1u32;
+    for l in &doc.lines {
+        let controls = l.annex_a_controls.join("; ");
+        let record = [
+            Cell::Text(&l.risk_key),
+            Cell::Text(&l.risk_title),
+            Cell::Text(&l.risk_owner),
+            Cell::Text(&l.treatment),
+            Cell::Text(&controls),
+            Cell::Text(&l.level),
+            Cell::Text(&l.residual_level),
+            Cell::Text(&l.acceptance),
+            Cell::Text(&l.action),
+            Cell::Text(&l.action_owner),
+            Cell::Text(&l.due_date),
+            Cell::Text(&l.action_status),
+            if l.action.is_empty() {
+                Cell::Text("")
+            } else {
+                Cell::Number(l.cost as f64)
+            },
+            Cell::Text(&doc.currency),
+            Cell::Text(if l.overdue { "yes" } else { "" }),
+        ];
+        row += write_record(ws, row, &record, 0, &plain).map_err(err)?;
+    }
+    for (c, w) in [
+        10.0, 36.0, 22.0, 10.0, 16.0, 10.0, 10.0, 30.0, 36.0, 22.0, 11.0, 12.0, 10.0, 8.0, 8.0,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        ws.set_column_width(c as u16, w).map_err(err)?;
+    }
+    ws.set_freeze_panes(1, 0).map_err(err)?;
+    wb.save_to_buffer().map_err(err)
+}
+
+/// The treatment plan as a PDF, one band per risk.
+pub fn treatment_pdf(doc: &TreatmentDocument) -> Vec<u8> {
+    let mut sections: Vec<(String, Vec<Vec<String>>)> = Vec::new();
+    let mut last = String::new();
+    for l in &doc.lines {
+        if l.risk_key != last {
+            last.clone_from(&l.risk_key);
+            let mut head = format!(
+                "{} {} - {} - {} to {}",
+                l.risk_key, l.risk_title, l.treatment, l.level, l.residual_level
+            );
+            if !l.annex_a_controls.is_empty() {
+                let _ = write!(head, " - controls {}", l.annex_a_controls.join(", "));
+            }
+            sections.push((head, Vec::new()));
+        }
+        if let Some((_, rows)) = sections.last_mut() {
+            rows.push(vec![
+                if l.action.is_empty() {
+                    "(no action planned)".to_owned()
+                } else {
+                    l.action.clone()
+                },
+                l.action_owner.clone(),
+                format!(
+                    "{}{}",
+                    l.due_date,
+                    if l.overdue { " (overdue)" } else { "" }
+                ),
+                l.action_status.clone(),
+                if l.action.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} {}", l.cost, doc.currency)
+                },
+                l.risk_owner.clone(),
+                l.acceptance.clone(),
+            ]);
+        }
+    }
+    let risks = sections.len();
+    let actions = doc.lines.iter().filter(|l| !l.action.is_empty()).count();
+    let overdue = doc.lines.iter().filter(|l| l.overdue).count();
+    let cost: i64 = doc.lines.iter().map(|l| l.cost).sum();
+    render(&TableDoc {
+        title: "Risk treatment plan".into(),
+        subtitle: "What is done about each risk, by whom and by when".into(),
+        facts: vec![
+            ("Organisation".into(), doc.organisation.clone()),
+            ("Date".into(), doc.date.get(..10).unwrap_or("").to_owned()),
+            ("Risks".into(), risks.to_string()),
+            ("Actions".into(), actions.to_string()),
+            ("Overdue actions".into(), overdue.to_string()),
+            ("Planned cost".into(), format!("{cost} {}", doc.currency)),
+        ],
+        banner: (overdue > 0).then(|| {
+            (
+                format!("{overdue} overdue action(s)"),
+                "Actions past their due date that are not done are marked overdue.".to_owned(),
+            )
+        }),
+        footer: format!(
+            "{} \u{2013} Risk treatment plan \u{2013} {}",
+            doc.organisation,
+            doc.date.get(..10).unwrap_or("")
+        ),
+        columns: vec![
+            ("Action", 230.0),
+            ("Owner", 110.0),
+            ("Due", 80.0),
+            ("Status", 60.0),
+            ("Cost", 70.0),
+            ("Risk owner", 110.0),
+            ("Acceptance", 110.0),
+        ],
+        sections,
+        info_title: format!("Risk treatment plan: {}", doc.organisation),
+        author: doc.organisation.clone(),
+        date: crate::date_parts(&doc.date),
+    })
+}
+
 /// A heat map: the matrix's cells coloured by level, with the count of
 /// risks in each cell before (inherent) and after treatment (residual).
 #[derive(Debug, Clone, PartialEq, Eq)]

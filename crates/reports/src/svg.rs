@@ -54,3 +54,84 @@ pub fn progress_bars(title: &str, bars: &[(String, usize, usize)]) -> String {
     s.push_str("</svg>");
     s
 }
+
+/// Stacked columns, one per `(label, counts)` with one count per series
+/// `(name, colour)`, bottom to top, with a legend; `title` names the chart
+/// for screen readers. Used for risks by level over snapshots.
+pub fn stacked_columns(
+    title: &str,
+    series: &[(String, String)],
+    columns: &[(String, Vec<usize>)],
+) -> String {
+    let col_w = 44;
+    let gap = 16;
+    let plot_h = 160;
+    let top = 10;
+    let legend_y = top + plot_h + 34;
+    let width = (columns.len().max(1) * (col_w + gap) + 40).max(320);
+    let height = legend_y + 20 * series.len() + 4;
+    let max = columns
+        .iter()
+        .map(|(_, c)| c.iter().sum::<usize>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 {width} {height}\" width=\"100%\" style=\"max-width:{width}px\" aria-label=\"{}\"><title>{}</title>",
+        escape(title),
+        escape(title)
+    );
+    let _ = write!(
+        s,
+        "<line x1=\"30\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#9aa5b1\"/><text x=\"0\" y=\"{}\" font-size=\"11\" fill=\"#1f2933\">{max}</text><text x=\"0\" y=\"{}\" font-size=\"11\" fill=\"#1f2933\">0</text>",
+        top + plot_h,
+        width - 4,
+        top + plot_h,
+        top + 10,
+        top + plot_h
+    );
+    for (i, (label, counts)) in columns.iter().enumerate() {
+        let x = 36 + i * (col_w + gap);
+        let mut y = top + plot_h;
+        for (k, n) in counts.iter().enumerate() {
+            let bar = n * plot_h / max;
+            if bar == 0 {
+                continue;
+            }
+            y -= bar;
+            let (name, colour) = series
+                .get(k)
+                .map_or(("", "#9aa5b1"), |(n, c)| (n.as_str(), c.as_str()));
+            let _ = write!(
+                s,
+                "<rect x=\"{x}\" y=\"{y}\" width=\"{col_w}\" height=\"{bar}\" fill=\"{}\"><title>{}: {n} {}</title></rect>",
+                escape(colour),
+                escape(label),
+                escape(name)
+            );
+        }
+        let total: usize = counts.iter().sum();
+        let _ = write!(
+            s,
+            "<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#1f2933\" text-anchor=\"middle\">{total}</text><text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#1f2933\" text-anchor=\"middle\">{}</text>",
+            x + col_w / 2,
+            y.saturating_sub(3).max(top),
+            x + col_w / 2,
+            top + plot_h + 16,
+            escape(&label.chars().take(10).collect::<String>())
+        );
+    }
+    for (k, (name, colour)) in series.iter().enumerate() {
+        let y = legend_y + k * 20;
+        let _ = write!(
+            s,
+            "<rect x=\"30\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"48\" y=\"{}\" font-size=\"12\" fill=\"#1f2933\">{}</text>",
+            y,
+            escape(colour),
+            y + 11,
+            escape(name)
+        );
+    }
+    s.push_str("</svg>");
+    s
+}

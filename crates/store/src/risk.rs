@@ -932,11 +932,8 @@ impl Store {
     /// The readiness items the register makes true: the method (6.1.2), the
     /// assessment's results (8.2), and treatment with acceptance (6.1.3, 8.3).
     /// One query of counts.
-    pub(crate) async fn risk_readiness(
-        &self,
-        org_id: i64,
-        year_ago: &str,
-    ) -> Result<Vec<crate::ReadinessItem>> {
+    /// The register's facts for readiness and the dashboard (one query).
+    pub async fn risk_register_facts(&self, org_id: i64) -> Result<rules::RegisterFacts> {
         let today = now();
         let today = today.get(..10).unwrap_or("");
         let row: (i64, i64, i64, i64, i64, i64, Option<String>) = on_pool!(self, |p| {
@@ -965,6 +962,15 @@ impl Store {
             not_accepted: row.5,
             last_change: row.6.unwrap_or_default(),
         };
+        Ok(f)
+    }
+
+    pub(crate) async fn risk_readiness(
+        &self,
+        org_id: i64,
+        year_ago: &str,
+    ) -> Result<Vec<crate::ReadinessItem>> {
+        let f = self.risk_register_facts(org_id).await?;
         let m = self.risk_methodology(org_id).await?;
         let process = if f.risks == 0 {
             (
@@ -2955,6 +2961,18 @@ impl Store {
         rows.into_iter().map(ActionRow::into_action).collect()
     }
 
+    /// Every treatment action of the organisation, by risk then due date
+    /// (for the treatment plan and its exports).
+    pub async fn all_risk_actions(&self, org_id: i64) -> Result<Vec<RiskAction>> {
+        let rows: Vec<ActionRow> = on_pool!(self, |p| sqlx::query_as::<_, ActionRow>(&format!(
+            "{ACTION_SELECT} ORDER BY a.risk_id, a.due_date = '', a.due_date, a.id"
+        ))
+        .bind(org_id)
+        .fetch_all(p)
+        .await)?;
+        rows.into_iter().map(ActionRow::into_action).collect()
+    }
+
     /// Open or in-progress actions due before `today` (YYYY-MM-DD), oldest first.
     pub async fn overdue_risk_actions(&self, org_id: i64, today: &str) -> Result<Vec<RiskAction>> {
         let rows: Vec<ActionRow> = on_pool!(self, |p| {
@@ -3112,6 +3130,30 @@ impl Store {
         .fetch_all(p)
         .await
         })?)
+    }
+
+    /// The latest `limit` snapshots, oldest first, each with how many of its
+    /// open risks sit at each inherent level name (for the chart of risks by
+    /// level over time).
+    pub async fn risk_snapshot_levels(
+        &self,
+        org_id: i64,
+        limit: usize,
+    ) -> Result<Vec<(RiskSnapshotInfo, HashMap<String, usize>)>> {
+        let mut infos = self.risk_snapshots(org_id).await?;
+        infos.truncate(limit);
+        infos.reverse();
+        let mut out = Vec::with_capacity(infos.len());
+        for info in infos {
+            let mut counts: HashMap<String, usize> = HashMap::new();
+            for r in self.snapshot_risks(org_id, info.id).await? {
+                if r.status != "closed" {
+                    *counts.entry(r.level).or_default() += 1;
+                }
+            }
+            out.push((info, counts));
+        }
+        Ok(out)
     }
 
     async fn snapshot_risks(&self, org_id: i64, id: i64) -> Result<Vec<rules::SnapshotRisk>> {

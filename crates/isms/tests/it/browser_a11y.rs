@@ -281,6 +281,8 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         | "/favicon.ico"
         | "/assets/{version}/{name}"
         | "/soa/export"
+        | "/risks/export"
+        | "/risks/treatment/export"
         | "/gap/{assessment}/report"
         | "/readiness/summary"
         | "/soa/{control}/row"

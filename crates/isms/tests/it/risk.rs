@@ -935,6 +935,32 @@ async fn the_cli_imports_risks_all_or_nothing_and_reports_every_title() {
             for title in ["Ransomware on the CRM", "Laptop theft", "cmd|"] {
                 assert!(text.contains(title), "{engine} {format}: {title} missing");
             }
+            let plan = dir.join(format!("treatment.{format}"));
+            let o = isms(
+                &url,
+                &[
+                    "report",
+                    "treatment",
+                    "--org",
+                    &org.slug,
+                    "--format",
+                    format,
+                    "-o",
+                    plan.to_str().unwrap(),
+                ],
+                None,
+            );
+            assert!(o.status.success(), "{engine} {format}: {}", stderr(&o));
+            let bytes = std::fs::read(&plan).unwrap();
+            let text = if format == "xlsx" {
+                xlsx_text(&bytes)
+            } else {
+                String::from_utf8_lossy(&bytes).into_owned()
+            };
+            assert!(
+                text.contains("Ransomware on the CRM") && text.contains("Laptop theft"),
+                "{engine} {format}: the plan names the risks"
+            );
             if format == "csv" {
                 assert!(
                     text.contains("'=cmd|"),
@@ -1458,6 +1484,105 @@ async fn treatment_actions_are_planned_versioned_and_overdue_ones_listed() {
             .map(|a| a["title"].as_str().unwrap())
             .collect();
         assert_eq!(titles, ["Replace the firewall"], "{e}");
+        // The plan page, its filter, its downloads and the dashboard agree.
+        let (cookie, csrf) = f.app.login("ann@acme.test", crate::support::PASSWORD).await;
+        let page = f.app.get("/risks/treatment?overdue=1", Some(&cookie)).await;
+        assert_eq!(page.status, StatusCode::OK, "{e}: {}", page.body);
+        assert!(
+            page.body.contains("Replace the firewall")
+                && page.body.contains("overdue</span>")
+                && !page.body.contains("Review rules"),
+            "{e}: {}",
+            page.body
+        );
+        let all = f.app.get("/risks/treatment", Some(&cookie)).await;
+        assert!(
+            all.body.contains("Review rules") && all.body.contains("Treatment progress"),
+            "{e}"
+        );
+        let csv = f
+            .app
+            .get("/risks/treatment/export?format=csv", Some(&cookie))
+            .await;
+        assert_eq!(csv.status, StatusCode::OK, "{e}");
+        assert!(
+            csv.body.starts_with("risk,title,risk_owner,treatment"),
+            "{e}: {}",
+            csv.body
+        );
+        let row = csv
+            .body
+            .lines()
+            .find(|l| l.contains("Replace the firewall"))
+            .unwrap();
+        assert!(
+            row.contains(&format!("RISK-{id}")) && row.contains("12000") && row.ends_with("yes"),
+            "{e}: {row}"
+        );
+        for (format, magic) in [("pdf", "%PDF"), ("xlsx", "PK")] {
+            let r = f
+                .app
+                .get(
+                    &format!("/risks/treatment/export?format={format}"),
+                    Some(&cookie),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{e} {format}");
+            assert!(r.body.starts_with(magic), "{e} {format}");
+            let r = f
+                .app
+                .get(&format!("/risks/export?format={format}"), Some(&cookie))
+                .await;
+            assert!(r.body.starts_with(magic), "{e} register {format}");
+        }
+        let bad = f
+            .app
+            .get("/risks/treatment/export?format=doc", Some(&cookie))
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let home = f.app.get("/", Some(&cookie)).await;
+        assert!(
+            home.body.contains("overdue treatment actions")
+                && home.body.contains("Heat map of open risks"),
+            "{e}: {}",
+            home.body
+        );
+        // Snapshots: an empty title is refused, a good one is listed.
+        let r = f
+            .app
+            .post(
+                "/risks/snapshots",
+                Some(&cookie),
+                &[("csrf_token", csrf.as_str()), ("title", " ")],
+                &[],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{e}: {}",
+            r.body
+        );
+        for t in ["Q1 assessment", "Q2 assessment"] {
+            let r = f
+                .app
+                .post(
+                    "/risks/snapshots",
+                    Some(&cookie),
+                    &[("csrf_token", csrf.as_str()), ("title", t)],
+                    &[],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{e}: {}", r.body);
+        }
+        let snaps = f.app.get("/risks/snapshots", Some(&cookie)).await;
+        assert!(
+            snaps.body.contains("Q2 assessment")
+                && snaps.body.contains("What changed")
+                && snaps.body.contains("Risks by level over time"),
+            "{e}: {}",
+            snaps.body
+        );
         let aid = late["id"].as_i64().unwrap();
         let (s, v) = call(
             &f.app,

@@ -27,6 +27,12 @@ fn figure(n: impl std::fmt::Display, label: &'static str, href: impl Into<String
     }
 }
 
+/// The risk register's headline: figures and the heat map.
+pub struct RiskHeadline {
+    pub figures: Vec<Figure>,
+    pub heat_map: String,
+}
+
 /// The latest gap assessment's headline.
 pub struct GapHeadline {
     pub id: i64,
@@ -45,6 +51,7 @@ struct DashboardPage {
     show_status: bool,
     soa: Vec<Figure>,
     gap: Option<GapHeadline>,
+    risk: Option<RiskHeadline>,
     /// Administrators: people and access.
     people: Vec<Figure>,
     /// Who reads the audit log: recent activity.
@@ -68,6 +75,7 @@ pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Re
     let mut work = Vec::new();
     let mut soa = Vec::new();
     let mut gap = None;
+    let mut risk = None;
     let show_status = role.can(Permission::ReadIsms);
     if show_status {
         let actor = user.actor();
@@ -149,6 +157,36 @@ pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Re
             });
         }
     }
+    if show_status {
+        let f = state.store.risk_register_facts(org).await?;
+        if f.risks > 0 {
+            let today = isms_store::now();
+            let overdue = state
+                .store
+                .overdue_risk_actions(org, today.get(..10).unwrap_or(""))
+                .await?
+                .len();
+            let (_, heat_map) = crate::risk::export::heat_map(&state.store, org).await?;
+            risk = Some(RiskHeadline {
+                figures: vec![
+                    figure(f.risks, "open risks", "/risks"),
+                    figure(f.unassessed, "not yet assessed", "/risks?status=identified"),
+                    figure(
+                        f.not_accepted,
+                        "residual risk not accepted",
+                        "/risks/treatment",
+                    ),
+                    figure(
+                        overdue,
+                        "overdue treatment actions",
+                        "/risks/treatment?overdue=1",
+                    ),
+                    figure(f.review_overdue, "past their review date", "/risks"),
+                ],
+                heat_map,
+            });
+        }
+    }
     let mut people = Vec::new();
     let mut activity = Vec::new();
     if role.can(Permission::ManageMembers) || role.can(Permission::ReadAuditLog) {
@@ -186,6 +224,7 @@ pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Re
         show_status,
         soa,
         gap,
+        risk,
         people,
         activity,
     })?

@@ -14,6 +14,7 @@ mod login;
 mod profile;
 mod readiness;
 mod risk;
+mod risk_plan;
 mod search;
 mod settings;
 mod soa;
@@ -204,6 +205,23 @@ fn tables() -> [Routes; 3] {
         .post("/gap/{assessment}/{ref_id}", Needs(EditIsms), gap::save)
         .get("/risks", Needs(ReadIsms), risk::list)
         .post("/risks", Needs(EditIsms), risk::create)
+        .get("/risks/treatment", Needs(ReadIsms), risk_plan::treatment)
+        .get(
+            "/risks/treatment/export",
+            Needs(ReadIsms),
+            risk_plan::treatment_download,
+        )
+        .get(
+            "/risks/export",
+            Needs(ReadIsms),
+            risk_plan::register_download,
+        )
+        .get("/risks/snapshots", Needs(ReadIsms), risk_plan::snapshots)
+        .post(
+            "/risks/snapshots",
+            Needs(EditIsms),
+            risk_plan::take_snapshot,
+        )
         .get("/risks/{risk}", Needs(ReadIsms), risk::show)
         .post("/risks/{risk}", Needs(EditIsms), risk::save)
         .post("/risks/{risk}/accept", Needs(EditIsms), risk::accept)

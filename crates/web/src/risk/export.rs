@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use isms_domain::risk::Methodology;
-use isms_reports::risk::{HeatMap, RiskDocument, RiskLine};
+use isms_reports::risk::{HeatMap, RiskDocument, RiskLine, TreatmentDocument, TreatmentLine};
 use isms_store::{Org, Store, StoreError};
 
 use crate::isms_reports::Format;
@@ -104,4 +104,122 @@ pub async fn heat_map(store: &Store, org_id: i64) -> Result<(Methodology, String
     };
     let svg = isms_reports::risk::heat_map_svg(&map);
     Ok((m, svg))
+}
+
+/// The risk treatment plan: every risk that is not closed with its actions
+/// (a risk without actions keeps one line saying so), register order.
+/// `today` (YYYY-MM-DD) decides what is overdue.
+pub async fn treatment_document(
+    store: &Store,
+    org: &Org,
+    today: &str,
+) -> Result<TreatmentDocument, StoreError> {
+    let m = store.risk_methodology(org.id).await?;
+    let currency = store.org_settings(org.id).await?.currency;
+    let risks = store.all_risks(org.id).await?;
+    let mut by_risk: HashMap<i64, Vec<isms_store::RiskAction>> = HashMap::new();
+    let mut date = String::new();
+    for a in store.all_risk_actions(org.id).await? {
+        if a.updated_at > date {
+            date.clone_from(&a.updated_at);
+        }
+        by_risk.entry(a.risk_id).or_default().push(a);
+    }
+    let mut lines = Vec::new();
+    for r in risks
+        .into_iter()
+        .filter(|r| r.status != isms_domain::risk::RiskStatus::Closed)
+    {
+        if r.updated_at > date {
+            date.clone_from(&r.updated_at);
+        }
+        let acceptance = r
+            .acceptance
+            .as_ref()
+            .map(|a| {
+                format!(
+                    "accepted by {} on {}{}{}",
+                    a.accepted_by,
+                    a.accepted_at.get(..10).unwrap_or(""),
+                    if a.valid_until.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" until {}", a.valid_until)
+                    },
+                    if a.is_override {
+                        " (administrator's override)"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .unwrap_or_default();
+        let base = TreatmentLine {
+            risk_key: format!("RISK-{}", r.id),
+            risk_title: r.title.clone(),
+            risk_owner: r.owner.clone().unwrap_or_default(),
+            treatment: r.treatment.as_str().to_owned(),
+            annex_a_controls: r.annex_a_controls.clone(),
+            level: m.level_name(r.inherent_level as usize).to_owned(),
+            residual_level: m.level_name(r.residual_level as usize).to_owned(),
+            acceptance,
+            action: String::new(),
+            action_owner: String::new(),
+            due_date: String::new(),
+            action_status: String::new(),
+            cost: 0,
+            overdue: false,
+        };
+        match by_risk.remove(&r.id) {
+            None => lines.push(base),
+            Some(actions) => {
+                for a in actions {
+                    lines.push(TreatmentLine {
+                        overdue: a.status.is_pending()
+                            && !a.due_date.is_empty()
+                            && a.due_date.as_str() < today,
+                        action: a.title,
+                        action_owner: a.owner.unwrap_or_default(),
+                        due_date: a.due_date,
+                        action_status: a.status.label().to_owned(),
+                        cost: a.cost,
+                        ..base.clone()
+                    });
+                }
+            }
+        }
+    }
+    Ok(TreatmentDocument {
+        organisation: org.name.clone(),
+        date,
+        currency,
+        lines,
+    })
+}
+
+/// Renders the treatment plan (call from blocking code).
+pub fn render_treatment(doc: &TreatmentDocument, format: Format) -> Result<Vec<u8>, String> {
+    Ok(match format {
+        Format::Pdf => isms_reports::risk::treatment_pdf(doc),
+        Format::Xlsx => isms_reports::risk::treatment_xlsx(doc).map_err(|e| e.to_string())?,
+        Format::Csv => isms_reports::risk::treatment_csv(doc).map_err(|e| e.to_string())?,
+    })
+}
+
+/// The treatment plan export in one call, rendered off the async runtime;
+/// also says how many lines it holds.
+pub async fn treatment_export(
+    store: &Store,
+    org: &Org,
+    format: Format,
+) -> Result<(Vec<u8>, usize), String> {
+    let today = isms_store::now();
+    let doc = treatment_document(store, org, today.get(..10).unwrap_or(""))
+        .await
+        .map_err(|e| e.to_string())?;
+    let n = doc.lines.len();
+    let bytes = tokio::task::spawn_blocking(move || render_treatment(&doc, format))
+        .await
+        .map_err(|e| e.to_string())??;
+    Ok((bytes, n))
 }

@@ -1,0 +1,327 @@
+//! The risk treatment plan (clause 6.1.3), the register's downloads, and
+//! the dated snapshots of the register (clause 8.2) with their comparison
+//! and the chart of risks by level over time.
+
+use askama::Template;
+use axum::extract::{Form, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use isms_domain::Permission;
+use isms_domain::risk::SnapshotComparison;
+use isms_reports::risk::TreatmentLine;
+use isms_store::{Org, RiskSnapshotInfo, StoreError};
+use serde::Deserialize;
+
+use super::{Chrome, render};
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::WebError;
+use crate::isms_reports::{Format, attachment};
+use crate::risk::export::{risk_export, treatment_document, treatment_export};
+
+/// Lines shown on the plan page at most; the downloads hold them all.
+const SHOWN: usize = 500;
+/// Snapshots in the chart of risks by level.
+const CHART_SNAPSHOTS: usize = 12;
+
+fn org_of(user: &CurrentUser) -> Org {
+    Org {
+        id: user.0.org_id,
+        slug: user.0.org_slug.clone(),
+        name: user.0.org_name.clone(),
+        created_at: String::new(),
+    }
+}
+
+fn today() -> String {
+    isms_store::now().get(..10).unwrap_or("").to_owned()
+}
+
+#[derive(Deserialize, Default)]
+pub struct PlanFilter {
+    #[serde(default)]
+    overdue: String,
+    #[serde(default)]
+    owner: String,
+}
+
+#[derive(Template)]
+#[template(path = "page_risk_treatment.html")]
+struct PlanPage {
+    chrome: Option<Chrome>,
+    filter: PlanFilter,
+    lines: Vec<TreatmentLine>,
+    /// Lines matching beyond those shown.
+    more: usize,
+    owners: Vec<String>,
+    currency: String,
+    progress: String,
+    overdue: usize,
+}
+
+/// The treatment plan: every open risk with its actions, filterable by
+/// owner and to the overdue ones, with the progress chart and downloads.
+pub async fn treatment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(filter): Query<PlanFilter>,
+) -> Result<Response, WebError> {
+    user.require(Permission::ReadIsms)?;
+    let chrome = Chrome::new(&state, &user.0, "risks")
+        .await?
+        .detail(&[("Risk register", "/risks")], "Treatment plan");
+    let doc = treatment_document(&state.store, &org_of(&user), &today()).await?;
+    let with_action: Vec<&TreatmentLine> =
+        doc.lines.iter().filter(|l| !l.action.is_empty()).collect();
+    let done = with_action
+        .iter()
+        .filter(|l| l.action_status == "Done")
+        .count();
+    let live = with_action
+        .iter()
+        .filter(|l| l.action_status != "Cancelled")
+        .count();
+    let mut risk_keys: Vec<&str> = doc.lines.iter().map(|l| l.risk_key.as_str()).collect();
+    risk_keys.dedup();
+    let risks = risk_keys.len();
+    let mut accepted: Vec<&str> = doc
+        .lines
+        .iter()
+        .filter(|l| !l.acceptance.is_empty())
+        .map(|l| l.risk_key.as_str())
+        .collect();
+    accepted.dedup();
+    let mut planned: Vec<&str> = with_action.iter().map(|l| l.risk_key.as_str()).collect();
+    planned.dedup();
+    let progress = isms_reports::svg::progress_bars(
+        "Treatment progress",
+        &[
+            ("Actions done".to_owned(), done, live),
+            (
+                "Risks with a planned action".to_owned(),
+                planned.len(),
+                risks,
+            ),
+            (
+                "Risks whose residual risk is accepted".to_owned(),
+                accepted.len(),
+                risks,
+            ),
+        ],
+    );
+    let overdue = doc.lines.iter().filter(|l| l.overdue).count();
+    let mut owners: Vec<String> = doc
+        .lines
+        .iter()
+        .flat_map(|l| [l.action_owner.clone(), l.risk_owner.clone()])
+        .filter(|o| !o.is_empty())
+        .collect();
+    owners.sort();
+    owners.dedup();
+    let only_overdue = filter.overdue == "1";
+    let owner = filter.owner.trim().to_owned();
+    let matching: Vec<TreatmentLine> = doc
+        .lines
+        .into_iter()
+        .filter(|l| !only_overdue || l.overdue)
+        .filter(|l| owner.is_empty() || l.action_owner == owner || l.risk_owner == owner)
+        .collect();
+    let more = matching.len().saturating_sub(SHOWN);
+    let lines = matching.into_iter().take(SHOWN).collect();
+    Ok(render(&PlanPage {
+        chrome: Some(chrome),
+        filter,
+        lines,
+        more,
+        owners,
+        currency: doc.currency,
+        progress,
+        overdue,
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    #[serde(default)]
+    format: String,
+}
+
+fn export_failed(e: &str) -> WebError {
+    tracing::error!("risk export failed: {e}");
+    WebError::internal()
+}
+
+/// The treatment plan as PDF, XLSX or CSV.
+pub async fn treatment_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, WebError> {
+    user.require(Permission::ReadIsms)?;
+    let format = Format::parse(&q.format).map_err(WebError::invalid)?;
+    let org = org_of(&user);
+    let (bytes, _) = treatment_export(&state.store, &org, format)
+        .await
+        .map_err(|e| export_failed(&e))?;
+    let name = format!("{}-risk-treatment-plan.{}", org.slug, format.extension());
+    Ok(attachment(bytes, &name, format))
+}
+
+/// The risk register as PDF, XLSX or CSV.
+pub async fn register_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, WebError> {
+    user.require(Permission::ReadIsms)?;
+    let format = Format::parse(&q.format).map_err(WebError::invalid)?;
+    let org = org_of(&user);
+    let (bytes, _) = risk_export(&state.store, &org, format)
+        .await
+        .map_err(|e| export_failed(&e))?;
+    let name = format!("{}-risk-register.{}", org.slug, format.extension());
+    Ok(attachment(bytes, &name, format))
+}
+
+#[derive(Deserialize, Default)]
+pub struct CompareQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+#[derive(Template)]
+#[template(path = "page_risk_snapshots.html")]
+struct SnapshotsPage {
+    chrome: Option<Chrome>,
+    snapshots: Vec<RiskSnapshotInfo>,
+    chart: String,
+    from: i64,
+    to: i64,
+    comparison: Option<SnapshotComparison>,
+    can_edit: bool,
+    error: Option<String>,
+    title: String,
+}
+
+async fn snapshots_page(
+    state: &AppState,
+    user: &CurrentUser,
+    q: CompareQuery,
+    status: StatusCode,
+    error: Option<String>,
+    title: String,
+) -> Result<Response, WebError> {
+    let org = user.0.org_id;
+    let chrome = Chrome::new(state, &user.0, "risks")
+        .await?
+        .detail(&[("Risk register", "/risks")], "Snapshots");
+    let snapshots = state.store.risk_snapshots(org).await?;
+    let m = state.store.risk_methodology(org).await?;
+    let levels = state
+        .store
+        .risk_snapshot_levels(org, CHART_SNAPSHOTS)
+        .await?;
+    let series: Vec<(String, String)> = m
+        .levels
+        .iter()
+        .map(|l| (l.name.clone(), l.colour.clone()))
+        .collect();
+    let columns: Vec<(String, Vec<usize>)> = levels
+        .iter()
+        .map(|(info, counts)| {
+            (
+                info.taken_at.get(..10).unwrap_or("").to_owned(),
+                m.levels
+                    .iter()
+                    .map(|l| counts.get(&l.name).copied().unwrap_or(0))
+                    .collect(),
+            )
+        })
+        .collect();
+    let chart = if columns.is_empty() {
+        String::new()
+    } else {
+        isms_reports::svg::stacked_columns(
+            "Open risks by inherent level at each snapshot",
+            &series,
+            &columns,
+        )
+    };
+    let parse = |s: &str| s.trim().parse::<i64>().ok();
+    let (from, to) = match (parse(&q.from), parse(&q.to)) {
+        (Some(f), Some(t)) => (f, t),
+        // By default: the two latest.
+        _ => (
+            snapshots.get(1).map_or(0, |s| s.id),
+            snapshots.first().map_or(0, |s| s.id),
+        ),
+    };
+    let comparison = if from > 0 && to > 0 && from != to {
+        match state.store.compare_risk_snapshots(org, from, to).await {
+            Ok(c) => Some(c),
+            Err(StoreError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        None
+    };
+    let html = render(&SnapshotsPage {
+        chrome: Some(chrome),
+        snapshots,
+        chart,
+        from,
+        to,
+        comparison,
+        can_edit: user.0.role.can(Permission::EditIsms),
+        error,
+        title,
+    })?;
+    Ok((status, html).into_response())
+}
+
+/// The snapshots: list, take one, compare two, the chart over time.
+pub async fn snapshots(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<CompareQuery>,
+) -> Result<Response, WebError> {
+    user.require(Permission::ReadIsms)?;
+    snapshots_page(&state, &user, q, StatusCode::OK, None, String::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct SnapshotForm {
+    #[serde(default)]
+    title: String,
+}
+
+/// Freezes the register under a title.
+pub async fn take_snapshot(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<SnapshotForm>,
+) -> Result<Response, WebError> {
+    user.require(Permission::EditIsms)?;
+    match state
+        .store
+        .take_risk_snapshot(user.0.org_id, &form.title, &user.actor())
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/risks/snapshots").into_response()),
+        Err(StoreError::Invalid(m)) => {
+            snapshots_page(
+                &state,
+                &user,
+                CompareQuery::default(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(format!("The snapshot was not taken: {m}.")),
+                form.title,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
