@@ -1771,3 +1771,126 @@ async fn extreme_paging_values_answer_without_a_panic() {
         }
     }
 }
+
+fn upload_body(
+    csrf: &str,
+    fields: &[(&str, &str)],
+    name: &str,
+    content: &[u8],
+) -> (String, Vec<u8>) {
+    let boundary = "----isms-risk-import";
+    let mut body = Vec::new();
+    for (k, v) in [("csrf_token", csrf)].iter().chain(fields) {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+    );
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn the_import_page_takes_csv_and_xlsx_all_or_nothing() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let (cookie, csrf) = f.app.login("ann@acme.test", crate::support::PASSWORD).await;
+        let form = f.app.get("/risks/import", Some(&cookie)).await;
+        assert_eq!(form.status, StatusCode::OK, "{e}");
+        assert!(
+            form.body.contains("annex_a_controls"),
+            "{e}: the columns are documented"
+        );
+        let upload =
+            |fields: Vec<(&'static str, &'static str)>, name: &'static str, content: Vec<u8>| {
+                let (ct, body) = upload_body(&csrf, &fields, name, &content);
+                let req = axum::http::Request::post("/risks/import")
+                    .header("content-type", ct)
+                    .header("cookie", cookie.as_str())
+                    .body(axum::body::Body::from(body))
+                    .unwrap();
+                f.app.send(req)
+            };
+        let count = || async {
+            f.store
+                .risks(
+                    f.org.id,
+                    &isms_store::RiskQuery {
+                        limit: 100,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap()
+                .items
+                .len()
+        };
+        let header = "title,description,assets,likelihood,impact,treatment,annex_a_controls,residual_likelihood,residual_impact,owner\n";
+        let bad = format!(
+            "{header}Phishing,,Mail,3,4,modify,8.7,2,2,\nWrong one,,Mail,9,4,modify,8.7,2,2,\nLost laptop,,Laptops,2,3,retain,,,,\nAlso wrong,,,1,1,ignore,,,,\n"
+        );
+        let r = upload(vec![("kind", "risks")], "bad.csv", bad.into_bytes()).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{e}: {}",
+            r.body
+        );
+        assert!(
+            r.body.contains("nothing was stored")
+                && r.body.contains("<td>3</td><td>likelihood</td>")
+                && r.body.contains("<td>5</td><td>treatment</td>"),
+            "{e}: every bad row is named: {}",
+            r.body
+        );
+        assert_eq!(count().await, 0, "{e}: nothing stored");
+        let good = format!(
+            "{header}Phishing,,Mail,3,4,modify,8.7,2,2,\nLost laptop,,Laptops,2,3,retain,,,,\n"
+        );
+        let r = upload(
+            vec![("kind", "risks"), ("dry_run", "yes")],
+            "good.csv",
+            good.clone().into_bytes(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{e}: {}", r.body);
+        assert!(r.body.contains("would be imported"), "{e}: {}", r.body);
+        assert_eq!(count().await, 0, "{e}: a dry run stores nothing");
+        let r = upload(vec![("kind", "risks")], "good.csv", good.into_bytes()).await;
+        assert!(r.body.contains("Imported 2 risk(s)"), "{e}: {}", r.body);
+        assert_eq!(count().await, 2, "{e}");
+        // The register exported as XLSX imports again.
+        let doc = isms_web::risk::export::risk_document(&f.store, &f.org)
+            .await
+            .unwrap();
+        let xlsx =
+            isms_web::risk::export::render(&doc, isms_web::isms_reports::Format::Xlsx).unwrap();
+        let r = upload(vec![("kind", "risks")], "register.xlsx", xlsx).await;
+        assert_eq!(r.status, StatusCode::OK, "{e}: {}", r.body);
+        assert!(r.body.contains("Imported 2 risk(s)"), "{e}: {}", r.body);
+        assert_eq!(count().await, 4, "{e}");
+        // Assets from CSV; bytes that are no spreadsheet are refused.
+        let r = upload(
+            vec![("kind", "assets")],
+            "assets.csv",
+            b"name,type\nPayroll,service\n".to_vec(),
+        )
+        .await;
+        assert!(r.body.contains("Imported 1 asset(s)"), "{e}: {}", r.body);
+        let r = upload(
+            vec![("kind", "risks")],
+            "x.bin",
+            b"\x00\x01\x02binary".to_vec(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(r.body.contains("neither CSV"), "{e}: {}", r.body);
+        let r = upload(vec![("kind", "risks")], "empty.csv", Vec::new()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(count().await, 4, "{e}");
+    }
+}

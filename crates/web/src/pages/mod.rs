@@ -14,6 +14,7 @@ mod login;
 mod profile;
 mod readiness;
 mod risk;
+mod risk_import;
 mod risk_plan;
 mod search;
 mod settings;
@@ -216,6 +217,7 @@ fn tables() -> [Routes; 3] {
             Needs(ReadIsms),
             risk_plan::register_download,
         )
+        .get("/risks/import", Needs(EditIsms), risk_import::form)
         .get("/risks/snapshots", Needs(ReadIsms), risk_plan::snapshots)
         .post(
             "/risks/snapshots",
@@ -270,6 +272,7 @@ fn tables() -> [Routes; 3] {
     // File uploads take larger bodies; the limit is set outside the session
     // layer so its CSRF check reads no more than the route accepts.
     let uploads = Routes::new()
+        .post("/risks/import", Needs(EditIsms), risk_import::upload)
         .post(
             "/frameworks/import",
             Needs(ImportFrameworks),

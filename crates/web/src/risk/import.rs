@@ -45,6 +45,17 @@ fn read(data: &[u8], required: &[&str]) -> Result<Table, Vec<RowError>> {
             MAX_IMPORT_BYTES / 1024 / 1024
         )));
     }
+    let converted;
+    let data = if data.starts_with(b"PK\x03\x04") {
+        converted = xlsx_to_csv(data)?;
+        converted.as_slice()
+    } else if data.iter().take(4096).any(|b| *b == 0) {
+        return Err(file_error(
+            "the file is neither CSV (UTF-8 text) nor an XLSX workbook",
+        ));
+    } else {
+        data
+    };
     let data = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -52,7 +63,11 @@ fn read(data: &[u8], required: &[&str]) -> Result<Table, Vec<RowError>> {
         .from_reader(data);
     let mut records = rdr.records();
     let header: Vec<String> = match records.next() {
-        Some(Ok(h)) => h.iter().map(|c| c.trim().to_ascii_lowercase()).collect(),
+        // "Annex A controls" (an XLSX export's heading) reads as annex_a_controls.
+        Some(Ok(h)) => h
+            .iter()
+            .map(|c| c.trim().to_ascii_lowercase().replace(' ', "_"))
+            .collect(),
         Some(Err(e)) => return Err(file_error(format!("the header cannot be read: {e}"))),
         None => return Err(file_error("the file is empty: it needs a header row")),
     };
@@ -182,6 +197,44 @@ pub fn parse_assets(data: &[u8]) -> Result<Vec<ImportAssetRow>, Vec<RowError>> {
             classification: t.cell(r, "classification").to_owned(),
         })
         .collect())
+}
+
+/// The first worksheet of an XLSX workbook as CSV text, so that both
+/// formats go through one reader (row numbers are the sheet's: the header
+/// is row 1). Numbers print as Excel shows them (4, not 4.0).
+fn xlsx_to_csv(data: &[u8]) -> Result<Vec<u8>, Vec<RowError>> {
+    use calamine::{Data, Reader, Xlsx};
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(data))
+        .map_err(|e| file_error(format!("the XLSX workbook cannot be read: {e}")))?;
+    let range = match wb.worksheet_range_at(0) {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => {
+            return Err(file_error(format!(
+                "the first worksheet cannot be read: {e}"
+            )));
+        }
+        None => return Err(file_error("the workbook has no worksheet")),
+    };
+    // Rows start at the sheet's first used row; keep the sheet's numbering.
+    let first = range.start().map_or(0, |(r, _)| r as usize);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| file_error(format!("the workbook cannot be converted: {e}"));
+    for _ in 0..first {
+        w.write_record([""]).map_err(err)?;
+    }
+    for row in range.rows() {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| match c {
+                Data::Empty => String::new(),
+                Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+                other => other.to_string(),
+            })
+            .collect();
+        w.write_record(&cells).map_err(err)?;
+    }
+    w.into_inner()
+        .map_err(|e| file_error(format!("the workbook cannot be converted: {e}")))
 }
 
 #[cfg(test)]
