@@ -20,6 +20,7 @@ mod orgs;
 mod ratelimit;
 mod readiness;
 mod risk;
+mod risk_quantitative;
 mod sessions;
 mod settings;
 mod soa;
@@ -54,6 +55,7 @@ pub use risk::{
     ImportRiskRow, MAX_PAGE, MethodologyChange, Risk, RiskAction, RiskInput, RiskPage, RiskQuery,
     RiskRef, RiskSnapshotInfo, RiskSort, RowError,
 };
+pub use risk_quantitative::{MAX_PORTFOLIO, QuantFigures, RiskQuantitative};
 pub use sessions::{Session, SessionUser};
 pub use settings::{
     CURRENCIES, DEFAULT_CURRENCY, DEFAULT_TIME_ZONE, OrgSettings, OrgSettingsInput, check_currency,

@@ -102,6 +102,12 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::risk::api::patch_risk_action))
         .routes(routes!(crate::risk::api::overdue_risk_actions))
         .routes(routes!(
+            crate::risk::quantitative::get_risk_quantitative,
+            crate::risk::quantitative::put_risk_quantitative,
+            crate::risk::quantitative::delete_risk_quantitative
+        ))
+        .routes(routes!(crate::risk::quantitative::get_risk_portfolio))
+        .routes(routes!(
             crate::risk::api::list_risk_snapshots,
             crate::risk::api::create_risk_snapshot
         ))
@@ -165,6 +171,10 @@ const ACCESS: &[(&str, Access)] = {
         ("create_risk_action", Needs(EditIsms)),
         ("patch_risk_action", Needs(EditIsms)),
         ("overdue_risk_actions", Needs(ReadIsms)),
+        ("get_risk_quantitative", Needs(ReadIsms)),
+        ("put_risk_quantitative", Needs(EditIsms)),
+        ("delete_risk_quantitative", Needs(EditIsms)),
+        ("get_risk_portfolio", Needs(ReadIsms)),
         ("list_risk_snapshots", Needs(ReadIsms)),
         ("create_risk_snapshot", Needs(EditIsms)),
         ("compare_risk_snapshots", Needs(ReadIsms)),

@@ -77,8 +77,9 @@ pub fn currency() -> String {
 
 /// A money amount, rounded to a whole unit, with the currency's symbol and
 /// thousands separators: "€ 1,234,567", "CHF 25,000".
-pub fn money(amount: f64) -> String {
-    money_in(amount, &local().currency)
+/// Takes the amount or a reference to it (templates pass references).
+pub fn money(amount: impl std::borrow::Borrow<f64>) -> String {
+    money_in(*amount.borrow(), &local().currency)
 }
 
 fn money_in(amount: f64, currency: &str) -> String {
@@ -292,7 +293,7 @@ mod tests {
         assert_eq!(money_in(12.5, "USD"), "$ 12.50");
         assert_eq!(money_in(0.0, "CHF"), "CHF 0");
         assert_eq!(money_in(-25_000.0, "GBP"), "-£ 25,000");
-        assert_eq!(money("100".parse().unwrap()), "€ 100");
+        assert_eq!(money("100".parse::<f64>().unwrap()), "€ 100");
     }
 
     #[test]

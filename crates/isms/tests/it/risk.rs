@@ -1894,3 +1894,169 @@ async fn the_import_page_takes_csv_and_xlsx_all_or_nothing() {
         assert_eq!(count().await, 4, "{e}");
     }
 }
+
+#[tokio::test]
+async fn a_register_risk_carries_fair_inputs_and_the_portfolio_adds_them() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let mut ids = Vec::new();
+        for t in ["Ransomware on the ERP", "Supplier breach"] {
+            let (_, r) = call(
+                &f.app,
+                "POST",
+                "/api/v1/risks",
+                &f.admin,
+                Some(risk_body(t, &[], 4, 4, 2, 2)),
+            )
+            .await;
+            ids.push(r["id"].as_i64().unwrap());
+        }
+        let fair = json!({"lef": {"pert": {"low": 0.5, "mode": 1, "high": 4}}, "lm": {"pert": {"low": 10_000, "mode": 50_000, "high": 400_000}}});
+        let path = format!("/api/v1/risks/{}/quantitative", ids[0]);
+        let (s, q) = call(&f.app, "PUT", &path, &f.admin, Some(fair.clone())).await;
+        assert_eq!(s, StatusCode::OK, "{e}: {q}");
+        let mean = q["ale_mean"].as_f64().unwrap();
+        // LEF mean about 1.4 a year, LM mean about 102,000: about 140,000 a year.
+        assert!((100_000.0..200_000.0).contains(&mean), "{e}: {q}");
+        assert!(q["ale_p90"].as_f64().unwrap() > mean, "{e}: {q}");
+        let (_, again) = call(&f.app, "PUT", &path, &f.admin, Some(fair.clone())).await;
+        assert_eq!(
+            again["ale_mean"], q["ale_mean"],
+            "{e}: same inputs, same figures"
+        );
+        let (s, got) = call(&f.app, "GET", &path, &f.admin, None).await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+        assert_eq!(got["input"], fair, "{e}");
+        // Bad input: a range upside down, a missing part, a foreign risk.
+        let (s, v) = call(
+            &f.app,
+            "PUT",
+            &path,
+            &f.admin,
+            Some(json!({"lef": {"pert": {"low": 5, "mode": 1, "high": 0.5}}, "lm": 1000})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        let (s, _) = call(
+            &f.app,
+            "PUT",
+            &path,
+            &f.admin,
+            Some(json!({"lef": {"constant": 1}})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (_, still) = call(&f.app, "GET", &path, &f.admin, None).await;
+        assert_eq!(
+            still["ale_mean"], q["ale_mean"],
+            "{e}: a refused change keeps the figures"
+        );
+        let (s, _) = call(
+            &f.app,
+            "PUT",
+            "/api/v1/risks/999999/quantitative",
+            &f.admin,
+            Some(fair.clone()),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+        // The second risk through the page form; the portfolio adds both.
+        let (cookie, csrf) = f.app.login("ann@acme.test", crate::support::PASSWORD).await;
+        let form = |lef_high: &'static str| {
+            vec![
+                ("csrf_token", csrf.clone()),
+                ("lef_low", "0.1".to_owned()),
+                ("lef_mode", "0.5".to_owned()),
+                ("lef_high", lef_high.to_owned()),
+                ("lm_low", "5000".to_owned()),
+                ("lm_mode", "20000".to_owned()),
+                ("lm_high", "100000".to_owned()),
+            ]
+        };
+        let fields = form("many");
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = f
+            .app
+            .post(
+                &format!("/risks/{}/quantitative", ids[1]),
+                Some(&cookie),
+                &refs,
+                &[],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{e}: {}",
+            r.body
+        );
+        assert!(
+            r.body.contains("highest frequency: enter a number")
+                && r.body.contains("value=\"many\""),
+            "{e}: {}",
+            r.body
+        );
+        let fields = form("2");
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = f
+            .app
+            .post(
+                &format!("/risks/{}/quantitative", ids[1]),
+                Some(&cookie),
+                &refs,
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{e}: {}", r.body);
+        let page = f
+            .app
+            .get(&format!("/risks/{}", ids[1]), Some(&cookie))
+            .await;
+        assert!(page.body.contains("Expected loss per year"), "{e}");
+        let (_, second) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/risks/{}/quantitative", ids[1]),
+            &f.admin,
+            None,
+        )
+        .await;
+        let (s, p) = call(&f.app, "GET", "/api/v1/risk-portfolio", &f.admin, None).await;
+        assert_eq!(s, StatusCode::OK, "{e}: {p}");
+        assert_eq!(p["risks"].as_array().unwrap().len(), 2, "{e}: {p}");
+        assert_eq!(p["risks"][0]["id"], ids[0], "{e}: highest loss first");
+        let sum = mean + second["ale_mean"].as_f64().unwrap();
+        let total = p["portfolio"]["mean"].as_f64().unwrap();
+        assert!(
+            (total - sum).abs() / sum < 0.1,
+            "{e}: the portfolio adds the risks: {total} vs {sum}"
+        );
+        assert!(!p["portfolio"]["lec"].as_array().unwrap().is_empty(), "{e}");
+        let page = f.app.get("/risks/portfolio", Some(&cookie)).await;
+        assert!(
+            page.body.contains("Loss exceedance curve") && page.body.contains("<svg"),
+            "{e}"
+        );
+        let log = f
+            .store
+            .audit_entries(
+                f.org.id,
+                &AuditFilter {
+                    entity_type: Some("risk".into()),
+                    limit: 100,
+                    ..AuditFilter::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            log.iter()
+                .any(|x| x.action == "quantify" && x.entity_id == ids[0].to_string()),
+            "{e}"
+        );
+        let (s, _) = call(&f.app, "DELETE", &path, &f.admin, None).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
+        let (s, _) = call(&f.app, "GET", &path, &f.admin, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+    }
+}

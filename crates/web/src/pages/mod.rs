@@ -228,6 +228,17 @@ fn tables() -> [Routes; 3] {
         .post("/risks/{risk}", Needs(EditIsms), risk::save)
         .post("/risks/{risk}/accept", Needs(EditIsms), risk::accept)
         .post("/risks/{risk}/actions", Needs(EditIsms), risk::add_action)
+        .post(
+            "/risks/{risk}/quantitative",
+            Needs(EditIsms),
+            risk::quantify,
+        )
+        .post(
+            "/risks/{risk}/quantitative/delete",
+            Needs(EditIsms),
+            risk::unquantify,
+        )
+        .get("/risks/portfolio", Needs(ReadIsms), risk_plan::portfolio)
         .get("/inventory", Needs(ReadIsms), risk::assets)
         .post("/inventory", Needs(EditIsms), risk::create_asset)
         .get("/inventory/{asset}", Needs(ReadIsms), risk::show_asset)

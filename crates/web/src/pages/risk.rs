@@ -371,6 +371,8 @@ struct RiskPage {
     csrf: String,
     error: Option<String>,
     notice: Option<String>,
+    quant: Option<isms_store::RiskQuantitative>,
+    fair: FairForm,
 }
 
 async fn risk_page(
@@ -381,6 +383,17 @@ async fn risk_page(
     form: Option<RiskForm>,
     error: Option<String>,
     notice: Option<String>,
+) -> Result<Response, WebError> {
+    risk_page_with(state, user, id, (status, form, error, notice), None).await
+}
+
+/// The risk page; `fair` keeps the quantitative form as typed.
+async fn risk_page_with(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    (status, form, error, notice): (StatusCode, Option<RiskForm>, Option<String>, Option<String>),
+    typed_fair: Option<FairForm>,
 ) -> Result<Response, WebError> {
     let org = user.0.org_id;
     let chrome = Chrome::new(state, &user.0, "risks").await?;
@@ -394,7 +407,16 @@ async fn risk_page(
         .collect();
     let actions = state.store.risk_actions(org, id).await?;
     let today = isms_store::now().get(..10).unwrap_or("").to_owned();
+    let quant = state.store.risk_quantitative(org, id).await?;
+    let fair = typed_fair.unwrap_or_else(|| {
+        quant
+            .as_ref()
+            .map(|q| FairForm::from_input(&q.input))
+            .unwrap_or_default()
+    });
     let html = render(&RiskPage {
+        quant,
+        fair,
         actions,
         today,
         threats: library().0,
@@ -927,4 +949,115 @@ pub async fn add_action(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The quantitative form: loss event frequency and loss magnitude as PERT
+/// ranges (lowest, most likely, highest), the FAIR engine's usual choice.
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct FairForm {
+    #[serde(default)]
+    pub lef_low: String,
+    #[serde(default)]
+    pub lef_mode: String,
+    #[serde(default)]
+    pub lef_high: String,
+    #[serde(default)]
+    pub lm_low: String,
+    #[serde(default)]
+    pub lm_mode: String,
+    #[serde(default)]
+    pub lm_high: String,
+}
+
+impl FairForm {
+    /// The form's values from stored inputs (empty when not PERT-shaped).
+    fn from_input(v: &serde_json::Value) -> FairForm {
+        let get = |d: &str, k: &str| {
+            v.get(d)
+                .and_then(|x| x.get("pert"))
+                .and_then(|x| x.get(k))
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        };
+        FairForm {
+            lef_low: get("lef", "low"),
+            lef_mode: get("lef", "mode"),
+            lef_high: get("lef", "high"),
+            lm_low: get("lm", "low"),
+            lm_mode: get("lm", "mode"),
+            lm_high: get("lm", "high"),
+        }
+    }
+
+    /// The engine's input, or which field is not a number.
+    fn input(&self) -> Result<serde_json::Value, String> {
+        let num = |label: &str, v: &str| {
+            v.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| format!("{label}: enter a number"))
+        };
+        let lef = serde_json::json!({"pert": {
+            "low": num("lowest frequency", &self.lef_low)?,
+            "mode": num("most likely frequency", &self.lef_mode)?,
+            "high": num("highest frequency", &self.lef_high)?}});
+        let lm = serde_json::json!({"pert": {
+            "low": num("lowest loss", &self.lm_low)?,
+            "mode": num("most likely loss", &self.lm_mode)?,
+            "high": num("highest loss", &self.lm_high)?}});
+        Ok(serde_json::json!({"lef": lef, "lm": lm}))
+    }
+}
+
+/// Saves the risk's FAIR inputs and shows the simulated annual loss.
+pub async fn quantify(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(risk): Path<i64>,
+    Form(f): Form<FairForm>,
+) -> Result<Response, WebError> {
+    user.require(Permission::EditIsms)?;
+    let org = user.0.org_id;
+    let result = match f.input() {
+        Ok(input) => crate::risk::quantitative::quantify(&state, org, risk, input, &user.actor())
+            .await
+            .map_err(|e| (e.status, e.detail)),
+        Err(m) => Err((StatusCode::UNPROCESSABLE_ENTITY, m)),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/risks/{risk}?saved=the annual loss")).into_response()),
+        Err((status, m)) if status.is_client_error() && status != StatusCode::NOT_FOUND => {
+            risk_page_with(
+                &state,
+                &user,
+                risk,
+                (
+                    status,
+                    None,
+                    Some(format!("The FAIR inputs were not saved: {m}.")),
+                    None,
+                ),
+                Some(f),
+            )
+            .await
+        }
+        Err((status, m)) => Err(WebError::new(status, "Not saved", m)),
+    }
+}
+
+/// Removes the risk's FAIR inputs.
+pub async fn unquantify(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(risk): Path<i64>,
+) -> Result<Response, WebError> {
+    user.require(Permission::EditIsms)?;
+    let org = user.0.org_id;
+    state.store.risk(org, risk).await?;
+    state
+        .store
+        .clear_risk_quantitative(org, risk, &user.actor())
+        .await?;
+    Ok(Redirect::to(&format!("/risks/{risk}?saved=FAIR inputs removed")).into_response())
 }

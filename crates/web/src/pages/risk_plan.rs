@@ -325,3 +325,33 @@ pub async fn take_snapshot(
         Err(e) => Err(e.into()),
     }
 }
+
+#[derive(Template)]
+#[template(path = "page_risk_portfolio.html")]
+struct PortfolioPage {
+    chrome: Option<Chrome>,
+    out: crate::risk::quantitative::PortfolioOut,
+    chart: String,
+}
+
+/// The quantified risks together: the portfolio's loss exceedance curve and
+/// annual loss, each risk's share.
+pub async fn portfolio(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Response, WebError> {
+    user.require(Permission::ReadIsms)?;
+    let chrome = Chrome::new(&state, &user.0, "risks")
+        .await?
+        .detail(&[("Risk register", "/risks")], "Portfolio");
+    let out = crate::risk::quantitative::portfolio(&state, &state.store, user.0.org_id).await?;
+    let chart = out.portfolio.as_ref().map_or_else(String::new, |p| {
+        isms_fair::lec_svg(&[("All quantified risks", &p.lec)], None, 640, 320)
+    });
+    Ok(render(&PortfolioPage {
+        chrome: Some(chrome),
+        out,
+        chart,
+    })?
+    .into_response())
+}

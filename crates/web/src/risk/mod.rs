@@ -4,4 +4,5 @@
 pub(crate) mod api;
 pub mod export;
 pub mod import;
+pub mod quantitative;
 pub(crate) mod views;
