@@ -19,6 +19,7 @@ mod pdf;
 pub mod risk;
 pub mod svg;
 mod text;
+pub mod training;
 
 pub use gap::{GapDocument, GapGroup, GapItem, gap_pdf, gap_xlsx};
 pub use pdf::soa_pdf;

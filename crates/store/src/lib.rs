@@ -24,6 +24,7 @@ mod sessions;
 mod settings;
 mod soa;
 mod tokens;
+mod training;
 mod users;
 mod versioned;
 
@@ -64,6 +65,11 @@ pub use soa::{
     SoaSummary, SoaUpdate, SoaVersion, SoaVersionInfo, soa_label,
 };
 pub use tokens::{TOKEN_PREFIX, TokenInfo, TokenUser};
+pub use training::{
+    AssignOutcome, Assignment, AssignmentFilter, AssignmentInput, CompetenceInput,
+    CompetenceRecord, CompetenceRequirement, Course, CourseInput, CourseSummary, PersonCompetence,
+    RequirementInput, Submission, TrainingRecord,
+};
 pub use users::{Member, User};
 
 /// Errors of the storage layer. Database errors keep their source for logs;
