@@ -126,6 +126,84 @@ impl Quiz {
     }
 }
 
+/// A quiz as people type it in a form: a question on a line starting with
+/// `?`, its options below it on lines starting with `-`, the right one with
+/// `*` instead. Blank text: no quiz.
+pub fn parse_quiz_text(text: &str, pass_mark: i64) -> Result<Option<Quiz>, Invalid> {
+    let mut questions: Vec<Question> = Vec::new();
+    let mut right: Vec<Option<usize>> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let bad = |why: &str| Invalid::new("quiz", format!("line {}: {why}", n + 1));
+        if let Some(q) = line.strip_prefix('?') {
+            questions.push(Question {
+                text: q.trim().to_owned(),
+                options: Vec::new(),
+                answer: 0,
+            });
+            right.push(None);
+        } else if let Some((mark, option)) = line
+            .strip_prefix('-')
+            .map(|o| (false, o))
+            .or_else(|| line.strip_prefix('*').map(|o| (true, o)))
+        {
+            let (Some(q), Some(r)) = (questions.last_mut(), right.last_mut()) else {
+                return Err(bad(
+                    "an option before any question (start a question with ?)",
+                ));
+            };
+            if mark {
+                if r.is_some() {
+                    return Err(bad("a second right option (*): mark one per question"));
+                }
+                *r = Some(q.options.len());
+            }
+            q.options.push(option.trim().to_owned());
+        } else {
+            return Err(bad(
+                "start a question with ?, an option with - and the right option with *",
+            ));
+        }
+    }
+    if questions.is_empty() {
+        return Ok(None);
+    }
+    for (i, (q, r)) in questions.iter_mut().zip(&right).enumerate() {
+        let Some(r) = r else {
+            return Err(Invalid::new(
+                "quiz",
+                format!("question {} has no right option: mark it with *", i + 1),
+            ));
+        };
+        q.answer = *r;
+    }
+    let quiz = Quiz {
+        pass_mark,
+        questions,
+    };
+    quiz.validate()?;
+    Ok(Some(quiz))
+}
+
+/// A quiz in the form's text format ([`parse_quiz_text`]).
+pub fn quiz_text(quiz: &Quiz) -> String {
+    let mut out = String::new();
+    for q in &quiz.questions {
+        out.push_str("? ");
+        out.push_str(&q.text);
+        out.push('\n');
+        for (i, o) in q.options.iter().enumerate() {
+            out.push_str(if i == q.answer { "* " } else { "- " });
+            out.push_str(o);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// The result of one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Score {
@@ -545,6 +623,34 @@ mod tests {
         assert_eq!(score(&q, &[0, 1]).unwrap_err().field, "answers");
         assert_eq!(score(&q, &[0, 1, 2, 0, 1]).unwrap_err().field, "answers");
         assert_eq!(score(&q, &[0, 9, 2, 0]).unwrap_err().field, "answers[1]");
+    }
+
+    #[test]
+    fn a_quiz_typed_in_a_form_round_trips() {
+        let text = "? Who may read a confidential report?\n- Anyone\n* Those who need it\n\n? Report phishing to\n* The service desk\n- Nobody\n";
+        let q = parse_quiz_text(text, 50).unwrap().unwrap();
+        assert_eq!(q.questions.len(), 2);
+        assert_eq!((q.questions[0].answer, q.questions[1].answer), (1, 0));
+        assert_eq!(parse_quiz_text(&quiz_text(&q), 50).unwrap(), Some(q));
+        assert_eq!(parse_quiz_text("  \n", 50).unwrap(), None);
+        let e = parse_quiz_text("? Q\n- a\n- b", 50).unwrap_err();
+        assert!(e.reason.contains("no right option"), "{e}");
+        assert!(
+            parse_quiz_text("- a", 50)
+                .unwrap_err()
+                .reason
+                .contains("line 1")
+        );
+        assert!(
+            parse_quiz_text("? Q\n* a\n* b", 50)
+                .unwrap_err()
+                .reason
+                .contains("second right")
+        );
+        assert_eq!(
+            parse_quiz_text("? Q\n* a\n- b", 0).unwrap_err().field,
+            "quiz.pass_mark"
+        );
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub use tokens::{TOKEN_PREFIX, TokenInfo, TokenUser};
 pub use training::{
     AssignOutcome, Assignment, AssignmentFilter, AssignmentInput, CompetenceInput,
     CompetenceRecord, CompetenceRequirement, Course, CourseInput, CourseSummary, PersonCompetence,
-    RequirementInput, Submission, TrainingRecord,
+    RequirementInput, Submission, TrainingRecord, today as training_today,
 };
 pub use users::{Member, User};
 

@@ -374,7 +374,7 @@ impl Store {
         let mut list: Vec<CourseSummary> = on_pool!(self, |p| {
             sqlx::query_as(
             "SELECT c.id, c.title, c.description, c.validity_months, c.quiz_json IS NOT NULL AS has_quiz, \
-             0 AS assigned, 0 AS completed, 0 AS overdue FROM courses c WHERE c.org_id = $1 ORDER BY c.title, c.id"
+             CAST(0 AS BIGINT) AS assigned, CAST(0 AS BIGINT) AS completed, CAST(0 AS BIGINT) AS overdue FROM courses c WHERE c.org_id = $1 ORDER BY c.title, c.id"
         )
         .bind(org_id)
         .fetch_all(p)

@@ -60,7 +60,7 @@ pub const GROUPS: &[Group] = &[
     },
     Group {
         label: "Do",
-        items: &[],
+        items: &[item("training", "Training", "/training", Access::Member)],
     },
     Group {
         label: "Check",

@@ -34,5 +34,6 @@ mod route_matrix;
 mod settings;
 mod soa;
 mod store;
+mod training;
 mod versioned;
 mod web;
