@@ -130,8 +130,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::training::api::export_training))
         .routes(routes!(crate::training::api::remind_training))
         .routes(routes!(
-            crate::training::api::list_requirements,
-            crate::training::api::create_requirement
+            crate::training::api::list_competence_requirements,
+            crate::training::api::create_competence_requirement
         ))
         .routes(routes!(crate::training::api::create_competence_record))
         .routes(routes!(crate::training::api::put_competence_record))
@@ -211,8 +211,8 @@ const ACCESS: &[(&str, Access)] = {
         ("training_records", Needs(ReadIsms)),
         ("export_training", Needs(ReadIsms)),
         ("remind_training", Needs(EditIsms)),
-        ("list_requirements", Needs(ReadIsms)),
-        ("create_requirement", Needs(EditIsms)),
+        ("list_competence_requirements", Needs(ReadIsms)),
+        ("create_competence_requirement", Needs(EditIsms)),
         ("create_competence_record", Needs(EditIsms)),
         ("put_competence_record", Needs(EditIsms)),
         ("get_competence", Needs(ReadIsms)),

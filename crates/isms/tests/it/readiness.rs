@@ -54,7 +54,7 @@ async fn reports_and_readiness_from_the_command_line() {
         ] {
             assert!(text.contains(item), "{item} in {text}");
         }
-        assert!(text.contains("0 of 14 ready"), "{text}");
+        assert!(text.contains("0 of 15 ready"), "{text}");
         assert!(err(&o).contains("not ready"));
         let o = isms(&db, &["readiness", "--org", "nope"]);
         assert!(!o.status.success() && err(&o).contains("no organisation with the slug 'nope'"));

@@ -464,7 +464,7 @@ pub struct RequirementIn {
 
 #[utoipa::path(get, path = "/competence/requirements", tag = "training",
     responses((status = 200, description = "What each role requires", body = Vec<Object>)))]
-pub async fn list_requirements(
+pub async fn list_competence_requirements(
     State(state): State<AppState>,
     user: ApiUser,
 ) -> Result<Json<Vec<isms_store::CompetenceRequirement>>, ApiError> {
@@ -478,7 +478,7 @@ pub async fn list_requirements(
     responses((status = 201, description = "The requirement", body = Object),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn create_requirement(
+pub async fn create_competence_requirement(
     State(state): State<AppState>,
     user: ApiUser,
     input: Result<Json<RequirementIn>, JsonRejection>,
