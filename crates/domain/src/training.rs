@@ -293,6 +293,7 @@ impl fmt::Display for Day {
 impl Day {
     /// `months` later; the 31st becomes the month's last day where the month
     /// is shorter (31 January + 1 month = 28 or 29 February).
+    #[must_use]
     pub fn plus_months(self, months: i64) -> Day {
         let index = i64::from(self.year) * 12 + i64::from(self.month - 1) + months;
         let year = index.div_euclid(12) as i32;

@@ -6,6 +6,7 @@
 //! one transaction.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use isms_domain::Role;
 use isms_domain::training::{
@@ -642,7 +643,7 @@ impl Store {
                 if i > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("($1, $2, ${b}, $3, $4, $5, $5, $4)"));
+                let _ = write!(sql, "($1, $2, ${b}, $3, $4, $5, $5, $4)");
             }
             on_tx!(&mut tx, |c| {
                 let mut q = sqlx::query(&sql)

@@ -730,7 +730,11 @@ async fn the_favicon_and_the_navigation_of_each_role() {
         .skip(1)
         .map(|s| &s[..s.find('"').unwrap()])
         .collect();
-    assert_eq!(links, ["/", "/training", "/frameworks", "/profile"], "{nav}");
+    assert_eq!(
+        links,
+        ["/", "/training", "/frameworks", "/profile"],
+        "{nav}"
+    );
 }
 
 /// Home is per role: an employee sees their (empty) work and no
