@@ -18,6 +18,7 @@ mod backup;
 mod browser;
 mod browser_a11y;
 mod browser_soa;
+mod browser_training;
 mod cli;
 mod context;
 mod exports;
