@@ -707,6 +707,11 @@ async fn the_pages_show_my_training_and_take_a_quiz() {
         assert!(r.body.contains("not an active member") && r.body.contains("nobody@else.test"));
 
         let (ec, ecsrf) = app.login("eve@acme.test", PASSWORD).await;
+        let home = app.get("/", Some(&ec)).await;
+        assert!(
+            home.body.contains("courses to complete") && home.body.contains("href=\"/training\""),
+            "{engine}: the home page counts the course"
+        );
         let page = app.get("/profile", Some(&ec)).await;
         assert!(
             page.body.contains("My training") && page.body.contains("Phishing"),
