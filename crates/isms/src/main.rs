@@ -15,6 +15,7 @@ mod frameworks;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod isms_cmds;
 mod risk_cmds;
+mod training_cmds;
 
 #[derive(Parser)]
 #[command(
@@ -70,6 +71,9 @@ enum Command {
     /// Assets (Annex A 5.9).
     #[command(subcommand)]
     Asset(AssetCommand),
+    /// Training and awareness (7.2, 7.3): the records for the auditor, reminders.
+    #[command(subcommand)]
+    Training(training_cmds::TrainingCommand),
     /// Offline OSCAL tools: validate documents, resolve profiles.
     #[command(subcommand)]
     Oscal(OscalCommand),
@@ -414,6 +418,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Asset(AssetCommand::Import(args)) => {
             risk_cmds::run_asset_import(&open(&cli.database).await?, &args).await
         }
+        Command::Training(cmd) => training_cmds::run(&open(&cli.database).await?, cmd).await,
         Command::Risk(RiskCommand::Simulate(_)) | Command::Oscal(_) => {
             unreachable!("handled before the runtime starts")
         }

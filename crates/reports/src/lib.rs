@@ -7,15 +7,19 @@
 //!   implemented, grouped by clause and Annex A theme, sorted by priority.
 //! - [`svg`]: small server-side charts (progress bars).
 //!
-//! The PDF uses the standard Helvetica font (no embedding, WinAnsi encoding)
-//! with its own width table for line wrapping, which keeps the crate small.
+//! Every PDF embeds DejaVu Sans (regular and bold, the Bitstream Vera
+//! licence), subset to the glyphs it uses, so Latin with any European
+//! diacritic, Greek and Cyrillic print as typed and extract as text; lines
+//! wrap on the font's own metrics ([`font`], [`text`]).
 
 pub mod cells;
+mod font;
 mod gap;
 mod pdf;
 pub mod risk;
 pub mod svg;
 mod text;
+pub mod training;
 
 pub use gap::{GapDocument, GapGroup, GapItem, gap_pdf, gap_xlsx};
 pub use pdf::soa_pdf;
@@ -208,6 +212,15 @@ pub fn soa_xlsx(doc: &SoaDocument) -> Result<Vec<u8>, ReportError> {
     ws.autofilter(0, 0, row - 1, (HEADERS.len() - 1) as u16)
         .map_err(err)?;
     wb.save_to_buffer().map_err(err)
+}
+
+/// The text of a PDF as a reader extracts it (through the fonts' ToUnicode
+/// maps), page after page, one line per text object.
+#[cfg(test)]
+pub(crate) fn pdf_text(pdf: &[u8]) -> String {
+    let doc = lopdf::Document::load_mem(pdf).expect("a readable PDF");
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    doc.extract_text(&pages).expect("extractable text")
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 
 use pdf_writer::{Content, Date, Name, Pdf, Rect, Ref, Str, TextStr};
 
+use crate::font::FontUse;
+
 use crate::SoaDocument;
 
 /// A document: title page facts and one table.
@@ -21,7 +23,7 @@ pub(crate) struct TableDoc {
     pub author: String,
     pub date: (u16, u8, u8, u8, u8, u8),
 }
-use crate::text::{encode, width, wrap};
+use crate::text::{width, wrap};
 
 const W: f32 = 842.0; // A4 landscape
 const H: f32 = 595.0;
@@ -34,8 +36,8 @@ const PAD: f32 = 3.0;
 const HEAD_H: f32 = 16.0;
 const BAND_H: f32 = 15.0;
 
-const REGULAR: Name<'static> = Name(b"F1");
-const BOLD: Name<'static> = Name(b"F2");
+pub(crate) const REGULAR: Name<'static> = Name(b"F1");
+pub(crate) const BOLD: Name<'static> = Name(b"F2");
 
 /// One thing on a table page.
 enum Block {
@@ -52,11 +54,52 @@ impl Block {
     }
 }
 
-fn text_at(c: &mut Content, font: Name<'_>, size: f32, x: f32, y: f32, s: &str) {
+/// The two embedded fonts as one document uses them.
+pub(crate) struct Fonts {
+    regular: FontUse,
+    bold: FontUse,
+}
+
+impl Fonts {
+    pub(crate) fn new() -> Self {
+        Self {
+            regular: FontUse::new(false),
+            bold: FontUse::new(true),
+        }
+    }
+
+    /// Writes both fonts; `regular` and `bold` are the refs the pages name.
+    pub(crate) fn write(
+        &self,
+        pdf: &mut Pdf,
+        regular: Ref,
+        bold: Ref,
+        alloc: &mut impl FnMut() -> Ref,
+    ) {
+        self.regular.write(pdf, regular, alloc);
+        self.bold.write(pdf, bold, alloc);
+    }
+}
+
+/// Shows `s` at (x, y) in the regular font ([`REGULAR`]) or the bold one.
+pub(crate) fn text_at(
+    c: &mut Content,
+    fonts: &mut Fonts,
+    font: Name<'_>,
+    size: f32,
+    x: f32,
+    y: f32,
+    s: &str,
+) {
+    let bytes = if font == BOLD {
+        fonts.bold.encode(s)
+    } else {
+        fonts.regular.encode(s)
+    };
     c.begin_text();
     c.set_font(font, size);
     c.next_line(x, y);
-    c.show(Str(&encode(s)));
+    c.show(Str(&bytes));
     c.end_text();
 }
 
@@ -68,7 +111,9 @@ fn blocks(doc: &TableDoc) -> Vec<Block> {
             let lines: Vec<Vec<String>> = cells
                 .iter()
                 .zip(&doc.columns)
-                .map(|(text, (_, w))| wrap(text, SIZE, false, w - 2.0 * PAD))
+                .enumerate()
+                // The first column prints in bold (see `table_page`).
+                .map(|(i, (text, (_, w)))| wrap(text, SIZE, i == 0, w - 2.0 * PAD))
                 .collect();
             let n = lines.iter().map(Vec::len).max().unwrap_or(1).max(1);
             out.push(Block::Row(lines, n as f32 * LEAD + 2.0 * PAD));
@@ -100,17 +145,18 @@ fn paginate(blocks: Vec<Block>) -> Vec<Vec<Block>> {
     pages
 }
 
-fn footer(c: &mut Content, doc: &TableDoc, page: usize, total: usize) {
+fn footer(c: &mut Content, fonts: &mut Fonts, doc: &TableDoc, page: usize, total: usize) {
     c.set_stroke_rgb(0.75, 0.77, 0.8);
     c.set_line_width(0.5);
     c.move_to(MARGIN, 32.0);
     c.line_to(W - MARGIN, 32.0);
     c.stroke();
     c.set_fill_rgb(0.3, 0.32, 0.36);
-    text_at(c, REGULAR, 8.0, MARGIN, 20.0, &doc.footer);
+    text_at(c, fonts, REGULAR, 8.0, MARGIN, 20.0, &doc.footer);
     let right = format!("Page {page} of {total}");
     text_at(
         c,
+        fonts,
         REGULAR,
         8.0,
         W - MARGIN - width(&right, 8.0, false),
@@ -120,31 +166,39 @@ fn footer(c: &mut Content, doc: &TableDoc, page: usize, total: usize) {
     c.set_fill_rgb(0.0, 0.0, 0.0);
 }
 
-fn title_page(c: &mut Content, doc: &TableDoc) {
+fn title_page(c: &mut Content, fonts: &mut Fonts, doc: &TableDoc) {
     c.set_fill_rgb(0.11, 0.23, 0.42);
     c.rect(MARGIN, H - 150.0, W - 2.0 * MARGIN, 6.0);
     c.fill_nonzero();
     c.set_fill_rgb(0.0, 0.0, 0.0);
-    text_at(c, BOLD, 30.0, MARGIN, H - 200.0, &doc.title);
-    text_at(c, REGULAR, 14.0, MARGIN, H - 225.0, &doc.subtitle);
+    text_at(c, fonts, BOLD, 30.0, MARGIN, H - 200.0, &doc.title);
+    text_at(c, fonts, REGULAR, 14.0, MARGIN, H - 225.0, &doc.subtitle);
     let mut y = H - 280.0;
     for (k, v) in &doc.facts {
-        text_at(c, BOLD, 12.0, MARGIN, y, k);
+        text_at(c, fonts, BOLD, 12.0, MARGIN, y, k);
         let lines = wrap(v, 12.0, false, W - 2.0 * MARGIN - 130.0);
         for (i, line) in lines.iter().enumerate() {
-            text_at(c, REGULAR, 12.0, MARGIN + 130.0, y - i as f32 * 15.0, line);
+            text_at(
+                c,
+                fonts,
+                REGULAR,
+                12.0,
+                MARGIN + 130.0,
+                y - i as f32 * 15.0,
+                line,
+            );
         }
         y -= 9.0 + 15.0 * lines.len().max(1) as f32;
     }
     if let Some((headline, text)) = &doc.banner {
         c.set_fill_rgb(0.75, 0.1, 0.1);
-        text_at(c, BOLD, 40.0, MARGIN, y - 40.0, headline);
-        text_at(c, REGULAR, 11.0, MARGIN, y - 60.0, text);
+        text_at(c, fonts, BOLD, 40.0, MARGIN, y - 40.0, headline);
+        text_at(c, fonts, REGULAR, 11.0, MARGIN, y - 60.0, text);
         c.set_fill_rgb(0.0, 0.0, 0.0);
     }
 }
 
-fn table_page(c: &mut Content, columns: &[(&str, f32)], blocks: &[Block]) {
+fn table_page(c: &mut Content, fonts: &mut Fonts, columns: &[(&str, f32)], blocks: &[Block]) {
     let width_all: f32 = columns.iter().map(|(_, w)| w).sum();
     let mut y = TOP;
     // Column headings.
@@ -154,7 +208,7 @@ fn table_page(c: &mut Content, columns: &[(&str, f32)], blocks: &[Block]) {
     c.set_fill_rgb(0.0, 0.0, 0.0);
     let mut x = MARGIN;
     for &(name, w) in columns {
-        text_at(c, BOLD, SIZE, x + PAD, y - HEAD_H + 5.5, name);
+        text_at(c, fonts, BOLD, SIZE, x + PAD, y - HEAD_H + 5.5, name);
         x += w;
     }
     y -= HEAD_H;
@@ -167,7 +221,7 @@ fn table_page(c: &mut Content, columns: &[(&str, f32)], blocks: &[Block]) {
                 c.rect(MARGIN, y - BAND_H, width_all, BAND_H);
                 c.fill_nonzero();
                 c.set_fill_rgb(1.0, 1.0, 1.0);
-                text_at(c, BOLD, 8.5, MARGIN + PAD, y - BAND_H + 4.5, title);
+                text_at(c, fonts, BOLD, 8.5, MARGIN + PAD, y - BAND_H + 4.5, title);
                 c.set_fill_rgb(0.0, 0.0, 0.0);
             }
             Block::Row(cells, h) => {
@@ -178,6 +232,7 @@ fn table_page(c: &mut Content, columns: &[(&str, f32)], blocks: &[Block]) {
                         if !line.is_empty() {
                             text_at(
                                 c,
+                                fonts,
                                 font,
                                 SIZE,
                                 x + PAD,
@@ -218,12 +273,6 @@ pub(crate) fn render(doc: &TableDoc) -> Vec<u8> {
     pdf.pages(tree)
         .kids(page_ids.iter().map(|(p, _)| *p))
         .count(total as i32);
-    pdf.type1_font(regular)
-        .base_font(Name(b"Helvetica"))
-        .encoding_predefined(Name(b"WinAnsiEncoding"));
-    pdf.type1_font(bold)
-        .base_font(Name(b"Helvetica-Bold"))
-        .encoding_predefined(Name(b"WinAnsiEncoding"));
     let (year, month, day, hour, minute, second) = doc.date;
     let date = Date::new(year)
         .month(month)
@@ -239,14 +288,15 @@ pub(crate) fn render(doc: &TableDoc) -> Vec<u8> {
         .producer(TextStr("isms"))
         .creation_date(date)
         .modified_date(date);
+    let mut fonts = Fonts::new();
     for (i, (page_id, content_id)) in page_ids.iter().enumerate() {
         let mut c = Content::new();
         if i == 0 {
-            title_page(&mut c, doc);
+            title_page(&mut c, &mut fonts, doc);
         } else {
-            table_page(&mut c, &doc.columns, &pages[i - 1]);
+            table_page(&mut c, &mut fonts, &doc.columns, &pages[i - 1]);
         }
-        footer(&mut c, doc, i + 1, total);
+        footer(&mut c, &mut fonts, doc, i + 1, total);
         pdf.stream(*content_id, &c.finish());
         let mut page = pdf.page(*page_id);
         page.media_box(Rect::new(0.0, 0.0, W, H))
@@ -257,6 +307,7 @@ pub(crate) fn render(doc: &TableDoc) -> Vec<u8> {
             .pair(REGULAR, regular)
             .pair(BOLD, bold);
     }
+    fonts.write(&mut pdf, regular, bold, &mut alloc);
     pdf.finish()
 }
 
@@ -348,8 +399,8 @@ pub fn soa_pdf(doc: &SoaDocument) -> Vec<u8> {
         columns: vec![
             ("Control", 38.0),
             ("Title", 140.0),
-            ("Applicable", 46.0),
-            ("Justification", 250.0),
+            ("Applicable", 50.0),
+            ("Justification", 246.0),
             ("Reasons for inclusion", 94.0),
             ("Status", 84.0),
             ("Owner", 118.0),

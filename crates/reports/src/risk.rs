@@ -629,7 +629,7 @@ mod tests {
         assert!(csv.contains("CRM;Backups") && csv.contains("8.7;8.13"));
         let pdf = risk_pdf(&d);
         assert_eq!(pdf, risk_pdf(&d));
-        assert!(String::from_utf8_lossy(&pdf).contains("Ransomware on the CRM"));
+        assert!(crate::pdf_text(&pdf).contains("Ransomware on the CRM"));
         let x = risk_xlsx(&d).unwrap();
         assert!(x.starts_with(b"PK"));
         assert_eq!(x, risk_xlsx(&d).unwrap());

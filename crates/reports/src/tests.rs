@@ -47,20 +47,53 @@ fn pdf_is_deterministic_and_names_every_control_and_the_version() {
     let a = soa_pdf(&d);
     assert_eq!(a, soa_pdf(&d), "same data, same bytes");
     assert!(a.starts_with(b"%PDF-"));
-    let text = String::from_utf8_lossy(&a);
+    let text = pdf_text(&a);
     for r in &d.rows {
         assert!(
-            text.contains(&format!("({})", r.control_id)),
+            text.contains(&format!("\n{}\n", r.control_id)),
             "{}",
             r.control_id
         );
     }
-    assert!(text.contains("(Version 2)"));
-    assert!(text.contains("(Acme Ltd)"));
-    assert!(text.contains("D:20261126063015"), "the SoA's date, not now");
+    assert!(text.contains("Version 2\n"));
+    assert!(text.contains("Acme Ltd\n"));
+    assert!(
+        String::from_utf8_lossy(&a).contains("D:20261126063015"),
+        "the SoA's date, not now"
+    );
     assert!(text.contains("Page 1 of "));
-    let draft = String::from_utf8_lossy(&soa_pdf(&doc(None))).into_owned();
-    assert!(draft.contains("(DRAFT)"));
+    assert!(text.contains("\u{201c}quoted\u{201d} caf\u{e9}"));
+    let draft = pdf_text(&soa_pdf(&doc(None)));
+    assert!(draft.contains("DRAFT\n"));
+}
+
+#[test]
+fn pdf_prints_and_extracts_every_european_script_with_an_embedded_subset() {
+    let names = [
+        "Zasady bezpiecze\u{144}stwa \u{2014} \u{141}\u{f3}d\u{17a}",
+        "\u{c6}r\u{f8}",
+        "\u{3a0}\u{3b1}\u{3c0}\u{3b1}\u{3b4}\u{3cc}\u{3c0}\u{3bf}\u{3c5}\u{3bb}\u{3bf}\u{3c2}",
+        "\u{418}\u{432}\u{430}\u{43d}\u{43e}\u{432}",
+        "\u{15e}i\u{15f}li \u{11e}\u{fc}ne\u{15f} \u{150}r\u{171}",
+    ];
+    let mut d = doc(Some(1));
+    d.organisation = names[0].into();
+    d.rows[0].owner = names[1].into();
+    d.rows[1].justification = format!("{} {}", names[2], names[4]);
+    d.rows[2].title = names[3].into();
+    let a = soa_pdf(&d);
+    assert_eq!(a, soa_pdf(&d), "same data, same bytes");
+    let text = pdf_text(&a);
+    for n in names {
+        assert!(text.contains(n), "{n} missing from:\n{}", &text[..2000]);
+    }
+    let raw = String::from_utf8_lossy(&a);
+    assert!(raw.contains("/Subtype /Type0") && raw.contains("/CIDFontType2"));
+    assert!(raw.contains("/Identity-H") && raw.contains("/ToUnicode"));
+    assert!(raw.contains("+DejaVuSans-Bold") && raw.contains("/FontFile2"));
+    assert!(!raw.contains("Helvetica"), "no standard font left");
+    // A subset: far smaller than the two fonts (1.4 MB).
+    assert!(a.len() < 400_000, "{} bytes", a.len());
 }
 
 #[test]

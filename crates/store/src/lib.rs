@@ -25,6 +25,7 @@ mod sessions;
 mod settings;
 mod soa;
 mod tokens;
+mod training;
 mod users;
 mod versioned;
 
@@ -66,6 +67,11 @@ pub use soa::{
     SoaSummary, SoaUpdate, SoaVersion, SoaVersionInfo, soa_label,
 };
 pub use tokens::{TOKEN_PREFIX, TokenInfo, TokenUser};
+pub use training::{
+    AssignOutcome, Assignment, AssignmentFilter, AssignmentInput, CompetenceInput,
+    CompetenceRecord, CompetenceRequirement, Course, CourseInput, CourseSummary, PersonCompetence,
+    RequirementInput, Submission, TrainingRecord, today as training_today,
+};
 pub use users::{Member, User};
 
 /// Errors of the storage layer. Database errors keep their source for logs;

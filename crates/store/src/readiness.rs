@@ -69,12 +69,6 @@ const NOT_YET: &[(&str, &str, &str, &str)] = &[
         "no approved policy: the policies and documents module (a later release) will hold it",
     ),
     (
-        "competence",
-        "7.2",
-        "Evidence of competence",
-        "no competence records: the people and training module (a later release) will hold them",
-    ),
-    (
         "operational_planning",
         "8.1",
         "Operational planning and control",
@@ -259,6 +253,7 @@ impl Store {
         });
 
         items.extend(self.risk_readiness(org_id, &year_ago).await?);
+        items.extend(self.training_readiness(org_id).await?);
 
         for &(key, clause, title, detail) in NOT_YET {
             items.push(ReadinessItem {

@@ -116,6 +116,32 @@ fn api_router() -> OpenApiRouter<AppState> {
             crate::risk::api::get_risk_methodology,
             crate::risk::api::put_risk_methodology
         ))
+        .routes(routes!(
+            crate::training::api::list_courses,
+            crate::training::api::create_course
+        ))
+        .routes(routes!(
+            crate::training::api::get_course,
+            crate::training::api::put_course
+        ))
+        .routes(routes!(
+            crate::training::api::list_course_assignments,
+            crate::training::api::assign_course
+        ))
+        .routes(routes!(crate::training::api::complete_course))
+        .routes(routes!(crate::training::api::put_assignment))
+        .routes(routes!(crate::training::api::my_training))
+        .routes(routes!(crate::training::api::list_assignments))
+        .routes(routes!(crate::training::api::training_records))
+        .routes(routes!(crate::training::api::export_training))
+        .routes(routes!(crate::training::api::remind_training))
+        .routes(routes!(
+            crate::training::api::list_competence_requirements,
+            crate::training::api::create_competence_requirement
+        ))
+        .routes(routes!(crate::training::api::create_competence_record))
+        .routes(routes!(crate::training::api::put_competence_record))
+        .routes(routes!(crate::training::api::get_competence))
 }
 
 /// The roles each API operation admits, by operation id (the handler's
@@ -180,6 +206,26 @@ const ACCESS: &[(&str, Access)] = {
         ("compare_risk_snapshots", Needs(ReadIsms)),
         // The methodology is a management decision: those who approve.
         ("put_risk_methodology", Needs(Approve)),
+        // Training: everyone reads courses and completes their own; managers
+        // edit and assign; the records are ISMS information.
+        ("list_courses", Member),
+        ("create_course", Needs(EditIsms)),
+        ("get_course", Member),
+        ("put_course", Needs(EditIsms)),
+        ("list_course_assignments", Needs(ReadIsms)),
+        ("assign_course", Needs(EditIsms)),
+        ("complete_course", Member),
+        ("put_assignment", Needs(EditIsms)),
+        ("my_training", Member),
+        ("list_assignments", Needs(ReadIsms)),
+        ("training_records", Needs(ReadIsms)),
+        ("export_training", Needs(ReadIsms)),
+        ("remind_training", Needs(EditIsms)),
+        ("list_competence_requirements", Needs(ReadIsms)),
+        ("create_competence_requirement", Needs(EditIsms)),
+        ("create_competence_record", Needs(EditIsms)),
+        ("put_competence_record", Needs(EditIsms)),
+        ("get_competence", Needs(ReadIsms)),
     ]
 };
 

@@ -22,6 +22,7 @@ mod pages;
 pub mod risk;
 pub mod routes;
 mod security;
+pub mod training;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

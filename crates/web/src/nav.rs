@@ -39,7 +39,7 @@ const fn item(key: &'static str, label: &'static str, href: &'static str, access
 const READ: Access = Access::Needs(Permission::ReadIsms);
 
 /// The whole navigation. Roadmap, controls, evidence,
-/// documents, training, metrics, audits, management review and
+/// documents, metrics, audits, management review and
 /// nonconformities go in their groups as they land.
 pub const GROUPS: &[Group] = &[
     Group {
@@ -60,7 +60,7 @@ pub const GROUPS: &[Group] = &[
     },
     Group {
         label: "Do",
-        items: &[],
+        items: &[item("training", "Training", "/training", Access::Member)],
     },
     Group {
         label: "Check",
@@ -175,15 +175,15 @@ mod tests {
     }
 
     #[test]
-    fn an_employee_sees_home_and_frameworks_only_and_empty_groups_are_absent() {
+    fn an_employee_sees_home_training_and_frameworks_only_and_empty_groups_are_absent() {
         let shown = for_role(Role::Employee, "frameworks");
         let labels: Vec<_> = shown
             .iter()
             .flat_map(|g| g.links.iter().map(|l| l.label))
             .collect();
-        assert_eq!(labels, ["Home", "Frameworks"]);
+        assert_eq!(labels, ["Home", "Training", "Frameworks"]);
         assert!(shown.iter().all(|g| !g.links.is_empty()));
-        assert!(shown.iter().all(|g| g.label != "Do"));
+        assert!(shown.iter().all(|g| g.label != "Check"));
         let current: Vec<_> = shown
             .iter()
             .flat_map(|g| g.links.iter().filter(|l| l.current).map(|l| l.href))

@@ -186,6 +186,7 @@ struct Ids {
     requirement: String,
     risk: String,
     asset: String,
+    course: String,
     /// An invitation link (path and query).
     invitation: String,
 }
@@ -239,6 +240,17 @@ async fn create_objects(c: &Client, base: &str) -> Ids {
         &[("title", "Ransomware encrypts the customer database")],
     )
     .await;
+    c.goto(&format!("{base}/training")).await.unwrap();
+    let course = submit(
+        c,
+        "form[action='/training/courses'][method=post]",
+        &[
+            ("title", "Security awareness"),
+            ("content", "# Phishing\n\nReport it."),
+            ("quiz", "? Report phishing to\n* The service desk\n- Nobody"),
+        ],
+    )
+    .await;
     c.goto(&format!("{base}/admin/users")).await.unwrap();
     c.execute(
         "const f = document.querySelector(\"form[action='/admin/users']\");
@@ -265,6 +277,7 @@ async fn create_objects(c: &Client, base: &str) -> Ids {
         requirement,
         risk,
         asset,
+        course,
         invitation,
     }
 }
@@ -283,6 +296,7 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         | "/soa/export"
         | "/risks/export"
         | "/risks/treatment/export"
+        | "/training/export"
         | "/gap/{assessment}/report"
         | "/readiness/summary"
         | "/soa/{control}/row"
@@ -299,6 +313,7 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         "/requirements/{requirement}" => fixed(&ids.requirement),
         "/risks/{risk}" => fixed(&ids.risk),
         "/inventory/{asset}" => fixed(&ids.asset),
+        "/training/courses/{course}" => fixed(&ids.course),
         p if !p.contains('{') => fixed(p),
         other => panic!("the accessibility test has no address for {other}: add one"),
     }

@@ -186,3 +186,42 @@ print(json.dumps(out))
         let _ = std::fs::remove_file(&file);
     }
 }
+
+/// Every PDF embeds a font that covers European scripts: an organisation
+/// named in Polish, justifications in Danish, Greek and Russian print as typed
+/// and come back out as text.
+#[tokio::test]
+async fn the_soa_pdf_prints_every_european_script() {
+    let name = "Zasady bezpiecze\u{144}stwa \u{2014} \u{141}\u{f3}d\u{17a}";
+    let texts = [
+        ("5.1", "\u{c6}r\u{f8}"),
+        (
+            "5.2",
+            "\u{3a0}\u{3b1}\u{3c0}\u{3b1}\u{3b4}\u{3cc}\u{3c0}\u{3bf}\u{3c5}\u{3bb}\u{3bf}\u{3c2}",
+        ),
+        ("5.3", "\u{418}\u{432}\u{430}\u{43d}\u{43e}\u{432}"),
+    ];
+    for (engine, store) in stores().await {
+        let org = org_with(&store, name, "ann@acme.test", Role::Admin).await;
+        let t = token(&store, &org, "mia@acme.test", Role::IsmsManager).await;
+        let app = App::new(store.clone());
+        for (id, text) in texts {
+            let (s, v) = call(
+                &app,
+                "PATCH",
+                &format!("/api/v1/soa/{id}"),
+                &t,
+                Some(json!({"justification": text, "version": 1})),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{engine}: {v}");
+        }
+        let (s, pdf, _) = download(&app, &t, "format=pdf").await;
+        assert_eq!(s, StatusCode::OK, "{engine}");
+        let text = crate::support::pdf_text(&pdf);
+        assert!(text.contains(name), "{engine}: {name} missing");
+        for (_, t) in texts {
+            assert!(text.contains(t), "{engine}: {t} missing");
+        }
+    }
+}

@@ -25,35 +25,9 @@ fn err(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn has(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--help")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-}
-
-/// The text of a PDF: pdftotext when installed, else the raw strings of our
-/// uncompressed content streams.
+/// The text of a PDF file, as a reader extracts it.
 fn pdf_text(path: &std::path::Path) -> String {
-    if has("pdftotext") {
-        let o = Command::new("pdftotext")
-            .arg(path)
-            .arg("-")
-            .output()
-            .unwrap();
-        assert!(o.status.success());
-        return String::from_utf8_lossy(&o.stdout).into_owned();
-    }
-    eprintln!("pdftotext not installed: reading the PDF's strings directly");
-    let raw = std::fs::read(path).unwrap();
-    let s = String::from_utf8_lossy(&raw);
-    s.split('(')
-        .skip(1)
-        .filter_map(|p| p.split(')').next())
-        .collect::<Vec<_>>()
-        .join("\n")
+    crate::support::pdf_text(&std::fs::read(path).unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -80,7 +54,7 @@ async fn reports_and_readiness_from_the_command_line() {
         ] {
             assert!(text.contains(item), "{item} in {text}");
         }
-        assert!(text.contains("0 of 14 ready"), "{text}");
+        assert!(text.contains("0 of 15 ready"), "{text}");
         assert!(err(&o).contains("not ready"));
         let o = isms(&db, &["readiness", "--org", "nope"]);
         assert!(!o.status.success() && err(&o).contains("no organisation with the slug 'nope'"));

@@ -929,6 +929,8 @@ async fn the_cli_imports_risks_all_or_nothing_and_reports_every_title() {
             let bytes = std::fs::read(&out).unwrap();
             let text = if format == "xlsx" {
                 xlsx_text(&bytes)
+            } else if format == "pdf" {
+                crate::support::pdf_text(&bytes)
             } else {
                 String::from_utf8_lossy(&bytes).into_owned()
             };
@@ -954,6 +956,8 @@ async fn the_cli_imports_risks_all_or_nothing_and_reports_every_title() {
             let bytes = std::fs::read(&plan).unwrap();
             let text = if format == "xlsx" {
                 xlsx_text(&bytes)
+            } else if format == "pdf" {
+                crate::support::pdf_text(&bytes)
             } else {
                 String::from_utf8_lossy(&bytes).into_owned()
             };

@@ -142,6 +142,69 @@ async fn foreign_objects(store: &Store) -> HashMap<&'static str, Fill> {
         .await
         .unwrap();
 
+    let course = store
+        .create_course(
+            b.id,
+            &isms_store::CourseInput {
+                title: Some("B's course".into()),
+                content: Some("B's content".into()),
+                ..Default::default()
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
+    let b_email = store
+        .members(b.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.user_id == b_user)
+        .unwrap()
+        .email;
+    let due = isms_store::time_from_now(time::Duration::days(30))[..10].to_owned();
+    store
+        .assign_course(
+            b.id,
+            course.id,
+            &isms_domain::training::Audience::People(vec![b_email.clone()]),
+            &due,
+            &actor,
+        )
+        .await
+        .unwrap();
+    let assignment = store
+        .assignments(b.id, &isms_store::AssignmentFilter::default())
+        .await
+        .unwrap()[0]
+        .id;
+    let requirement_b = store
+        .create_competence_requirement(
+            b.id,
+            &isms_store::RequirementInput {
+                role: Some("employee".into()),
+                title: Some("B's competence".into()),
+                description: None,
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
+    let record = store
+        .record_competence(
+            b.id,
+            &isms_store::CompetenceInput {
+                person: Some(b_email),
+                requirement: Some(requirement_b.id),
+                evidence: Some("B's certificate".into()),
+                achieved_on: Some("2026-01-01".into()),
+                ..Default::default()
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
+
     let f = |v: String, foreign: bool| Fill { value: v, foreign };
     HashMap::from([
         // Pages.
@@ -156,6 +219,9 @@ async fn foreign_objects(store: &Store) -> HashMap<&'static str, Fill> {
         ("asset", f(asset.id.to_string(), true)),
         ("risk", f(risk.id.to_string(), true)),
         ("action", f(action.id.to_string(), true)),
+        ("course", f(course.id.to_string(), true)),
+        ("assignment", f(assignment.to_string(), true)),
+        ("record", f(record.id.to_string(), true)),
         // Within the caller's own organisation: every organisation has
         // control 5.1 and requirement A.5.1; these name no foreign object.
         ("control", f("5.1".into(), false)),

@@ -98,6 +98,8 @@ pub struct Resp {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
     pub body: String,
+    /// The body as sent (`body` is its lossy UTF-8 text): PDFs, XLSX.
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -144,6 +146,7 @@ impl App {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes: bytes.to_vec(),
         }
     }
 
@@ -250,4 +253,12 @@ pub fn multipart(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n{content}\r\n--{boundary}--\r\n"
     ));
     (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// The text of a PDF as a reader extracts it (through the embedded fonts'
+/// ToUnicode maps): page after page, one line per text object.
+pub fn pdf_text(pdf: &[u8]) -> String {
+    let doc = lopdf::Document::load_mem(pdf).expect("a readable PDF");
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    doc.extract_text(&pages).expect("extractable text")
 }

@@ -76,6 +76,23 @@ pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Re
     let mut soa = Vec::new();
     let mut gap = None;
     let mut risk = None;
+    // Courses assigned to the member and not (or no longer) completed.
+    let to_do = state
+        .store
+        .assignments(
+            org,
+            &isms_store::AssignmentFilter {
+                user_id: Some(user.0.user_id),
+                ..isms_store::AssignmentFilter::default()
+            },
+        )
+        .await?
+        .iter()
+        .filter(|a| !a.status.is_valid())
+        .count();
+    if to_do > 0 {
+        work.push(figure(to_do, "courses to complete", "/training"));
+    }
     let show_status = role.can(Permission::ReadIsms);
     if show_status {
         let actor = user.actor();

@@ -19,6 +19,7 @@ mod risk_plan;
 mod search;
 mod settings;
 mod soa;
+mod training;
 mod users;
 
 use axum::Router;
@@ -272,6 +273,46 @@ fn tables() -> [Routes; 3] {
             "/risk/quantitative/{scenario}/delete",
             Needs(EditIsms),
             fair::delete,
+        )
+        .get("/training", Member, training::list)
+        .post("/training/courses", Needs(EditIsms), training::create)
+        .post("/training/remind", Needs(EditIsms), training::remind)
+        .get("/training/export", Needs(ReadIsms), training::export)
+        .get(
+            "/training/competence",
+            Needs(ReadIsms),
+            training::competence,
+        )
+        .post(
+            "/training/competence/requirements",
+            Needs(EditIsms),
+            training::add_requirement,
+        )
+        .post(
+            "/training/competence/records",
+            Needs(EditIsms),
+            training::add_record,
+        )
+        .get("/training/courses/{course}", Member, training::show)
+        .post(
+            "/training/courses/{course}",
+            Needs(EditIsms),
+            training::save,
+        )
+        .post(
+            "/training/courses/{course}/assign",
+            Needs(EditIsms),
+            training::assign,
+        )
+        .post(
+            "/training/courses/{course}/complete",
+            Member,
+            training::complete,
+        )
+        .post(
+            "/training/assignments/{assignment}",
+            Needs(EditIsms),
+            training::move_due_date,
         )
         .get("/frameworks", Member, frameworks::list)
         .get("/frameworks/{framework}", Member, frameworks::show)

@@ -18,6 +18,8 @@ use crate::error::WebError;
 struct ProfilePage {
     chrome: Option<Chrome>,
     tokens: Vec<TokenInfo>,
+    /// The member's own assigned courses (clause 7.3).
+    training: Vec<isms_store::Assignment>,
     new_token: Option<String>,
     error: Option<String>,
     notice: Option<&'static str>,
@@ -33,9 +35,20 @@ async fn page(
 ) -> Result<Response, WebError> {
     let chrome = Chrome::new(state, &user.0, "profile").await?;
     let tokens = state.store.tokens_of(user.0.org_id, user.0.user_id).await?;
+    let training = state
+        .store
+        .assignments(
+            user.0.org_id,
+            &isms_store::AssignmentFilter {
+                user_id: Some(user.0.user_id),
+                ..isms_store::AssignmentFilter::default()
+            },
+        )
+        .await?;
     let html = render(&ProfilePage {
         chrome: Some(chrome),
         tokens,
+        training,
         new_token,
         error,
         notice,

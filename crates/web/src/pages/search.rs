@@ -1,6 +1,7 @@
 //! The search box of the navigation: one query across the requirements of
 //! every framework the organisation sees, its SoA entries and its context
-//! items, risks and assets. Controls and documents add their results as
+//! items, risks, assets and courses. Controls and documents add their
+//! results as
 //! they land.
 
 use askama::Template;
@@ -152,6 +153,23 @@ pub async fn show(
                 format!("/inventory?{enc}"),
             ));
         }
+        // Courses: every member may open them.
+        let hits = state
+            .store
+            .courses(user.0.org_id)
+            .await?
+            .into_iter()
+            .filter(|c| {
+                c.title.to_lowercase().contains(&needle)
+                    || c.description.to_lowercase().contains(&needle)
+            })
+            .map(|c| Hit {
+                reference: String::new(),
+                title: c.title,
+                href: format!("/training/courses/{}", c.id),
+            })
+            .collect();
+        sections.push(section("Training".to_owned(), hits, "/training".to_owned()));
         let mut frameworks = state.store.frameworks(Tenant::Org(user.0.org_id)).await?;
         // The framework the ISMS is kept against first, the rest by name.
         frameworks.sort_by_key(|f| f.slug != "iso27001-2022");
