@@ -10,5 +10,6 @@ pub mod risk;
 pub mod risk_library;
 pub mod role;
 pub mod slug;
+pub mod tasks;
 
 pub use role::{Permission, Role};

@@ -23,6 +23,7 @@ mod risk;
 mod sessions;
 mod settings;
 mod soa;
+mod tasks;
 mod tokens;
 mod users;
 mod versioned;
@@ -62,6 +63,10 @@ pub use settings::{
 pub use soa::{
     ANNEX_A_CONTROL_COUNT, ControlDiff, FieldChange, SOA_REASONS, SOA_STATUSES, SoaEntry, SoaPatch,
     SoaSummary, SoaUpdate, SoaVersion, SoaVersionInfo, soa_label,
+};
+pub use tasks::{
+    DigestClaim, FEED_PREFIX, FeedOwner, PhaseProgress, Roadmap, RoadmapStep, SchedulerLock,
+    StepPlanInput, Task, TaskInput,
 };
 pub use tokens::{TOKEN_PREFIX, TokenInfo, TokenUser};
 pub use users::{Member, User};

@@ -110,6 +110,22 @@ fn api_router() -> OpenApiRouter<AppState> {
             crate::risk::api::get_risk_methodology,
             crate::risk::api::put_risk_methodology
         ))
+        .routes(routes!(crate::tasks::api::get_roadmap))
+        .routes(routes!(crate::tasks::api::plan_roadmap_step))
+        .routes(routes!(
+            crate::tasks::api::list_tasks,
+            crate::tasks::api::create_task
+        ))
+        .routes(routes!(
+            crate::tasks::api::get_task,
+            crate::tasks::api::patch_task
+        ))
+        .routes(routes!(crate::tasks::api::my_tasks))
+        .routes(routes!(crate::tasks::api::list_due_items))
+        .routes(routes!(
+            crate::tasks::api::create_calendar,
+            crate::tasks::api::delete_calendar
+        ))
 }
 
 /// The roles each API operation admits, by operation id (the handler's
@@ -170,6 +186,18 @@ const ACCESS: &[(&str, Access)] = {
         ("compare_risk_snapshots", Needs(ReadIsms)),
         // The methodology is a management decision: those who approve.
         ("put_risk_methodology", Needs(Approve)),
+        ("get_roadmap", Needs(ReadIsms)),
+        ("plan_roadmap_step", Needs(EditIsms)),
+        ("list_tasks", Needs(ReadIsms)),
+        ("create_task", Needs(EditIsms)),
+        // A member reads and updates their own tasks; those who read or
+        // edit the ISMS, anyone's (checked inside).
+        ("get_task", Member),
+        ("patch_task", Member),
+        ("my_tasks", Member),
+        ("list_due_items", Needs(ReadIsms)),
+        ("create_calendar", Member),
+        ("delete_calendar", Member),
     ]
 };
 

@@ -34,5 +34,6 @@ mod route_matrix;
 mod settings;
 mod soa;
 mod store;
+mod tasks;
 mod versioned;
 mod web;

@@ -130,7 +130,9 @@ fn tables() -> [Routes; 3] {
         .get("/invite", Public, invite::show)
         .post("/invite", Public, invite::create_account)
         .get("/assets/{version}/{name}", Public, assets::serve)
-        .get("/favicon.ico", Public, assets::favicon);
+        .get("/favicon.ico", Public, assets::favicon)
+        // The secret in the path is the credential (calendar clients send no cookie).
+        .get("/calendar/{feed}", Public, crate::tasks::calendar_feed);
     let session = Routes::new()
         .get("/", Member, dashboard::show)
         .post("/logout", Member, login::logout)
