@@ -44,11 +44,16 @@ const READ: Access = Access::Needs(Permission::ReadIsms);
 pub const GROUPS: &[Group] = &[
     Group {
         label: "",
-        items: &[item("dashboard", "Home", "/", Access::Member)],
+        items: &[
+            item("dashboard", "Home", "/", Access::Member),
+            item("tasks", "My tasks", "/tasks", Access::Member),
+            item("inbox", "Inbox", "/inbox", Access::Member),
+        ],
     },
     Group {
         label: "Plan",
         items: &[
+            item("roadmap", "Roadmap", "/roadmap", READ),
             item("context", "Context", "/context", READ),
             item("gap", "Gap analysis", "/gap", READ),
             item("risks", "Risks", "/risks", READ),
@@ -64,7 +69,7 @@ pub const GROUPS: &[Group] = &[
     },
     Group {
         label: "Check",
-        items: &[],
+        items: &[item("due", "Due dates", "/tasks/due", READ)],
     },
     Group {
         label: "Improve",

@@ -593,3 +593,256 @@ async fn the_calendar_feed_lists_dated_tasks_until_revoked() {
         assert_eq!(s, StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test]
+async fn the_pages_plan_assign_remind_and_subscribe() {
+    use crate::support::PASSWORD;
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+        add(&store, &org, "bob@acme.test", Role::Employee).await;
+        org_with(&store, "Other", "eve@other.test", Role::Admin).await;
+        let app = App::new(store.clone());
+        let (ann, csrf) = app.login("ann@acme.test", PASSWORD).await;
+
+        let r = app.get("/roadmap", Some(&ann)).await;
+        assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
+        assert!(r.body.contains("Define the scope of the ISMS"));
+        assert!(r.body.contains("Certification audit, stage 2"));
+        let r = app
+            .post(
+                "/roadmap/scope",
+                Some(&ann),
+                &[
+                    ("csrf_token", &csrf),
+                    ("owner", "bob@acme.test"),
+                    ("due_date", &day(-1)),
+                    ("version", "0"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        let r = app
+            .post(
+                "/roadmap/scope",
+                Some(&ann),
+                &[
+                    ("csrf_token", &csrf),
+                    ("owner", "bob@acme.test"),
+                    ("due_date", "someday"),
+                    ("version", "1"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("due_date"), "{}", r.body);
+
+        // A task for someone of another organisation is refused, named.
+        let r = app
+            .post(
+                "/tasks",
+                Some(&ann),
+                &[
+                    ("csrf_token", &csrf),
+                    ("title", "Read the policy"),
+                    ("owner", "eve@other.test"),
+                    ("due_date", ""),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+        assert!(
+            r.body.contains("eve@other.test is not an active member"),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains("Read the policy"), "what was typed is kept");
+        let r = app
+            .post(
+                "/tasks",
+                Some(&ann),
+                &[
+                    ("csrf_token", &csrf),
+                    ("title", "Read the policy"),
+                    ("owner", "bob@acme.test"),
+                    ("due_date", &day(2)),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        let task_path = r.header("location").unwrap();
+
+        let (bob, bob_csrf) = app.login("bob@acme.test", PASSWORD).await;
+        let r = app.get("/tasks", Some(&bob)).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            r.body.contains("Read the policy") && r.body.contains("Roadmap: Define the scope"),
+            "{}",
+            r.body
+        );
+        assert!(
+            !r.body.contains("Give someone a task"),
+            "employees do not assign"
+        );
+        // The header counts the unread messages (the task and the step).
+        assert!(
+            r.body.contains("2<span class=\"visually-hidden\"> unread"),
+            "{}",
+            r.body
+        );
+        let r = app.get("/inbox", Some(&bob)).await;
+        assert!(r.body.contains("New task: Read the policy"), "{}", r.body);
+        let r = app
+            .post("/inbox/read", Some(&bob), &[("csrf_token", &bob_csrf)], &[])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let r = app.get("/inbox", Some(&bob)).await;
+        assert!(!r.body.contains(" unread</span>"));
+        // Bob closes his task.
+        let r = app
+            .post(
+                &task_path,
+                Some(&bob),
+                &[
+                    ("csrf_token", &bob_csrf),
+                    ("status", "done"),
+                    ("due_date", &day(2)),
+                    ("version", "1"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        assert_eq!(
+            app.get("/tasks/due", Some(&bob)).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let r = app.get("/tasks/due", Some(&ann)).await;
+        assert!(
+            r.body.contains("Define the scope") && !r.body.contains("Read the policy"),
+            "{}",
+            r.body
+        );
+
+        // Calendar feed on the profile: created, shown once, revoked.
+        let r = app
+            .post(
+                "/profile/calendar",
+                Some(&bob),
+                &[("csrf_token", &bob_csrf)],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{engine}: {}", r.body);
+        let start = r.body.find("/calendar/ismscal_").unwrap();
+        let end = start + r.body[start..].find('<').unwrap();
+        let feed = r.body[start..end].to_owned();
+        assert_eq!(app.get(&feed, None).await.status, StatusCode::OK);
+        let r = app
+            .post(
+                "/profile/calendar/revoke",
+                Some(&bob),
+                &[("csrf_token", &bob_csrf)],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(app.get(&feed, None).await.status, StatusCode::NOT_FOUND);
+
+        // Opt-outs: unticking tasks.
+        let r = app
+            .post(
+                "/profile/notifications",
+                Some(&bob),
+                &[
+                    ("csrf_token", &bob_csrf),
+                    ("shown", "task"),
+                    ("shown", "risk_action"),
+                    ("email", "risk_action"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let bob_id = store
+            .user_by_email("bob@acme.test")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        assert_eq!(store.optouts(org.id, bob_id).await.unwrap(), ["task"]);
+        let r = app.get("/profile", Some(&bob)).await;
+        assert!(
+            r.body
+                .contains("name=\"email\" value=\"risk_action\" checked"),
+            "{}",
+            r.body
+        );
+
+        // The dashboard shows the roadmap by phase.
+        let r = app.get("/readiness/summary", Some(&ann)).await;
+        assert!(
+            r.body.contains("implementation roadmap")
+                && r.body.contains("Roadmap progress by phase"),
+            "{}",
+            r.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn isms_tasks_lists_what_is_due() {
+    for (engine, url) in database_urls().await {
+        let store = Store::open(&url).await.unwrap();
+        let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+        add(&store, &org, "bob@acme.test", Role::Employee).await;
+        store
+            .create_task(
+                org.id,
+                &TaskInput {
+                    title: Some("Rotate the keys".into()),
+                    owner: Some("bob@acme.test".into()),
+                    due_date: Some(day(-1)),
+                    ..Default::default()
+                },
+                &Actor::cli(),
+            )
+            .await
+            .unwrap();
+        store.close().await;
+        let o = run(&url, vec!["tasks".into(), "--org".into(), org.slug.clone()]).await;
+        assert!(o.status.success(), "{engine}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert!(
+            out.contains("OVERDUE\tbob@acme.test\ttask-") && out.contains("Rotate the keys"),
+            "{out}"
+        );
+        let o = run(
+            &url,
+            vec![
+                "tasks".into(),
+                "--org".into(),
+                org.slug.clone(),
+                "--user".into(),
+                "ann@acme.test".into(),
+            ],
+        )
+        .await;
+        assert_eq!(stdout(&o), format!("nothing due by {}", day(30)));
+        let o = run(
+            &url,
+            vec![
+                "tasks".into(),
+                "--org".into(),
+                org.slug.clone(),
+                "--user".into(),
+                "zed@acme.test".into(),
+            ],
+        )
+        .await;
+        assert!(!o.status.success() && stderr(&o).contains("not a member"));
+    }
+}

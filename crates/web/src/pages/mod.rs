@@ -17,6 +17,7 @@ mod risk;
 mod search;
 mod settings;
 mod soa;
+mod tasks;
 mod users;
 
 use axum::Router;
@@ -44,6 +45,8 @@ pub struct Chrome {
     /// On detail pages: the way back (section, then any parents), ending
     /// with the page itself (no link).
     pub crumbs: Vec<Crumb>,
+    /// Unread messages in the member's inbox (shown in the header).
+    pub unread: i64,
 }
 
 /// One step of a breadcrumb trail; `href` is `None` for the current page.
@@ -77,6 +80,7 @@ impl Chrome {
             current,
             nav: crate::nav::for_role(user.role, current),
             crumbs: Vec::new(),
+            unread: state.store.unread_count(user.org_id, user.user_id).await?,
         })
     }
     /// Marks this as a detail page of its section: breadcrumbs lead from
@@ -244,6 +248,20 @@ fn tables() -> [Routes; 3] {
             Needs(EditIsms),
             fair::delete,
         )
+        .get("/roadmap", Needs(ReadIsms), tasks::roadmap)
+        .post("/roadmap/{step}", Needs(EditIsms), tasks::plan_step)
+        .get("/tasks", Member, tasks::mine)
+        .post("/tasks", Needs(EditIsms), tasks::create)
+        .get("/tasks/due", Needs(ReadIsms), tasks::due)
+        // Members open and update their own tasks (checked inside).
+        .get("/tasks/{task}", Member, tasks::show)
+        .post("/tasks/{task}", Member, tasks::save)
+        .get("/inbox", Member, tasks::inbox)
+        .post("/inbox/read", Member, tasks::read_all)
+        .post("/inbox/{notification}/read", Member, tasks::read_one)
+        .post("/profile/calendar", Member, profile::create_calendar)
+        .post("/profile/calendar/revoke", Member, profile::revoke_calendar)
+        .post("/profile/notifications", Member, profile::save_optouts)
         .get("/frameworks", Member, frameworks::list)
         .get("/frameworks/{framework}", Member, frameworks::show)
         .get(
