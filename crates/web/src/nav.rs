@@ -180,13 +180,13 @@ mod tests {
     }
 
     #[test]
-    fn an_employee_sees_home_and_frameworks_only_and_empty_groups_are_absent() {
+    fn an_employee_sees_home_their_tasks_and_frameworks_only_and_empty_groups_are_absent() {
         let shown = for_role(Role::Employee, "frameworks");
         let labels: Vec<_> = shown
             .iter()
             .flat_map(|g| g.links.iter().map(|l| l.label))
             .collect();
-        assert_eq!(labels, ["Home", "Frameworks"]);
+        assert_eq!(labels, ["Home", "My tasks", "Inbox", "Frameworks"]);
         assert!(shown.iter().all(|g| !g.links.is_empty()));
         assert!(shown.iter().all(|g| g.label != "Do"));
         let current: Vec<_> = shown

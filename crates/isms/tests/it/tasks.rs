@@ -388,6 +388,32 @@ async fn notify_run_once_sends_one_digest_per_member_and_day() {
             .unwrap()
             .id;
 
+        // No SMTP configured: nothing sent, the inbox written.
+        let o = run(&url, vec!["notify".into(), "run-once".into()]).await;
+        assert!(o.status.success(), "{engine}: {}", stderr(&o));
+        assert!(
+            stdout(&o).contains("no --smtp-url: no e-mail sent"),
+            "{}",
+            stdout(&o)
+        );
+        let bob = store
+            .user_by_email("bob@acme.test")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        assert!(
+            store
+                .inbox(org.id, bob, true)
+                .await
+                .unwrap()
+                .iter()
+                .any(|m| m.title.starts_with("Overdue since")
+                    && m.link == format!("/tasks/{}", a.id)),
+            "{engine}"
+        );
+        assert!(!store.digest_sent(org.id, bob, &day(0)).await.unwrap());
+
         // SMTP down: said once, nothing marked sent, the inbox still written.
         let dead = crate::cli::free_port();
         let o = run(
@@ -782,6 +808,13 @@ async fn the_pages_plan_assign_remind_and_subscribe() {
             r.body
         );
 
+        let r = app.get("/search?q=policy", Some(&ann)).await;
+        assert!(
+            r.body.contains("Read the policy") && r.body.contains(&task_path),
+            "{}",
+            r.body
+        );
+
         // The dashboard shows the roadmap by phase.
         let r = app.get("/readiness/summary", Some(&ann)).await;
         assert!(
@@ -844,5 +877,114 @@ async fn isms_tasks_lists_what_is_due() {
         )
         .await;
         assert!(!o.status.success() && stderr(&o).contains("not a member"));
+    }
+}
+
+#[tokio::test]
+async fn one_digest_decision_and_one_scheduler_at_a_time() {
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+        let ann = store
+            .user_by_email("ann@acme.test")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        // Two instances decide the same digest at once: the second waits for
+        // the first and then finds it sent.
+        let first = store
+            .claim_digest(org.id, ann, "2026-01-05", 1)
+            .await
+            .unwrap()
+            .unwrap();
+        let second = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .claim_digest(org.id, ann, "2026-01-05", 1)
+                    .await
+                    .unwrap()
+                    .is_some()
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        first.sent().await.unwrap();
+        assert!(!second.await.unwrap(), "{engine}: sent twice");
+        // A failed send (the claim dropped) leaves it to the next run.
+        let failed = store
+            .claim_digest(org.id, ann, "2026-01-06", 1)
+            .await
+            .unwrap()
+            .unwrap();
+        drop(failed);
+        assert!(!store.digest_sent(org.id, ann, "2026-01-06").await.unwrap());
+        assert!(
+            store
+                .claim_digest(org.id, ann, "2026-01-06", 1)
+                .await
+                .unwrap()
+                .is_some()
+        );
+
+        // The scheduler's lock: one holder on PostgreSQL, always on SQLite.
+        let lock = store.try_scheduler_lock().await.unwrap();
+        assert!(lock.is_some());
+        let again = store.try_scheduler_lock().await.unwrap();
+        assert_eq!(again.is_some(), engine == "sqlite", "{engine}");
+        drop(again);
+        drop(lock);
+        assert!(
+            store.try_scheduler_lock().await.unwrap().is_some(),
+            "{engine}: released"
+        );
+    }
+}
+
+#[tokio::test]
+async fn two_saves_of_the_same_task_version_one_wins() {
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+        let t = store
+            .create_task(
+                org.id,
+                &TaskInput {
+                    title: Some("Rotate the keys".into()),
+                    owner: Some("ann@acme.test".into()),
+                    ..Default::default()
+                },
+                &Actor::cli(),
+            )
+            .await
+            .unwrap();
+        let save = |due: &'static str| {
+            let store = store.clone();
+            let id = t.id;
+            let org = org.id;
+            tokio::spawn(async move {
+                store
+                    .update_task(
+                        org,
+                        id,
+                        &TaskInput {
+                            due_date: Some(due.into()),
+                            version: Some(1),
+                            ..Default::default()
+                        },
+                        true,
+                        &Actor::cli(),
+                    )
+                    .await
+            })
+        };
+        let (a, b) = (save("2026-03-01"), save("2026-04-01"));
+        let results = [a.await.unwrap(), b.await.unwrap()];
+        let won = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(won, 1, "{engine}: {results:?}");
+        assert!(
+            results
+                .iter()
+                .any(|r| matches!(r, Err(isms_store::StoreError::Conflict(_))))
+        );
+        assert_eq!(store.task(org.id, t.id).await.unwrap().version, 2);
     }
 }

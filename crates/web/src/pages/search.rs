@@ -104,6 +104,20 @@ pub async fn show(
                 })
                 .collect();
             sections.push(section("Context".to_owned(), hits, "/context".to_owned()));
+            let tasks = state.store.tasks(user.0.org_id, None, false).await?;
+            let hits = tasks
+                .iter()
+                .filter(|t| {
+                    t.title.to_lowercase().contains(&needle)
+                        || t.description.to_lowercase().contains(&needle)
+                })
+                .map(|t| Hit {
+                    reference: t.status.clone(),
+                    title: t.title.clone(),
+                    href: format!("/tasks/{}", t.id),
+                })
+                .collect();
+            sections.push(section("Tasks".to_owned(), hits, "/tasks/due".to_owned()));
         }
         let mut frameworks = state.store.frameworks(Tenant::Org(user.0.org_id)).await?;
         // The framework the ISMS is kept against first, the rest by name.
