@@ -485,12 +485,9 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
         behind_tls_proxy: args.behind_tls_proxy,
         trusted_proxy_hops: usize::try_from(args.trusted_proxy_hops).unwrap_or(1),
         session_idle: std::time::Duration::from_secs(args.session_idle_minutes * 60),
-        public_url: Some(
-            args.mail
-                .public_url
-                .clone()
-                .unwrap_or_else(|| format!("http://{addr}")),
-        ),
+        // Unset: calendar feed links follow the request's host (right
+        // behind a proxy), e-mail links the listening address.
+        public_url: args.mail.public_url.clone(),
         mailer,
         reminder_interval: (args.reminder_minutes > 0)
             .then(|| std::time::Duration::from_secs(args.reminder_minutes * 60)),

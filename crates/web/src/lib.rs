@@ -141,7 +141,13 @@ pub async fn serve(
     // Reminders and digests: on PostgreSQL only the instance holding the
     // scheduler's advisory lock runs them; on SQLite this process does.
     let reminders = config.reminder_interval.map(|every| {
-        let base = config.public_url.clone().unwrap_or_default();
+        // Links in e-mails: the configured address, else where this listens.
+        let base = config.public_url.clone().unwrap_or_else(|| {
+            listener
+                .local_addr()
+                .map(|a| format!("http://{a}"))
+                .unwrap_or_default()
+        });
         tokio::spawn(tasks::scheduler(
             store.clone(),
             config.mailer.clone(),

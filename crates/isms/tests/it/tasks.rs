@@ -988,3 +988,65 @@ async fn two_saves_of_the_same_task_version_one_wins() {
         assert_eq!(store.task(org.id, t.id).await.unwrap().version, 2);
     }
 }
+
+#[tokio::test]
+async fn isms_serve_sends_the_digests_in_the_background() {
+    let (_, url) = database_urls().await.remove(0);
+    let store = Store::open(&url).await.unwrap();
+    let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+    store
+        .create_task(
+            org.id,
+            &TaskInput {
+                title: Some("Sign the NDA".into()),
+                owner: Some("ann@acme.test".into()),
+                due_date: Some(day(-2)),
+                ..Default::default()
+            },
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
+    let (port, received) = smtp_sink().await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_isms"))
+        .args([
+            "--database",
+            &url,
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{}", crate::cli::free_port()),
+            "--smtp-url",
+            &format!("smtp://127.0.0.1:{port}"),
+            "--public-url",
+            "https://isms.example",
+            "--reminder-minutes",
+            "1",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while received.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let mails = received.lock().unwrap();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0].to, ["ann@acme.test"]);
+    assert!(
+        mails[0].data.contains("Sign the NDA")
+            && mails[0].data.contains("https://isms.example/tasks/"),
+        "{}",
+        mails[0].data
+    );
+    let ann = store
+        .user_by_email("ann@acme.test")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    assert!(store.digest_sent(org.id, ann, &day(0)).await.unwrap());
+}
