@@ -1033,7 +1033,7 @@ async fn isms_serve_sends_the_digests_in_the_background() {
     }
     let _ = child.kill();
     let _ = child.wait();
-    let mails = received.lock().unwrap();
+    let mails = received.lock().unwrap().clone();
     assert_eq!(mails.len(), 1, "{mails:?}");
     assert_eq!(mails[0].to, ["ann@acme.test"]);
     assert!(
