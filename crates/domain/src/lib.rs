@@ -10,6 +10,7 @@ pub mod risk;
 pub mod risk_library;
 pub mod role;
 pub mod slug;
+pub mod tasks;
 pub mod training;
 
 pub use role::{Permission, Role};

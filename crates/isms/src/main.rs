@@ -15,6 +15,7 @@ mod frameworks;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod isms_cmds;
 mod risk_cmds;
+mod tasks_cmds;
 mod training_cmds;
 
 #[derive(Parser)]
@@ -68,6 +69,11 @@ enum Command {
     /// Risks: import the register from CSV, and FAIR analysis that needs no database.
     #[command(subcommand)]
     Risk(RiskCommand),
+    /// What is due: every module's items and hand-made tasks, by date.
+    Tasks(tasks_cmds::TasksArgs),
+    /// Reminders and e-mail digests.
+    #[command(subcommand)]
+    Notify(tasks_cmds::NotifyCommand),
     /// Assets (Annex A 5.9).
     #[command(subcommand)]
     Asset(AssetCommand),
@@ -110,6 +116,12 @@ struct ServeArgs {
     /// Minutes without a request after which a session ends.
     #[arg(long, env = "ISMS_SESSION_IDLE_MINUTES", default_value_t = 480, value_parser = clap::value_parser!(u64).range(5..=10080))]
     session_idle_minutes: u64,
+    #[command(flatten)]
+    mail: tasks_cmds::MailArgs,
+    /// Minutes between two runs of the reminders and digests (0: off; run
+    /// `isms notify run-once` from cron instead).
+    #[arg(long, env = "ISMS_REMINDER_MINUTES", default_value_t = 15, value_parser = clap::value_parser!(u64).range(0..=1440))]
+    reminder_minutes: u64,
 }
 
 #[derive(Subcommand)]
@@ -415,6 +427,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Risk(RiskCommand::Import(args)) => {
             risk_cmds::run_risk_import(&open(&cli.database).await?, &args).await
         }
+        Command::Tasks(args) => tasks_cmds::run_tasks(&open(&cli.database).await?, args).await,
+        Command::Notify(cmd) => tasks_cmds::run_notify(&open(&cli.database).await?, cmd).await,
         Command::Asset(AssetCommand::Import(args)) => {
             risk_cmds::run_asset_import(&open(&cli.database).await?, &args).await
         }
@@ -460,6 +474,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    // Bad mail settings stop the start with one line, before anything else.
+    let mailer = args.mail.mailer()?;
     let store = open(database).await?;
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
@@ -474,6 +490,12 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
         behind_tls_proxy: args.behind_tls_proxy,
         trusted_proxy_hops: usize::try_from(args.trusted_proxy_hops).unwrap_or(1),
         session_idle: std::time::Duration::from_secs(args.session_idle_minutes * 60),
+        // Unset: calendar feed links follow the request's host (right
+        // behind a proxy), e-mail links the listening address.
+        public_url: args.mail.public_url.clone(),
+        mailer,
+        reminder_interval: (args.reminder_minutes > 0)
+            .then(|| std::time::Duration::from_secs(args.reminder_minutes * 60)),
         ..isms_web::Config::default()
     };
     println!(

@@ -32,6 +32,7 @@ impl Store {
         let mut out = Vec::new();
         out.extend(self.risk_due_items(org_id, until).await?);
         out.extend(self.training_due_items(org_id, until).await?);
+        out.extend(self.tasks_due_items(org_id, until).await?);
         // Each module adds one line here.
         out.sort_by(|a, b| {
             a.due_date

@@ -24,6 +24,7 @@ mod risk_quantitative;
 mod sessions;
 mod settings;
 mod soa;
+mod tasks;
 mod tokens;
 mod training;
 mod users;
@@ -65,6 +66,10 @@ pub use settings::{
 pub use soa::{
     ANNEX_A_CONTROL_COUNT, ControlDiff, FieldChange, SOA_REASONS, SOA_STATUSES, SoaEntry, SoaPatch,
     SoaSummary, SoaUpdate, SoaVersion, SoaVersionInfo, soa_label,
+};
+pub use tasks::{
+    DigestClaim, FEED_PREFIX, FeedOwner, PhaseProgress, Roadmap, RoadmapStep, SchedulerLock,
+    StepPlanInput, Task, TaskInput,
 };
 pub use tokens::{TOKEN_PREFIX, TokenInfo, TokenUser};
 pub use training::{

@@ -142,6 +142,22 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::training::api::create_competence_record))
         .routes(routes!(crate::training::api::put_competence_record))
         .routes(routes!(crate::training::api::get_competence))
+        .routes(routes!(crate::tasks::api::get_roadmap))
+        .routes(routes!(crate::tasks::api::plan_roadmap_step))
+        .routes(routes!(
+            crate::tasks::api::list_tasks,
+            crate::tasks::api::create_task
+        ))
+        .routes(routes!(
+            crate::tasks::api::get_task,
+            crate::tasks::api::patch_task
+        ))
+        .routes(routes!(crate::tasks::api::my_tasks))
+        .routes(routes!(crate::tasks::api::list_due_items))
+        .routes(routes!(
+            crate::tasks::api::create_calendar,
+            crate::tasks::api::delete_calendar
+        ))
 }
 
 /// The roles each API operation admits, by operation id (the handler's
@@ -226,6 +242,18 @@ const ACCESS: &[(&str, Access)] = {
         ("create_competence_record", Needs(EditIsms)),
         ("put_competence_record", Needs(EditIsms)),
         ("get_competence", Needs(ReadIsms)),
+        ("get_roadmap", Needs(ReadIsms)),
+        ("plan_roadmap_step", Needs(EditIsms)),
+        ("list_tasks", Needs(ReadIsms)),
+        ("create_task", Needs(EditIsms)),
+        // A member reads and updates their own tasks; those who read or
+        // edit the ISMS, anyone's (checked inside).
+        ("get_task", Member),
+        ("patch_task", Member),
+        ("my_tasks", Member),
+        ("list_due_items", Needs(ReadIsms)),
+        ("create_calendar", Member),
+        ("delete_calendar", Member),
     ]
 };
 

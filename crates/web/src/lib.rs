@@ -22,6 +22,7 @@ mod pages;
 pub mod risk;
 pub mod routes;
 mod security;
+pub mod tasks;
 pub mod training;
 
 use std::net::SocketAddr;
@@ -59,6 +60,15 @@ pub struct Config {
     /// that finds no free slot within two seconds is answered 503. 0 turns
     /// simulations off.
     pub max_concurrent_simulations: usize,
+    /// The address people reach the application at (no trailing slash), for
+    /// links in e-mails and calendar feeds; when unset, the request's host.
+    pub public_url: Option<String>,
+    /// E-mail digests go through this relay; none configured, none sent
+    /// (the inbox works regardless).
+    pub mailer: Option<tasks::Mailer>,
+    /// How often `serve` computes reminders and sends digests; `None` turns
+    /// the scheduler off.
+    pub reminder_interval: Option<Duration>,
 }
 
 impl Default for Config {
@@ -72,6 +82,9 @@ impl Default for Config {
             login_window: Duration::from_secs(15 * 60),
             request_timeout: Duration::from_secs(30),
             max_concurrent_simulations: 2,
+            public_url: None,
+            mailer: None,
+            reminder_interval: None,
         }
     }
 }
@@ -126,6 +139,23 @@ pub async fn serve(
     store: Store,
     config: Config,
 ) -> std::io::Result<()> {
+    // Reminders and digests: on PostgreSQL only the instance holding the
+    // scheduler's advisory lock runs them; on SQLite this process does.
+    let reminders = config.reminder_interval.map(|every| {
+        // Links in e-mails: the configured address, else where this listens.
+        let base = config.public_url.clone().unwrap_or_else(|| {
+            listener
+                .local_addr()
+                .map(|a| format!("http://{a}"))
+                .unwrap_or_default()
+        });
+        tokio::spawn(tasks::scheduler(
+            store.clone(),
+            config.mailer.clone(),
+            base,
+            every,
+        ))
+    });
     let router = app(store.clone(), config);
     // Expired sessions are purged in the background, from every instance.
     let purge = tokio::spawn({
@@ -147,6 +177,9 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown_signal())
     .await;
     purge.abort();
+    if let Some(r) = reminders {
+        r.abort();
+    }
     result
 }
 

@@ -44,11 +44,16 @@ const READ: Access = Access::Needs(Permission::ReadIsms);
 pub const GROUPS: &[Group] = &[
     Group {
         label: "",
-        items: &[item("dashboard", "Home", "/", Access::Member)],
+        items: &[
+            item("dashboard", "Home", "/", Access::Member),
+            item("tasks", "My tasks", "/tasks", Access::Member),
+            item("inbox", "Inbox", "/inbox", Access::Member),
+        ],
     },
     Group {
         label: "Plan",
         items: &[
+            item("roadmap", "Roadmap", "/roadmap", READ),
             item("context", "Context", "/context", READ),
             item("gap", "Gap analysis", "/gap", READ),
             item("risks", "Risks", "/risks", READ),
@@ -64,7 +69,7 @@ pub const GROUPS: &[Group] = &[
     },
     Group {
         label: "Check",
-        items: &[],
+        items: &[item("due", "Due dates", "/tasks/due", READ)],
     },
     Group {
         label: "Improve",
@@ -175,13 +180,16 @@ mod tests {
     }
 
     #[test]
-    fn an_employee_sees_home_training_and_frameworks_only_and_empty_groups_are_absent() {
+    fn an_employee_sees_their_own_work_and_frameworks_only_and_empty_groups_are_absent() {
         let shown = for_role(Role::Employee, "frameworks");
         let labels: Vec<_> = shown
             .iter()
             .flat_map(|g| g.links.iter().map(|l| l.label))
             .collect();
-        assert_eq!(labels, ["Home", "Training", "Frameworks"]);
+        assert_eq!(
+            labels,
+            ["Home", "My tasks", "Inbox", "Training", "Frameworks"]
+        );
         assert!(shown.iter().all(|g| !g.links.is_empty()));
         assert!(shown.iter().all(|g| g.label != "Check"));
         let current: Vec<_> = shown

@@ -187,6 +187,7 @@ struct Ids {
     risk: String,
     asset: String,
     course: String,
+    task: String,
     /// An invitation link (path and query).
     invitation: String,
 }
@@ -251,6 +252,14 @@ async fn create_objects(c: &Client, base: &str) -> Ids {
         ],
     )
     .await;
+    c.goto(&format!("{base}/tasks")).await.unwrap();
+    let task = submit(
+        c,
+        "form[action='/tasks'][method=post]",
+        // The employee's: every role checked below may open it.
+        &[("title", "Renew the penetration test"), ("owner", EMPLOYEE)],
+    )
+    .await;
     c.goto(&format!("{base}/admin/users")).await.unwrap();
     c.execute(
         "const f = document.querySelector(\"form[action='/admin/users']\");
@@ -278,6 +287,7 @@ async fn create_objects(c: &Client, base: &str) -> Ids {
         risk,
         asset,
         course,
+        task,
         invitation,
     }
 }
@@ -303,7 +313,9 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         | "/soa/{control}/row-edit"
         | "/gap/{assessment}/progress"
         | "/gap/{assessment}/{ref_id}/row"
-        | "/gap/{assessment}/{ref_id}/edit" => None,
+        | "/gap/{assessment}/{ref_id}/edit"
+        // Public, not a page: an iCalendar feed.
+        | "/calendar/{feed}" => None,
         "/soa/{control}" => fixed("/soa/5.1"),
         "/search" => fixed("/search?q=access"),
         "/gap/{assessment}" => fixed(&ids.assessment),
@@ -314,6 +326,7 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         "/risks/{risk}" => fixed(&ids.risk),
         "/inventory/{asset}" => fixed(&ids.asset),
         "/training/courses/{course}" => fixed(&ids.course),
+        "/tasks/{task}" => fixed(&ids.task),
         p if !p.contains('{') => fixed(p),
         other => panic!("the accessibility test has no address for {other}: add one"),
     }

@@ -35,6 +35,7 @@ mod route_matrix;
 mod settings;
 mod soa;
 mod store;
+mod tasks;
 mod training;
 mod versioned;
 mod web;

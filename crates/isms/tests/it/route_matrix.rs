@@ -154,6 +154,18 @@ async fn foreign_objects(store: &Store) -> HashMap<&'static str, Fill> {
         )
         .await
         .unwrap();
+    let task = store
+        .create_task(
+            b.id,
+            &isms_store::TaskInput {
+                title: Some("B's task".into()),
+                owner: Some("member@bolt.test".into()),
+                ..Default::default()
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
     let b_email = store
         .members(b.id)
         .await
@@ -204,6 +216,23 @@ async fn foreign_objects(store: &Store) -> HashMap<&'static str, Fill> {
         )
         .await
         .unwrap();
+    store
+        .notify(
+            b.id,
+            b_user,
+            &isms_store::NewNotification {
+                category: "task",
+                title: "B's message",
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let notification = store.inbox(b.id, b_user, false).await.unwrap()[0].id;
+    let feed = store
+        .create_calendar_feed(b.id, b_user, &actor)
+        .await
+        .unwrap();
 
     let f = |v: String, foreign: bool| Fill { value: v, foreign };
     HashMap::from([
@@ -222,6 +251,12 @@ async fn foreign_objects(store: &Store) -> HashMap<&'static str, Fill> {
         ("course", f(course.id.to_string(), true)),
         ("assignment", f(assignment.to_string(), true)),
         ("record", f(record.id.to_string(), true)),
+        ("task", f(task.id.to_string(), true)),
+        ("notification", f(notification.to_string(), true)),
+        // Public: the secret is the credential.
+        ("feed", f(feed, false)),
+        // Every organisation has the same roadmap steps.
+        ("step", f("scope".into(), false)),
         // Within the caller's own organisation: every organisation has
         // control 5.1 and requirement A.5.1; these name no foreign object.
         ("control", f("5.1".into(), false)),

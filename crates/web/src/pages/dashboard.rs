@@ -63,6 +63,9 @@ struct DashboardPage {
 struct ReadinessSummary {
     r: isms_store::Readiness,
     chart: String,
+    /// The implementation roadmap's progress by phase.
+    roadmap: isms_store::Roadmap,
+    roadmap_chart: String,
 }
 
 /// Home: one page per role. Everyone sees what is assigned to them;
@@ -94,6 +97,24 @@ pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Re
         work.push(figure(to_do, "courses to complete", "/training"));
     }
     let show_status = role.can(Permission::ReadIsms);
+    {
+        // Everyone: their items of every module and their hand-made tasks.
+        let (today, _) = crate::tasks::run::today_plus(0);
+        let items = state
+            .store
+            .my_items(org, user.0.user_id, &user.0.email)
+            .await?;
+        let overdue = items
+            .iter()
+            .filter(|i| !i.due_date.is_empty() && i.due_date < today)
+            .count();
+        if !items.is_empty() {
+            work.push(figure(items.len(), "open tasks", "/tasks"));
+        }
+        if overdue > 0 {
+            work.push(figure(overdue, "overdue", "/tasks"));
+        }
+    }
     if show_status {
         let actor = user.actor();
         let entries = state.store.soa_entries(org, &actor).await?;
@@ -256,7 +277,15 @@ pub async fn readiness_summary(
     user.require(isms_domain::Permission::ReadIsms)?;
     let r = state.store.readiness(user.0.org_id, &user.actor()).await?;
     let chart = super::readiness::chart(&r);
-    Ok(render(&ReadinessSummary { r, chart })?.into_response())
+    let roadmap = state.store.roadmap(user.0.org_id).await?;
+    let roadmap_chart = super::tasks::phase_chart(&roadmap);
+    Ok(render(&ReadinessSummary {
+        r,
+        chart,
+        roadmap,
+        roadmap_chart,
+    })?
+    .into_response())
 }
 
 #[derive(Deserialize)]

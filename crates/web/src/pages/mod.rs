@@ -19,6 +19,7 @@ mod risk_plan;
 mod search;
 mod settings;
 mod soa;
+mod tasks;
 mod training;
 mod users;
 
@@ -47,6 +48,8 @@ pub struct Chrome {
     /// On detail pages: the way back (section, then any parents), ending
     /// with the page itself (no link).
     pub crumbs: Vec<Crumb>,
+    /// Unread messages in the member's inbox (shown in the header).
+    pub unread: i64,
 }
 
 /// One step of a breadcrumb trail; `href` is `None` for the current page.
@@ -80,6 +83,7 @@ impl Chrome {
             current,
             nav: crate::nav::for_role(user.role, current),
             crumbs: Vec::new(),
+            unread: state.store.unread_count(user.org_id, user.user_id).await?,
         })
     }
     /// Marks this as a detail page of its section: breadcrumbs lead from
@@ -133,7 +137,9 @@ fn tables() -> [Routes; 3] {
         .get("/invite", Public, invite::show)
         .post("/invite", Public, invite::create_account)
         .get("/assets/{version}/{name}", Public, assets::serve)
-        .get("/favicon.ico", Public, assets::favicon);
+        .get("/favicon.ico", Public, assets::favicon)
+        // The secret in the path is the credential (calendar clients send no cookie).
+        .get("/calendar/{feed}", Public, crate::tasks::calendar_feed);
     let session = Routes::new()
         .get("/", Member, dashboard::show)
         .post("/logout", Member, login::logout)
@@ -314,6 +320,20 @@ fn tables() -> [Routes; 3] {
             Needs(EditIsms),
             training::move_due_date,
         )
+        .get("/roadmap", Needs(ReadIsms), tasks::roadmap)
+        .post("/roadmap/{step}", Needs(EditIsms), tasks::plan_step)
+        .get("/tasks", Member, tasks::mine)
+        .post("/tasks", Needs(EditIsms), tasks::create)
+        .get("/tasks/due", Needs(ReadIsms), tasks::due)
+        // Members open and update their own tasks (checked inside).
+        .get("/tasks/{task}", Member, tasks::show)
+        .post("/tasks/{task}", Member, tasks::save)
+        .get("/inbox", Member, tasks::inbox)
+        .post("/inbox/read", Member, tasks::read_all)
+        .post("/inbox/{notification}/read", Member, tasks::read_one)
+        .post("/profile/calendar", Member, profile::create_calendar)
+        .post("/profile/calendar/revoke", Member, profile::revoke_calendar)
+        .post("/profile/notifications", Member, profile::save_optouts)
         .get("/frameworks", Member, frameworks::list)
         .get("/frameworks/{framework}", Member, frameworks::show)
         .get(

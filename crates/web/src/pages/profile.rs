@@ -23,6 +23,12 @@ struct ProfilePage {
     new_token: Option<String>,
     error: Option<String>,
     notice: Option<&'static str>,
+    /// When the live calendar feed was created, if there is one.
+    calendar: Option<String>,
+    /// The address of a feed just created (shown once).
+    new_feed: Option<String>,
+    /// E-mail categories: (category, label, opted out).
+    categories: Vec<(String, String, bool)>,
 }
 
 async fn page(
@@ -33,8 +39,20 @@ async fn page(
     error: Option<String>,
     notice: Option<&'static str>,
 ) -> Result<Response, WebError> {
+    page_with_feed(state, user, status, new_token, None, error, notice).await
+}
+
+async fn page_with_feed(
+    state: &AppState,
+    user: &CurrentUser,
+    status: StatusCode,
+    new_token: Option<String>,
+    new_feed: Option<String>,
+    error: Option<String>,
+    notice: Option<&'static str>,
+) -> Result<Response, WebError> {
+    let (org, me) = (user.0.org_id, user.0.user_id);
     let chrome = Chrome::new(state, &user.0, "profile").await?;
-    let tokens = state.store.tokens_of(user.0.org_id, user.0.user_id).await?;
     let training = state
         .store
         .assignments(
@@ -45,6 +63,24 @@ async fn page(
             },
         )
         .await?;
+    let tokens = state.store.tokens_of(org, me).await?;
+    let calendar = state.store.calendar_feed_created(org, me).await?;
+    let optouts = state.store.optouts(org, me).await?;
+    let mut categories: Vec<(String, String, bool)> = isms_domain::tasks::CATEGORIES
+        .iter()
+        .map(|(c, l)| {
+            (
+                (*c).to_owned(),
+                (*l).to_owned(),
+                optouts.iter().any(|o| o == c),
+            )
+        })
+        .collect();
+    for o in &optouts {
+        if !categories.iter().any(|(c, _, _)| c == o) {
+            categories.push((o.clone(), crate::human::identifier(o), true));
+        }
+    }
     let html = render(&ProfilePage {
         chrome: Some(chrome),
         tokens,
@@ -52,6 +88,9 @@ async fn page(
         new_token,
         error,
         notice,
+        calendar,
+        new_feed,
+        categories,
     })?;
     Ok((status, html).into_response())
 }
@@ -73,6 +112,10 @@ pub async fn show(
             "Your password was changed. Your other sessions were logged out and your API tokens (in every organisation) revoked: create new ones where you need them.",
         ),
         Some("revoked") => Some("The token was revoked."),
+        Some("calendar-revoked") => {
+            Some("The calendar feed was revoked: its address no longer answers.")
+        }
+        Some("notifications") => Some("Your e-mail choices were saved."),
         _ => None,
     };
     page(&state, &user, StatusCode::OK, None, None, notice).await
@@ -208,4 +251,76 @@ pub async fn revoke_token(
         .revoke_token(user.0.org_id, user.0.user_id, id, &user.actor())
         .await?;
     Ok(Redirect::to("/profile?done=revoked").into_response())
+}
+
+pub async fn create_calendar(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, WebError> {
+    let secret = state
+        .store
+        .create_calendar_feed(user.0.org_id, user.0.user_id, &user.actor())
+        .await?;
+    let url = format!(
+        "{}/calendar/{secret}",
+        crate::tasks::base_url(&state, &headers)
+    );
+    page_with_feed(
+        &state,
+        &user,
+        StatusCode::CREATED,
+        None,
+        Some(url),
+        None,
+        None,
+    )
+    .await
+}
+
+pub async fn revoke_calendar(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Response, WebError> {
+    state
+        .store
+        .revoke_calendar_feed(user.0.org_id, user.0.user_id, &user.actor())
+        .await?;
+    Ok(Redirect::to("/profile?done=calendar-revoked").into_response())
+}
+
+/// The ticked boxes are the categories the member still wants by e-mail.
+pub async fn save_optouts(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: String,
+) -> Result<Response, WebError> {
+    let wanted: Vec<String> = url::form_urlencoded::parse(body.as_bytes())
+        .filter(|(k, _)| k == "email")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    let known: Vec<String> = url::form_urlencoded::parse(body.as_bytes())
+        .filter(|(k, _)| k == "shown")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    let out: Vec<String> = known.into_iter().filter(|c| !wanted.contains(c)).collect();
+    match state
+        .store
+        .set_optouts(user.0.org_id, user.0.user_id, &out, &user.actor())
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/profile?done=notifications").into_response()),
+        Err(isms_store::StoreError::Invalid(m)) => {
+            page(
+                &state,
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(m),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

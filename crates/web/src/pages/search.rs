@@ -152,6 +152,20 @@ pub async fn show(
                 hits,
                 format!("/inventory?{enc}"),
             ));
+            let tasks = state.store.tasks(user.0.org_id, None, false).await?;
+            let hits = tasks
+                .iter()
+                .filter(|t| {
+                    t.title.to_lowercase().contains(&needle)
+                        || t.description.to_lowercase().contains(&needle)
+                })
+                .map(|t| Hit {
+                    reference: t.status.clone(),
+                    title: t.title.clone(),
+                    href: format!("/tasks/{}", t.id),
+                })
+                .collect();
+            sections.push(section("Tasks".to_owned(), hits, "/tasks/due".to_owned()));
         }
         // Courses: every member may open them.
         let hits = state
