@@ -12,6 +12,7 @@
 
 pub mod cells;
 mod gap;
+pub mod internal_audit;
 mod pdf;
 pub mod risk;
 pub mod svg;
