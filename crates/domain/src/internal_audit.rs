@@ -279,7 +279,11 @@ pub fn add_years(date: &str, years: i32) -> String {
 /// YYYY-MM-DD it was held, ref id) of completed or running audits) and when
 /// it is next due, each area once every `cycle_years`. Never audited is due
 /// `today`.
-pub fn coverage(audited: &[(i64, String, String)], today: &str, cycle_years: i32) -> Vec<CoverageRow> {
+pub fn coverage(
+    audited: &[(i64, String, String)],
+    today: &str,
+    cycle_years: i32,
+) -> Vec<CoverageRow> {
     let mut last: BTreeMap<&str, (String, i64)> = BTreeMap::new();
     for (id, date, ref_id) in audited {
         if let Some(a) = area_of(ref_id) {
@@ -378,14 +382,26 @@ mod tests {
     fn an_auditor_who_owns_an_audited_requirement_is_refused_by_name() {
         let scope = vec!["8.5".to_owned(), "5.15".to_owned()];
         let owners = vec![
-            ("8.5".to_owned(), "bob@x.test".to_owned(), "SoA entry".to_owned()),
-            ("5.1".to_owned(), "eve@x.test".to_owned(), "SoA entry".to_owned()),
+            (
+                "8.5".to_owned(),
+                "bob@x.test".to_owned(),
+                "SoA entry".to_owned(),
+            ),
+            (
+                "5.1".to_owned(),
+                "eve@x.test".to_owned(),
+                "SoA entry".to_owned(),
+            ),
         ];
-        let c = independence_conflicts(&scope, &owners, &["Bob@x.test".into(), "eve@x.test".into()]);
+        let c =
+            independence_conflicts(&scope, &owners, &["Bob@x.test".into(), "eve@x.test".into()]);
         assert_eq!(c.len(), 1);
         let e = independence(&c).unwrap_err();
         assert_eq!(e.field, "auditors");
-        assert!(e.why.contains("Bob@x.test owns the SoA entry of 8.5"), "{e}");
+        assert!(
+            e.why.contains("Bob@x.test owns the SoA entry of 8.5"),
+            "{e}"
+        );
         assert!(independence(&[]).is_ok());
     }
 

@@ -98,7 +98,10 @@ pub fn check_review(title: &str, date: &str) -> Result<(), Invalid> {
         return Err(Invalid::new("title", "1 to 300 characters"));
     }
     if date.is_empty() {
-        return Err(Invalid::new("date", "required: the date of the meeting, YYYY-MM-DD"));
+        return Err(Invalid::new(
+            "date",
+            "required: the date of the meeting, YYYY-MM-DD",
+        ));
     }
     Ok(())
 }
@@ -121,7 +124,10 @@ pub fn review_readiness(f: &ReviewFacts, year_ago: &str) -> (crate::risk::Readin
         return if f.reviews == 0 {
             (R::Missing, "no management review recorded".into())
         } else {
-            (R::Incomplete, "a management review is planned but not yet held".into())
+            (
+                R::Incomplete,
+                "a management review is planned but not yet held".into(),
+            )
         };
     };
     if last.as_str() < year_ago.get(..10).unwrap_or(year_ago) {
@@ -157,8 +163,14 @@ mod tests {
 
     #[test]
     fn the_cutoff_is_the_later_of_the_date_and_the_record() {
-        assert_eq!(cutoff("2026-03-01", "2026-02-01T10:00:00Z"), "2026-03-01T23:59:59Z");
-        assert_eq!(cutoff("2026-01-01", "2026-02-01T10:00:00Z"), "2026-02-01T10:00:00Z");
+        assert_eq!(
+            cutoff("2026-03-01", "2026-02-01T10:00:00Z"),
+            "2026-03-01T23:59:59Z"
+        );
+        assert_eq!(
+            cutoff("2026-01-01", "2026-02-01T10:00:00Z"),
+            "2026-02-01T10:00:00Z"
+        );
     }
 
     #[test]
@@ -171,7 +183,10 @@ mod tests {
     #[test]
     fn readiness_wants_a_recent_review_with_decisions() {
         use crate::risk::Readiness as R;
-        assert_eq!(review_readiness(&ReviewFacts::default(), "2025-01-01").0, R::Missing);
+        assert_eq!(
+            review_readiness(&ReviewFacts::default(), "2025-01-01").0,
+            R::Missing
+        );
         let f = ReviewFacts {
             reviews: 1,
             last_held: Some("2025-06-01".into()),

@@ -197,7 +197,8 @@ pub fn register_readiness(f: &RegisterFacts) -> (crate::risk::Readiness, String)
         return if f.audits == 0 {
             (
                 R::Missing,
-                "no nonconformity register yet: audit the ISMS or raise nonconformities by hand".into(),
+                "no nonconformity register yet: audit the ISMS or raise nonconformities by hand"
+                    .into(),
             )
         } else {
             (
@@ -208,12 +209,21 @@ pub fn register_readiness(f: &RegisterFacts) -> (crate::risk::Readiness, String)
     }
     let mut gaps = Vec::new();
     if f.overdue_actions > 0 {
-        gaps.push(format!("{} corrective action(s) overdue", f.overdue_actions));
+        gaps.push(format!(
+            "{} corrective action(s) overdue",
+            f.overdue_actions
+        ));
     }
     if f.without_action > 0 {
-        gaps.push(format!("{} open without a corrective action", f.without_action));
+        gaps.push(format!(
+            "{} open without a corrective action",
+            f.without_action
+        ));
     }
-    let head = format!("{} raised, {} open, {} closed after verification", f.raised, f.open, f.closed);
+    let head = format!(
+        "{} raised, {} open, {} closed after verification",
+        f.raised, f.open, f.closed
+    );
     if gaps.is_empty() {
         (R::Ready, head)
     } else {
@@ -248,7 +258,10 @@ mod tests {
         assert!(NcStatus::Closed.on_action().is_err());
         assert!(NcStatus::Closed.close().is_err());
         // A new action after a positive verification needs verifying again.
-        assert_eq!(NcStatus::Verification.on_action(), Ok(NcStatus::ActionPlanned));
+        assert_eq!(
+            NcStatus::Verification.on_action(),
+            Ok(NcStatus::ActionPlanned)
+        );
     }
 
     #[test]

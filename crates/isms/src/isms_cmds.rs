@@ -16,6 +16,11 @@ pub enum ReportCommand {
     Gap(GapReportArgs),
     /// The risk register, every risk with its levels, treatment and controls (PDF, XLSX, CSV).
     Risks(crate::risk_cmds::RiskReportArgs),
+    /// An internal audit's report: scope, team, dates, results and every finding (PDF, XLSX).
+    Audit(crate::internal_audit_cmds::AuditReportArgs),
+    /// A management review's minutes: inputs, decisions and actions (PDF).
+    #[command(name = "management-review")]
+    ManagementReview(crate::internal_audit_cmds::ReviewReportArgs),
 }
 
 #[derive(Args)]
@@ -60,6 +65,10 @@ pub struct ReadinessArgs {
 pub async fn run_report(store: &Store, cmd: ReportCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ReportCommand::Risks(a) => crate::risk_cmds::run_risk_report(store, &a).await,
+        ReportCommand::Audit(a) => crate::internal_audit_cmds::run_audit_report(store, &a).await,
+        ReportCommand::ManagementReview(a) => {
+            crate::internal_audit_cmds::run_review_report(store, &a).await
+        }
         ReportCommand::Soa(a) => {
             let format = Format::parse(&a.format).map_err(anyhow::Error::msg)?;
             let org = store.require_org(&a.org).await?;

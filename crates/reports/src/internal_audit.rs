@@ -252,7 +252,13 @@ pub fn audit_xlsx(doc: &AuditDocument) -> Result<Vec<u8>, ReportError> {
         vec!["End".into(), doc.end_date.clone()],
         vec!["Conclusion".into(), doc.summary.clone()],
     ];
-    sheet(&mut wb, "Audit", &[("Field", 16.0), ("Value", 80.0)], &facts).map_err(xlsx_err)?;
+    sheet(
+        &mut wb,
+        "Audit",
+        &[("Field", 16.0), ("Value", 80.0)],
+        &facts,
+    )
+    .map_err(xlsx_err)?;
     let mut rows = Vec::new();
     for i in &doc.items {
         if i.findings.is_empty() {
@@ -375,7 +381,9 @@ pub fn nc_xlsx(doc: &NcRegister) -> Result<Vec<u8>, ReportError> {
         &doc.date,
     )
     .map_err(xlsx_err)?;
-    let widths = [10.0, 40.0, 10.0, 16.0, 16.0, 12.0, 24.0, 22.0, 22.0, 8.0, 8.0, 12.0];
+    let widths = [
+        10.0, 40.0, 10.0, 16.0, 16.0, 12.0, 24.0, 22.0, 22.0, 8.0, 8.0, 12.0,
+    ];
     let headers: Vec<(&str, f64)> = NC_HEADER.iter().copied().zip(widths).collect();
     let rows: Vec<Vec<String>> = doc.rows.iter().map(nc_row).collect();
     sheet(&mut wb, "Nonconformities", &headers, &rows).map_err(xlsx_err)?;
@@ -422,7 +430,11 @@ pub fn review_pdf(doc: &ReviewDocument) -> Vec<u8> {
     sections.push((
         "Decisions".into(),
         if doc.decisions.is_empty() {
-            vec![vec![String::new(), "No decision recorded.".into(), String::new()]]
+            vec![vec![
+                String::new(),
+                "No decision recorded.".into(),
+                String::new(),
+            ]]
         } else {
             doc.decisions
                 .iter()
@@ -433,7 +445,11 @@ pub fn review_pdf(doc: &ReviewDocument) -> Vec<u8> {
     sections.push((
         "Actions".into(),
         if doc.actions.is_empty() {
-            vec![vec![String::new(), "No action recorded.".into(), String::new()]]
+            vec![vec![
+                String::new(),
+                "No action recorded.".into(),
+                String::new(),
+            ]]
         } else {
             doc.actions
                 .iter()

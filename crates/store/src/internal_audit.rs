@@ -91,7 +91,10 @@ pub struct Audit {
 impl Audit {
     /// The requirements in scope, as shown.
     pub fn scope(&self) -> Vec<String> {
-        self.checklist.iter().map(|c| c.requirement.clone()).collect()
+        self.checklist
+            .iter()
+            .map(|c| c.requirement.clone())
+            .collect()
     }
     /// Every finding, in checklist order.
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
@@ -312,13 +315,15 @@ impl Store {
     /// SoA entry owners for Annex A controls. Modules that own things per
     /// requirement (applied controls) add their pairs here.
     async fn requirement_owners(&self, org_id: i64) -> Result<Vec<(String, String, String)>> {
-        let soa: Vec<(String, String)> = on_pool!(self, |p| sqlx::query_as(
+        let soa: Vec<(String, String)> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT s.control_id, u.email FROM soa_entries s JOIN users u ON u.id = s.owner_user_id \
              WHERE s.org_id = $1"
         )
         .bind(org_id)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         Ok(soa
             .into_iter()
             .map(|(c, e)| (c, e, "SoA entry".to_owned()))
@@ -327,7 +332,12 @@ impl Store {
 
     /// Plans an audit: its checklist is generated from the scope; auditors
     /// who own an audited requirement are refused, naming the conflict.
-    pub async fn create_audit(&self, org_id: i64, input: &AuditInput, actor: &Actor) -> Result<Audit> {
+    pub async fn create_audit(
+        &self,
+        org_id: i64,
+        input: &AuditInput,
+        actor: &Actor,
+    ) -> Result<Audit> {
         let title = title(input.title.as_deref())?;
         let framework = input
             .framework
@@ -346,7 +356,9 @@ impl Store {
                 "end_date: {end} is before the start date {start}"
             )));
         }
-        let items = self.scope_requirements(org_id, &framework, &input.scope).await?;
+        let items = self
+            .scope_requirements(org_id, &framework, &input.scope)
+            .await?;
         let auditors: Vec<String> = input
             .auditors
             .iter()
@@ -354,7 +366,9 @@ impl Store {
             .filter(|a| !a.is_empty())
             .collect();
         if auditors.is_empty() {
-            return Err(invalid("auditors: name at least one auditor (a member's e-mail)"));
+            return Err(invalid(
+                "auditors: name at least one auditor (a member's e-mail)",
+            ));
         }
         let lead = input
             .lead_auditor
@@ -382,7 +396,8 @@ impl Store {
             ids.push(id);
         }
         let at = now();
-        let (id,): (i64,) = on_tx!(&mut tx, |c| sqlx::query_as(
+        let (id,): (i64,) = on_tx!(&mut tx, |c| {
+            sqlx::query_as(
             "INSERT INTO audits (org_id, title, framework, criteria, start_date, end_date, created_at, created_by, updated_at, updated_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7, $8) RETURNING id"
         )
@@ -395,9 +410,11 @@ impl Store {
         .bind(&at)
         .bind(&actor.label)
         .fetch_one(c)
-        .await)?;
+        .await
+        })?;
         for (a, uid) in auditors.iter().zip(&ids) {
-            on_tx!(&mut tx, |c| sqlx::query(
+            on_tx!(&mut tx, |c| {
+                sqlx::query(
                 "INSERT INTO audit_auditors (org_id, audit_id, user_id, lead) VALUES ($1, $2, $3, $4)"
             )
             .bind(org_id)
@@ -406,10 +423,12 @@ impl Store {
             .bind(*a == lead)
             .execute(c)
             .await
-            .map(|r| r.rows_affected()))?;
+            .map(|r| r.rows_affected())
+            })?;
         }
         // One statement for the whole checklist.
-        let mut sql = String::from("INSERT INTO audit_items (org_id, audit_id, ref_id, ord, title) VALUES ");
+        let mut sql =
+            String::from("INSERT INTO audit_items (org_id, audit_id, ref_id, ord, title) VALUES ");
         for i in 0..items.len() {
             let b = i * 3;
             sql.push_str(&format!(
@@ -459,13 +478,16 @@ impl Store {
         .bind(id)
         .fetch_all(c)
         .await)?;
-        let items: Vec<(String, String)> = on_tx!(tx, |c| sqlx::query_as(
+        let items: Vec<(String, String)> =
+            on_tx!(tx, |c| {
+                sqlx::query_as(
             "SELECT ref_id, title FROM audit_items WHERE org_id = $1 AND audit_id = $2 ORDER BY ord"
         )
         .bind(org_id)
         .bind(id)
         .fetch_all(c)
-        .await)?;
+        .await
+            })?;
         let findings: Vec<FindingRow> = on_tx!(tx, |c| sqlx::query_as::<_, FindingRow>(&format!(
             "{FINDING_SELECT} AND f.audit_id = $2 ORDER BY f.id"
         ))
@@ -515,7 +537,8 @@ impl Store {
 
     /// The programme: every audit, latest start first.
     pub async fn internal_audits(&self, org_id: i64) -> Result<Vec<AuditSummary>> {
-        Ok(on_pool!(self, |p| sqlx::query_as::<_, AuditSummary>(
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as::<_, AuditSummary>(
             "SELECT a.id, a.title, a.framework, a.status, a.start_date, a.end_date, \
              (SELECT COUNT(*) FROM audit_items i WHERE i.org_id = a.org_id AND i.audit_id = a.id) AS items, \
              (SELECT COUNT(*) FROM audit_findings f WHERE f.org_id = a.org_id AND f.audit_id = a.id) AS findings, \
@@ -526,7 +549,8 @@ impl Store {
         )
         .bind(org_id)
         .fetch_all(p)
-        .await)?)
+        .await
+        })?)
     }
 
     /// Changes an audit (title, criteria, dates, summary, status) if `version` is current.
@@ -587,7 +611,10 @@ impl Store {
             check_date("end_date", d.trim())?;
             d.trim().clone_into(&mut after.end_date);
         }
-        if !after.start_date.is_empty() && !after.end_date.is_empty() && after.end_date < after.start_date {
+        if !after.start_date.is_empty()
+            && !after.end_date.is_empty()
+            && after.end_date < after.start_date
+        {
             return Err(invalid(format!(
                 "end_date: {} is before the start date {}",
                 after.end_date, after.start_date
@@ -606,7 +633,8 @@ impl Store {
         after.version = sent + 1;
         after.updated_at = now();
         after.updated_by.clone_from(&actor.label);
-        on_tx!(&mut tx, |c| sqlx::query(
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
             "UPDATE audits SET title = $1, criteria = $2, summary = $3, start_date = $4, end_date = $5, status = $6, \
              updated_at = $7, updated_by = $8 WHERE org_id = $9 AND id = $10"
         )
@@ -622,7 +650,8 @@ impl Store {
         .bind(id)
         .execute(c)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         let brief = |a: &Audit| {
             json!({"title": a.title, "criteria": a.criteria, "summary": a.summary, "status": a.status,
                 "start_date": a.start_date, "end_date": a.end_date, "version": a.version})
@@ -681,14 +710,20 @@ impl Store {
         .fetch_optional(c)
         .await)?;
         let Some((req_title,)) = item else {
-            let scope: Vec<(String,)> = on_tx!(&mut tx, |c| sqlx::query_as(
+            let scope: Vec<(String,)> =
+                on_tx!(&mut tx, |c| {
+                    sqlx::query_as(
                 "SELECT ref_id FROM audit_items WHERE org_id = $1 AND audit_id = $2 ORDER BY ord"
             )
             .bind(org_id)
             .bind(audit_id)
             .fetch_all(c)
-            .await)?;
-            let scope: Vec<String> = scope.iter().map(|(r,)| shown_ref(&row.framework, r)).collect();
+            .await
+                })?;
+            let scope: Vec<String> = scope
+                .iter()
+                .map(|(r,)| shown_ref(&row.framework, r))
+                .collect();
             return Err(invalid(format!(
                 "requirement: {typed} is outside this audit's scope ({}): findings are recorded on the requirements audited",
                 scope.join(", ")
@@ -698,7 +733,8 @@ impl Store {
         let next = status.on_finding().map_err(invalid)?;
         let at = now();
         if next != status {
-            on_tx!(&mut tx, |c| sqlx::query(
+            on_tx!(&mut tx, |c| {
+                sqlx::query(
                 "UPDATE audits SET status = $1, version = version + 1, updated_at = $2, updated_by = $3, \
                  start_date = CASE WHEN start_date = '' THEN $4 ELSE start_date END WHERE org_id = $5 AND id = $6"
             )
@@ -710,9 +746,11 @@ impl Store {
             .bind(audit_id)
             .execute(c)
             .await
-            .map(|r| r.rows_affected()))?;
+            .map(|r| r.rows_affected())
+            })?;
         }
-        let (id,): (i64,) = on_tx!(&mut tx, |c| sqlx::query_as(
+        let (id,): (i64,) = on_tx!(&mut tx, |c| {
+            sqlx::query_as(
             "INSERT INTO audit_findings (org_id, audit_id, ref_id, result, notes, evidence, created_at, created_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"
         )
@@ -725,7 +763,8 @@ impl Store {
         .bind(&at)
         .bind(&actor.label)
         .fetch_one(c)
-        .await)?;
+        .await
+        })?;
         let shown = shown_ref(&row.framework, &ref_id);
         let mut finding = Finding {
             id,
@@ -779,7 +818,11 @@ impl Store {
 
     /// The programme's coverage of ISO/IEC 27001:2022 clauses and Annex A
     /// themes by audits running or completed.
-    pub async fn audit_coverage(&self, org_id: i64, today: &str) -> Result<Vec<rules::CoverageRow>> {
+    pub async fn audit_coverage(
+        &self,
+        org_id: i64,
+        today: &str,
+    ) -> Result<Vec<rules::CoverageRow>> {
         let rows: Vec<(i64, String, String, String, String)> = on_pool!(self, |p| sqlx::query_as(
             "SELECT a.id, a.start_date, a.end_date, a.created_at, i.ref_id FROM audits a \
              JOIN audit_items i ON i.org_id = a.org_id AND i.audit_id = a.id \
@@ -816,7 +859,8 @@ impl Store {
 
     /// Planned audits starting on or before `until`, owned by their lead auditor.
     pub async fn internal_audit_due_items(&self, org_id: i64, until: &str) -> Result<Vec<DueItem>> {
-        let rows: Vec<(i64, String, String, Option<String>)> = on_pool!(self, |p| sqlx::query_as(
+        let rows: Vec<(i64, String, String, Option<String>)> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT a.id, a.title, a.start_date, (SELECT u.email FROM audit_auditors t JOIN users u ON u.id = t.user_id \
                WHERE t.org_id = a.org_id AND t.audit_id = a.id AND t.lead) \
              FROM audits a WHERE a.org_id = $1 AND a.status = 'planned' AND a.start_date <> '' AND a.start_date <= $2 \
@@ -825,7 +869,8 @@ impl Store {
         .bind(org_id)
         .bind(until)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         Ok(rows
             .into_iter()
             .map(|(id, title, start, owner)| DueItem {
@@ -845,14 +890,16 @@ impl Store {
         org_id: i64,
         year_ago: &str,
     ) -> Result<crate::ReadinessItem> {
-        let (audits, last): (i64, Option<String>) = on_pool!(self, |p| sqlx::query_as(
+        let (audits, last): (i64, Option<String>) = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT COUNT(*), MAX(CASE WHEN status = 'completed' THEN \
                CASE WHEN end_date <> '' THEN end_date WHEN start_date <> '' THEN start_date ELSE substr(updated_at, 1, 10) END END) \
              FROM audits WHERE org_id = $1 AND status <> 'cancelled'"
         )
         .bind(org_id)
         .fetch_one(p)
-        .await)?;
+        .await
+        })?;
         let today = now();
         let today = today.get(..10).unwrap_or("");
         let areas_due = self

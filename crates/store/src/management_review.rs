@@ -121,9 +121,19 @@ fn review_missing(id: i64) -> StoreError {
 }
 
 fn attendees(list: &[String]) -> Result<String> {
-    let list: Vec<&str> = list.iter().map(|a| a.trim()).filter(|a| !a.is_empty()).collect();
-    if list.len() > 100 || list.iter().any(|a| a.chars().count() > 200 || a.contains('\n')) {
-        return Err(invalid("attendees: at most 100, one line of up to 200 characters each"));
+    let list: Vec<&str> = list
+        .iter()
+        .map(|a| a.trim())
+        .filter(|a| !a.is_empty())
+        .collect();
+    if list.len() > 100
+        || list
+            .iter()
+            .any(|a| a.chars().count() > 200 || a.contains('\n'))
+    {
+        return Err(invalid(
+            "attendees: at most 100, one line of up to 200 characters each",
+        ));
     }
     Ok(list.join("\n"))
 }
@@ -169,7 +179,8 @@ impl Store {
         }
         let mut tx = self.begin().await?;
         let at = now();
-        let (id,): (i64,) = on_tx!(&mut tx, |c| sqlx::query_as(
+        let (id,): (i64,) = on_tx!(&mut tx, |c| {
+            sqlx::query_as(
             "INSERT INTO management_reviews (org_id, title, review_date, attendees, minutes, created_at, created_by, updated_at, updated_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $7) RETURNING id"
         )
@@ -181,7 +192,8 @@ impl Store {
         .bind(&at)
         .bind(&actor.label)
         .fetch_one(c)
-        .await)?;
+        .await
+        })?;
         audit::record(
             &mut tx,
             actor,
@@ -191,7 +203,9 @@ impl Store {
                 entity_type: "management_review",
                 entity_id: id.to_string(),
                 before: None,
-                after: Some(json!({"title": title, "date": date, "attendees": people, "minutes": minutes})),
+                after: Some(
+                    json!({"title": title, "date": date, "attendees": people, "minutes": minutes}),
+                ),
             },
         )
         .await?;
@@ -235,7 +249,10 @@ impl Store {
             }
             Claim::Won => review_row(&mut tx, org_id, id).await?,
         };
-        let title = input.title.as_deref().map_or(before.title.clone(), |t| t.trim().to_owned());
+        let title = input
+            .title
+            .as_deref()
+            .map_or(before.title.clone(), |t| t.trim().to_owned());
         let date = input
             .date
             .as_deref()
@@ -254,7 +271,8 @@ impl Store {
             return Err(invalid("minutes: at most 50000 characters"));
         }
         let at = now();
-        on_tx!(&mut tx, |c| sqlx::query(
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
             "UPDATE management_reviews SET title = $1, review_date = $2, attendees = $3, minutes = $4, \
              updated_at = $5, updated_by = $6 WHERE org_id = $7 AND id = $8"
         )
@@ -268,7 +286,8 @@ impl Store {
         .bind(id)
         .execute(c)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         audit::record(
             &mut tx,
             actor,
@@ -309,7 +328,9 @@ impl Store {
         let mut tx = self.begin().await?;
         review_row(&mut tx, org_id, review_id).await?;
         let at = now();
-        let (id,): (i64,) = on_tx!(&mut tx, |c| sqlx::query_as(
+        let (id,): (i64,) =
+            on_tx!(&mut tx, |c| {
+                sqlx::query_as(
             "INSERT INTO review_decisions (org_id, review_id, kind, text, created_at, created_by) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
         )
@@ -320,7 +341,8 @@ impl Store {
         .bind(&at)
         .bind(&actor.label)
         .fetch_one(c)
-        .await)?;
+        .await
+            })?;
         audit::record(
             &mut tx,
             actor,
@@ -360,11 +382,17 @@ impl Store {
                 review.review_date
             )));
         }
-        let owner = match input.owner.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        let owner = match input
+            .owner
+            .as_deref()
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+        {
             Some(e) => Some(member_id(&mut tx, org_id, "owner", e).await?),
             None => None,
         };
-        let (id,): (i64,) = on_tx!(&mut tx, |c| sqlx::query_as(
+        let (id,): (i64,) = on_tx!(&mut tx, |c| {
+            sqlx::query_as(
             "INSERT INTO review_actions (org_id, review_id, title, owner_user_id, due_date, created_at, created_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
         )
@@ -376,7 +404,8 @@ impl Store {
         .bind(now())
         .bind(&actor.label)
         .fetch_one(c)
-        .await)?;
+        .await
+        })?;
         audit::record(
             &mut tx,
             actor,
@@ -402,16 +431,20 @@ impl Store {
         status: &str,
         actor: &Actor,
     ) -> Result<ReviewAction> {
-        let status: ReviewActionStatus = status.parse().map_err(|e| invalid(format!("status: {e}")))?;
+        let status: ReviewActionStatus = status
+            .parse()
+            .map_err(|e| invalid(format!("status: {e}")))?;
         let mut tx = self.begin().await?;
-        let before: ReviewAction = on_tx!(&mut tx, |c| sqlx::query_as::<_, ReviewAction>(&format!(
-            "{ACTION_SELECT} AND a.id = $2"
-        ))
+        let before: ReviewAction = on_tx!(&mut tx, |c| sqlx::query_as::<_, ReviewAction>(
+            &format!("{ACTION_SELECT} AND a.id = $2")
+        )
         .bind(org_id)
         .bind(action_id)
         .fetch_optional(c)
         .await)?
-        .ok_or_else(|| StoreError::NotFound(format!("no review action {action_id} in this organisation")))?;
+        .ok_or_else(|| {
+            StoreError::NotFound(format!("no review action {action_id} in this organisation"))
+        })?;
         if before.status == status.as_str() {
             return Ok(before);
         }
@@ -449,13 +482,15 @@ impl Store {
         let mut tx = self.read_tx().await?;
         let row = review_row(&mut tx, org_id, id).await?;
         drop(tx);
-        let decisions: Vec<Decision> = on_pool!(self, |p| sqlx::query_as::<_, Decision>(
+        let decisions: Vec<Decision> = on_pool!(self, |p| {
+            sqlx::query_as::<_, Decision>(
             "SELECT id, kind, text, created_at, created_by FROM review_decisions WHERE org_id = $1 AND review_id = $2 ORDER BY id"
         )
         .bind(org_id)
         .bind(id)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         let actions: Vec<ReviewAction> = on_pool!(self, |p| sqlx::query_as::<_, ReviewAction>(
             &format!("{ACTION_SELECT} AND a.review_id = $2 ORDER BY a.id")
         )
@@ -463,7 +498,8 @@ impl Store {
         .bind(id)
         .fetch_all(p)
         .await)?;
-        let previous: Option<(i64, String, String)> = on_pool!(self, |p| sqlx::query_as(
+        let previous: Option<(i64, String, String)> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT id, review_date, created_at FROM management_reviews WHERE org_id = $1 \
              AND (review_date < $2 OR (review_date = $2 AND id < $3)) ORDER BY review_date DESC, id DESC LIMIT 1"
         )
@@ -471,7 +507,8 @@ impl Store {
         .bind(&row.review_date)
         .bind(id)
         .fetch_optional(p)
-        .await)?;
+        .await
+        })?;
         let today = now();
         let ctx = InputContext {
             review_id: id,
@@ -503,7 +540,8 @@ impl Store {
 
     /// Every review, latest first.
     pub async fn management_reviews(&self, org_id: i64) -> Result<Vec<ReviewSummary>> {
-        Ok(on_pool!(self, |p| sqlx::query_as::<_, ReviewSummary>(
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as::<_, ReviewSummary>(
             "SELECT r.id, r.title, r.review_date, \
              (SELECT COUNT(*) FROM review_decisions d WHERE d.org_id = r.org_id AND d.review_id = r.id) AS decisions, \
              (SELECT COUNT(*) FROM review_actions a WHERE a.org_id = r.org_id AND a.review_id = r.id) AS actions, \
@@ -512,12 +550,17 @@ impl Store {
         )
         .bind(org_id)
         .fetch_all(p)
-        .await)?)
+        .await
+        })?)
     }
 
     /// The inputs of clause 9.3.2, one section per function, in the
     /// standard's order. A module adds its section with one line here.
-    pub async fn review_inputs(&self, org_id: i64, ctx: &InputContext) -> Result<Vec<InputSection>> {
+    pub async fn review_inputs(
+        &self,
+        org_id: i64,
+        ctx: &InputContext,
+    ) -> Result<Vec<InputSection>> {
         Ok(vec![
             self.input_previous_actions(org_id, ctx).await?,
             self.input_context_changes(org_id, ctx, "issue").await?,
@@ -538,23 +581,28 @@ impl Store {
     }
 
     /// 9.3.2 a): the status of actions from previous reviews.
-    async fn input_previous_actions(&self, org_id: i64, ctx: &InputContext) -> Result<InputSection> {
+    async fn input_previous_actions(
+        &self,
+        org_id: i64,
+        ctx: &InputContext,
+    ) -> Result<InputSection> {
         let mut s = InputSection::new(
             "previous_actions",
             "9.3.2 a)",
             "Status of actions from previous management reviews",
         );
         let rows: Vec<(ReviewAction, String)> = {
-            let actions: Vec<ReviewAction> = on_pool!(self, |p| sqlx::query_as::<_, ReviewAction>(&format!(
-                "{ACTION_SELECT} AND a.review_id <> $2 AND a.created_at <= $3 \
+            let actions: Vec<ReviewAction> =
+                on_pool!(self, |p| sqlx::query_as::<_, ReviewAction>(&format!(
+                    "{ACTION_SELECT} AND a.review_id <> $2 AND a.created_at <= $3 \
                  AND (a.status = 'open' OR a.review_id = $4) ORDER BY a.review_id, a.id LIMIT 500"
-            ))
-            .bind(org_id)
-            .bind(ctx.review_id)
-            .bind(&ctx.cutoff)
-            .bind(ctx.previous_review.as_ref().map_or(-1, |p| p.0))
-            .fetch_all(p)
-            .await)?;
+                ))
+                .bind(org_id)
+                .bind(ctx.review_id)
+                .bind(&ctx.cutoff)
+                .bind(ctx.previous_review.as_ref().map_or(-1, |p| p.0))
+                .fetch_all(p)
+                .await)?;
             actions.into_iter().map(|a| (a, String::new())).collect()
         };
         let open = rows.iter().filter(|(a, _)| a.status == "open").count();
@@ -570,8 +618,15 @@ impl Store {
                     "{} ({}{}{}){}",
                     a.title,
                     a.status,
-                    a.owner.as_deref().map(|o| format!(", {o}")).unwrap_or_default(),
-                    if a.due_date.is_empty() { String::new() } else { format!(", due {}", a.due_date) },
+                    a.owner
+                        .as_deref()
+                        .map(|o| format!(", {o}"))
+                        .unwrap_or_default(),
+                    if a.due_date.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", due {}", a.due_date)
+                    },
                     if overdue { ": overdue" } else { "" }
                 ),
                 format!("/management-reviews/{}", a.review_id),
@@ -620,7 +675,11 @@ impl Store {
                 format!(
                     "{}{}{}",
                     i.title,
-                    if i.category.is_empty() { String::new() } else { format!(" ({})", i.category) },
+                    if i.category.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", i.category)
+                    },
                     if new { ": new" } else { ": changed" }
                 ),
                 format!("/context/items/{}", i.id),
@@ -636,7 +695,8 @@ impl Store {
             "9.3.2 d) 1)",
             "Nonconformities and corrective actions",
         );
-        let rows: Vec<(i64, String, String, String, String, String)> = on_pool!(self, |p| sqlx::query_as(
+        let rows: Vec<(i64, String, String, String, String, String)> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT id, title, severity, status, raised_at, closed_at FROM nonconformities WHERE org_id = $1 \
              AND raised_at <= $2 AND (status <> 'closed' OR closed_at > $3) ORDER BY id LIMIT 1000"
         )
@@ -644,7 +704,8 @@ impl Store {
         .bind(&ctx.cutoff)
         .bind(&ctx.since)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         let raised = rows.iter().filter(|r| r.4 > ctx.since).count();
         let closed = rows.iter().filter(|r| r.3 == "closed").count();
         let open = rows.len() - closed;
@@ -664,7 +725,8 @@ impl Store {
     /// 9.3.2 d) 3): audit results since the previous review.
     async fn input_audits(&self, org_id: i64, ctx: &InputContext) -> Result<InputSection> {
         let mut s = InputSection::new("audits", "9.3.2 d) 3)", "Audit results");
-        let rows: Vec<(i64, String, String, i64, i64, i64)> = on_pool!(self, |p| sqlx::query_as(
+        let rows: Vec<(i64, String, String, i64, i64, i64)> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT a.id, a.title, a.status, \
              (SELECT COUNT(*) FROM audit_findings f WHERE f.org_id = a.org_id AND f.audit_id = a.id AND f.created_at <= $3), \
              (SELECT COUNT(*) FROM audit_findings f WHERE f.org_id = a.org_id AND f.audit_id = a.id AND f.created_at <= $3 \
@@ -679,8 +741,12 @@ impl Store {
         .bind(&ctx.since)
         .bind(&ctx.cutoff)
         .fetch_all(p)
-        .await)?;
-        s.summary = format!("{} audit(s) ran or changed since the previous review.", rows.len());
+        .await
+        })?;
+        s.summary = format!(
+            "{} audit(s) ran or changed since the previous review.",
+            rows.len()
+        );
         for (id, title, status, findings, ncs, notes) in rows {
             s.line(
                 format!(
@@ -711,8 +777,16 @@ impl Store {
                 format!(
                     "{}{}{}",
                     o.title,
-                    if o.target.is_empty() { String::new() } else { format!(": target {}", o.target) },
-                    if o.due_date.is_empty() { String::new() } else { format!(" by {}", o.due_date) }
+                    if o.target.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": target {}", o.target)
+                    },
+                    if o.due_date.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" by {}", o.due_date)
+                    }
                 ),
                 format!("/context/items/{}", o.id),
             );
@@ -727,20 +801,25 @@ impl Store {
             "9.3.2 f)",
             "Results of risk assessment and status of the risk treatment plan",
         );
-        let by_status: Vec<(String, i64)> = on_pool!(self, |p| sqlx::query_as(
+        let by_status: Vec<(String, i64)> =
+            on_pool!(self, |p| {
+                sqlx::query_as(
             "SELECT status, COUNT(*) FROM risks WHERE org_id = $1 GROUP BY status ORDER BY status"
         )
         .bind(org_id)
         .fetch_all(p)
-        .await)?;
-        let (open_actions, overdue): (i64, i64) = on_pool!(self, |p| sqlx::query_as(
+        .await
+            })?;
+        let (open_actions, overdue): (i64, i64) = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN due_date <> '' AND due_date < $2 THEN 1 ELSE 0 END), 0) \
              FROM risk_actions WHERE org_id = $1 AND status IN ('open', 'in_progress')"
         )
         .bind(org_id)
         .bind(&ctx.today)
         .fetch_one(p)
-        .await)?;
+        .await
+        })?;
         let total: i64 = by_status.iter().map(|r| r.1).sum();
         s.summary = format!(
             "{total} risk(s) in the register; {open_actions} treatment action(s) pending, {overdue} overdue."
@@ -761,7 +840,8 @@ impl Store {
             "9.3.2 g)",
             "Opportunities for continual improvement",
         );
-        let rows: Vec<(i64, String, String, String)> = on_pool!(self, |p| sqlx::query_as(
+        let rows: Vec<(i64, String, String, String)> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT f.audit_id, f.ref_id, f.result, f.notes FROM audit_findings f WHERE f.org_id = $1 \
              AND f.result IN ('observation', 'opportunity') AND f.created_at > $2 AND f.created_at <= $3 \
              ORDER BY f.id LIMIT 500"
@@ -770,10 +850,15 @@ impl Store {
         .bind(&ctx.since)
         .bind(&ctx.cutoff)
         .fetch_all(p)
-        .await)?;
-        s.summary = format!("{} observation(s) and opportunit(ies) from audits since the previous review.", rows.len());
+        .await
+        })?;
+        s.summary = format!(
+            "{} observation(s) and opportunit(ies) from audits since the previous review.",
+            rows.len()
+        );
         for (audit_id, ref_id, result, notes) in rows {
-            let shown = crate::internal_audit::shown_ref(isms_domain::internal_audit::ISO27001, &ref_id);
+            let shown =
+                crate::internal_audit::shown_ref(isms_domain::internal_audit::ISO27001, &ref_id);
             let notes: String = notes.chars().take(200).collect();
             s.line(
                 format!("{shown} ({}): {notes}", result.replace('_', " ")),
@@ -788,21 +873,31 @@ impl Store {
         let mut s = InputSection::new("readiness", "9.3.2", "Certification readiness");
         let r = self.readiness(org_id, &Actor::system()).await?;
         s.summary = format!("{} of {} items ready ({}%).", r.ready, r.total, r.percent());
-        for i in r.items.iter().filter(|i| i.state != crate::ReadinessState::Ready) {
+        for i in r
+            .items
+            .iter()
+            .filter(|i| i.state != crate::ReadinessState::Ready)
+        {
             s.line(format!("{} ({}): {}", i.title, i.clause, i.detail), i.link);
         }
         Ok(s)
     }
 
     /// Open review actions due on or before `until`.
-    pub async fn management_review_due_items(&self, org_id: i64, until: &str) -> Result<Vec<DueItem>> {
-        let rows: Vec<ReviewAction> = on_pool!(self, |p| sqlx::query_as::<_, ReviewAction>(&format!(
+    pub async fn management_review_due_items(
+        &self,
+        org_id: i64,
+        until: &str,
+    ) -> Result<Vec<DueItem>> {
+        let rows: Vec<ReviewAction> = on_pool!(self, |p| {
+            sqlx::query_as::<_, ReviewAction>(&format!(
             "{ACTION_SELECT} AND a.status = 'open' AND a.due_date <> '' AND a.due_date <= $2 ORDER BY a.due_date, a.id"
         ))
         .bind(org_id)
         .bind(until)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         Ok(rows
             .into_iter()
             .map(|a| DueItem {
@@ -824,16 +919,19 @@ impl Store {
     ) -> Result<crate::ReadinessItem> {
         let today = now();
         let today = today.get(..10).unwrap_or("");
-        let (reviews, last): (i64, Option<String>) = on_pool!(self, |p| sqlx::query_as(
+        let (reviews, last): (i64, Option<String>) = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT COUNT(*), MAX(CASE WHEN review_date <= $2 THEN review_date END) FROM management_reviews WHERE org_id = $1"
         )
         .bind(org_id)
         .bind(today)
         .fetch_one(p)
-        .await)?;
+        .await
+        })?;
         let (decisions, overdue): (i64, i64) = match &last {
             None => (0, 0),
-            Some(d) => on_pool!(self, |p| sqlx::query_as(
+            Some(d) => on_pool!(self, |p| {
+                sqlx::query_as(
                 "SELECT (SELECT COUNT(*) FROM review_decisions x JOIN management_reviews r ON r.org_id = x.org_id AND r.id = x.review_id \
                    WHERE x.org_id = $1 AND r.review_date = $2), \
                  (SELECT COUNT(*) FROM review_actions a WHERE a.org_id = $1 AND a.status = 'open' AND a.due_date <> '' AND a.due_date < $3)"
@@ -842,7 +940,8 @@ impl Store {
             .bind(d)
             .bind(today)
             .fetch_one(p)
-            .await)?,
+            .await
+            })?,
         };
         let (state, detail) = rules::review_readiness(
             &rules::ReviewFacts {

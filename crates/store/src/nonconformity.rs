@@ -203,9 +203,15 @@ fn long(field: &str, v: &str) -> Result<String> {
 }
 
 /// Inserts a nonconformity and its audit entry inside `tx`; returns its id.
-pub(crate) async fn raise_in_tx(tx: &mut Tx, org_id: i64, r: &Raised, actor: &Actor) -> Result<i64> {
+pub(crate) async fn raise_in_tx(
+    tx: &mut Tx,
+    org_id: i64,
+    r: &Raised,
+    actor: &Actor,
+) -> Result<i64> {
     let at = now();
-    let (id,): (i64,) = on_tx!(tx, |c| sqlx::query_as(
+    let (id,): (i64,) = on_tx!(tx, |c| {
+        sqlx::query_as(
         "INSERT INTO nonconformities (org_id, title, description, severity, source, audit_id, finding_id, requirement, \
          owner_user_id, raised_at, raised_by, updated_at, updated_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10, $11) RETURNING id"
@@ -222,7 +228,8 @@ pub(crate) async fn raise_in_tx(tx: &mut Tx, org_id: i64, r: &Raised, actor: &Ac
     .bind(&at)
     .bind(&actor.label)
     .fetch_one(c)
-    .await)?;
+    .await
+    })?;
     audit::record(
         tx,
         actor,
@@ -232,9 +239,11 @@ pub(crate) async fn raise_in_tx(tx: &mut Tx, org_id: i64, r: &Raised, actor: &Ac
             entity_type: "nonconformity",
             entity_id: id.to_string(),
             before: None,
-            after: Some(json!({"title": r.title, "description": r.description, "severity": r.severity,
+            after: Some(
+                json!({"title": r.title, "description": r.description, "severity": r.severity,
                 "source": r.source, "audit_id": r.audit_id, "finding_id": r.finding_id,
-                "requirement": r.requirement, "status": NcStatus::Open})),
+                "requirement": r.requirement, "status": NcStatus::Open}),
+            ),
         },
     )
     .await?;
@@ -242,11 +251,13 @@ pub(crate) async fn raise_in_tx(tx: &mut Tx, org_id: i64, r: &Raised, actor: &Ac
 }
 
 async fn nc_in_tx(tx: &mut Tx, org_id: i64, id: i64) -> Result<Nonconformity> {
-    let row = on_tx!(tx, |c| sqlx::query_as::<_, NcRow>(&format!("{NC_SELECT} AND n.id = $2"))
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?
+    let row = on_tx!(tx, |c| sqlx::query_as::<_, NcRow>(&format!(
+        "{NC_SELECT} AND n.id = $2"
+    ))
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(c)
+    .await)?
     .ok_or_else(|| nc_missing(id))?;
     let actions: Vec<NcAction> = on_tx!(tx, |c| sqlx::query_as::<_, NcAction>(&format!(
         "{ACTION_SELECT} AND a.nc_id = $2 ORDER BY a.id"
@@ -355,7 +366,8 @@ impl Store {
         after.updated_at = now();
         after.updated_by.clone_from(&actor.label);
         let root = serde_json::to_string(&after.root_cause).unwrap_or_else(|_| "{}".into());
-        on_tx!(tx, |c| sqlx::query(
+        on_tx!(tx, |c| {
+            sqlx::query(
             "UPDATE nonconformities SET title = $1, description = $2, severity = $3, correction = $4, \
              root_cause_json = $5, status = $6, closed_at = $7, updated_at = $8, updated_by = $9, \
              requirement = $10, owner_user_id = CASE WHEN $11 THEN $12 ELSE owner_user_id END \
@@ -377,7 +389,8 @@ impl Store {
         .bind(after.id)
         .execute(c)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         audit::record(
             tx,
             actor,
@@ -421,7 +434,12 @@ impl Store {
         let description = long("description", input.description.as_deref().unwrap_or(""))?;
         let requirement = long("requirement", input.requirement.as_deref().unwrap_or(""))?;
         let mut tx = self.begin().await?;
-        let owner = match input.owner.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        let owner = match input
+            .owner
+            .as_deref()
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+        {
             Some(e) => Some(member_id(&mut tx, org_id, "owner", e).await?),
             None => None,
         };
@@ -467,7 +485,9 @@ impl Store {
         let mut tx = self.begin().await?;
         let before = self.claim_nc(&mut tx, org_id, id, Some(sent)).await?;
         if before.status == NcStatus::Closed {
-            return Err(invalid("status: the nonconformity is closed: it can no longer change"));
+            return Err(invalid(
+                "status: the nonconformity is closed: it can no longer change",
+            ));
         }
         let mut after = before.clone();
         if let Some(t) = &input.title {
@@ -527,12 +547,18 @@ impl Store {
         let before = self.claim_nc(&mut tx, org_id, nc_id, None).await?;
         rules::check_action_due(&before.raised_at, &due).map_err(invalid)?;
         let status = before.status.on_action().map_err(invalid)?;
-        let owner = match input.owner.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        let owner = match input
+            .owner
+            .as_deref()
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+        {
             Some(e) => Some(member_id(&mut tx, org_id, "owner", e).await?),
             None => None,
         };
         let at = now();
-        let (action_id,): (i64,) = on_tx!(&mut tx, |c| sqlx::query_as(
+        let (action_id,): (i64,) = on_tx!(&mut tx, |c| {
+            sqlx::query_as(
             "INSERT INTO nc_actions (org_id, nc_id, title, owner_user_id, due_date, created_at, created_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
         )
@@ -544,7 +570,8 @@ impl Store {
         .bind(&at)
         .bind(&actor.label)
         .fetch_one(c)
-        .await)?;
+        .await
+        })?;
         audit::record(
             &mut tx,
             actor,
@@ -605,7 +632,8 @@ impl Store {
             return Err(invalid("status: the nonconformity is closed"));
         }
         let at = now();
-        let n = on_tx!(&mut tx, |c| sqlx::query(
+        let n = on_tx!(&mut tx, |c| {
+            sqlx::query(
             "UPDATE nc_actions SET status = 'done', done_at = $1 WHERE org_id = $2 AND nc_id = $3 AND id = $4 AND status = 'open'"
         )
         .bind(&at)
@@ -614,7 +642,8 @@ impl Store {
         .bind(action_id)
         .execute(c)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         if n == 0 {
             return Err(StoreError::NotFound(format!(
                 "no open corrective action {action_id} on NC-{nc_id}"
@@ -658,7 +687,8 @@ impl Store {
             .on_verification(before.actions.len(), effective)
             .map_err(invalid)?;
         let at = now();
-        on_tx!(&mut tx, |c| sqlx::query(
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
             "INSERT INTO nc_verifications (org_id, nc_id, effective, notes, verified_by_user_id, verified_by, verified_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)"
         )
@@ -671,9 +701,11 @@ impl Store {
         .bind(&at)
         .execute(c)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         if effective {
-            on_tx!(&mut tx, |c| sqlx::query(
+            on_tx!(&mut tx, |c| {
+                sqlx::query(
                 "UPDATE nc_actions SET status = 'done', done_at = $1 WHERE org_id = $2 AND nc_id = $3 AND status = 'open'"
             )
             .bind(&at)
@@ -681,7 +713,8 @@ impl Store {
             .bind(nc_id)
             .execute(c)
             .await
-            .map(|r| r.rows_affected()))?;
+            .map(|r| r.rows_affected())
+            })?;
         }
         let mut after = before.clone();
         after.status = status;
@@ -720,17 +753,25 @@ impl Store {
         if let Some(s) = status
             && s != "open"
         {
-            s.parse::<NcStatus>().map_err(|e| invalid(format!("status: {e}")))?;
+            s.parse::<NcStatus>()
+                .map_err(|e| invalid(format!("status: {e}")))?;
         }
-        let severity = f.severity.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let severity = f
+            .severity
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
         if let Some(s) = severity {
-            s.parse::<Severity>().map_err(|e| invalid(format!("severity: {e}")))?;
+            s.parse::<Severity>()
+                .map_err(|e| invalid(format!("severity: {e}")))?;
         }
         let source = f.source.as_deref().map(str::trim).filter(|s| !s.is_empty());
         if let Some(s) = source {
-            s.parse::<Source>().map_err(|e| invalid(format!("source: {e}")))?;
+            s.parse::<Source>()
+                .map_err(|e| invalid(format!("source: {e}")))?;
         }
-        let rows: Vec<NcSummary> = on_pool!(self, |p| sqlx::query_as::<_, NcSummary>(&format!(
+        let rows: Vec<NcSummary> = on_pool!(self, |p| {
+            sqlx::query_as::<_, NcSummary>(&format!(
             "SELECT * FROM (SELECT n.id, n.title, n.severity, n.source, n.status, n.requirement, n.audit_id, \
              u.email AS owner, n.raised_at, n.closed_at, \
              (SELECT COUNT(*) FROM nc_actions a WHERE a.org_id = n.org_id AND a.nc_id = n.id) AS actions, \
@@ -750,16 +791,19 @@ impl Store {
         .bind(source)
         .bind(i64::from(f.overdue))
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         Ok(rows)
     }
 
     /// Open corrective actions due before `today`, oldest first.
     pub async fn overdue_nc_actions(&self, org_id: i64, today: &str) -> Result<Vec<NcAction>> {
-        Ok(on_pool!(self, |p| sqlx::query_as::<_, NcAction>(&format!(
-            "{ACTION_SELECT} AND a.status = 'open' AND a.due_date <> '' AND a.due_date < $2 \
+        Ok(on_pool!(self, |p| sqlx::query_as::<_, NcAction>(
+            &format!(
+                "{ACTION_SELECT} AND a.status = 'open' AND a.due_date <> '' AND a.due_date < $2 \
              ORDER BY a.due_date, a.id LIMIT {MAX_REGISTER}"
-        ))
+            )
+        )
         .bind(org_id)
         .bind(today)
         .fetch_all(p)
@@ -781,13 +825,15 @@ impl Store {
 
     /// Open corrective actions due on or before `until`.
     pub async fn nonconformity_due_items(&self, org_id: i64, until: &str) -> Result<Vec<DueItem>> {
-        let rows: Vec<NcAction> = on_pool!(self, |p| sqlx::query_as::<_, NcAction>(&format!(
+        let rows: Vec<NcAction> = on_pool!(self, |p| {
+            sqlx::query_as::<_, NcAction>(&format!(
             "{ACTION_SELECT} AND a.status = 'open' AND a.due_date <> '' AND a.due_date <= $2 ORDER BY a.due_date, a.id"
         ))
         .bind(org_id)
         .bind(until)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         Ok(rows
             .into_iter()
             .map(|a| DueItem {
@@ -802,10 +848,14 @@ impl Store {
     }
 
     /// The readiness item of clause 10.2.
-    pub(crate) async fn nonconformity_readiness(&self, org_id: i64) -> Result<crate::ReadinessItem> {
+    pub(crate) async fn nonconformity_readiness(
+        &self,
+        org_id: i64,
+    ) -> Result<crate::ReadinessItem> {
         let today = now();
         let today = today.get(..10).unwrap_or("");
-        let row: (i64, i64, i64, i64, i64) = on_pool!(self, |p| sqlx::query_as(
+        let row: (i64, i64, i64, i64, i64) = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT COUNT(*), \
              COALESCE(SUM(CASE WHEN n.status <> 'closed' THEN 1 ELSE 0 END), 0), \
              COALESCE(SUM(CASE WHEN n.status = 'closed' THEN 1 ELSE 0 END), 0), \
@@ -816,7 +866,8 @@ impl Store {
         )
         .bind(org_id)
         .fetch_one(p)
-        .await)?;
+        .await
+        })?;
         let overdue = self.overdue_nc_actions(org_id, today).await?.len() as i64;
         let (state, detail) = rules::register_readiness(&rules::RegisterFacts {
             raised: row.0,

@@ -125,7 +125,9 @@ fn api_router() -> OpenApiRouter<AppState> {
             crate::internal_audit::nc_api::list_nonconformities,
             crate::internal_audit::nc_api::create_nonconformity
         ))
-        .routes(routes!(crate::internal_audit::nc_api::export_nonconformities))
+        .routes(routes!(
+            crate::internal_audit::nc_api::export_nonconformities
+        ))
         .routes(routes!(
             crate::internal_audit::nc_api::get_nonconformity,
             crate::internal_audit::nc_api::patch_nonconformity
@@ -142,9 +144,15 @@ fn api_router() -> OpenApiRouter<AppState> {
             crate::internal_audit::review_api::get_management_review,
             crate::internal_audit::review_api::patch_management_review
         ))
-        .routes(routes!(crate::internal_audit::review_api::add_review_decision))
-        .routes(routes!(crate::internal_audit::review_api::add_review_action))
-        .routes(routes!(crate::internal_audit::review_api::patch_review_action))
+        .routes(routes!(
+            crate::internal_audit::review_api::add_review_decision
+        ))
+        .routes(routes!(
+            crate::internal_audit::review_api::add_review_action
+        ))
+        .routes(routes!(
+            crate::internal_audit::review_api::patch_review_action
+        ))
         .routes(routes!(
             crate::internal_audit::review_api::management_review_report
         ))

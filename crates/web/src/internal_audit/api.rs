@@ -183,7 +183,9 @@ pub async fn get_audit(
     Path(audit): Path<i64>,
 ) -> Result<Json<isms_store::Audit>, ApiError> {
     user.require(Permission::ReadIsms)?;
-    Ok(Json(state.store.internal_audit(user.0.org_id, audit).await?))
+    Ok(Json(
+        state.store.internal_audit(user.0.org_id, audit).await?,
+    ))
 }
 
 #[utoipa::path(patch, path = "/audits/{audit}", tag = "audit", params(("audit" = i64, Path)), request_body = AuditPatchIn,

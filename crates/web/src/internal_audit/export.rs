@@ -131,7 +131,9 @@ pub async fn nc_export(
     if format == Format::Pdf {
         return Err("the register is exported as csv or xlsx".into());
     }
-    let doc = nc_register(store, org, f).await.map_err(|e| e.to_string())?;
+    let doc = nc_register(store, org, f)
+        .await
+        .map_err(|e| e.to_string())?;
     tokio::task::spawn_blocking(move || match format {
         Format::Csv => isms_reports::internal_audit::nc_csv(&doc),
         _ => isms_reports::internal_audit::nc_xlsx(&doc),
