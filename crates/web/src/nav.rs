@@ -64,11 +64,24 @@ pub const GROUPS: &[Group] = &[
     },
     Group {
         label: "Check",
-        items: &[],
+        items: &[
+            item("audits", "Internal audits", "/audits", READ),
+            item(
+                "management_reviews",
+                "Management reviews",
+                "/management-reviews",
+                READ,
+            ),
+        ],
     },
     Group {
         label: "Improve",
-        items: &[],
+        items: &[item(
+            "nonconformities",
+            "Nonconformities",
+            "/nonconformities",
+            READ,
+        )],
     },
     Group {
         label: "Frameworks",
