@@ -478,16 +478,15 @@ impl Store {
         .bind(id)
         .fetch_all(c)
         .await)?;
-        let items: Vec<(String, String)> =
-            on_tx!(tx, |c| {
-                sqlx::query_as(
+        let items: Vec<(String, String)> = on_tx!(tx, |c| {
+            sqlx::query_as(
             "SELECT ref_id, title FROM audit_items WHERE org_id = $1 AND audit_id = $2 ORDER BY ord"
         )
         .bind(org_id)
         .bind(id)
         .fetch_all(c)
         .await
-            })?;
+        })?;
         let findings: Vec<FindingRow> = on_tx!(tx, |c| sqlx::query_as::<_, FindingRow>(&format!(
             "{FINDING_SELECT} AND f.audit_id = $2 ORDER BY f.id"
         ))
@@ -710,16 +709,15 @@ impl Store {
         .fetch_optional(c)
         .await)?;
         let Some((req_title,)) = item else {
-            let scope: Vec<(String,)> =
-                on_tx!(&mut tx, |c| {
-                    sqlx::query_as(
+            let scope: Vec<(String,)> = on_tx!(&mut tx, |c| {
+                sqlx::query_as(
                 "SELECT ref_id FROM audit_items WHERE org_id = $1 AND audit_id = $2 ORDER BY ord"
             )
             .bind(org_id)
             .bind(audit_id)
             .fetch_all(c)
             .await
-                })?;
+            })?;
             let scope: Vec<String> = scope
                 .iter()
                 .map(|(r,)| shown_ref(&row.framework, r))

@@ -328,9 +328,8 @@ impl Store {
         let mut tx = self.begin().await?;
         review_row(&mut tx, org_id, review_id).await?;
         let at = now();
-        let (id,): (i64,) =
-            on_tx!(&mut tx, |c| {
-                sqlx::query_as(
+        let (id,): (i64,) = on_tx!(&mut tx, |c| {
+            sqlx::query_as(
             "INSERT INTO review_decisions (org_id, review_id, kind, text, created_at, created_by) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
         )
@@ -342,7 +341,7 @@ impl Store {
         .bind(&actor.label)
         .fetch_one(c)
         .await
-            })?;
+        })?;
         audit::record(
             &mut tx,
             actor,
@@ -801,15 +800,14 @@ impl Store {
             "9.3.2 f)",
             "Results of risk assessment and status of the risk treatment plan",
         );
-        let by_status: Vec<(String, i64)> =
-            on_pool!(self, |p| {
-                sqlx::query_as(
+        let by_status: Vec<(String, i64)> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT status, COUNT(*) FROM risks WHERE org_id = $1 GROUP BY status ORDER BY status"
         )
         .bind(org_id)
         .fetch_all(p)
         .await
-            })?;
+        })?;
         let (open_actions, overdue): (i64, i64) = on_pool!(self, |p| {
             sqlx::query_as(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN due_date <> '' AND due_date < $2 THEN 1 ELSE 0 END), 0) \

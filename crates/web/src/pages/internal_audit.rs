@@ -251,7 +251,17 @@ pub async fn show(
 ) -> Result<Response, WebError> {
     user.require(Permission::ReadIsms)?;
     let notice = q.saved.map(|s| format!("Saved: {s}."));
-    audit_page(&state, &user, audit, StatusCode::OK, None, None, None, notice).await
+    audit_page(
+        &state,
+        &user,
+        audit,
+        StatusCode::OK,
+        None,
+        None,
+        None,
+        notice,
+    )
+    .await
 }
 
 pub async fn record(
@@ -332,8 +342,14 @@ pub async fn save(
         Ok(_) => Ok(Redirect::to(&format!("/audits/{audit}?saved=audit")).into_response()),
         Err(e @ (StoreError::Invalid(_) | StoreError::Conflict(_))) => {
             let (code, m) = match e {
-                StoreError::Conflict(m) => (StatusCode::CONFLICT, format!("{m}. Your changes are kept below.")),
-                other => (StatusCode::UNPROCESSABLE_ENTITY, format!("Nothing was saved: {other}.")),
+                StoreError::Conflict(m) => (
+                    StatusCode::CONFLICT,
+                    format!("{m}. Your changes are kept below."),
+                ),
+                other => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("Nothing was saved: {other}."),
+                ),
             };
             let current = state.store.internal_audit(user.0.org_id, audit).await?;
             let f = AuditForm {
@@ -361,7 +377,11 @@ pub async fn report(
     user.require(Permission::ReadIsms)?;
     let format = match Format::parse(&q.format) {
         Ok(f @ (Format::Pdf | Format::Xlsx)) => f,
-        _ => return Err(WebError::invalid("The audit report is a PDF or an XLSX file.")),
+        _ => {
+            return Err(WebError::invalid(
+                "The audit report is a PDF or an XLSX file.",
+            ));
+        }
     };
     state.store.internal_audit(user.0.org_id, audit).await?;
     let org = isms_store::Org {

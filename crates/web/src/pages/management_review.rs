@@ -77,10 +77,7 @@ async fn list_page(
     Ok((status, html).into_response())
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    user: CurrentUser,
-) -> Result<Response, WebError> {
+pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
     user.require(Permission::ReadIsms)?;
     list_page(&state, &user, StatusCode::OK, None, None).await
 }
@@ -106,7 +103,9 @@ pub async fn create(
         )
         .await;
     match result {
-        Ok(r) => Ok(Redirect::to(&format!("/management-reviews/{}?saved=review", r.id)).into_response()),
+        Ok(r) => {
+            Ok(Redirect::to(&format!("/management-reviews/{}?saved=review", r.id)).into_response())
+        }
         Err(StoreError::Invalid(m)) => {
             list_page(
                 &state,
@@ -210,11 +209,19 @@ pub async fn save(
         )
         .await;
     match result {
-        Ok(_) => Ok(Redirect::to(&format!("/management-reviews/{review}?saved=record")).into_response()),
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/management-reviews/{review}?saved=record")).into_response())
+        }
         Err(e @ (StoreError::Invalid(_) | StoreError::Conflict(_))) => {
             let (code, m) = match e {
-                StoreError::Conflict(m) => (StatusCode::CONFLICT, format!("{m}. Your changes are kept below.")),
-                other => (StatusCode::UNPROCESSABLE_ENTITY, format!("Nothing was saved: {other}.")),
+                StoreError::Conflict(m) => (
+                    StatusCode::CONFLICT,
+                    format!("{m}. Your changes are kept below."),
+                ),
+                other => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("Nothing was saved: {other}."),
+                ),
             };
             let current = state.store.management_review(org, review).await?;
             let f = ReviewForm {
@@ -235,7 +242,9 @@ async fn after(
     saved: &str,
 ) -> Result<Response, WebError> {
     match result {
-        Ok(_) => Ok(Redirect::to(&format!("/management-reviews/{id}?saved={saved}")).into_response()),
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/management-reviews/{id}?saved={saved}")).into_response())
+        }
         Err(StoreError::Invalid(m)) => {
             review_page(
                 state,
@@ -332,14 +341,18 @@ pub async fn set_action_status(
     // The action must belong to this review of this organisation.
     let r = state.store.management_review(org, review).await?;
     if !r.actions.iter().any(|a| a.id == review_action) {
-        return Err(WebError::not_found("There is no such action on this review."));
+        return Err(WebError::not_found(
+            "There is no such action on this review.",
+        ));
     }
     match state
         .store
         .set_review_action_status(org, review_action, &f.status, &user.actor())
         .await
     {
-        Ok(_) => Ok(Redirect::to(&format!("/management-reviews/{review}?saved=action")).into_response()),
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/management-reviews/{review}?saved=action")).into_response())
+        }
         Err(StoreError::Invalid(m)) => {
             review_page(
                 &state,
@@ -369,12 +382,13 @@ pub async fn report(
         name: user.0.org_name.clone(),
         created_at: String::new(),
     };
-    let bytes = crate::internal_audit::export::review_export(&state.store, &org, review, Format::Pdf)
-        .await
-        .map_err(|e| {
-            tracing::error!("review minutes failed: {e}");
-            WebError::internal()
-        })?;
+    let bytes =
+        crate::internal_audit::export::review_export(&state.store, &org, review, Format::Pdf)
+            .await
+            .map_err(|e| {
+                tracing::error!("review minutes failed: {e}");
+                WebError::internal()
+            })?;
     Ok(crate::isms_reports::attachment(
         bytes,
         &format!("management-review-{review}.pdf"),

@@ -256,10 +256,18 @@ fn tables() -> [Routes; 3] {
             Needs(RecordFindings),
             internal_audit::record,
         )
-        .get("/audits/{audit}/report", Needs(ReadIsms), internal_audit::report)
+        .get(
+            "/audits/{audit}/report",
+            Needs(ReadIsms),
+            internal_audit::report,
+        )
         .get("/nonconformities", Needs(ReadIsms), nonconformity::register)
         .post("/nonconformities", Needs(EditIsms), nonconformity::raise)
-        .get("/nonconformities/export", Needs(ReadIsms), nonconformity::export)
+        .get(
+            "/nonconformities/export",
+            Needs(ReadIsms),
+            nonconformity::export,
+        )
         .get(
             "/nonconformities/{nonconformity}",
             Needs(ReadIsms),
@@ -290,8 +298,16 @@ fn tables() -> [Routes; 3] {
             Needs(EditIsms),
             nonconformity::close,
         )
-        .get("/management-reviews", Needs(ReadIsms), management_review::list)
-        .post("/management-reviews", Needs(EditIsms), management_review::create)
+        .get(
+            "/management-reviews",
+            Needs(ReadIsms),
+            management_review::list,
+        )
+        .post(
+            "/management-reviews",
+            Needs(EditIsms),
+            management_review::create,
+        )
         .get(
             "/management-reviews/{review}",
             Needs(ReadIsms),

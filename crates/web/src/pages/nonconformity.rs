@@ -9,7 +9,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use isms_domain::Permission;
 use isms_domain::nonconformity::{NcStatus, RootCause, RootCauseMethod, Severity, Source};
-use isms_store::{NcAction, NcActionInput, NcFilter, NcInput, NcSummary, Nonconformity, StoreError};
+use isms_store::{
+    NcAction, NcActionInput, NcFilter, NcInput, NcSummary, Nonconformity, StoreError,
+};
 use serde::Deserialize;
 
 use super::{Chrome, render};
@@ -47,7 +49,11 @@ impl Filter {
             self.status,
             self.severity,
             self.source,
-            if self.overdue.is_empty() { "" } else { "&overdue=1" }
+            if self.overdue.is_empty() {
+                ""
+            } else {
+                "&overdue=1"
+            }
         )
     }
 }
@@ -166,7 +172,9 @@ pub async fn raise(
         )
         .await;
     match result {
-        Ok(n) => Ok(Redirect::to(&format!("/nonconformities/{}?saved=raised", n.id)).into_response()),
+        Ok(n) => {
+            Ok(Redirect::to(&format!("/nonconformities/{}?saved=raised", n.id)).into_response())
+        }
         Err(StoreError::Invalid(m)) => {
             register_page(
                 &state,
@@ -198,7 +206,11 @@ pub async fn export(
     user.require(Permission::ReadIsms)?;
     let format = match Format::parse(&q.format) {
         Ok(f @ (Format::Csv | Format::Xlsx)) => f,
-        _ => return Err(WebError::invalid("The register is exported as CSV or XLSX.")),
+        _ => {
+            return Err(WebError::invalid(
+                "The register is exported as CSV or XLSX.",
+            ));
+        }
     };
     let filter = q.filter.store();
     state.store.nonconformities(user.0.org_id, &filter).await?;
@@ -383,7 +395,17 @@ pub async fn show(
 ) -> Result<Response, WebError> {
     user.require(Permission::ReadIsms)?;
     let notice = q.saved.map(|s| format!("Saved: {s}."));
-    nc_page(&state, &user, nonconformity, StatusCode::OK, None, None, None, notice).await
+    nc_page(
+        &state,
+        &user,
+        nonconformity,
+        StatusCode::OK,
+        None,
+        None,
+        None,
+        notice,
+    )
+    .await
 }
 
 pub async fn save(
@@ -395,25 +417,46 @@ pub async fn save(
     user.require(Permission::EditIsms)?;
     let org = user.0.org_id;
     let result = match f.input() {
-        Ok(i) => state
-            .store
-            .update_nonconformity(org, nonconformity, &i, &user.actor())
-            .await,
+        Ok(i) => {
+            state
+                .store
+                .update_nonconformity(org, nonconformity, &i, &user.actor())
+                .await
+        }
         Err(e) => Err(e),
     };
     match result {
-        Ok(_) => Ok(Redirect::to(&format!("/nonconformities/{nonconformity}?saved=analysis")).into_response()),
+        Ok(_) => Ok(
+            Redirect::to(&format!("/nonconformities/{nonconformity}?saved=analysis"))
+                .into_response(),
+        ),
         Err(e @ (StoreError::Invalid(_) | StoreError::Conflict(_))) => {
             let (code, m) = match e {
-                StoreError::Conflict(m) => (StatusCode::CONFLICT, format!("{m}. Your changes are kept below.")),
-                other => (StatusCode::UNPROCESSABLE_ENTITY, format!("Nothing was saved: {other}.")),
+                StoreError::Conflict(m) => (
+                    StatusCode::CONFLICT,
+                    format!("{m}. Your changes are kept below."),
+                ),
+                other => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("Nothing was saved: {other}."),
+                ),
             };
             let current = state.store.nonconformity(org, nonconformity).await?;
             let f = AnalysisForm {
                 version: current.version.to_string(),
                 ..f
             };
-            nc_page(&state, &user, nonconformity, code, Some(f), None, Some(m), None).await
+            nc_page(
+                &state,
+                &user,
+                nonconformity,
+                code,
+                Some(f),
+                None,
+                Some(m),
+                None,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -444,7 +487,17 @@ async fn after(
             .await
         }
         Err(StoreError::Conflict(m)) => {
-            nc_page(state, user, id, StatusCode::CONFLICT, None, action, Some(m), None).await
+            nc_page(
+                state,
+                user,
+                id,
+                StatusCode::CONFLICT,
+                None,
+                action,
+                Some(m),
+                None,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -470,7 +523,15 @@ pub async fn add_action(
             &user.actor(),
         )
         .await;
-    after(&state, &user, nonconformity, result, "corrective action", Some(f)).await
+    after(
+        &state,
+        &user,
+        nonconformity,
+        result,
+        "corrective action",
+        Some(f),
+    )
+    .await
 }
 
 pub async fn complete_action(
