@@ -75,7 +75,7 @@ pub fn not_compiled(
     why: &str,
 ) -> InputSection {
     let mut s = InputSection::new(key, clause, title);
-    s.summary = why.to_owned();
+    why.clone_into(&mut s.summary);
     s
 }
 

@@ -101,6 +101,7 @@ fn sheet(
     Ok(())
 }
 
+#[allow(clippy::needless_pass_by_value)] // the shape map_err takes
 fn xlsx_err(e: XlsxError) -> ReportError {
     ReportError::Xlsx(e.to_string())
 }

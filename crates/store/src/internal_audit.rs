@@ -4,6 +4,7 @@
 //! transaction. The rules live in `isms_domain::internal_audit`.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use isms_domain::internal_audit::{
     self as rules, AuditStatus, FindingResult, ISO27001, annex_a_control, resolve_ref, short_ref,
@@ -431,13 +432,14 @@ impl Store {
             String::from("INSERT INTO audit_items (org_id, audit_id, ref_id, ord, title) VALUES ");
         for i in 0..items.len() {
             let b = i * 3;
-            sql.push_str(&format!(
+            let _ = write!(
+                sql,
                 "{}($1, $2, ${}, ${}, ${})",
                 if i == 0 { "" } else { ", " },
                 b + 3,
                 b + 4,
                 b + 5
-            ));
+            );
         }
         on_tx!(&mut tx, |c| {
             let mut q = sqlx::query(&sql).bind(org_id).bind(id);
@@ -623,7 +625,10 @@ impl Store {
             let to: AuditStatus = s.parse().map_err(|e| invalid(format!("status: {e}")))?;
             after.status = before.status.transition(to).map_err(invalid)?;
             if after.status == AuditStatus::Completed && after.end_date.is_empty() {
-                after.end_date = now().get(..10).unwrap_or("").to_owned();
+                now()
+                    .get(..10)
+                    .unwrap_or("")
+                    .clone_into(&mut after.end_date);
             }
         }
         if after == before {

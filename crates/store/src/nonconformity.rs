@@ -72,6 +72,8 @@ pub struct Nonconformity {
     /// The requirement not met, as shown (`8.5`), or empty.
     pub requirement: String,
     pub owner: Option<String>,
+    #[serde(skip)]
+    pub owner_user_id: Option<i64>,
     /// The immediate fix.
     pub correction: String,
     pub root_cause: RootCause,
@@ -164,6 +166,7 @@ struct NcRow {
     audit_id: Option<i64>,
     finding_id: Option<i64>,
     requirement: String,
+    owner_user_id: Option<i64>,
     owner: Option<String>,
     correction: String,
     root_cause_json: String,
@@ -177,7 +180,7 @@ struct NcRow {
 }
 
 const NC_SELECT: &str = "SELECT n.id, n.title, n.description, n.severity, n.source, n.audit_id, n.finding_id, \
-     n.requirement, u.email AS owner, n.correction, n.root_cause_json, n.status, n.raised_at, n.raised_by, \
+     n.requirement, n.owner_user_id, u.email AS owner, n.correction, n.root_cause_json, n.status, n.raised_at, n.raised_by, \
      n.closed_at, n.version, n.updated_at, n.updated_by \
      FROM nonconformities n LEFT JOIN users u ON u.id = n.owner_user_id WHERE n.org_id = $1";
 const ACTION_SELECT: &str = "SELECT a.id, a.nc_id, a.title, u.email AS owner, a.due_date, a.status, a.created_at, \
@@ -285,6 +288,7 @@ async fn nc_in_tx(tx: &mut Tx, org_id: i64, id: i64) -> Result<Nonconformity> {
         finding_id: row.finding_id,
         requirement: row.requirement,
         owner: row.owner,
+        owner_user_id: row.owner_user_id,
         correction: row.correction,
         root_cause: serde_json::from_str(&row.root_cause_json).unwrap_or_default(),
         status: row.status.parse().map_err(invalid)?,
@@ -358,7 +362,6 @@ impl Store {
         org_id: i64,
         before: &Nonconformity,
         after: &mut Nonconformity,
-        owner_user_id: Option<Option<i64>>,
         action: &str,
         actor: &Actor,
     ) -> Result<()> {
@@ -370,8 +373,7 @@ impl Store {
             sqlx::query(
             "UPDATE nonconformities SET title = $1, description = $2, severity = $3, correction = $4, \
              root_cause_json = $5, status = $6, closed_at = $7, updated_at = $8, updated_by = $9, \
-             requirement = $10, owner_user_id = CASE WHEN $11 THEN $12 ELSE owner_user_id END \
-             WHERE org_id = $13 AND id = $14"
+             requirement = $10, owner_user_id = $11 WHERE org_id = $12 AND id = $13"
         )
         .bind(&after.title)
         .bind(&after.description)
@@ -383,8 +385,7 @@ impl Store {
         .bind(&after.updated_at)
         .bind(&after.updated_by)
         .bind(&after.requirement)
-        .bind(owner_user_id.is_some())
-        .bind(owner_user_id.flatten())
+        .bind(after.owner_user_id)
         .bind(org_id)
         .bind(after.id)
         .execute(c)
@@ -511,22 +512,21 @@ impl Store {
                 long("root_cause", w)?;
             }
         }
-        let owner = match input.owner.as_deref().map(str::trim) {
-            None => None,
+        match input.owner.as_deref().map(str::trim) {
+            None => {}
             Some("") => {
                 after.owner = None;
-                Some(None)
+                after.owner_user_id = None;
             }
             Some(e) => {
-                let uid = member_id(&mut tx, org_id, "owner", e).await?;
+                after.owner_user_id = Some(member_id(&mut tx, org_id, "owner", e).await?);
                 after.owner = Some(e.to_lowercase());
-                Some(Some(uid))
             }
-        };
+        }
         if after == before {
             return Ok(before);
         }
-        self.save_nc(&mut tx, org_id, &before, &mut after, owner, "update", actor)
+        self.save_nc(&mut tx, org_id, &before, &mut after, "update", actor)
             .await?;
         tx.commit().await?;
         Ok(after)
@@ -587,7 +587,7 @@ impl Store {
         .await?;
         let mut after = before.clone();
         after.status = status;
-        self.save_nc(&mut tx, org_id, &before, &mut after, None, "update", actor)
+        self.save_nc(&mut tx, org_id, &before, &mut after, "update", actor)
             .await?;
         let n = nc_in_tx(&mut tx, org_id, nc_id).await?;
         tx.commit().await?;
@@ -718,7 +718,7 @@ impl Store {
         }
         let mut after = before.clone();
         after.status = status;
-        self.save_nc(&mut tx, org_id, &before, &mut after, None, "verify", actor)
+        self.save_nc(&mut tx, org_id, &before, &mut after, "verify", actor)
             .await?;
         let n = nc_in_tx(&mut tx, org_id, nc_id).await?;
         tx.commit().await?;
@@ -738,7 +738,7 @@ impl Store {
         let mut after = before.clone();
         after.status = before.status.close().map_err(invalid)?;
         after.closed_at = now();
-        self.save_nc(&mut tx, org_id, &before, &mut after, None, "close", actor)
+        self.save_nc(&mut tx, org_id, &before, &mut after, "close", actor)
             .await?;
         let n = nc_in_tx(&mut tx, org_id, nc_id).await?;
         tx.commit().await?;

@@ -375,13 +375,10 @@ pub async fn report(
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ReadIsms)?;
-    let format = match Format::parse(&q.format) {
-        Ok(f @ (Format::Pdf | Format::Xlsx)) => f,
-        _ => {
-            return Err(WebError::invalid(
-                "The audit report is a PDF or an XLSX file.",
-            ));
-        }
+    let Ok(format @ (Format::Pdf | Format::Xlsx)) = Format::parse(&q.format) else {
+        return Err(WebError::invalid(
+            "The audit report is a PDF or an XLSX file.",
+        ));
     };
     state.store.internal_audit(user.0.org_id, audit).await?;
     let org = isms_store::Org {

@@ -204,13 +204,10 @@ pub async fn export(
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ReadIsms)?;
-    let format = match Format::parse(&q.format) {
-        Ok(f @ (Format::Csv | Format::Xlsx)) => f,
-        _ => {
-            return Err(WebError::invalid(
-                "The register is exported as CSV or XLSX.",
-            ));
-        }
+    let Ok(format @ (Format::Csv | Format::Xlsx)) = Format::parse(&q.format) else {
+        return Err(WebError::invalid(
+            "The register is exported as CSV or XLSX.",
+        ));
     };
     let filter = q.filter.store();
     state.store.nonconformities(user.0.org_id, &filter).await?;
