@@ -146,6 +146,8 @@ pub struct InputContext {
     /// The previous review's cut-off (empty when this is the first).
     pub since: String,
     pub previous_review: Option<(i64, String)>,
+    /// YYYY-MM-DD of this review.
+    pub review_date: String,
     pub today: String,
 }
 
@@ -517,6 +519,7 @@ impl Store {
                 .map(|(_, d, c)| rules::cutoff(d, c))
                 .unwrap_or_default(),
             previous_review: previous.map(|(i, d, _)| (i, d)),
+            review_date: row.review_date.clone(),
             today: today.get(..10).unwrap_or("").to_owned(),
         };
         let inputs = self.review_inputs(org_id, &ctx).await?;
@@ -593,13 +596,17 @@ impl Store {
         let rows: Vec<(ReviewAction, String)> = {
             let actions: Vec<ReviewAction> =
                 on_pool!(self, |p| sqlx::query_as::<_, ReviewAction>(&format!(
-                    "{ACTION_SELECT} AND a.review_id <> $2 AND a.created_at <= $3 \
-                 AND (a.status = 'open' OR a.review_id = $4) ORDER BY a.review_id, a.id LIMIT 500"
+                    // Earlier reviews' actions: still open, or decided by the previous one.
+                    "{ACTION_SELECT} AND a.created_at <= $3 AND (a.status = 'open' OR a.review_id = $4) \
+                 AND EXISTS (SELECT 1 FROM management_reviews r WHERE r.org_id = a.org_id AND r.id = a.review_id \
+                   AND (r.review_date < $5 OR (r.review_date = $5 AND r.id < $2))) \
+                 ORDER BY a.review_id, a.id LIMIT 500"
                 ))
                 .bind(org_id)
                 .bind(ctx.review_id)
                 .bind(&ctx.cutoff)
                 .bind(ctx.previous_review.as_ref().map_or(-1, |p| p.0))
+                .bind(&ctx.review_date)
                 .fetch_all(p)
                 .await)?;
             actions.into_iter().map(|a| (a, String::new())).collect()
