@@ -594,8 +594,8 @@ impl Store {
             "Status of actions from previous management reviews",
         );
         let rows: Vec<(ReviewAction, String)> = {
-            let actions: Vec<ReviewAction> =
-                on_pool!(self, |p| sqlx::query_as::<_, ReviewAction>(&format!(
+            let actions: Vec<ReviewAction> = on_pool!(self, |p| {
+                sqlx::query_as::<_, ReviewAction>(&format!(
                     // Earlier reviews' actions: still open, or decided by the previous one.
                     "{ACTION_SELECT} AND a.created_at <= $3 AND (a.status = 'open' OR a.review_id = $4) \
                  AND EXISTS (SELECT 1 FROM management_reviews r WHERE r.org_id = a.org_id AND r.id = a.review_id \
@@ -608,7 +608,8 @@ impl Store {
                 .bind(ctx.previous_review.as_ref().map_or(-1, |p| p.0))
                 .bind(&ctx.review_date)
                 .fetch_all(p)
-                .await)?;
+                .await
+            })?;
             actions.into_iter().map(|a| (a, String::new())).collect()
         };
         let open = rows.iter().filter(|(a, _)| a.status == "open").count();
