@@ -4,7 +4,10 @@
 //! a socket or the clock.
 
 pub mod audit;
+pub mod internal_audit;
 pub mod invitation;
+pub mod management_review;
+pub mod nonconformity;
 pub mod password;
 pub mod risk;
 pub mod risk_library;

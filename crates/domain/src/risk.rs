@@ -77,6 +77,9 @@ macro_rules! named_enum {
     };
 }
 
+// The audit, nonconformity and review modules name their enums the same way.
+pub(crate) use named_enum;
+
 named_enum!(
     /// What kind of thing an asset is (Annex A 5.9).
     AssetType, "asset type", {

@@ -33,6 +33,8 @@ pub enum Permission {
     ImportFrameworks,
     /// Read ISMS content beyond one's own assignments.
     ReadIsms,
+    /// Record internal audit findings (auditors, besides those who run the ISMS).
+    RecordFindings,
 }
 
 impl Role {
@@ -77,7 +79,10 @@ impl Role {
             Role::RiskOwner | Role::ControlOwner => {
                 matches!(permission, P::EditIsms | P::ReadIsms)
             }
-            Role::Auditor => matches!(permission, P::ReadAuditLog | P::ReadIsms),
+            Role::Auditor => matches!(
+                permission,
+                P::ReadAuditLog | P::ReadIsms | P::RecordFindings
+            ),
             Role::Employee => false,
         }
     }

@@ -18,6 +18,11 @@ pub enum ReportCommand {
     Risks(crate::risk_cmds::RiskReportArgs),
     /// The risk treatment plan: each open risk's actions, owners, due dates, costs and acceptance (PDF, XLSX, CSV).
     Treatment(crate::risk_cmds::RiskReportArgs),
+    /// An internal audit's report: scope, team, dates, results and every finding (PDF, XLSX).
+    Audit(crate::internal_audit_cmds::AuditReportArgs),
+    /// A management review's minutes: inputs, decisions and actions (PDF).
+    #[command(name = "management-review")]
+    ManagementReview(crate::internal_audit_cmds::ReviewReportArgs),
 }
 
 #[derive(Args)]
@@ -63,6 +68,10 @@ pub async fn run_report(store: &Store, cmd: ReportCommand) -> anyhow::Result<Exi
     match cmd {
         ReportCommand::Risks(a) => crate::risk_cmds::run_risk_report(store, &a).await,
         ReportCommand::Treatment(a) => crate::risk_cmds::run_treatment_report(store, &a).await,
+        ReportCommand::Audit(a) => crate::internal_audit_cmds::run_audit_report(store, &a).await,
+        ReportCommand::ManagementReview(a) => {
+            crate::internal_audit_cmds::run_review_report(store, &a).await
+        }
         ReportCommand::Soa(a) => {
             let format = Format::parse(&a.format).map_err(anyhow::Error::msg)?;
             let org = store.require_org(&a.org).await?;

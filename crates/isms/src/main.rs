@@ -9,6 +9,7 @@ use isms_domain::Role;
 use isms_store::{Actor, Store};
 
 mod frameworks;
+mod internal_audit_cmds;
 
 // mimalloc: a third less CPU than the system allocator on the OSCAL and import paths.
 #[global_allocator]

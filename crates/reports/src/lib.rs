@@ -15,6 +15,7 @@
 pub mod cells;
 mod font;
 mod gap;
+pub mod internal_audit;
 mod pdf;
 pub mod risk;
 pub mod svg;

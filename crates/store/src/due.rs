@@ -33,6 +33,9 @@ impl Store {
         out.extend(self.risk_due_items(org_id, until).await?);
         out.extend(self.training_due_items(org_id, until).await?);
         out.extend(self.tasks_due_items(org_id, until).await?);
+        out.extend(self.internal_audit_due_items(org_id, until).await?);
+        out.extend(self.nonconformity_due_items(org_id, until).await?);
+        out.extend(self.management_review_due_items(org_id, until).await?);
         // Each module adds one line here.
         out.sort_by(|a, b| {
             a.due_date

@@ -13,8 +13,11 @@ mod due;
 mod fair;
 mod frameworks;
 mod gap;
+mod internal_audit;
 mod invitations;
+mod management_review;
 mod migrate;
+mod nonconformity;
 mod notifications;
 mod orgs;
 mod ratelimit;
@@ -47,8 +50,19 @@ pub use gap::{
     GAP_STATUSES, GapAssessment, GapEntry, GapMove, GapPatch, GapProgress, GapRequirement,
     gap_progress, gap_requirements, gap_status_label,
 };
+pub use internal_audit::{
+    Audit, AuditInput, AuditPatch, AuditSummary, ChecklistItem, Finding, FindingInput, shown_ref,
+    soa_control,
+};
 pub use invitations::{Invitation, OpenedInvitation};
+pub use management_review::{
+    Decision, DecisionInput, InputContext, ManagementReview, ReviewAction, ReviewActionInput,
+    ReviewInput, ReviewSummary,
+};
 pub use migrate::MIGRATION_COUNT;
+pub use nonconformity::{
+    NcAction, NcActionInput, NcFilter, NcInput, NcSummary, Nonconformity, Verification,
+};
 pub use notifications::{INBOX_PAGE, NewNotification, Notification};
 pub use orgs::{DashboardCounts, Org};
 pub use readiness::{Readiness, ReadinessItem, ReadinessState};

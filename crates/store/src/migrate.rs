@@ -34,6 +34,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(9, "0009_org_settings"),
     migration!(10, "0010_notifications"),
     migration!(13, "0013_training"),
+    migration!(14, "0014_internal_audit"),
     migration!(15, "0015_tasks"),
     migration!(17, "0017_risk_quantitative"),
 ];

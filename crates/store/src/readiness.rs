@@ -80,24 +80,6 @@ const NOT_YET: &[(&str, &str, &str, &str)] = &[
         "Monitoring and measurement results",
         "no measurement results: the metrics module (a later release) will record them",
     ),
-    (
-        "internal_audit",
-        "9.2",
-        "Audit programme and audit results",
-        "no audit programme: the internal audit module (a later release) will provide it",
-    ),
-    (
-        "management_review",
-        "9.3",
-        "Management review results",
-        "no management review: the management review module (a later release) will record it",
-    ),
-    (
-        "nonconformities",
-        "10.2",
-        "Nonconformities and corrective actions",
-        "no nonconformity register: the corrective actions module (a later release) will provide it",
-    ),
 ];
 
 impl Store {
@@ -254,6 +236,9 @@ impl Store {
 
         items.extend(self.risk_readiness(org_id, &year_ago).await?);
         items.extend(self.training_readiness(org_id).await?);
+        items.push(self.internal_audit_readiness(org_id, &year_ago).await?);
+        items.push(self.management_review_readiness(org_id, &year_ago).await?);
+        items.push(self.nonconformity_readiness(org_id).await?);
 
         for &(key, clause, title, detail) in NOT_YET {
             items.push(ReadinessItem {

@@ -192,7 +192,7 @@ fn apply_asset_input(a: &mut Asset, input: &AssetInput) -> Result<()> {
 }
 
 /// The id of an active member with this e-mail, or an error naming `field`.
-async fn member_id(tx: &mut Tx, org_id: i64, field: &str, email: &str) -> Result<i64> {
+pub(crate) async fn member_id(tx: &mut Tx, org_id: i64, field: &str, email: &str) -> Result<i64> {
     let email = email.trim().to_lowercase();
     let found: Option<(i64,)> = on_tx!(tx, |c| sqlx::query_as(
         "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id \
@@ -670,7 +670,7 @@ impl Store {
     }
 
     /// A transaction used only to read (so helpers shared with writes work).
-    async fn read_tx(&self) -> Result<Tx> {
+    pub(crate) async fn read_tx(&self) -> Result<Tx> {
         Ok(match &self.pool {
             crate::Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
             crate::Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
@@ -1164,7 +1164,7 @@ pub struct RiskInput {
     pub version: Option<i64>,
 }
 
-fn check_date(field: &str, d: &str) -> Result<()> {
+pub(crate) fn check_date(field: &str, d: &str) -> Result<()> {
     let ok = d.is_empty()
         || (d.len() == 10
             && time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))

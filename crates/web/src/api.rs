@@ -158,6 +158,52 @@ fn api_router() -> OpenApiRouter<AppState> {
             crate::tasks::api::create_calendar,
             crate::tasks::api::delete_calendar
         ))
+        .routes(routes!(
+            crate::internal_audit::api::list_audits,
+            crate::internal_audit::api::create_audit
+        ))
+        .routes(routes!(crate::internal_audit::api::get_audit_programme))
+        .routes(routes!(
+            crate::internal_audit::api::get_audit,
+            crate::internal_audit::api::patch_audit
+        ))
+        .routes(routes!(crate::internal_audit::api::record_finding))
+        .routes(routes!(crate::internal_audit::api::audit_report))
+        .routes(routes!(
+            crate::internal_audit::nc_api::list_nonconformities,
+            crate::internal_audit::nc_api::create_nonconformity
+        ))
+        .routes(routes!(
+            crate::internal_audit::nc_api::export_nonconformities
+        ))
+        .routes(routes!(
+            crate::internal_audit::nc_api::get_nonconformity,
+            crate::internal_audit::nc_api::patch_nonconformity
+        ))
+        .routes(routes!(crate::internal_audit::nc_api::add_nc_action))
+        .routes(routes!(crate::internal_audit::nc_api::complete_nc_action))
+        .routes(routes!(crate::internal_audit::nc_api::verify_nonconformity))
+        .routes(routes!(crate::internal_audit::nc_api::close_nonconformity))
+        .routes(routes!(
+            crate::internal_audit::review_api::list_management_reviews,
+            crate::internal_audit::review_api::create_management_review
+        ))
+        .routes(routes!(
+            crate::internal_audit::review_api::get_management_review,
+            crate::internal_audit::review_api::patch_management_review
+        ))
+        .routes(routes!(
+            crate::internal_audit::review_api::add_review_decision
+        ))
+        .routes(routes!(
+            crate::internal_audit::review_api::add_review_action
+        ))
+        .routes(routes!(
+            crate::internal_audit::review_api::patch_review_action
+        ))
+        .routes(routes!(
+            crate::internal_audit::review_api::management_review_report
+        ))
 }
 
 /// The roles each API operation admits, by operation id (the handler's
@@ -166,7 +212,7 @@ fn api_router() -> OpenApiRouter<AppState> {
 /// missing here.
 const ACCESS: &[(&str, Access)] = {
     use Access::{Member, Needs};
-    use Permission::{Approve, EditIsms, ReadIsms};
+    use Permission::{Approve, EditIsms, ReadIsms, RecordFindings};
     &[
         ("me", Member),
         ("list_frameworks", Member),
@@ -254,6 +300,31 @@ const ACCESS: &[(&str, Access)] = {
         ("list_due_items", Needs(ReadIsms)),
         ("create_calendar", Member),
         ("delete_calendar", Member),
+        ("list_audits", Needs(ReadIsms)),
+        ("create_audit", Needs(EditIsms)),
+        ("get_audit_programme", Needs(ReadIsms)),
+        ("get_audit", Needs(ReadIsms)),
+        ("patch_audit", Needs(EditIsms)),
+        // Auditors record findings; so do those who run the ISMS.
+        ("record_finding", Needs(RecordFindings)),
+        ("audit_report", Needs(ReadIsms)),
+        ("list_nonconformities", Needs(ReadIsms)),
+        ("create_nonconformity", Needs(EditIsms)),
+        ("export_nonconformities", Needs(ReadIsms)),
+        ("get_nonconformity", Needs(ReadIsms)),
+        ("patch_nonconformity", Needs(EditIsms)),
+        ("add_nc_action", Needs(EditIsms)),
+        ("complete_nc_action", Needs(EditIsms)),
+        ("verify_nonconformity", Needs(EditIsms)),
+        ("close_nonconformity", Needs(EditIsms)),
+        ("list_management_reviews", Needs(ReadIsms)),
+        ("create_management_review", Needs(EditIsms)),
+        ("get_management_review", Needs(ReadIsms)),
+        ("patch_management_review", Needs(EditIsms)),
+        ("add_review_decision", Needs(EditIsms)),
+        ("add_review_action", Needs(EditIsms)),
+        ("patch_review_action", Needs(EditIsms)),
+        ("management_review_report", Needs(ReadIsms)),
     ]
 };
 

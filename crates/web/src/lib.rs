@@ -16,6 +16,7 @@ mod cookies;
 mod error;
 mod human;
 pub mod import;
+pub mod internal_audit;
 pub mod isms_reports;
 mod nav;
 mod pages;

@@ -190,6 +190,9 @@ struct Ids {
     task: String,
     /// An invitation link (path and query).
     invitation: String,
+    audit: String,
+    nonconformity: String,
+    review: String,
 }
 
 async fn create_objects(c: &Client, base: &str) -> Ids {
@@ -260,6 +263,42 @@ async fn create_objects(c: &Client, base: &str) -> Ids {
         &[("title", "Renew the penetration test"), ("owner", EMPLOYEE)],
     )
     .await;
+    c.goto(&format!("{base}/audits")).await.unwrap();
+    let audit = submit(
+        c,
+        "form[action='/audits'][method=post]",
+        &[
+            ("title", "Access control audit"),
+            ("scope", "5.15, 8.5"),
+            ("auditors", AUDITOR),
+        ],
+    )
+    .await;
+    submit(
+        c,
+        "form[action$='/findings']",
+        &[
+            ("requirement", "8.5"),
+            ("result", "minor_nonconformity"),
+            ("notes", "No MFA on the VPN"),
+        ],
+    )
+    .await;
+    let nonconformity = c
+        .find(Locator::Css("main a[href^='/nonconformities/']"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    c.goto(&format!("{base}/management-reviews")).await.unwrap();
+    let review = submit(
+        c,
+        "form[action='/management-reviews'][method=post]",
+        &[("title", "Annual management review")],
+    )
+    .await;
     c.goto(&format!("{base}/admin/users")).await.unwrap();
     c.execute(
         "const f = document.querySelector(\"form[action='/admin/users']\");
@@ -289,6 +328,9 @@ async fn create_objects(c: &Client, base: &str) -> Ids {
         course,
         task,
         invitation,
+        audit,
+        nonconformity,
+        review,
     }
 }
 
@@ -316,6 +358,12 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         | "/gap/{assessment}/{ref_id}/edit"
         // Public, not a page: an iCalendar feed.
         | "/calendar/{feed}" => None,
+        | "/audits/{audit}/report"
+        | "/nonconformities/export"
+        | "/management-reviews/{review}/report" => None,
+        "/audits/{audit}" => fixed(&ids.audit),
+        "/nonconformities/{nonconformity}" => fixed(&ids.nonconformity),
+        "/management-reviews/{review}" => fixed(&ids.review),
         "/soa/{control}" => fixed("/soa/5.1"),
         "/search" => fixed("/search?q=access"),
         "/gap/{assessment}" => fixed(&ids.assessment),
@@ -868,4 +916,128 @@ async fn a_gap_row_is_edited_in_place_and_the_charts_follow() {
         "{row}"
     );
     shot(&c, "gap-after-save").await;
+}
+
+/// The text of the page's main region.
+async fn main_text(c: &Client) -> String {
+    c.find(Locator::Id("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_audit_finding_is_corrected_verified_closed_and_reviewed_by_management() {
+    if !enabled() {
+        return;
+    }
+    let fx = fixture("audit_loop");
+    let base = fx.server.base.clone();
+    let (c, _driver): (Client, Driver) = browser(None).await;
+
+    // The ISMS manager plans an audit of five Annex A controls.
+    login(&c, &base, ADMIN).await;
+    c.goto(&format!("{base}/audits")).await.unwrap();
+    let audit = submit(
+        &c,
+        "form[action='/audits'][method=post]",
+        &[
+            ("title", "Access and operations audit"),
+            ("scope", "5.15, 5.18, 8.2, 8.5, 8.15"),
+            ("auditors", AUDITOR),
+        ],
+    )
+    .await;
+    let page = main_text(&c).await;
+    assert!(
+        page.contains("8.15") && page.contains("not yet audited"),
+        "{page}"
+    );
+    logout(&c).await;
+
+    // The auditor records a minor nonconformity.
+    login(&c, &base, AUDITOR).await;
+    c.goto(&format!("{base}{audit}")).await.unwrap();
+    submit(
+        &c,
+        "form[action$='/findings']",
+        &[
+            ("requirement", "8.5"),
+            ("result", "minor_nonconformity"),
+            ("notes", "VPN accounts without a second factor"),
+        ],
+    )
+    .await;
+    let nc = c
+        .find(Locator::Css("main a[href^='/nonconformities/']"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    shot(&c, "audit-finding").await;
+    logout(&c).await;
+
+    // The ISMS manager raises the corrective action, verifies it, closes.
+    login(&c, &base, ADMIN).await;
+    c.goto(&format!("{base}{nc}")).await.unwrap();
+    submit(
+        &c,
+        "form[action$='/actions']",
+        &[
+            ("title", "Enforce a second factor on the VPN"),
+            ("owner", ADMIN),
+            ("due_date", "2099-12-31"),
+        ],
+    )
+    .await;
+    assert!(
+        main_text(&c)
+            .await
+            .contains("Enforce a second factor on the VPN")
+    );
+    submit(
+        &c,
+        "form[action$='/verify']",
+        &[
+            ("effective", "yes"),
+            ("notes", "Every VPN login now asks for it"),
+        ],
+    )
+    .await;
+    submit(&c, "form[action$='/close']", &[]).await;
+    let status = c
+        .find(Locator::Id("nc-status"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(status, "Closed");
+    shot(&c, "nonconformity-closed").await;
+
+    // The next management review sees it among its inputs.
+    c.goto(&format!("{base}/management-reviews")).await.unwrap();
+    submit(
+        &c,
+        "form[action='/management-reviews'][method=post]",
+        &[("title", "Management review after the audit")],
+    )
+    .await;
+    let key = nc.trim_start_matches("/nonconformities/");
+    let link = c
+        .find(Locator::Css(&format!("#main a[href='{nc}']")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        link.contains(&format!("NC-{key}")) && link.contains("closed"),
+        "{link}"
+    );
+    shot(&c, "management-review-inputs").await;
 }

@@ -27,6 +27,7 @@ mod frameworks;
 mod gap;
 mod hardening_audit;
 mod hardening_web;
+mod internal_audit;
 mod notifications;
 mod readiness;
 mod resilience;

@@ -996,7 +996,7 @@ async fn the_cli_imports_risks_all_or_nothing_and_reports_every_title() {
 }
 
 /// The shared strings of an XLSX file (a zip): the stored text, uncompressed.
-fn xlsx_text(bytes: &[u8]) -> String {
+pub(crate) fn xlsx_text(bytes: &[u8]) -> String {
     let dir =
         std::env::temp_dir().join(format!("isms-xlsx-{}-{}", std::process::id(), bytes.len()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -154,12 +154,36 @@ async fn foreign_objects(store: &Store) -> HashMap<&'static str, Fill> {
         )
         .await
         .unwrap();
+    let audit = store
+        .create_audit(
+            b.id,
+            &isms_store::AuditInput {
+                title: Some("B's audit".into()),
+                scope: vec!["8.5".into()],
+                auditors: vec!["member@bolt.test".into()],
+                ..Default::default()
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
     let task = store
         .create_task(
             b.id,
             &isms_store::TaskInput {
                 title: Some("B's task".into()),
                 owner: Some("member@bolt.test".into()),
+                ..Default::default()
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
+    let nonconformity = store
+        .create_nonconformity(
+            b.id,
+            &isms_store::NcInput {
+                title: Some("B's nonconformity".into()),
                 ..Default::default()
             },
             &actor,
@@ -216,6 +240,18 @@ async fn foreign_objects(store: &Store) -> HashMap<&'static str, Fill> {
         )
         .await
         .unwrap();
+    let review = store
+        .create_management_review(
+            b.id,
+            &isms_store::ReviewInput {
+                title: Some("B's review".into()),
+                date: Some("2026-01-01".into()),
+                ..Default::default()
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
     store
         .notify(
             b.id,
@@ -231,6 +267,18 @@ async fn foreign_objects(store: &Store) -> HashMap<&'static str, Fill> {
     let notification = store.inbox(b.id, b_user, false).await.unwrap()[0].id;
     let feed = store
         .create_calendar_feed(b.id, b_user, &actor)
+        .await
+        .unwrap();
+    let review = store
+        .add_review_action(
+            b.id,
+            review.id,
+            &isms_store::ReviewActionInput {
+                title: Some("B's review action".into()),
+                ..Default::default()
+            },
+            &actor,
+        )
         .await
         .unwrap();
 
@@ -257,6 +305,10 @@ async fn foreign_objects(store: &Store) -> HashMap<&'static str, Fill> {
         ("feed", f(feed, false)),
         // Every organisation has the same roadmap steps.
         ("step", f("scope".into(), false)),
+        ("audit", f(audit.id.to_string(), true)),
+        ("nonconformity", f(nonconformity.id.to_string(), true)),
+        ("review", f(review.id.to_string(), true)),
+        ("review_action", f(review.actions[0].id.to_string(), true)),
         // Within the caller's own organisation: every organisation has
         // control 5.1 and requirement A.5.1; these name no foreign object.
         ("control", f("5.1".into(), false)),

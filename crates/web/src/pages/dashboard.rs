@@ -52,6 +52,8 @@ struct DashboardPage {
     soa: Vec<Figure>,
     gap: Option<GapHeadline>,
     risk: Option<RiskHeadline>,
+    /// Audits and nonconformities: open by severity, overdue actions, next audit.
+    audit: Vec<Figure>,
     /// Administrators: people and access.
     people: Vec<Figure>,
     /// Who reads the audit log: recent activity.
@@ -66,6 +68,47 @@ struct ReadinessSummary {
     /// The implementation roadmap's progress by phase.
     roadmap: isms_store::Roadmap,
     roadmap_chart: String,
+}
+
+/// Open nonconformities by severity, overdue corrective actions, the next audit.
+async fn audit_figures(state: &AppState, org: i64) -> Result<Vec<Figure>, WebError> {
+    let (minor, major) = state.store.open_nonconformity_counts(org).await?;
+    let today = isms_store::now();
+    let overdue = state
+        .store
+        .overdue_nc_actions(org, today.get(..10).unwrap_or(""))
+        .await?
+        .len();
+    let next = match state.store.next_audit(org).await? {
+        Some((id, _, start)) => figure(
+            if start.is_empty() {
+                "planned".to_owned()
+            } else {
+                start
+            },
+            "next audit",
+            format!("/audits/{id}"),
+        ),
+        None => figure("none", "next audit planned", "/audits"),
+    };
+    Ok(vec![
+        figure(
+            major,
+            "open major nonconformities",
+            "/nonconformities?status=open&severity=major",
+        ),
+        figure(
+            minor,
+            "open minor nonconformities",
+            "/nonconformities?status=open&severity=minor",
+        ),
+        figure(
+            overdue,
+            "overdue corrective actions",
+            "/nonconformities?overdue=1",
+        ),
+        next,
+    ])
 }
 
 /// Home: one page per role. Everyone sees what is assigned to them;
@@ -96,6 +139,7 @@ pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Re
     if to_do > 0 {
         work.push(figure(to_do, "courses to complete", "/training"));
     }
+    let mut audit = Vec::new();
     let show_status = role.can(Permission::ReadIsms);
     {
         // Everyone: their items of every module and their hand-made tasks.
@@ -166,6 +210,7 @@ pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Re
                 None => figure("none", "approved version", "/soa/versions"),
             },
         ];
+        audit = audit_figures(&state, org).await?;
         if let Some(a) = state.store.gap_assessments(org).await?.into_iter().next() {
             let entries = state.store.gap_entries(org, a.id).await?;
             let progress = isms_store::gap_progress(&entries);
@@ -263,6 +308,7 @@ pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Re
         soa,
         gap,
         risk,
+        audit,
         people,
         activity,
     })?

@@ -8,9 +8,12 @@ pub(crate) mod fair;
 mod fair_form;
 mod frameworks;
 mod gap;
+mod internal_audit;
 mod invite;
 mod links;
 mod login;
+mod management_review;
+mod nonconformity;
 mod profile;
 mod readiness;
 mod risk;
@@ -127,7 +130,9 @@ impl Chrome {
 /// bodies), each route with the access it declares.
 fn tables() -> [Routes; 3] {
     use Access::{Member, Needs, Public};
-    use Permission::{Approve, EditIsms, ImportFrameworks, ManageMembers, ReadAuditLog, ReadIsms};
+    use Permission::{
+        Approve, EditIsms, ImportFrameworks, ManageMembers, ReadAuditLog, ReadIsms, RecordFindings,
+    };
     let public = Routes::new()
         .get("/healthz", Public, healthz)
         .get("/login", Public, login::form)
@@ -334,6 +339,97 @@ fn tables() -> [Routes; 3] {
         .post("/profile/calendar", Member, profile::create_calendar)
         .post("/profile/calendar/revoke", Member, profile::revoke_calendar)
         .post("/profile/notifications", Member, profile::save_optouts)
+        .get("/audits", Needs(ReadIsms), internal_audit::programme)
+        .post("/audits", Needs(EditIsms), internal_audit::plan)
+        .get("/audits/{audit}", Needs(ReadIsms), internal_audit::show)
+        .post("/audits/{audit}", Needs(EditIsms), internal_audit::save)
+        .post(
+            "/audits/{audit}/findings",
+            Needs(RecordFindings),
+            internal_audit::record,
+        )
+        .get(
+            "/audits/{audit}/report",
+            Needs(ReadIsms),
+            internal_audit::report,
+        )
+        .get("/nonconformities", Needs(ReadIsms), nonconformity::register)
+        .post("/nonconformities", Needs(EditIsms), nonconformity::raise)
+        .get(
+            "/nonconformities/export",
+            Needs(ReadIsms),
+            nonconformity::export,
+        )
+        .get(
+            "/nonconformities/{nonconformity}",
+            Needs(ReadIsms),
+            nonconformity::show,
+        )
+        .post(
+            "/nonconformities/{nonconformity}",
+            Needs(EditIsms),
+            nonconformity::save,
+        )
+        .post(
+            "/nonconformities/{nonconformity}/actions",
+            Needs(EditIsms),
+            nonconformity::add_action,
+        )
+        .post(
+            "/nonconformities/{nonconformity}/actions/{action}/done",
+            Needs(EditIsms),
+            nonconformity::complete_action,
+        )
+        .post(
+            "/nonconformities/{nonconformity}/verify",
+            Needs(EditIsms),
+            nonconformity::verify,
+        )
+        .post(
+            "/nonconformities/{nonconformity}/close",
+            Needs(EditIsms),
+            nonconformity::close,
+        )
+        .get(
+            "/management-reviews",
+            Needs(ReadIsms),
+            management_review::list,
+        )
+        .post(
+            "/management-reviews",
+            Needs(EditIsms),
+            management_review::create,
+        )
+        .get(
+            "/management-reviews/{review}",
+            Needs(ReadIsms),
+            management_review::show,
+        )
+        .post(
+            "/management-reviews/{review}",
+            Needs(EditIsms),
+            management_review::save,
+        )
+        .get(
+            "/management-reviews/{review}/report",
+            Needs(ReadIsms),
+            management_review::report,
+        )
+        .post(
+            "/management-reviews/{review}/decisions",
+            Needs(EditIsms),
+            management_review::add_decision,
+        )
+        .post(
+            "/management-reviews/{review}/actions",
+            Needs(EditIsms),
+            management_review::add_action,
+        )
+        .post(
+            "/management-reviews/{review}/actions/{review_action}",
+            Needs(EditIsms),
+            management_review::set_action_status,
+        )
         .get("/frameworks", Member, frameworks::list)
         .get("/frameworks/{framework}", Member, frameworks::show)
         .get(

@@ -54,6 +54,67 @@ fn section(name: String, mut hits: Vec<Hit>, more: String) -> Section {
     Section { name, hits, more }
 }
 
+/// Audits, nonconformities (by key or words) and management reviews.
+async fn audit_sections(
+    state: &AppState,
+    org: i64,
+    needle: &str,
+) -> Result<Vec<Section>, WebError> {
+    let audits = state
+        .store
+        .internal_audits(org)
+        .await?
+        .into_iter()
+        .filter(|a| a.title.to_lowercase().contains(needle))
+        .map(|a| Hit {
+            reference: a.start_date.clone(),
+            title: a.title,
+            href: format!("/audits/{}", a.id),
+        })
+        .collect();
+    let ncs = state
+        .store
+        .nonconformities(org, &isms_store::NcFilter::default())
+        .await?
+        .into_iter()
+        .filter(|n| {
+            format!("nc-{}", n.id) == needle
+                || n.title.to_lowercase().contains(needle)
+                || n.requirement.to_lowercase() == needle
+        })
+        .map(|n| Hit {
+            reference: format!("NC-{}", n.id),
+            title: n.title,
+            href: format!("/nonconformities/{}", n.id),
+        })
+        .collect();
+    let reviews = state
+        .store
+        .management_reviews(org)
+        .await?
+        .into_iter()
+        .filter(|r| r.title.to_lowercase().contains(needle))
+        .map(|r| Hit {
+            reference: r.review_date.clone(),
+            title: r.title,
+            href: format!("/management-reviews/{}", r.id),
+        })
+        .collect();
+    Ok(vec![
+        section("Internal audits".to_owned(), audits, "/audits".to_owned()),
+        section(
+            "Nonconformities".to_owned(),
+            ncs,
+            "/nonconformities".to_owned(),
+        ),
+        section(
+            "Management reviews".to_owned(),
+            reviews,
+            "/management-reviews".to_owned(),
+        ),
+    ])
+}
+
 pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -166,6 +227,7 @@ pub async fn show(
                 })
                 .collect();
             sections.push(section("Tasks".to_owned(), hits, "/tasks/due".to_owned()));
+            sections.extend(audit_sections(&state, user.0.org_id, &needle).await?);
         }
         // Courses: every member may open them.
         let hits = state

@@ -17,7 +17,7 @@ use crate::auth::ApiUser;
 use crate::error::{ApiError, Problem, WebError};
 
 /// A JSON body, or a problem that says what is wrong with it.
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     b.map(|Json(t)| t).map_err(|e| {
         ApiError(WebError::new(
             e.status(),

@@ -1,0 +1,946 @@
+//! Internal audits (9.2): the programme, each audit's team and checklist
+//! (generated from the chosen requirements of any installed framework), and
+//! findings, a nonconformity result raising its nonconformity in the same
+//! transaction. The rules live in `isms_domain::internal_audit`.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use isms_domain::internal_audit::{
+    self as rules, AuditStatus, FindingResult, ISO27001, annex_a_control, resolve_ref, short_ref,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::audit::{self, Actor, Change};
+use crate::due::DueItem;
+use crate::risk::{check_date, member_id};
+use crate::versioned::{self, Claim, Key, Target};
+use crate::{Result, Store, StoreError, Tx, now, on_pool, on_tx};
+
+/// The most requirements one audit's scope holds.
+pub const MAX_SCOPE: usize = 500;
+/// The most evidence links one finding holds.
+pub const MAX_EVIDENCE: usize = 20;
+/// Every clause and theme once in this many years.
+pub const CYCLE_YEARS: i32 = 3;
+
+fn invalid(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Invalid(e.to_string())
+}
+
+fn is_control(id: &str) -> bool {
+    isms_catalog::annex_a_control(id).is_some() && !id.starts_with("A.")
+}
+
+/// A requirement id as shown for `framework`.
+pub fn shown_ref(framework: &str, ref_id: &str) -> String {
+    short_ref(framework, ref_id, is_control)
+}
+
+/// One finding on a checklist item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub id: i64,
+    pub audit_id: i64,
+    /// The requirement as shown (`8.5`, `clause 9.2`).
+    pub requirement: String,
+    /// The framework's ref id (`A.8.5`).
+    pub ref_id: String,
+    pub result: FindingResult,
+    pub notes: String,
+    /// Links to the evidence seen.
+    pub evidence: Vec<String>,
+    /// The nonconformity it raised.
+    pub nonconformity_id: Option<i64>,
+    pub created_at: String,
+    pub created_by: String,
+}
+
+/// One item of an audit's checklist with its findings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChecklistItem {
+    pub requirement: String,
+    pub ref_id: String,
+    pub title: String,
+    pub findings: Vec<Finding>,
+}
+
+/// An audit with its team and checklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Audit {
+    pub id: i64,
+    pub title: String,
+    pub framework: String,
+    pub criteria: String,
+    pub status: AuditStatus,
+    /// YYYY-MM-DD or empty.
+    pub start_date: String,
+    pub end_date: String,
+    pub summary: String,
+    pub lead_auditor: Option<String>,
+    /// E-mails of the team, the lead first.
+    pub auditors: Vec<String>,
+    pub checklist: Vec<ChecklistItem>,
+    pub version: i64,
+    pub created_at: String,
+    pub created_by: String,
+    pub updated_at: String,
+    pub updated_by: String,
+}
+
+impl Audit {
+    /// The requirements in scope, as shown.
+    pub fn scope(&self) -> Vec<String> {
+        self.checklist
+            .iter()
+            .map(|c| c.requirement.clone())
+            .collect()
+    }
+    /// Every finding, in checklist order.
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.checklist.iter().flat_map(|c| c.findings.iter())
+    }
+}
+
+/// An audit of the programme, without its checklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct AuditSummary {
+    pub id: i64,
+    pub title: String,
+    pub framework: String,
+    pub status: String,
+    pub start_date: String,
+    pub end_date: String,
+    pub items: i64,
+    pub findings: i64,
+    pub nonconformities: i64,
+    pub lead_auditor: Option<String>,
+}
+
+/// An audit to plan.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AuditInput {
+    pub title: Option<String>,
+    /// A framework slug; ISO/IEC 27001:2022 by default.
+    pub framework: Option<String>,
+    pub criteria: Option<String>,
+    /// Requirements to audit: `8.5` (Annex A), `9.2`, `clause 5.1`, or ref ids of another framework.
+    pub scope: Vec<String>,
+    /// E-mails of members.
+    pub auditors: Vec<String>,
+    /// One of the auditors; the first by default.
+    pub lead_auditor: Option<String>,
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+}
+
+/// A change to an audit; `version` required.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AuditPatch {
+    pub title: Option<String>,
+    pub criteria: Option<String>,
+    pub status: Option<String>,
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    pub summary: Option<String>,
+    pub version: Option<i64>,
+}
+
+/// A finding to record.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct FindingInput {
+    pub requirement: Option<String>,
+    pub result: Option<String>,
+    pub notes: Option<String>,
+    /// Links (http, https, or a local path).
+    #[serde(default)]
+    pub evidence: Vec<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: i64,
+    title: String,
+    framework: String,
+    criteria: String,
+    status: String,
+    start_date: String,
+    end_date: String,
+    summary: String,
+    version: i64,
+    created_at: String,
+    created_by: String,
+    updated_at: String,
+    updated_by: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct FindingRow {
+    id: i64,
+    audit_id: i64,
+    ref_id: String,
+    result: String,
+    notes: String,
+    evidence: String,
+    nonconformity_id: Option<i64>,
+    created_at: String,
+    created_by: String,
+}
+
+impl FindingRow {
+    fn into_finding(self, framework: &str) -> Result<Finding> {
+        Ok(Finding {
+            id: self.id,
+            audit_id: self.audit_id,
+            requirement: shown_ref(framework, &self.ref_id),
+            ref_id: self.ref_id,
+            result: self.result.parse().map_err(invalid)?,
+            notes: self.notes,
+            evidence: self
+                .evidence
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            nonconformity_id: self.nonconformity_id,
+            created_at: self.created_at,
+            created_by: self.created_by,
+        })
+    }
+}
+
+const AUDIT_COLS: &str = "id, title, framework, criteria, status, start_date, end_date, summary, version, \
+     created_at, created_by, updated_at, updated_by";
+const FINDING_SELECT: &str = "SELECT f.id, f.audit_id, f.ref_id, f.result, f.notes, f.evidence, \
+     (SELECT MIN(n.id) FROM nonconformities n WHERE n.org_id = f.org_id AND n.finding_id = f.id) AS nonconformity_id, \
+     f.created_at, f.created_by FROM audit_findings f WHERE f.org_id = $1";
+
+fn audit_missing(id: i64) -> StoreError {
+    StoreError::NotFound(format!("no audit {id} in this organisation"))
+}
+
+fn text(field: &str, v: &str, max: usize) -> Result<String> {
+    let v = v.trim();
+    if v.chars().count() > max {
+        return Err(invalid(format!("{field}: at most {max} characters")));
+    }
+    Ok(v.to_owned())
+}
+
+fn title(v: Option<&str>) -> Result<String> {
+    let t = v.unwrap_or("").trim();
+    if t.is_empty() || t.chars().count() > 300 {
+        return Err(invalid("title: required, 1 to 300 characters"));
+    }
+    Ok(t.to_owned())
+}
+
+fn evidence_links(list: &[String]) -> Result<String> {
+    if list.len() > MAX_EVIDENCE {
+        return Err(invalid(format!(
+            "evidence: at most {MAX_EVIDENCE} links per finding"
+        )));
+    }
+    let mut out = Vec::new();
+    for l in list.iter().map(|l| l.trim()).filter(|l| !l.is_empty()) {
+        let ok = (l.starts_with("https://") || l.starts_with("http://") || l.starts_with('/'))
+            && l.len() <= 2000
+            && !l.chars().any(char::is_whitespace);
+        if !ok {
+            return Err(invalid(format!(
+                "evidence: '{l}' is not a link: use an http(s) address or a path in this application"
+            )));
+        }
+        out.push(l.to_owned());
+    }
+    Ok(out.join("\n"))
+}
+
+async fn audit_row(tx: &mut Tx, org_id: i64, id: i64) -> Result<Option<AuditRow>> {
+    Ok(on_tx!(tx, |c| sqlx::query_as::<_, AuditRow>(&format!(
+        "SELECT {AUDIT_COLS} FROM audits WHERE org_id = $1 AND id = $2"
+    ))
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(c)
+    .await)?)
+}
+
+impl Store {
+    /// The requirements of `framework` for `typed` ids, in the framework's
+    /// order: (ref id, title, position); an unknown id is refused by name.
+    async fn scope_requirements(
+        &self,
+        org_id: i64,
+        framework: &str,
+        typed: &[String],
+    ) -> Result<Vec<(String, String, i64)>> {
+        let fw = self
+            .framework(framework, crate::Tenant::Org(org_id))
+            .await?
+            .ok_or_else(|| {
+                invalid(format!(
+                    "framework: '{framework}' is not installed: see /frameworks"
+                ))
+            })?;
+        let refs: Vec<String> = typed
+            .iter()
+            .map(|t| resolve_ref(&fw.slug, t, is_control))
+            .collect();
+        rules::check_scope(&refs, MAX_SCOPE).map_err(invalid)?;
+        let all: Vec<(String, String, i64)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT ref_id, title, position FROM requirements WHERE framework_id = $1"
+        )
+        .bind(fw.id)
+        .fetch_all(p)
+        .await)?;
+        let by_ref: HashMap<&str, &(String, String, i64)> =
+            all.iter().map(|r| (r.0.as_str(), r)).collect();
+        let mut out = Vec::new();
+        for (r, t) in refs.iter().zip(typed) {
+            let found = by_ref.get(r.as_str()).ok_or_else(|| {
+                invalid(format!(
+                    "scope: '{}' is not a requirement of {}",
+                    t.trim(),
+                    fw.name
+                ))
+            })?;
+            out.push((*found).clone());
+        }
+        out.sort_by_key(|r| r.2);
+        Ok(out)
+    }
+
+    /// Who owns what per requirement (as shown), for the independence rule:
+    /// SoA entry owners for Annex A controls. Modules that own things per
+    /// requirement (applied controls) add their pairs here.
+    async fn requirement_owners(&self, org_id: i64) -> Result<Vec<(String, String, String)>> {
+        let soa: Vec<(String, String)> = on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT s.control_id, u.email FROM soa_entries s JOIN users u ON u.id = s.owner_user_id \
+             WHERE s.org_id = $1"
+        )
+        .bind(org_id)
+        .fetch_all(p)
+        .await
+        })?;
+        Ok(soa
+            .into_iter()
+            .map(|(c, e)| (c, e, "SoA entry".to_owned()))
+            .collect())
+    }
+
+    /// Plans an audit: its checklist is generated from the scope; auditors
+    /// who own an audited requirement are refused, naming the conflict.
+    pub async fn create_audit(
+        &self,
+        org_id: i64,
+        input: &AuditInput,
+        actor: &Actor,
+    ) -> Result<Audit> {
+        let title = title(input.title.as_deref())?;
+        let framework = input
+            .framework
+            .as_deref()
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .unwrap_or(ISO27001)
+            .to_owned();
+        let criteria = text("criteria", input.criteria.as_deref().unwrap_or(""), 2000)?;
+        let start = input.start_date.as_deref().unwrap_or("").trim().to_owned();
+        let end = input.end_date.as_deref().unwrap_or("").trim().to_owned();
+        check_date("start_date", &start)?;
+        check_date("end_date", &end)?;
+        if !start.is_empty() && !end.is_empty() && end < start {
+            return Err(invalid(format!(
+                "end_date: {end} is before the start date {start}"
+            )));
+        }
+        let items = self
+            .scope_requirements(org_id, &framework, &input.scope)
+            .await?;
+        let auditors: Vec<String> = input
+            .auditors
+            .iter()
+            .map(|a| a.trim().to_lowercase())
+            .filter(|a| !a.is_empty())
+            .collect();
+        if auditors.is_empty() {
+            return Err(invalid(
+                "auditors: name at least one auditor (a member's e-mail)",
+            ));
+        }
+        let lead = input
+            .lead_auditor
+            .as_deref()
+            .map(|l| l.trim().to_lowercase())
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| auditors[0].clone());
+        if !auditors.contains(&lead) {
+            return Err(invalid(format!(
+                "lead_auditor: {lead} is not one of the auditors"
+            )));
+        }
+        let scope: Vec<String> = items.iter().map(|i| shown_ref(&framework, &i.0)).collect();
+        let owners = self.requirement_owners(org_id).await?;
+        rules::independence(&rules::independence_conflicts(&scope, &owners, &auditors))
+            .map_err(invalid)?;
+
+        let mut tx = self.begin().await?;
+        let mut ids = Vec::new();
+        for a in &auditors {
+            let id = member_id(&mut tx, org_id, "auditors", a).await?;
+            if ids.contains(&id) {
+                return Err(invalid(format!("auditors: {a} is named twice")));
+            }
+            ids.push(id);
+        }
+        let at = now();
+        let (id,): (i64,) = on_tx!(&mut tx, |c| {
+            sqlx::query_as(
+            "INSERT INTO audits (org_id, title, framework, criteria, start_date, end_date, created_at, created_by, updated_at, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7, $8) RETURNING id"
+        )
+        .bind(org_id)
+        .bind(&title)
+        .bind(&framework)
+        .bind(&criteria)
+        .bind(&start)
+        .bind(&end)
+        .bind(&at)
+        .bind(&actor.label)
+        .fetch_one(c)
+        .await
+        })?;
+        for (a, uid) in auditors.iter().zip(&ids) {
+            on_tx!(&mut tx, |c| {
+                sqlx::query(
+                "INSERT INTO audit_auditors (org_id, audit_id, user_id, lead) VALUES ($1, $2, $3, $4)"
+            )
+            .bind(org_id)
+            .bind(id)
+            .bind(uid)
+            .bind(*a == lead)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+            })?;
+        }
+        // One statement for the whole checklist.
+        let mut sql =
+            String::from("INSERT INTO audit_items (org_id, audit_id, ref_id, ord, title) VALUES ");
+        for i in 0..items.len() {
+            let b = i * 3;
+            let _ = write!(
+                sql,
+                "{}($1, $2, ${}, ${}, ${})",
+                if i == 0 { "" } else { ", " },
+                b + 3,
+                b + 4,
+                b + 5
+            );
+        }
+        on_tx!(&mut tx, |c| {
+            let mut q = sqlx::query(&sql).bind(org_id).bind(id);
+            for (n, (r, t, _)) in items.iter().enumerate() {
+                q = q.bind(r).bind(n as i64).bind(t);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+        let audit = self.audit_in_tx(&mut tx, org_id, id).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                org_id,
+                action: "create",
+                entity_type: "internal_audit",
+                entity_id: id.to_string(),
+                before: None,
+                after: Some(json!({"title": audit.title, "framework": audit.framework,
+                    "scope": audit.scope(), "auditors": audit.auditors, "lead_auditor": audit.lead_auditor,
+                    "start_date": audit.start_date, "end_date": audit.end_date})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(audit)
+    }
+
+    async fn audit_in_tx(&self, tx: &mut Tx, org_id: i64, id: i64) -> Result<Audit> {
+        let row = audit_row(tx, org_id, id)
+            .await?
+            .ok_or_else(|| audit_missing(id))?;
+        let team: Vec<(String, bool)> = on_tx!(tx, |c| sqlx::query_as(
+            "SELECT u.email, a.lead FROM audit_auditors a JOIN users u ON u.id = a.user_id \
+             WHERE a.org_id = $1 AND a.audit_id = $2 ORDER BY a.lead DESC, u.email"
+        )
+        .bind(org_id)
+        .bind(id)
+        .fetch_all(c)
+        .await)?;
+        let items: Vec<(String, String)> = on_tx!(tx, |c| {
+            sqlx::query_as(
+            "SELECT ref_id, title FROM audit_items WHERE org_id = $1 AND audit_id = $2 ORDER BY ord"
+        )
+        .bind(org_id)
+        .bind(id)
+        .fetch_all(c)
+        .await
+        })?;
+        let findings: Vec<FindingRow> = on_tx!(tx, |c| sqlx::query_as::<_, FindingRow>(&format!(
+            "{FINDING_SELECT} AND f.audit_id = $2 ORDER BY f.id"
+        ))
+        .bind(org_id)
+        .bind(id)
+        .fetch_all(c)
+        .await)?;
+        let mut by_ref: HashMap<String, Vec<Finding>> = HashMap::new();
+        for f in findings {
+            let f = f.into_finding(&row.framework)?;
+            by_ref.entry(f.ref_id.clone()).or_default().push(f);
+        }
+        let checklist = items
+            .into_iter()
+            .map(|(ref_id, title)| ChecklistItem {
+                requirement: shown_ref(&row.framework, &ref_id),
+                findings: by_ref.remove(&ref_id).unwrap_or_default(),
+                ref_id,
+                title,
+            })
+            .collect();
+        Ok(Audit {
+            id: row.id,
+            title: row.title,
+            criteria: row.criteria,
+            status: row.status.parse().map_err(invalid)?,
+            start_date: row.start_date,
+            end_date: row.end_date,
+            summary: row.summary,
+            lead_auditor: team.iter().find(|t| t.1).map(|t| t.0.clone()),
+            auditors: team.into_iter().map(|t| t.0).collect(),
+            checklist,
+            framework: row.framework,
+            version: row.version,
+            created_at: row.created_at,
+            created_by: row.created_by,
+            updated_at: row.updated_at,
+            updated_by: row.updated_by,
+        })
+    }
+
+    /// One audit with its team, checklist and findings.
+    pub async fn internal_audit(&self, org_id: i64, id: i64) -> Result<Audit> {
+        let mut tx = self.read_tx().await?;
+        self.audit_in_tx(&mut tx, org_id, id).await
+    }
+
+    /// The programme: every audit, latest start first.
+    pub async fn internal_audits(&self, org_id: i64) -> Result<Vec<AuditSummary>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as::<_, AuditSummary>(
+            "SELECT a.id, a.title, a.framework, a.status, a.start_date, a.end_date, \
+             (SELECT COUNT(*) FROM audit_items i WHERE i.org_id = a.org_id AND i.audit_id = a.id) AS items, \
+             (SELECT COUNT(*) FROM audit_findings f WHERE f.org_id = a.org_id AND f.audit_id = a.id) AS findings, \
+             (SELECT COUNT(*) FROM nonconformities n WHERE n.org_id = a.org_id AND n.audit_id = a.id) AS nonconformities, \
+             (SELECT u.email FROM audit_auditors t JOIN users u ON u.id = t.user_id \
+               WHERE t.org_id = a.org_id AND t.audit_id = a.id AND t.lead) AS lead_auditor \
+             FROM audits a WHERE a.org_id = $1 ORDER BY a.start_date DESC, a.id DESC LIMIT 1000"
+        )
+        .bind(org_id)
+        .fetch_all(p)
+        .await
+        })?)
+    }
+
+    /// Changes an audit (title, criteria, dates, summary, status) if `version` is current.
+    pub async fn update_audit(
+        &self,
+        org_id: i64,
+        id: i64,
+        patch: &AuditPatch,
+        actor: &Actor,
+    ) -> Result<Audit> {
+        let Some(sent) = patch.version else {
+            return Err(versioned::version_required(" of the audit"));
+        };
+        let mut tx = self.begin().await?;
+        let claim = versioned::claim(
+            &mut tx,
+            &Target {
+                table: "audits",
+                org_id,
+                keys: &[("id", Key::Int(id))],
+            },
+            sent,
+        )
+        .await?;
+        let before = match claim {
+            Claim::Missing => return Err(audit_missing(id)),
+            Claim::Stale { current } => {
+                let b = self.audit_in_tx(&mut tx, org_id, id).await?;
+                return Err(versioned::stale(
+                    &format!("audit {id}"),
+                    current,
+                    sent,
+                    &b.updated_by,
+                    &b.updated_at,
+                ));
+            }
+            Claim::Won => {
+                let mut b = self.audit_in_tx(&mut tx, org_id, id).await?;
+                b.version = sent;
+                b
+            }
+        };
+        let mut after = before.clone();
+        if let Some(t) = &patch.title {
+            after.title = title(Some(t))?;
+        }
+        if let Some(c) = &patch.criteria {
+            after.criteria = text("criteria", c, 2000)?;
+        }
+        if let Some(s) = &patch.summary {
+            after.summary = text("summary", s, 20_000)?;
+        }
+        if let Some(d) = &patch.start_date {
+            check_date("start_date", d.trim())?;
+            d.trim().clone_into(&mut after.start_date);
+        }
+        if let Some(d) = &patch.end_date {
+            check_date("end_date", d.trim())?;
+            d.trim().clone_into(&mut after.end_date);
+        }
+        if !after.start_date.is_empty()
+            && !after.end_date.is_empty()
+            && after.end_date < after.start_date
+        {
+            return Err(invalid(format!(
+                "end_date: {} is before the start date {}",
+                after.end_date, after.start_date
+            )));
+        }
+        if let Some(s) = &patch.status {
+            let to: AuditStatus = s.parse().map_err(|e| invalid(format!("status: {e}")))?;
+            after.status = before.status.transition(to).map_err(invalid)?;
+            if after.status == AuditStatus::Completed && after.end_date.is_empty() {
+                now()
+                    .get(..10)
+                    .unwrap_or("")
+                    .clone_into(&mut after.end_date);
+            }
+        }
+        if after == before {
+            return Ok(before);
+        }
+        after.version = sent + 1;
+        after.updated_at = now();
+        after.updated_by.clone_from(&actor.label);
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
+            "UPDATE audits SET title = $1, criteria = $2, summary = $3, start_date = $4, end_date = $5, status = $6, \
+             updated_at = $7, updated_by = $8 WHERE org_id = $9 AND id = $10"
+        )
+        .bind(&after.title)
+        .bind(&after.criteria)
+        .bind(&after.summary)
+        .bind(&after.start_date)
+        .bind(&after.end_date)
+        .bind(after.status.as_str())
+        .bind(&after.updated_at)
+        .bind(&after.updated_by)
+        .bind(org_id)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        let brief = |a: &Audit| {
+            json!({"title": a.title, "criteria": a.criteria, "summary": a.summary, "status": a.status,
+                "start_date": a.start_date, "end_date": a.end_date, "version": a.version})
+        };
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                org_id,
+                action: "update",
+                entity_type: "internal_audit",
+                entity_id: id.to_string(),
+                before: Some(brief(&before)),
+                after: Some(brief(&after)),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Records a finding on a requirement in the audit's scope; a
+    /// nonconformity result raises its nonconformity in the same transaction.
+    pub async fn record_finding(
+        &self,
+        org_id: i64,
+        audit_id: i64,
+        input: &FindingInput,
+        actor: &Actor,
+    ) -> Result<Finding> {
+        let result: FindingResult = input
+            .result
+            .as_deref()
+            .ok_or_else(|| {
+                invalid("result: required: conform, minor_nonconformity, major_nonconformity, observation or opportunity")
+            })?
+            .parse()
+            .map_err(|e| invalid(format!("result: {e}")))?;
+        let typed = input.requirement.as_deref().unwrap_or("").trim();
+        if typed.is_empty() {
+            return Err(invalid("requirement: required, e.g. \"8.5\""));
+        }
+        let notes = text("notes", input.notes.as_deref().unwrap_or(""), 20_000)?;
+        let evidence = evidence_links(&input.evidence)?;
+        let mut tx = self.begin().await?;
+        let row = audit_row(&mut tx, org_id, audit_id)
+            .await?
+            .ok_or_else(|| audit_missing(audit_id))?;
+        let ref_id = resolve_ref(&row.framework, typed, is_control);
+        let item: Option<(String,)> = on_tx!(&mut tx, |c| sqlx::query_as(
+            "SELECT title FROM audit_items WHERE org_id = $1 AND audit_id = $2 AND ref_id = $3"
+        )
+        .bind(org_id)
+        .bind(audit_id)
+        .bind(&ref_id)
+        .fetch_optional(c)
+        .await)?;
+        let Some((req_title,)) = item else {
+            let scope: Vec<(String,)> = on_tx!(&mut tx, |c| {
+                sqlx::query_as(
+                "SELECT ref_id FROM audit_items WHERE org_id = $1 AND audit_id = $2 ORDER BY ord"
+            )
+            .bind(org_id)
+            .bind(audit_id)
+            .fetch_all(c)
+            .await
+            })?;
+            let scope: Vec<String> = scope
+                .iter()
+                .map(|(r,)| shown_ref(&row.framework, r))
+                .collect();
+            return Err(invalid(format!(
+                "requirement: {typed} is outside this audit's scope ({}): findings are recorded on the requirements audited",
+                scope.join(", ")
+            )));
+        };
+        let status: AuditStatus = row.status.parse().map_err(invalid)?;
+        let next = status.on_finding().map_err(invalid)?;
+        let at = now();
+        if next != status {
+            on_tx!(&mut tx, |c| {
+                sqlx::query(
+                "UPDATE audits SET status = $1, version = version + 1, updated_at = $2, updated_by = $3, \
+                 start_date = CASE WHEN start_date = '' THEN $4 ELSE start_date END WHERE org_id = $5 AND id = $6"
+            )
+            .bind(next.as_str())
+            .bind(&at)
+            .bind(&actor.label)
+            .bind(at.get(..10).unwrap_or(""))
+            .bind(org_id)
+            .bind(audit_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+            })?;
+        }
+        let (id,): (i64,) = on_tx!(&mut tx, |c| {
+            sqlx::query_as(
+            "INSERT INTO audit_findings (org_id, audit_id, ref_id, result, notes, evidence, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"
+        )
+        .bind(org_id)
+        .bind(audit_id)
+        .bind(&ref_id)
+        .bind(result.as_str())
+        .bind(&notes)
+        .bind(&evidence)
+        .bind(&at)
+        .bind(&actor.label)
+        .fetch_one(c)
+        .await
+        })?;
+        let shown = shown_ref(&row.framework, &ref_id);
+        let mut finding = Finding {
+            id,
+            audit_id,
+            requirement: shown.clone(),
+            ref_id,
+            result,
+            notes,
+            evidence: evidence.lines().map(str::to_owned).collect(),
+            nonconformity_id: None,
+            created_at: at.clone(),
+            created_by: actor.label.clone(),
+        };
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                org_id,
+                action: "create",
+                entity_type: "audit_finding",
+                entity_id: id.to_string(),
+                before: None,
+                after: Some(serde_json::to_value(&finding).unwrap_or_default()),
+            },
+        )
+        .await?;
+        if let Some(severity) = result.raises() {
+            let nc_title = format!("{shown} {req_title}: {}", result.label().to_lowercase());
+            let nc_title: String = nc_title.chars().take(300).collect();
+            let nc = crate::nonconformity::raise_in_tx(
+                &mut tx,
+                org_id,
+                &crate::nonconformity::Raised {
+                    title: nc_title,
+                    description: finding.notes.clone(),
+                    severity,
+                    source: isms_domain::nonconformity::Source::Audit,
+                    audit_id: Some(audit_id),
+                    finding_id: Some(id),
+                    requirement: shown,
+                    owner_user_id: None,
+                },
+                actor,
+            )
+            .await?;
+            finding.nonconformity_id = Some(nc);
+        }
+        tx.commit().await?;
+        Ok(finding)
+    }
+
+    /// The programme's coverage of ISO/IEC 27001:2022 clauses and Annex A
+    /// themes by audits running or completed.
+    pub async fn audit_coverage(
+        &self,
+        org_id: i64,
+        today: &str,
+    ) -> Result<Vec<rules::CoverageRow>> {
+        let rows: Vec<(i64, String, String, String, String)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT a.id, a.start_date, a.end_date, a.created_at, i.ref_id FROM audits a \
+             JOIN audit_items i ON i.org_id = a.org_id AND i.audit_id = a.id \
+             WHERE a.org_id = $1 AND a.framework = $2 AND a.status IN ('in_progress', 'completed')"
+        )
+        .bind(org_id)
+        .bind(ISO27001)
+        .fetch_all(p)
+        .await)?;
+        let audited: Vec<(i64, String, String)> = rows
+            .into_iter()
+            .map(|(id, s, e, c, r)| {
+                let d = [e, s, c.get(..10).unwrap_or("").to_owned()]
+                    .into_iter()
+                    .find(|d| !d.is_empty())
+                    .unwrap_or_default();
+                (id, d, r)
+            })
+            .collect();
+        Ok(rules::coverage(&audited, today, CYCLE_YEARS))
+    }
+
+    /// The next planned audit (earliest start on or after `today`, or the
+    /// earliest planned without a date): (id, title, start date).
+    pub async fn next_audit(&self, org_id: i64) -> Result<Option<(i64, String, String)>> {
+        Ok(on_pool!(self, |p| sqlx::query_as(
+            "SELECT id, title, start_date FROM audits WHERE org_id = $1 AND status = 'planned' \
+             ORDER BY start_date = '', start_date, id LIMIT 1"
+        )
+        .bind(org_id)
+        .fetch_optional(p)
+        .await)?)
+    }
+
+    /// Planned audits starting on or before `until`, owned by their lead auditor.
+    pub async fn internal_audit_due_items(&self, org_id: i64, until: &str) -> Result<Vec<DueItem>> {
+        let rows: Vec<(i64, String, String, Option<String>)> = on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT a.id, a.title, a.start_date, (SELECT u.email FROM audit_auditors t JOIN users u ON u.id = t.user_id \
+               WHERE t.org_id = a.org_id AND t.audit_id = a.id AND t.lead) \
+             FROM audits a WHERE a.org_id = $1 AND a.status = 'planned' AND a.start_date <> '' AND a.start_date <= $2 \
+             ORDER BY a.start_date, a.id"
+        )
+        .bind(org_id)
+        .bind(until)
+        .fetch_all(p)
+        .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, title, start, owner)| DueItem {
+                kind: "audit_planned",
+                id,
+                title: format!("Audit: {title}"),
+                owner,
+                due_date: start,
+                link: format!("/audits/{id}"),
+            })
+            .collect())
+    }
+
+    /// The readiness item of clause 9.2.
+    pub(crate) async fn internal_audit_readiness(
+        &self,
+        org_id: i64,
+        year_ago: &str,
+    ) -> Result<crate::ReadinessItem> {
+        let (audits, last): (i64, Option<String>) = on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT COUNT(*), MAX(CASE WHEN status = 'completed' THEN \
+               CASE WHEN end_date <> '' THEN end_date WHEN start_date <> '' THEN start_date ELSE substr(updated_at, 1, 10) END END) \
+             FROM audits WHERE org_id = $1 AND status <> 'cancelled'"
+        )
+        .bind(org_id)
+        .fetch_one(p)
+        .await
+        })?;
+        let today = now();
+        let today = today.get(..10).unwrap_or("");
+        let areas_due = self
+            .audit_coverage(org_id, today)
+            .await?
+            .iter()
+            .filter(|r| r.overdue)
+            .count();
+        let (state, detail) = rules::audit_readiness(
+            &rules::AuditFacts {
+                audits,
+                last_completed: last,
+                areas_due,
+            },
+            year_ago,
+        );
+        Ok(crate::ReadinessItem {
+            key: "internal_audit",
+            clause: "9.2",
+            title: "Audit programme and audit results",
+            state: readiness_state(state),
+            detail,
+            link: "/audits",
+        })
+    }
+}
+
+/// The store's readiness state of a domain rule's answer.
+pub(crate) fn readiness_state(r: isms_domain::risk::Readiness) -> crate::ReadinessState {
+    use isms_domain::risk::Readiness as R;
+    match r {
+        R::Ready => crate::ReadinessState::Ready,
+        R::Incomplete => crate::ReadinessState::Incomplete,
+        R::Missing => crate::ReadinessState::Missing,
+    }
+}
+
+/// The Annex A control of a ref id, for links to the SoA.
+pub fn soa_control(framework: &str, ref_id: &str) -> Option<String> {
+    annex_a_control(framework, ref_id)
+}
