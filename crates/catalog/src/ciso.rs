@@ -118,6 +118,8 @@ pub struct Unsupported {
 /// Why reference controls are not imported: named so the user knows which module takes them.
 pub const REFERENCE_CONTROLS_NOT_YET: &str =
     "reference controls go into the applied-controls catalog, which this version does not have yet";
+/// How the refusal of a library holding only objects isms does not import yet begins.
+pub const NOTHING_IMPORTED: &str = "nothing was imported";
 /// Why metric definitions are not imported.
 pub const METRICS_NOT_YET: &str =
     "metric definitions go into the metrics module, which this version does not have yet";
@@ -831,7 +833,7 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
             "the library holds no objects isms imports (a framework, requirement mapping sets, risk matrices or threats)".to_owned()
         } else {
             format!(
-                "nothing was imported: {}",
+                "{NOTHING_IMPORTED}: {}",
                 unsupported
                     .iter()
                     .map(|u| u.reason.as_str())

@@ -14,6 +14,7 @@ mod fair;
 mod frameworks;
 mod gap;
 mod invitations;
+mod library;
 mod migrate;
 mod notifications;
 mod orgs;
@@ -39,12 +40,15 @@ pub use backup::CopySummary;
 pub use context::{CONTEXT_KINDS, ContextInput, ContextItem, Scope, ScopeInput};
 pub use due::DueItem;
 pub use fair::FairScenario;
-pub use frameworks::{FrameworkRow, ImportSummary, MappedRequirement, RequirementRow, Tenant};
+pub use frameworks::{
+    FrameworkRow, ImportSummary, LibraryMeta, MappedRequirement, RefLookup, RequirementRow, Tenant,
+};
 pub use gap::{
     GAP_STATUSES, GapAssessment, GapEntry, GapMove, GapPatch, GapProgress, GapRequirement,
     gap_progress, gap_requirements, gap_status_label,
 };
 pub use invitations::{Invitation, OpenedInvitation};
+pub use library::{LibraryReport, LibraryThreat, MethodologyTemplate, methodology_from_matrix};
 pub use migrate::MIGRATION_COUNT;
 pub use notifications::{INBOX_PAGE, NewNotification, Notification};
 pub use orgs::{DashboardCounts, Org};

@@ -110,6 +110,8 @@ fn api_router() -> OpenApiRouter<AppState> {
             crate::risk::api::get_risk_methodology,
             crate::risk::api::put_risk_methodology
         ))
+        .routes(routes!(crate::risk::api::list_methodology_templates))
+        .routes(routes!(crate::risk::api::choose_methodology_template))
 }
 
 /// The roles each API operation admits, by operation id (the handler's
@@ -170,6 +172,8 @@ const ACCESS: &[(&str, Access)] = {
         ("compare_risk_snapshots", Needs(ReadIsms)),
         // The methodology is a management decision: those who approve.
         ("put_risk_methodology", Needs(Approve)),
+        ("list_methodology_templates", Needs(ReadIsms)),
+        ("choose_methodology_template", Needs(Approve)),
     ]
 };
 
