@@ -220,15 +220,9 @@ impl Store {
         }
         let mut mappings = 0;
         if !lib.mappings.is_empty() {
-            mappings = write_mappings(
-                &mut tx,
-                &lib.mappings,
-                Some(&lib.mapping_urns),
-                file,
-                tenant,
-                actor,
-            )
-            .await?;
+            let (kept, kept_urns) = known_ends(&mut tx, lib, tenant, file, &mut warnings).await?;
+            mappings =
+                write_mappings(&mut tx, &kept, Some(&kept_urns), file, tenant, actor).await?;
             detail.push(format!("{mappings} mappings"));
         }
         let at = now();
@@ -452,6 +446,76 @@ impl Store {
         .await)?;
         Ok(row.and_then(|(v,)| v))
     }
+}
+
+/// The mappings whose ends can be found: an end naming a URN of an installed framework that
+/// identifies its requirements by URN, where no requirement carries that URN, is reported
+/// and left out (the rest imports: one stale link should not cost the good ones). Ends in
+/// frameworks not installed yet are kept; they resolve by URN once the framework arrives.
+async fn known_ends(
+    tx: &mut crate::Tx,
+    lib: &CisoLibrary,
+    tenant: Tenant,
+    file: &str,
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<isms_catalog::Mapping>, Vec<(String, String)>)> {
+    use std::collections::{HashMap, HashSet};
+    let mut keys_of: HashMap<&str, Option<HashSet<String>>> = HashMap::new();
+    for m in &lib.mappings {
+        for fw in [m.source_framework.as_str(), m.target_framework.as_str()] {
+            if keys_of.contains_key(fw) {
+                continue;
+            }
+            let keys: Vec<(String,)> = on_tx!(tx, |c| {
+                sqlx::query_as(
+                "SELECT r.node_key FROM requirements r JOIN frameworks f ON f.id = r.framework_id \
+                 WHERE f.slug = $1 AND ($2 IS NULL OR f.org_id IS NULL OR f.org_id = $2) AND r.node_key <> r.ref_id"
+            )
+            .bind(fw)
+            .bind(tenant.org_id())
+            .fetch_all(c)
+            .await
+            })?;
+            keys_of.insert(
+                fw,
+                (!keys.is_empty()).then(|| keys.into_iter().map(|(k,)| k).collect()),
+            );
+        }
+    }
+    let mut kept = Vec::with_capacity(lib.mappings.len());
+    let mut kept_urns = Vec::with_capacity(lib.mappings.len());
+    let mut left_out = 0usize;
+    for (m, urns) in lib.mappings.iter().zip(&lib.mapping_urns) {
+        let unknown = [
+            (m.source_framework.as_str(), urns.0.as_str()),
+            (m.target_framework.as_str(), urns.1.as_str()),
+        ]
+        .into_iter()
+        .find(|(fw, urn)| {
+            keys_of
+                .get(fw)
+                .and_then(Option::as_ref)
+                .is_some_and(|keys| !keys.contains(*urn))
+        });
+        if let Some((fw, urn)) = unknown {
+            left_out += 1;
+            if left_out <= 20 {
+                warnings.push(format!(
+                    "{file}: {urn:?} is not a requirement of the installed framework {fw}; the mapping was left out"
+                ));
+            }
+            continue;
+        }
+        kept.push(m.clone());
+        kept_urns.push(urns.clone());
+    }
+    if left_out > 20 {
+        warnings.push(format!(
+            "{file}: {} more mappings to unknown requirements were left out",
+            left_out - 20
+        ));
+    }
+    Ok((kept, kept_urns))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -26,6 +26,7 @@ mod frameworks;
 mod gap;
 mod hardening_audit;
 mod hardening_web;
+mod library_import;
 mod notifications;
 mod readiness;
 mod resilience;
