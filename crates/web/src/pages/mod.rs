@@ -14,6 +14,7 @@ mod login;
 mod profile;
 mod readiness;
 mod risk;
+mod risk_methodology;
 mod search;
 mod settings;
 mod soa;
@@ -202,6 +203,12 @@ fn tables() -> [Routes; 3] {
             gap::row_edit,
         )
         .post("/gap/{assessment}/{ref_id}", Needs(EditIsms), gap::save)
+        .get("/risk/methodology", Needs(ReadIsms), risk_methodology::show)
+        .post(
+            "/risk/methodology/{template}",
+            Needs(Approve),
+            risk_methodology::choose,
+        )
         .get("/risks", Needs(ReadIsms), risk::list)
         .post("/risks", Needs(EditIsms), risk::create)
         .get("/risks/{risk}", Needs(ReadIsms), risk::show)

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Library import benchmark (issue 16): generates a synthetic collection of ~250 libraries in
+# the CISO Assistant layout (200 frameworks of ~900 nodes whose ref ids repeat under different
+# parents, with translations, and 50 mapping libraries of 600 mappings; tens of MB of YAML),
+# then times `isms framework import DIR` into an empty SQLite database and reports the wall
+# time and the peak resident memory (/usr/bin/time -v). Target: under 20 s and 300 MB.
+# Usage: bench/library/run.sh        FRAMEWORKS=n MAPPINGS=n NODES=n to scale;
+#        ISMS_BIN=path to use a binary already built (else a release build is made);
+#        ISMS_BENCH_DATABASE=postgres://... to run on PostgreSQL (a fresh, empty database).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$here/../.."
+[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+if [ -n "${ISMS_BIN:-}" ]; then
+  bin=$ISMS_BIN
+else
+  cargo build --release -q -p isms
+  bin=${CARGO_TARGET_DIR:-$PWD/target}/release/isms
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export ISMS_DATABASE_URL="${ISMS_BENCH_DATABASE:-sqlite://$work/bench.db}" RUST_LOG=warn
+python3 "$here/gen.py" "$work/libs" "${FRAMEWORKS:-200}" "${MAPPINGS:-50}" "${NODES:-900}"
+echo "collection: $(ls "$work/libs" | wc -l) files, $(du -sh "$work/libs" | cut -f1) of YAML"
+"$bin" migrate >/dev/null
+/usr/bin/time -v "$bin" framework import "$work/libs" >"$work/out.txt" 2>"$work/time.txt" || {
+  tail -20 "$work/out.txt" "$work/time.txt"; exit 1; }
+tail -1 "$work/out.txt"
+wall=$(grep 'Elapsed (wall clock)' "$work/time.txt" | awk '{print $NF}')
+rss=$(grep 'Maximum resident set size' "$work/time.txt" | awk '{print $NF}')
+echo "import: wall ${wall} (m:ss), peak memory $((rss / 1024)) MB"
+"$bin" audit-log verify | tail -1
