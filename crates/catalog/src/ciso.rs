@@ -201,6 +201,7 @@ struct YObjects {
 }
 
 /// Only the keys under `objects`, to name what a library holds that isms does not import.
+#[allow(clippy::zero_sized_map_values)] // a set cannot be read from a YAML mapping
 #[derive(Deserialize)]
 struct YKeys {
     #[serde(default)]
@@ -520,19 +521,16 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
     let mut framework_tree = None;
     let mut req_ref_controls = Vec::new();
     let mut own_framework: Option<(String, String)> = None; // (urn, id)
-    let version = match nonempty(lib.version.as_ref()) {
-        None => None,
-        Some(v) => match v.parse::<i64>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                issues.push(Issue::new(
-                    Place::Path("version".into()),
-                    format!("version {v:?} is not a whole number"),
-                ));
-                None
-            }
-        },
-    };
+    let version = nonempty(lib.version.as_ref()).and_then(|v| {
+        let n = v.parse::<i64>().ok();
+        if n.is_none() {
+            issues.push(Issue::new(
+                Place::Path("version".into()),
+                format!("version {v:?} is not a whole number"),
+            ));
+        }
+        n
+    });
 
     if let Some(fw) = &objects.framework {
         let fw_urn = nonempty(fw.urn.as_ref()).unwrap_or("").to_owned();
@@ -620,7 +618,7 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
             node.order = i as u32;
             node.urn = Some(urn.to_owned());
             node.parent_urn = parent_urn.map(str::to_owned);
-            node.translations = n.translations.clone();
+            node.translations.clone_from(&n.translations);
             for rc in &n.reference_controls {
                 req_ref_controls.push((urn.to_owned(), rc.clone()));
             }
@@ -1192,8 +1190,7 @@ objects:
         let metrics = "urn: x\nobjects:\n  metric_definitions:\n  - urn: m\n";
         let msg = import(metrics).unwrap_err().to_string();
         assert!(msg.contains("metrics module"), "{msg}");
-        let with_fw = format!("{SMALL}");
-        let lib = import(&with_fw).unwrap();
+        let lib = import(SMALL).unwrap();
         assert!(
             lib.framework.is_some(),
             "a framework imports beside its reference controls"

@@ -8,6 +8,7 @@
 //! sees it and can change it. Every read and write names its [`Tenant`].
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use isms_catalog::{FrameworkTree, Mapping, MappingSet};
 use serde::Serialize;
@@ -807,7 +808,7 @@ pub(crate) async fn write_framework(
                 if k > 1 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("${}", b + k));
+                let _ = write!(sql, "${}", b + k);
             }
             sql.push(')');
         }
@@ -906,6 +907,9 @@ pub(crate) async fn write_framework(
 /// PostgreSQL's 65535 bound parameters.
 const INSERT_CHUNK: usize = 500;
 
+/// Parameters per mapping row of a multi-row INSERT.
+const PER_ROW: usize = 11;
+
 /// Writes mappings in the caller's transaction, replacing those the same owner imported
 /// from the same origin. `keys` (same order as `mappings`) are the ends' stable identities
 /// (requirement URNs) when the source has them.
@@ -933,7 +937,6 @@ pub(crate) async fn write_mappings(
         .enumerate()
         .map(|(i, m)| (m, keys.and_then(|k| k.get(i)).unwrap_or(&none)))
         .collect();
-    const PER_ROW: usize = 11;
     for chunk in rows.chunks(INSERT_CHUNK) {
         let mut sql = String::from(
             "INSERT INTO mappings (source_framework, source_ref, target_framework, target_ref, relationship, note, origin, imported_at, org_id, source_key, target_key) VALUES ",

@@ -345,7 +345,7 @@ impl Store {
                 audit::record(&mut tx, actor, Change { org_id, ..change }).await?;
             }
             Tenant::Installation => {
-                audit::record_installation_change(&mut tx, actor, change).await?
+                audit::record_installation_change(&mut tx, actor, change).await?;
             }
         }
         tx.commit().await?;
@@ -367,18 +367,16 @@ impl Store {
 
     /// The risk matrix templates a tenant sees: installation-wide ones and its own.
     pub async fn methodology_templates(&self, tenant: Tenant) -> Result<Vec<MethodologyTemplate>> {
-        let rows: Vec<(i64, String, String, String, String, Option<i64>, String)> = on_pool!(
-            self,
-            |p| {
-                sqlx::query_as(
+        type Row = (i64, String, String, String, String, Option<i64>, String);
+        let rows: Vec<Row> = on_pool!(self, |p| {
+            sqlx::query_as(
                 "SELECT id, urn, name, description, library_urn, org_id, body_json FROM library_items \
                  WHERE kind = 'risk_matrix' AND ($1 IS NULL OR org_id IS NULL OR org_id = $1) ORDER BY name, id"
             )
             .bind(tenant.org_id())
             .fetch_all(p)
             .await
-            }
-        )?;
+        })?;
         Ok(rows
             .into_iter()
             .filter_map(|(id, urn, name, description, library_urn, org_id, body)| {

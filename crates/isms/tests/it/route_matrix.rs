@@ -158,7 +158,11 @@ objects:
         .import_library(&lib, "bolt-matrix.yaml", false, Tenant::Org(b.id), &actor)
         .await
         .unwrap();
-    let template = store.methodology_templates(Tenant::Org(b.id)).await.unwrap()[0].id;
+    let template = store
+        .methodology_templates(Tenant::Org(b.id))
+        .await
+        .unwrap()[0]
+        .id;
 
     let f = |v: String, foreign: bool| Fill { value: v, foreign };
     HashMap::from([

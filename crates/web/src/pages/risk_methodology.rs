@@ -23,6 +23,8 @@ struct TemplateView {
     methodology: Methodology,
 }
 
+// Askama hands loop values over by reference.
+#[allow(clippy::trivially_copy_pass_by_ref)]
 impl TemplateView {
     fn level_name(&self, level: &usize) -> &str {
         self.methodology.level_name(*level)
@@ -127,9 +129,27 @@ pub async fn choose(
             );
             page(&state, &user, StatusCode::OK, None, Some(notice), None).await
         }
-        Ok(c) => page(&state, &user, StatusCode::OK, Some((template, c.moves)), None, None).await,
+        Ok(c) => {
+            page(
+                &state,
+                &user,
+                StatusCode::OK,
+                Some((template, c.moves)),
+                None,
+                None,
+            )
+            .await
+        }
         Err(StoreError::Invalid(m)) => {
-            page(&state, &user, StatusCode::UNPROCESSABLE_ENTITY, None, None, Some(m)).await
+            page(
+                &state,
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                None,
+                Some(m),
+            )
+            .await
         }
         Err(StoreError::Conflict(m)) => {
             page(&state, &user, StatusCode::CONFLICT, None, None, Some(m)).await
