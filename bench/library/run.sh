@@ -6,12 +6,17 @@
 # time and the peak resident memory (/usr/bin/time -v). Target: under 20 s and 300 MB.
 # Usage: bench/library/run.sh        FRAMEWORKS=n MAPPINGS=n NODES=n to scale;
 #        ISMS_BIN=path to use a binary already built (else a release build is made);
-#        ISMS_BENCH_DATABASE=postgres://... to run on PostgreSQL (a fresh, empty database).
+#        ISMS_BENCH_DATABASE=postgres://... to run on PostgreSQL (a fresh, empty database);
+#        STORE_ONLY=1 to time the same parse and store path through the isms-store example
+#        `library_import` (a release build without the web and PDF crates, for slow machines).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here/../.."
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
-if [ -n "${ISMS_BIN:-}" ]; then
+if [ -n "${STORE_ONLY:-}" ]; then
+  cargo build --release -q -p isms-store --example library_import
+  bin=${CARGO_TARGET_DIR:-$PWD/target}/release/examples/library_import
+elif [ -n "${ISMS_BIN:-}" ]; then
   bin=$ISMS_BIN
 else
   cargo build --release -q -p isms
@@ -22,11 +27,16 @@ trap 'rm -rf "$work"' EXIT
 export ISMS_DATABASE_URL="${ISMS_BENCH_DATABASE:-sqlite://$work/bench.db}" RUST_LOG=warn
 python3 "$here/gen.py" "$work/libs" "${FRAMEWORKS:-200}" "${MAPPINGS:-50}" "${NODES:-900}"
 echo "collection: $(ls "$work/libs" | wc -l) files, $(du -sh "$work/libs" | cut -f1) of YAML"
-"$bin" migrate >/dev/null
-/usr/bin/time -v "$bin" framework import "$work/libs" >"$work/out.txt" 2>"$work/time.txt" || {
+if [ -n "${STORE_ONLY:-}" ]; then
+  run=("$bin" "$ISMS_DATABASE_URL" "$work/libs")
+else
+  "$bin" migrate >/dev/null
+  run=("$bin" framework import "$work/libs")
+fi
+/usr/bin/time -v "${run[@]}" >"$work/out.txt" 2>"$work/time.txt" || {
   tail -20 "$work/out.txt" "$work/time.txt"; exit 1; }
 tail -1 "$work/out.txt"
 wall=$(grep 'Elapsed (wall clock)' "$work/time.txt" | awk '{print $NF}')
 rss=$(grep 'Maximum resident set size' "$work/time.txt" | awk '{print $NF}')
 echo "import: wall ${wall} (m:ss), peak memory $((rss / 1024)) MB"
-"$bin" audit-log verify | tail -1
+[ -n "${STORE_ONLY:-}" ] || "$bin" audit-log verify | tail -1
