@@ -21,7 +21,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     files.sort();
     let (mut ok, mut refused) = (0, 0);
     for path in &files {
-        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let bytes = std::fs::read(path)?;
         let outcome = match isms_catalog::import_ciso_assistant(&name, &bytes) {
             Ok(lib) => store
