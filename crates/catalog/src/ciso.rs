@@ -1,36 +1,63 @@
 //! CISO Assistant library YAML: a framework library (`objects.framework.requirement_nodes`), its
-//! optional `reference_controls`, and mapping libraries (`objects.requirement_mapping_sets`, or
-//! the older single `requirement_mapping_set`).
+//! optional `reference_controls`, mapping libraries (`objects.requirement_mapping_sets`, or
+//! the older single `requirement_mapping_set`), risk matrices (`objects.risk_matrix`) and threat
+//! catalogs (`objects.threats`).
+//!
+//! Requirement nodes are identified by their URN, as CISO Assistant does: a ref id may repeat
+//! under different parents (ENS "op.acc.1" › "1", FINMA margin numbers), and a node may have
+//! no ref id at all (its URN's last segment is then its label).
 //!
 //! The layout follows CISO Assistant's published library format; no CISO Assistant file is
 //! embedded or copied.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{ImportError, Issue, MAX_ISSUES, MAX_ITEMS, Place, input_text};
 use crate::import_csv::tree_issues;
 use crate::mapping::{Mapping, Relationship, framework_id};
-use crate::model::{Framework, FrameworkTree, NodeKind, RequirementNode, slugify};
+use crate::model::{
+    Framework, FrameworkTree, NodeKind, RequirementNode, slugify, title_from_description,
+};
 
 /// What a CISO Assistant library file held.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CisoLibrary {
     pub urn: String,
     pub name: String,
+    /// The library's version (`version:`, an integer in CISO Assistant), when it has one.
+    pub version: Option<i64>,
+    /// The library's own name and description in other languages.
+    pub translations: Option<serde_json::Value>,
     /// Present for framework libraries.
     pub framework: Option<FrameworkTree>,
-    /// The library's `reference_controls` (CISO Assistant's generic measures), if any.
+    /// The framework's URN (its identity across versions and files).
+    pub framework_urn: Option<String>,
+    /// The framework's name and description in other languages.
+    pub framework_translations: Option<serde_json::Value>,
+    /// The library's `reference_controls` (CISO Assistant's generic measures), if any. They
+    /// are parsed and kept so that an applied-controls catalog can take them; isms has none yet.
     pub reference_controls: Vec<ReferenceControl>,
-    /// (requirement ref id, reference control URN) links from the requirement nodes.
+    /// (requirement URN, reference control URN) links from the requirement nodes.
     pub requirement_reference_controls: Vec<(String, String)>,
     /// Mappings from the library's mapping sets, with framework ids and ref ids resolved as
     /// described on [`import_ciso_assistant`].
     pub mappings: Vec<Mapping>,
+    /// The (source, target) requirement URNs of each of `mappings`, same order: the stable
+    /// identity a mapping resolves by once both frameworks are installed.
+    pub mapping_urns: Vec<(String, String)>,
     /// Mapping entries with relationship `not_related`: they state the absence of a link and
     /// are not imported.
     pub skipped_not_related: usize,
+    /// Risk matrices: methodology templates for the risk module.
+    pub risk_matrices: Vec<RiskMatrixDef>,
+    /// Threats for the risk module's threat library.
+    pub threats: Vec<ThreatDef>,
+    /// Objects isms does not import yet (metric definitions, presets, ...), by key and count.
+    pub unsupported: Vec<Unsupported>,
+    /// Problems that did not stop the import (a mapping to an unknown node, ...).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,6 +68,61 @@ pub struct ReferenceControl {
     pub category: Option<String>,
     pub description: Option<String>,
 }
+
+/// One step of a risk matrix's probability or impact scale, or one of its risk levels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatrixStep {
+    pub abbreviation: String,
+    pub name: String,
+    pub description: String,
+    /// `#rrggbb` when the source gives a usable colour.
+    pub colour: Option<String>,
+    pub translations: Option<serde_json::Value>,
+}
+
+/// A risk matrix of a library: two scales, the risk levels and the grid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskMatrixDef {
+    pub urn: String,
+    pub ref_id: String,
+    pub name: String,
+    pub description: String,
+    pub probability: Vec<MatrixStep>,
+    pub impact: Vec<MatrixStep>,
+    /// Levels from lowest to highest.
+    pub risk: Vec<MatrixStep>,
+    /// `grid[probability][impact]` is an index into `risk`.
+    pub grid: Vec<Vec<usize>>,
+    pub translations: Option<serde_json::Value>,
+}
+
+/// A threat of a threat catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreatDef {
+    pub urn: String,
+    pub ref_id: Option<String>,
+    pub name: String,
+    pub description: Option<String>,
+    pub translations: Option<serde_json::Value>,
+}
+
+/// Objects of a library that isms does not import (yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unsupported {
+    /// The key under `objects`, e.g. `metric_definitions`.
+    pub key: String,
+    /// Which part of isms would hold them and why they are not imported.
+    pub reason: String,
+}
+
+/// Why reference controls are not imported: named so the user knows which module takes them.
+pub const REFERENCE_CONTROLS_NOT_YET: &str =
+    "reference controls go into the applied-controls catalog, which this version does not have yet";
+/// How the refusal of a library holding only objects isms does not import yet begins.
+pub const NOTHING_IMPORTED: &str = "nothing was imported";
+/// Why metric definitions are not imported.
+pub const METRICS_NOT_YET: &str =
+    "metric definitions go into the metrics module, which this version does not have yet";
 
 /// Accept any YAML scalar as text: `ref_id: 5.10` must stay "5.10", not become the number 5.1.
 /// Asking the YAML deserializer for a string makes it hand over the scalar as written.
@@ -79,6 +161,12 @@ fn scalar<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     d.deserialize_option(Text)
 }
 
+/// `translations:` kept as JSON (any shape the source uses).
+fn translations<'de, D: Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    let v: Option<serde_json::Value> = Option::deserialize(d)?;
+    Ok(v.filter(|v| !v.is_null()))
+}
+
 #[derive(Deserialize)]
 struct YLibrary {
     #[serde(default, deserialize_with = "scalar")]
@@ -93,6 +181,8 @@ struct YLibrary {
     version: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     provider: Option<String>,
+    #[serde(default, deserialize_with = "translations")]
+    translations: Option<serde_json::Value>,
     objects: Option<YObjects>,
 }
 
@@ -104,6 +194,18 @@ struct YObjects {
     requirement_mapping_set: Option<YMappingSet>,
     #[serde(default)]
     requirement_mapping_sets: Vec<YMappingSet>,
+    #[serde(default)]
+    risk_matrix: Vec<YRiskMatrix>,
+    #[serde(default)]
+    threats: Vec<YThreat>,
+}
+
+/// Only the keys under `objects`, to name what a library holds that isms does not import.
+#[allow(clippy::zero_sized_map_values)] // a set cannot be read from a YAML mapping
+#[derive(Deserialize)]
+struct YKeys {
+    #[serde(default)]
+    objects: BTreeMap<String, serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -114,6 +216,8 @@ struct YFramework {
     ref_id: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "translations")]
+    translations: Option<serde_json::Value>,
     #[serde(default)]
     requirement_nodes: Vec<YNode>,
 }
@@ -136,6 +240,8 @@ struct YNode {
     assessable: Option<bool>,
     #[serde(default)]
     reference_controls: Vec<String>,
+    #[serde(default, deserialize_with = "translations")]
+    translations: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -172,6 +278,56 @@ struct YMapping {
     relationship: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     rationale: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct YStep {
+    #[serde(default, deserialize_with = "scalar")]
+    abbreviation: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    hexcolor: Option<String>,
+    #[serde(default, deserialize_with = "translations")]
+    translations: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct YRiskMatrix {
+    #[serde(default, deserialize_with = "scalar")]
+    urn: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    ref_id: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    description: Option<String>,
+    #[serde(default)]
+    probability: Vec<YStep>,
+    #[serde(default)]
+    impact: Vec<YStep>,
+    #[serde(default)]
+    risk: Vec<YStep>,
+    #[serde(default)]
+    grid: Vec<Vec<i64>>,
+    #[serde(default, deserialize_with = "translations")]
+    translations: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct YThreat {
+    #[serde(default, deserialize_with = "scalar")]
+    urn: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    ref_id: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "translations")]
+    translations: Option<serde_json::Value>,
 }
 
 fn nonempty(s: Option<&String>) -> Option<&str> {
@@ -221,17 +377,133 @@ fn yaml_error(file: &str, e: &serde_norway::Error) -> ImportError {
     )
 }
 
-/// Import a CISO Assistant library (framework and/or mapping library).
+/// A `#rrggbb` colour from what a library writes (`"#00FF00"`, `'#faf7e9'`, `#abc`).
+fn colour(text: Option<&String>) -> Option<String> {
+    let t = nonempty(text)?.trim_start_matches('#');
+    let hex = |s: &str| s.chars().all(|c| c.is_ascii_hexdigit());
+    match t.len() {
+        6 if hex(t) => Some(format!("#{}", t.to_ascii_lowercase())),
+        3 if hex(t) => Some(format!(
+            "#{}",
+            t.chars()
+                .flat_map(|c| [c, c])
+                .collect::<String>()
+                .to_ascii_lowercase()
+        )),
+        _ => None,
+    }
+}
+
+fn steps(list: &[YStep]) -> Vec<MatrixStep> {
+    list.iter()
+        .enumerate()
+        .map(|(i, s)| MatrixStep {
+            abbreviation: nonempty(s.abbreviation.as_ref())
+                .unwrap_or_default()
+                .to_owned(),
+            name: nonempty(s.name.as_ref())
+                .or(nonempty(s.abbreviation.as_ref()))
+                .map_or_else(|| format!("{}", i + 1), str::to_owned),
+            description: nonempty(s.description.as_ref())
+                .unwrap_or_default()
+                .to_owned(),
+            colour: colour(s.hexcolor.as_ref()),
+            translations: s.translations.clone(),
+        })
+        .collect()
+}
+
+fn risk_matrix(m: &YRiskMatrix, path: &str, issues: &mut Vec<Issue>) -> Option<RiskMatrixDef> {
+    let place = || Place::Path(path.to_owned());
+    let Some(urn) = nonempty(m.urn.as_ref()) else {
+        issues.push(Issue::new(place(), "risk matrix has no urn"));
+        return None;
+    };
+    let (probability, impact, risk) = (steps(&m.probability), steps(&m.impact), steps(&m.risk));
+    for (what, list) in [
+        ("probability", &probability),
+        ("impact", &impact),
+        ("risk", &risk),
+    ] {
+        if list.is_empty() {
+            issues.push(Issue::new(
+                place(),
+                format!("the matrix has no {what} steps"),
+            ));
+            return None;
+        }
+    }
+    if m.grid.len() != probability.len() || m.grid.iter().any(|r| r.len() != impact.len()) {
+        issues.push(Issue::new(
+            place(),
+            format!(
+                "the grid needs {} rows (probability) of {} cells (impact)",
+                probability.len(),
+                impact.len()
+            ),
+        ));
+        return None;
+    }
+    let mut grid = Vec::with_capacity(m.grid.len());
+    for row in &m.grid {
+        let mut out = Vec::with_capacity(row.len());
+        for &cell in row {
+            match usize::try_from(cell) {
+                Ok(c) if c < risk.len() => out.push(c),
+                _ => {
+                    issues.push(Issue::new(
+                        place(),
+                        format!(
+                            "grid cell {cell} names no risk level (0 to {})",
+                            risk.len() - 1
+                        ),
+                    ));
+                    return None;
+                }
+            }
+        }
+        grid.push(out);
+    }
+    let name = nonempty(m.name.as_ref())
+        .or(nonempty(m.ref_id.as_ref()))
+        .unwrap_or_else(|| urn_tail(urn))
+        .to_owned();
+    Some(RiskMatrixDef {
+        urn: urn.to_owned(),
+        ref_id: nonempty(m.ref_id.as_ref())
+            .unwrap_or_else(|| urn_tail(urn))
+            .to_owned(),
+        name,
+        description: nonempty(m.description.as_ref())
+            .unwrap_or_default()
+            .to_owned(),
+        probability,
+        impact,
+        risk,
+        grid,
+        translations: m.translations.clone(),
+    })
+}
+
+/// Import a CISO Assistant library: a framework, mapping sets, risk matrices, threats.
 ///
 /// Framework: the id comes from the framework URN's last segment (mapped to our ids for the
 /// NIST and ISO frameworks we know), the name from `name`, the version from the library
-/// `version`, the publisher from `provider`, the licence note from `copyright`. Each node
-/// becomes a requirement with ref id `ref_id` (or its URN's last segment), title `name` (else
-/// the ref id, else the description), kind `item` when assessable and `group` otherwise.
+/// `version`, the publisher from `provider`, the licence note from `copyright`. Each node is
+/// identified by its URN; its label is `ref_id` (or its URN's last segment), which may repeat
+/// under different parents. Its title is `name`, else the first sentence of its description
+/// (shortened), else its label; kind `item` when assessable and `group` otherwise.
 ///
-/// Mappings: requirement URNs of the framework in the same file resolve to its ref ids; other
-/// URNs give a best-effort ref id (see `ref_from_requirement_urn`). Relationships `equal`,
-/// `subset`, `superset`, `intersect` map to ours; `not_related` entries are counted, not kept.
+/// Mappings: requirement URNs of the framework in the same file resolve to its labels; other
+/// URNs give a best-effort ref id (see `ref_from_requirement_urn`) and keep the URN, which
+/// the store resolves against installed frameworks. A mapping naming a URN of the file's own
+/// framework that no node carries is reported as a warning and left out; the rest imports
+/// (mapping libraries are maintained apart from the frameworks they link, and one stale link
+/// should not cost the hundreds of good ones). Relationships `equal`, `subset`, `superset`,
+/// `intersect` map to ours; `not_related` entries are counted, not kept.
+///
+/// A library holding only objects isms does not import (reference controls, metric
+/// definitions, presets) is refused, naming the module that would hold them.
 pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, ImportError> {
     let text = input_text(file, data)?;
     let lib: YLibrary = serde_norway::from_str(text).map_err(|e| yaml_error(file, &e))?;
@@ -244,10 +516,21 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
     };
     let lib_urn = lib.urn.clone().unwrap_or_default();
     let mut issues = Vec::new();
+    let mut warnings = Vec::new();
     let mut urn_to_ref: HashMap<String, String> = HashMap::new();
     let mut framework_tree = None;
     let mut req_ref_controls = Vec::new();
     let mut own_framework: Option<(String, String)> = None; // (urn, id)
+    let version = nonempty(lib.version.as_ref()).and_then(|v| {
+        let n = v.parse::<i64>().ok();
+        if n.is_none() {
+            issues.push(Issue::new(
+                Place::Path("version".into()),
+                format!("version {v:?} is not a whole number"),
+            ));
+        }
+        n
+    });
 
     if let Some(fw) = &objects.framework {
         let fw_urn = nonempty(fw.urn.as_ref()).unwrap_or("").to_owned();
@@ -280,7 +563,8 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
             ));
         }
         let path = |i: usize| format!("objects.framework.requirement_nodes[{i}]");
-        let mut first_urn: HashMap<&str, usize> = HashMap::new();
+        let mut first_urn: HashMap<&str, usize> =
+            HashMap::with_capacity(fw.requirement_nodes.len());
         for (i, n) in fw.requirement_nodes.iter().enumerate() {
             match nonempty(n.urn.as_ref()) {
                 None => issues.push(Issue::new(
@@ -291,7 +575,9 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
                     if let Some(f) = first_urn.insert(u, i) {
                         issues.push(Issue::new(
                             Place::Path(path(i)),
-                            format!("duplicate urn {u:?} (first at requirement_nodes[{f}])"),
+                            format!(
+                                "duplicate urn {u:?}: requirement_nodes[{f}] and requirement_nodes[{i}] both carry it"
+                            ),
                         ));
                     }
                     let r = nonempty(n.ref_id.as_ref()).unwrap_or_else(|| urn_tail(u));
@@ -306,7 +592,8 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
             let urn = nonempty(n.urn.as_ref()).unwrap_or("");
             let ref_id = urn_to_ref.get(urn).cloned().unwrap_or_default();
             let mut parent = None;
-            if let Some(p) = nonempty(n.parent_urn.as_ref()) {
+            let parent_urn = nonempty(n.parent_urn.as_ref());
+            if let Some(p) = parent_urn {
                 parent = urn_to_ref.get(p).cloned();
                 if parent.is_none() {
                     issues.push(Issue::new(
@@ -317,10 +604,9 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
             }
             let description = nonempty(n.description.as_ref()).map(str::to_owned);
             let title = nonempty(n.name.as_ref())
-                .or(nonempty(n.ref_id.as_ref()))
                 .map(str::to_owned)
-                .or_else(|| description.clone())
-                .unwrap_or_default();
+                .or_else(|| description.as_deref().and_then(title_from_description))
+                .unwrap_or_else(|| ref_id.clone());
             let kind = if n.assessable.unwrap_or(false) {
                 NodeKind::Item
             } else {
@@ -330,8 +616,11 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
             node.description = description;
             node.discussion = nonempty(n.annotation.as_ref()).map(str::to_owned);
             node.order = i as u32;
+            node.urn = Some(urn.to_owned());
+            node.parent_urn = parent_urn.map(str::to_owned);
+            node.translations.clone_from(&n.translations);
             for rc in &n.reference_controls {
-                req_ref_controls.push((ref_id.clone(), rc.clone()));
+                req_ref_controls.push((urn.to_owned(), rc.clone()));
             }
             nodes.push(node);
         }
@@ -376,6 +665,7 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
         .collect();
 
     let mut mappings = Vec::new();
+    let mut mapping_urns = Vec::new();
     let mut skipped_not_related = 0;
     let (sets_path, sets): (&str, Vec<&YMappingSet>) =
         if objects.requirement_mapping_sets.is_empty() {
@@ -405,13 +695,15 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
             ));
             continue;
         };
+        let is_own = |urn: &str| matches!(&own_framework, Some((u, _)) if u == urn);
         let fw_id_of = |urn: &str| match &own_framework {
             Some((u, id)) if u == urn => id.clone(),
             _ => framework_id_from_urn(urn),
         };
         let (sf, tf) = (fw_id_of(src_fw_urn), fw_id_of(tgt_fw_urn));
         for (mi, m) in set.requirement_mappings.iter().enumerate() {
-            let place = || Place::Path(format!("{set_path}.requirement_mappings[{mi}]"));
+            let at = format!("{set_path}.requirement_mappings[{mi}]");
+            let place = || Place::Path(at.clone());
             let (Some(su), Some(tu)) = (
                 nonempty(m.source_requirement_urn.as_ref()),
                 nonempty(m.target_requirement_urn.as_ref()),
@@ -437,6 +729,17 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
                 ));
                 continue;
             };
+            let unknown_own = [(src_fw_urn, su), (tgt_fw_urn, tu)]
+                .into_iter()
+                .find(|(f, u)| is_own(f) && !urn_to_ref.contains_key(*u));
+            if let Some((_, u)) = unknown_own {
+                if warnings.len() < MAX_ISSUES {
+                    warnings.push(format!(
+                        "{file}: {at}: {u:?} is not a requirement of this library's framework; the mapping was left out"
+                    ));
+                }
+                continue;
+            }
             let resolve = |urn: &str, fw: &str| {
                 urn_to_ref
                     .get(urn)
@@ -452,6 +755,7 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
                 note: nonempty(m.rationale.as_ref()).map(str::to_owned),
                 derived_path: None,
             });
+            mapping_urns.push((su.to_owned(), tu.to_owned()));
             if mappings.len() > MAX_ITEMS {
                 return Err(ImportError::one(
                     file,
@@ -462,24 +766,106 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
         }
     }
 
-    if framework_tree.is_none() && sets.is_empty() && issues.is_empty() {
-        issues.push(Issue::new(
-            Place::Path("objects".into()),
-            "the library holds neither a framework nor requirement mapping sets",
-        ));
+    let mut risk_matrices = Vec::new();
+    for (i, m) in objects.risk_matrix.iter().enumerate() {
+        if let Some(def) = risk_matrix(m, &format!("objects.risk_matrix[{i}]"), &mut issues) {
+            risk_matrices.push(def);
+        }
+    }
+    let mut threats = Vec::with_capacity(objects.threats.len());
+    for (i, t) in objects.threats.iter().enumerate() {
+        let Some(urn) = nonempty(t.urn.as_ref()) else {
+            issues.push(Issue::new(
+                Place::Path(format!("objects.threats[{i}]")),
+                "threat has no urn",
+            ));
+            continue;
+        };
+        let ref_id = nonempty(t.ref_id.as_ref()).map(str::to_owned);
+        let description = nonempty(t.description.as_ref()).map(str::to_owned);
+        let name = nonempty(t.name.as_ref())
+            .map(str::to_owned)
+            .or_else(|| description.as_deref().and_then(title_from_description))
+            .or_else(|| ref_id.clone())
+            .unwrap_or_else(|| urn_tail(urn).to_owned());
+        threats.push(ThreatDef {
+            urn: urn.to_owned(),
+            ref_id,
+            name,
+            description,
+            translations: t.translations.clone(),
+        });
+    }
+
+    let importable = framework_tree.is_some()
+        || !sets.is_empty()
+        || !risk_matrices.is_empty()
+        || !threats.is_empty();
+    let mut unsupported = Vec::new();
+    if !reference_controls.is_empty() {
+        unsupported.push(Unsupported {
+            key: "reference_controls".into(),
+            reason: format!(
+                "{} reference controls: {REFERENCE_CONTROLS_NOT_YET}",
+                reference_controls.len()
+            ),
+        });
+    }
+    if !importable && issues.is_empty() {
+        // Name what else the library holds: one more (cheap) pass over the keys.
+        let keys: YKeys = serde_norway::from_str(text).map_err(|e| yaml_error(file, &e))?;
+        for key in keys.objects.keys() {
+            let reason = match key.as_str() {
+                "framework" | "requirement_mapping_set" | "requirement_mapping_sets"
+                | "risk_matrix" | "threats" | "reference_controls" => continue,
+                k if k.starts_with("metric") => METRICS_NOT_YET.to_owned(),
+                k if k.starts_with("preset") => "a preset enables a bundle of libraries in one step; import the libraries it names one by one (isms does not apply presets yet)".to_owned(),
+                other => format!("isms does not know library objects of kind {other:?}"),
+            };
+            unsupported.push(Unsupported {
+                key: key.clone(),
+                reason,
+            });
+        }
+        let message = if unsupported.is_empty() {
+            "the library holds no objects isms imports (a framework, requirement mapping sets, risk matrices or threats)".to_owned()
+        } else {
+            format!(
+                "{NOTHING_IMPORTED}: {}",
+                unsupported
+                    .iter()
+                    .map(|u| u.reason.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        };
+        issues.push(Issue::new(Place::Path("objects".into()), message));
     }
     if !issues.is_empty() {
         issues.truncate(MAX_ISSUES);
         return Err(ImportError::many(file, issues));
     }
+    let framework_urn = own_framework
+        .as_ref()
+        .map(|(u, _)| u.clone())
+        .filter(|u| !u.is_empty());
     Ok(CisoLibrary {
         urn: lib_urn,
         name: lib.name.or(lib.ref_id).unwrap_or_default(),
+        version,
+        translations: lib.translations,
         framework: framework_tree,
+        framework_urn,
+        framework_translations: objects.framework.and_then(|f| f.translations),
         reference_controls,
         requirement_reference_controls: req_ref_controls,
         mappings,
+        mapping_urns,
         skipped_not_related,
+        risk_matrices,
+        threats,
+        unsupported,
+        warnings,
     })
 }
 
@@ -541,14 +927,20 @@ objects:
             ["1", "1.10", "1.2"],
             "numbers stay text, file order kept"
         );
-        assert_eq!(t.nodes[1].title, "1.10");
+        assert_eq!(
+            t.nodes[1].title, "Tenth item",
+            "a nameless node is titled by its description"
+        );
         assert_eq!(t.nodes[1].description.as_deref(), Some("Tenth item"));
         assert_eq!(t.nodes[1].kind, NodeKind::Item);
         assert_eq!(t.nodes[0].kind, NodeKind::Group);
         assert_eq!(lib.reference_controls.len(), 1);
         assert_eq!(
             lib.requirement_reference_controls,
-            [("1.10".to_owned(), "urn:test:risk:function:mfa".to_owned())]
+            [(
+                "urn:test:risk:req_node:own-fw:1.10".to_owned(),
+                "urn:test:risk:function:mfa".to_owned()
+            )]
         );
     }
 
@@ -592,9 +984,6 @@ objects:
 
     #[test]
     fn refuses_bad_trees_naming_the_node() {
-        let dup = SMALL.replace("ref_id: '1.2'", "ref_id: '1.10'");
-        let msg = import(&dup).unwrap_err().to_string();
-        assert!(msg.contains("requirement_nodes[2] (urn urn:test:risk:req_node:own-fw:1.2): duplicate ref id \"1.10\""), "{msg}");
         let orphan = SMALL.replace(
             "parent_urn: urn:test:risk:req_node:own-fw:1\n      ref_id: '1.2'",
             "parent_urn: urn:nowhere\n      ref_id: '1.2'",
@@ -613,11 +1002,10 @@ objects:
         let msg = import(&cyc).unwrap_err().to_string();
         assert!(msg.contains("parent cycle"), "{msg}");
         let dup_urn = SMALL.replace("own-fw:1.2\n", "own-fw:1.10\n");
+        let msg = import(&dup_urn).unwrap_err().to_string();
         assert!(
-            import(&dup_urn)
-                .unwrap_err()
-                .to_string()
-                .contains("duplicate urn")
+            msg.contains("duplicate urn \"urn:test:risk:req_node:own-fw:1.10\": requirement_nodes[1] and requirement_nodes[2] both carry it"),
+            "{msg}"
         );
     }
 
@@ -643,7 +1031,199 @@ objects:
                 .to_string();
         assert!(msg.contains("expected text"), "{msg}");
         let msg = import("objects: {}\n").unwrap_err().to_string();
-        assert!(msg.contains("neither a framework nor"), "{msg}");
+        assert!(msg.contains("holds no objects isms imports"), "{msg}");
+        assert!(!msg.contains("neither a framework nor"), "{msg}");
+    }
+
+    /// ENS / FINMA shape: sub-items "1", "2" under several parents, some nodes without a
+    /// ref id or a name.
+    const REPEATED: &str = "\
+urn: urn:test:risk:library:rep
+name: Repeated
+version: 2
+translations:
+  fr:
+    name: Répété
+objects:
+  framework:
+    urn: urn:test:risk:framework:rep
+    name: Repeated refs
+    translations:
+      fr:
+        name: Réf répétées
+    requirement_nodes:
+    - urn: urn:test:risk:req_node:rep:3.3
+      ref_id: '3.3'
+      name: Three three
+    - urn: urn:test:risk:req_node:rep:3.3:3
+      parent_urn: urn:test:risk:req_node:rep:3.3
+      ref_id: '3'
+      assessable: true
+      description: Keep logs. Review them weekly.
+      translations:
+        fr:
+          description: Garder les journaux.
+    - urn: urn:test:risk:req_node:rep:4.1
+      ref_id: '4.1'
+      name: Four one
+    - urn: urn:test:risk:req_node:rep:4.1:3
+      parent_urn: urn:test:risk:req_node:rep:4.1
+      ref_id: '3'
+      assessable: true
+      name: Third of four one
+    - urn: urn:test:risk:req_node:rep:4.1:x
+      parent_urn: urn:test:risk:req_node:rep:4.1
+      assessable: true
+";
+
+    #[test]
+    fn repeated_ref_ids_under_different_parents_import_by_urn() {
+        let lib = import(REPEATED).unwrap();
+        assert_eq!(lib.version, Some(2));
+        assert_eq!(lib.translations.as_ref().unwrap()["fr"]["name"], "Répété");
+        assert_eq!(
+            lib.framework_translations.as_ref().unwrap()["fr"]["name"],
+            "Réf répétées"
+        );
+        let t = lib.framework.unwrap();
+        assert_eq!(t.nodes.len(), 5);
+        let labels = t.display_refs();
+        assert_eq!(labels, ["3.3", "3.3 › 3", "4.1", "4.1 › 3", "x"]);
+        assert_eq!(t.nodes_by_ref("3").count(), 2);
+        assert_eq!(t.nodes[1].title, "Keep logs");
+        assert_eq!(
+            t.nodes[1].translations.as_ref().unwrap()["fr"]["description"],
+            "Garder les journaux."
+        );
+        assert_eq!(t.nodes[4].title, "x", "no name, no description: the label");
+        assert_eq!(t.nodes[3].parent_ref_id.as_deref(), Some("4.1"));
+        assert_eq!(
+            t.nodes[3].parent_urn.as_deref(),
+            Some("urn:test:risk:req_node:rep:4.1")
+        );
+        assert_eq!(t.depths(), [0, 1, 0, 1, 1]);
+    }
+
+    #[test]
+    fn a_cyclic_parent_chain_is_refused_naming_the_nodes() {
+        let cyc = REPEATED.replace(
+            "    - urn: urn:test:risk:req_node:rep:3.3\n      ref_id: '3.3'\n",
+            "    - urn: urn:test:risk:req_node:rep:3.3\n      parent_urn: urn:test:risk:req_node:rep:3.3:3\n      ref_id: '3.3'\n",
+        );
+        let msg = import(&cyc).unwrap_err().to_string();
+        assert!(msg.contains("parent cycle 3.3 -> 3 -> 3.3"), "{msg}");
+    }
+
+    #[test]
+    fn titles_made_up_from_descriptions_are_short() {
+        use crate::model::title_from_description;
+        assert_eq!(title_from_description("One. Two.").unwrap(), "One");
+        assert_eq!(title_from_description("  \n").as_deref(), None);
+        let long = "word ".repeat(40);
+        let t = title_from_description(&long).unwrap();
+        assert!(t.ends_with('…') && t.chars().count() <= 80, "{t}");
+        assert_eq!(
+            title_from_description("First line\nsecond line").unwrap(),
+            "First line"
+        );
+    }
+
+    #[test]
+    fn risk_matrices_and_threats_are_read() {
+        let text = "\
+urn: urn:test:risk:library:m3
+name: Matrix
+version: 1
+objects:
+  risk_matrix:
+  - urn: urn:test:risk:matrix:m3
+    ref_id: m3
+    name: Three
+    probability:
+    - {abbreviation: L, name: Low, description: rare}
+    - {abbreviation: M, name: Medium}
+    - {abbreviation: H, name: High}
+    impact:
+    - {abbreviation: L, name: Low}
+    - {abbreviation: M, name: Medium}
+    - {abbreviation: H, name: High}
+    risk:
+    - {abbreviation: L, name: Low, hexcolor: '#00FF00'}
+    - {abbreviation: M, name: Medium, hexcolor: '#ff0'}
+    - {abbreviation: H, name: High}
+    grid:
+    - [0, 1, 1]
+    - [1, 1, 2]
+    - [1, 2, 2]
+  threats:
+  - urn: urn:test:risk:threat:t1
+    ref_id: T1
+    name: Flood
+";
+        let lib = import(text).unwrap();
+        let m = &lib.risk_matrices[0];
+        assert_eq!(m.grid[2][1], 2);
+        assert_eq!(m.risk[0].colour.as_deref(), Some("#00ff00"));
+        assert_eq!(m.risk[1].colour.as_deref(), Some("#ffff00"));
+        assert_eq!(m.risk[2].colour, None);
+        assert_eq!(lib.threats[0].name, "Flood");
+        let bad = text.replace("- [1, 2, 2]", "- [1, 2, 7]");
+        let msg = import(&bad).unwrap_err().to_string();
+        assert!(msg.contains("grid cell 7 names no risk level"), "{msg}");
+        let short = text.replace("    - [1, 2, 2]\n", "");
+        let msg = import(&short).unwrap_err().to_string();
+        assert!(msg.contains("3 rows (probability) of 3 cells"), "{msg}");
+    }
+
+    #[test]
+    fn reference_controls_and_metrics_are_refused_naming_the_module() {
+        let rc = "\
+urn: urn:test:risk:library:rc
+objects:
+  reference_controls:
+  - urn: urn:test:risk:function:a
+    name: A
+";
+        let msg = import(rc).unwrap_err().to_string();
+        assert!(msg.contains("applied-controls catalog"), "{msg}");
+        assert!(!msg.contains("neither"), "{msg}");
+        let metrics = "urn: x\nobjects:\n  metric_definitions:\n  - urn: m\n";
+        let msg = import(metrics).unwrap_err().to_string();
+        assert!(msg.contains("metrics module"), "{msg}");
+        let lib = import(SMALL).unwrap();
+        assert!(
+            lib.framework.is_some(),
+            "a framework imports beside its reference controls"
+        );
+        assert!(
+            lib.unsupported[0]
+                .reason
+                .contains("applied-controls catalog")
+        );
+    }
+
+    #[test]
+    fn a_mapping_to_an_unknown_node_of_the_own_framework_is_reported_and_left_out() {
+        let text = format!(
+            "{SMALL}  requirement_mapping_sets:
+  - urn: urn:test:risk:req_mapping_set:own-iso
+    source_framework_urn: urn:test:risk:framework:own-fw
+    target_framework_urn: urn:intuitem:risk:framework:iso27001-2022
+    requirement_mappings:
+    - source_requirement_urn: urn:test:risk:req_node:own-fw:1.2
+      target_requirement_urn: urn:intuitem:risk:req_node:iso27001-2022:a.5.1
+      relationship: equal
+    - source_requirement_urn: urn:test:risk:req_node:own-fw:9.9
+      target_requirement_urn: urn:intuitem:risk:req_node:iso27001-2022:a.5.2
+      relationship: equal
+"
+        );
+        let lib = import(&text).unwrap();
+        assert_eq!(lib.mappings.len(), 1);
+        assert_eq!(lib.mappings[0].source_ref, "1.2");
+        assert_eq!(lib.mapping_urns[0].0, "urn:test:risk:req_node:own-fw:1.2");
+        assert_eq!(lib.warnings.len(), 1);
+        assert!(lib.warnings[0].contains("own-fw:9.9"), "{:?}", lib.warnings);
     }
 
     #[test]

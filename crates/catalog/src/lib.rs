@@ -20,7 +20,11 @@ pub mod mapping;
 pub mod model;
 mod oscal;
 
-pub use ciso::{CisoLibrary, ReferenceControl, framework_id_from_urn, import_ciso_assistant};
+pub use ciso::{
+    CisoLibrary, METRICS_NOT_YET, MatrixStep, NOTHING_IMPORTED, REFERENCE_CONTROLS_NOT_YET,
+    ReferenceControl, RiskMatrixDef, ThreatDef, Unsupported, framework_id_from_urn,
+    import_ciso_assistant,
+};
 pub use error::{ImportError, Issue, MAX_IMPORT_BYTES, MAX_ISSUES, MAX_ITEMS, Place};
 pub use import_csv::{framework_from_file_name, import_catalog_csv};
 pub use iso27001::{
@@ -34,7 +38,7 @@ pub use mapping::{
     derive_800_53_to_iso27001_2022, framework_id, known_frameworks, parse_mapping_csv,
 };
 pub use model::{
-    Framework, FrameworkTree, Guidance, NodeKind, RequirementNode, TreeProblem, slugify,
-    validate_nodes,
+    Framework, FrameworkTree, Guidance, MADE_UP_TITLE_CHARS, NodeKind, PATH_SEPARATOR,
+    RequirementNode, TreeProblem, slugify, title_from_description, validate_nodes,
 };
 pub use oscal::{framework_id_for_title, import_oscal_catalog};

@@ -131,6 +131,19 @@ pub struct RequirementNode {
     pub discussion: Option<String>,
     /// The source marks this requirement as withdrawn (kept so references to it still resolve).
     pub withdrawn: bool,
+    /// The source's stable identity (a CISO Assistant URN). When set, it, not `ref_id`,
+    /// identifies the node within its framework, and ref ids may repeat under different
+    /// parents (`ref_id` stays the label people see).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urn: Option<String>,
+    /// The parent's URN when the source identifies nodes by URN (`parent_ref_id` then holds
+    /// the parent's label).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_urn: Option<String>,
+    /// Names and descriptions in other languages, as the source gives them
+    /// (`{"fr": {"name": "...", "description": "..."}}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translations: Option<serde_json::Value>,
 }
 
 impl RequirementNode {
@@ -152,8 +165,58 @@ impl RequirementNode {
             guidance: None,
             discussion: None,
             withdrawn: false,
+            urn: None,
+            parent_urn: None,
+            translations: None,
         }
     }
+
+    /// What identifies the node within its framework: its URN when the source has one,
+    /// else its ref id.
+    pub fn key(&self) -> &str {
+        self.urn.as_deref().unwrap_or(&self.ref_id)
+    }
+
+    /// The parent's [`key`](Self::key).
+    pub fn parent_key(&self) -> Option<&str> {
+        if self.urn.is_some() {
+            self.parent_urn.as_deref().or(self.parent_ref_id.as_deref())
+        } else {
+            self.parent_ref_id.as_deref()
+        }
+    }
+}
+
+/// Longest title made up from a description.
+pub const MADE_UP_TITLE_CHARS: usize = 80;
+
+/// A title for a node that has none: the description's first sentence, shortened to
+/// [`MADE_UP_TITLE_CHARS`] at a word boundary (with "…"); `None` for a blank description.
+pub fn title_from_description(description: &str) -> Option<String> {
+    let text = description.trim();
+    let first_line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+    // The first sentence ends at ". ", "? " or "! " (not inside "e.g. x" abbreviations we
+    // cannot tell apart; good enough for a label).
+    let mut end = first_line.len();
+    for (i, c) in first_line.char_indices() {
+        if matches!(c, '.' | '?' | '!' | ';' | ':')
+            && first_line[i + c.len_utf8()..].starts_with(' ')
+            && i > 0
+        {
+            end = i;
+            break;
+        }
+    }
+    let sentence = first_line[..end].trim_end_matches(['.', ':', ';']).trim();
+    if sentence.chars().count() <= MADE_UP_TITLE_CHARS {
+        return Some(sentence.to_owned());
+    }
+    let cut: String = sentence.chars().take(MADE_UP_TITLE_CHARS - 1).collect();
+    let cut = match cut.rfind(' ') {
+        Some(sp) if sp > MADE_UP_TITLE_CHARS / 2 => &cut[..sp],
+        _ => cut.as_str(),
+    };
+    Some(format!("{}…", cut.trim_end_matches([',', ' ', ';', ':'])))
 }
 
 /// A problem with a list of nodes, found by [`FrameworkTree::new`]. `index` is the node's
@@ -170,6 +233,12 @@ pub enum TreeProblem {
     DuplicateRef {
         index: usize,
         ref_id: String,
+        first_index: usize,
+    },
+    /// Two nodes carry the same URN (the source's identity).
+    DuplicateUrn {
+        index: usize,
+        urn: String,
         first_index: usize,
     },
     UnknownParent {
@@ -195,6 +264,7 @@ impl TreeProblem {
             TreeProblem::EmptyRef { index }
             | TreeProblem::EmptyTitle { index, .. }
             | TreeProblem::DuplicateRef { index, .. }
+            | TreeProblem::DuplicateUrn { index, .. }
             | TreeProblem::UnknownParent { index, .. }
             | TreeProblem::Cycle { index, .. } => Some(*index),
             TreeProblem::TooMany { .. } => None,
@@ -210,6 +280,13 @@ impl fmt::Display for TreeProblem {
                 write!(f, "requirement {ref_id:?} has an empty title")
             }
             TreeProblem::DuplicateRef { ref_id, .. } => write!(f, "duplicate ref id {ref_id:?}"),
+            TreeProblem::DuplicateUrn {
+                urn, first_index, ..
+            } => write!(
+                f,
+                "duplicate urn {urn:?} (also node {} of the list)",
+                first_index + 1
+            ),
             TreeProblem::UnknownParent { ref_id, parent, .. } => {
                 write!(
                     f,
@@ -227,6 +304,9 @@ impl fmt::Display for TreeProblem {
         }
     }
 }
+
+/// Between the parts of a parent path: "3.3 › 3".
+pub const PATH_SEPARATOR: &str = "›";
 
 /// A validated framework: the nodes form a forest, ref ids are unique, and the list is in
 /// depth-first pre-order (every parent before its children, siblings by `order`), so storage can
@@ -252,18 +332,31 @@ impl FrameworkTree {
         Ok(Self { framework, nodes })
     }
 
+    /// The first node labelled `ref_id` (ref ids are unique unless the source identifies
+    /// nodes by URN; see [`Self::nodes_by_ref`]).
     pub fn node(&self, ref_id: &str) -> Option<&RequirementNode> {
         self.nodes.iter().find(|n| n.ref_id == ref_id)
     }
 
-    /// Children of `parent` (`None`: the roots), in order.
+    /// Every node labelled `ref_id`, in tree order.
+    pub fn nodes_by_ref<'a>(
+        &'a self,
+        ref_id: &'a str,
+    ) -> impl Iterator<Item = &'a RequirementNode> {
+        self.nodes.iter().filter(move |n| n.ref_id == ref_id)
+    }
+
+    /// The node identified by `key` (its URN, or its ref id when it has none).
+    pub fn node_by_key(&self, key: &str) -> Option<&RequirementNode> {
+        self.nodes.iter().find(|n| n.key() == key)
+    }
+
+    /// Children of the node keyed `parent` (`None`: the roots), in order.
     pub fn children<'a>(
         &'a self,
         parent: Option<&'a str>,
     ) -> impl Iterator<Item = &'a RequirementNode> + 'a {
-        self.nodes
-            .iter()
-            .filter(move |n| n.parent_ref_id.as_deref() == parent)
+        self.nodes.iter().filter(move |n| n.parent_key() == parent)
     }
 
     /// Depth of each node (roots are 0), in the order of `nodes`.
@@ -273,12 +366,36 @@ impl FrameworkTree {
         for n in &self.nodes {
             // Pre-order guarantees the parent was seen already.
             let d = n
-                .parent_ref_id
-                .as_deref()
+                .parent_key()
                 .and_then(|p| depth_of.get(p))
                 .map_or(0, |d| d + 1);
-            depth_of.insert(&n.ref_id, d);
+            depth_of.insert(n.key(), d);
             out.push(d);
+        }
+        out
+    }
+
+    /// The label each node is shown with, in the order of `nodes`: its ref id, or, where
+    /// the ref id repeats in the framework, the parent's label and the ref id ("3.3 › 3"),
+    /// so that every node can be told apart in lists, exports and search.
+    pub fn display_refs(&self) -> Vec<String> {
+        let mut count: HashMap<&str, usize> = HashMap::with_capacity(self.nodes.len());
+        for n in &self.nodes {
+            *count.entry(n.ref_id.as_str()).or_default() += 1;
+        }
+        let mut label_of: HashMap<&str, String> = HashMap::with_capacity(self.nodes.len());
+        let mut out = Vec::with_capacity(self.nodes.len());
+        for n in &self.nodes {
+            let label = if count.get(n.ref_id.as_str()).copied().unwrap_or(0) > 1 {
+                match n.parent_key().and_then(|p| label_of.get(p)) {
+                    Some(parent) => format!("{parent} {PATH_SEPARATOR} {}", n.ref_id),
+                    None => n.ref_id.clone(),
+                }
+            } else {
+                n.ref_id.clone()
+            };
+            label_of.insert(n.key(), label.clone());
+            out.push(label);
         }
         out
     }
@@ -302,9 +419,10 @@ impl FrameworkTree {
     }
 }
 
-/// Check a node list: empty ref ids and titles, duplicate ref ids, unknown parents, parent
-/// cycles. Returns every problem found (at most [`crate::MAX_ISSUES`] of each kind is useful to
-/// show; callers truncate).
+/// Check a node list: empty ref ids and titles, duplicate identities (ref ids, or URNs for
+/// nodes that have one: ref ids may then repeat), unknown parents, parent cycles. Returns
+/// every problem found (at most [`crate::MAX_ISSUES`] of each kind is useful to show;
+/// callers truncate).
 pub fn validate_nodes(nodes: &[RequirementNode]) -> Vec<TreeProblem> {
     let mut problems = Vec::new();
     if nodes.len() > crate::MAX_ITEMS {
@@ -326,20 +444,27 @@ pub fn validate_nodes(nodes: &[RequirementNode]) -> Vec<TreeProblem> {
                 ref_id: n.ref_id.clone(),
             });
         }
-        if let Some(&first_index) = first.get(n.ref_id.as_str()) {
-            problems.push(TreeProblem::DuplicateRef {
-                index,
-                ref_id: n.ref_id.clone(),
-                first_index,
+        if let Some(&first_index) = first.get(n.key()) {
+            problems.push(match &n.urn {
+                Some(urn) => TreeProblem::DuplicateUrn {
+                    index,
+                    urn: urn.clone(),
+                    first_index,
+                },
+                None => TreeProblem::DuplicateRef {
+                    index,
+                    ref_id: n.ref_id.clone(),
+                    first_index,
+                },
             });
         } else {
-            first.insert(&n.ref_id, index);
+            first.insert(n.key(), index);
         }
     }
     // Parent of each node by index; None for roots and for nodes already reported.
     let mut parent_of: Vec<Option<usize>> = vec![None; nodes.len()];
     for (index, n) in nodes.iter().enumerate() {
-        let Some(p) = n.parent_ref_id.as_deref() else {
+        let Some(p) = n.parent_key() else {
             continue;
         };
         match first.get(p) {
@@ -393,12 +518,12 @@ fn preorder(mut nodes: Vec<RequirementNode>) -> Vec<RequirementNode> {
     let index_of: HashMap<String, usize> = nodes
         .iter()
         .enumerate()
-        .map(|(i, n)| (n.ref_id.clone(), i))
+        .map(|(i, n)| (n.key().to_owned(), i))
         .collect();
     let mut roots = Vec::new();
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
     for (i, n) in nodes.iter().enumerate() {
-        match n.parent_ref_id.as_deref().and_then(|p| index_of.get(p)) {
+        match n.parent_key().and_then(|p| index_of.get(p)) {
             Some(&p) => children[p].push(i),
             None => roots.push(i),
         }

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use isms_store::{Actor, RequirementRow, Store, Tenant};
+use isms_store::{Actor, RefLookup, RequirementRow, Store, Tenant};
 use isms_web::import::{self, Format};
 
 use crate::{FrameworkCommand, MappingCommand};
@@ -30,9 +30,10 @@ fn print_all(text: &str) -> anyhow::Result<()> {
     }
 }
 
-/// The id a requirement is listed under: an Annex A control by its bare id.
+/// The id a requirement is listed under: an Annex A control by its bare id; a ref id that
+/// repeats in its framework with its parent path ("3.3 › 3").
 fn shown_id(r: &RequirementRow) -> &str {
-    r.control_id.as_deref().unwrap_or(&r.ref_id)
+    r.control_id.as_deref().unwrap_or(&r.display_ref)
 }
 
 async fn find_requirement(
@@ -40,11 +41,22 @@ async fn find_requirement(
     framework: &str,
     reference: &str,
 ) -> anyhow::Result<Option<RequirementRow>> {
-    if let Some(r) = store
-        .requirement_by_ref(framework, reference, Tenant::Installation)
+    match store
+        .lookup_requirement(framework, reference, Tenant::Installation)
         .await?
     {
-        return Ok(Some(r));
+        RefLookup::One(r) => return Ok(Some(*r)),
+        RefLookup::Ambiguous(candidates) => {
+            let mut msg = format!(
+                "'{reference}' names {} requirements of {framework}; give one of:",
+                candidates.len()
+            );
+            for c in &candidates {
+                let _ = write!(msg, "\n  {}\t{}", c.display_ref, c.title);
+            }
+            bail!(msg);
+        }
+        RefLookup::None => {}
     }
     // "5.15" for the Annex A control when no clause has that number.
     Ok(store
@@ -87,7 +99,17 @@ pub async fn run(store: &Store, cmd: FrameworkCommand) -> anyhow::Result<ExitCod
                             _ => String::new(),
                         };
                         let withdrawn = if r.withdrawn { "\t(withdrawn)" } else { "" };
-                        let _ = writeln!(out, "{}\t{}{note}{withdrawn}", shown_id(&r), r.title);
+                        let retired = if r.retired {
+                            "\t(retired: not in the current version)"
+                        } else {
+                            ""
+                        };
+                        let _ = writeln!(
+                            out,
+                            "{}\t{}{note}{withdrawn}{retired}",
+                            shown_id(&r),
+                            r.title
+                        );
                     }
                     print_all(&out)?;
                 }
@@ -95,7 +117,7 @@ pub async fn run(store: &Store, cmd: FrameworkCommand) -> anyhow::Result<ExitCod
                     let r = find_requirement(store, &fw.slug, &reference)
                         .await?
                         .with_context(|| format!("{} has no requirement '{reference}'", fw.slug))?;
-                    println!("{}  {}", r.ref_id, r.title);
+                    println!("{}  {}", r.display_ref, r.title);
                     println!(
                         "framework: {}   kind: {}{}",
                         fw.slug,
@@ -119,8 +141,14 @@ pub async fn run(store: &Store, cmd: FrameworkCommand) -> anyhow::Result<ExitCod
                             println!("  - {e}");
                         }
                     }
+                    if r.node_key != r.ref_id {
+                        println!("urn: {}", r.node_key);
+                    }
+                    if let Some(t) = r.translations() {
+                        println!("translations: {t}");
+                    }
                     let links = store
-                        .mapped_requirements(&fw.slug, &r.ref_id, Tenant::Installation)
+                        .mapped_requirements(&fw.slug, &r.node_key, Tenant::Installation)
                         .await?;
                     if !links.is_empty() {
                         println!("\nMapped to:");
@@ -140,85 +168,190 @@ pub async fn run(store: &Store, cmd: FrameworkCommand) -> anyhow::Result<ExitCod
             }
         }
         FrameworkCommand::Import {
-            file,
+            files,
             format,
             catalogs,
             id,
             replace,
         } => {
-            let (name, bytes) = read(&file)?;
-            let format = match format {
-                Some(f) => Format::parse(&f).map_err(anyhow::Error::msg)?,
-                None => import::detect_format(&name, &bytes).map_err(anyhow::Error::msg)?,
-            };
-            eprintln!("reading {name} as {}…", format.as_str());
-            let loader = isms_oscal::cli::FileLoader {
-                catalogs,
-                validate: true,
-            };
-            // Relative imports of a profile are found beside it: give the loader its full path.
-            let source = std::fs::canonicalize(&file)
-                .unwrap_or(file.clone())
-                .display()
-                .to_string();
-            let parsed = if format == Format::OscalProfile {
-                let doc = isms_oscal::parse_document(&bytes, &name)?;
-                let resolution = isms_oscal::resolve_profile(&doc.value, &source, &loader)?;
-                for w in &resolution.warnings {
-                    eprintln!("warning: {w}");
+            let mut paths = Vec::new();
+            for f in &files {
+                if f.is_dir() {
+                    paths.extend(
+                        import::files_in(f)
+                            .with_context(|| format!("cannot read {}", f.display()))?,
+                    );
+                } else {
+                    paths.push(f.clone());
                 }
-                let tree =
-                    isms_catalog::import_oscal_catalog(&name, &resolution.catalog, id.as_deref())
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
-                import::Parsed {
-                    tree: Some(tree),
-                    mappings: Vec::new(),
-                    warnings: Vec::new(),
-                }
-            } else {
-                import::parse_framework(&name, &bytes, format, &loader, id.as_deref())
-                    .map_err(anyhow::Error::msg)?
-            };
-            for w in &parsed.warnings {
-                eprintln!("warning: {w}");
             }
-            let actor = Actor::cli();
-            let Some(tree) = parsed.tree else {
-                let n = store
-                    .import_mappings(&parsed.mappings, &name, Tenant::Installation, &actor)
-                    .await?;
-                println!("{name} holds no framework; imported {n} mappings");
-                return Ok(ExitCode::SUCCESS);
-            };
-            let summary = store
-                .import_framework(
-                    &tree,
+            if paths.len() == 1 && (format.is_some() || id.is_some()) {
+                return import_one(store, &paths[0], format, catalogs, id, replace).await;
+            }
+            if format.is_some() || id.is_some() {
+                bail!("--format and --id apply to one file; several were given");
+            }
+            return import_many(store, &paths, catalogs, replace).await;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Imports files one by one, each in its own transaction, with a progress bar (on a
+/// terminal) and one report line per file. Fails when a file was refused for a fault of its
+/// own; a library holding only objects isms does not import yet (reference controls,
+/// metrics) is reported as refused, naming the module, without failing a folder import.
+async fn import_many(
+    store: &Store,
+    paths: &[std::path::PathBuf],
+    catalogs: Vec<std::path::PathBuf>,
+    replace: bool,
+) -> anyhow::Result<ExitCode> {
+    let loader = isms_oscal::cli::FileLoader {
+        catalogs,
+        validate: true,
+    };
+    let actor = Actor::cli();
+    let bar = indicatif::ProgressBar::new(paths.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let (mut counts, mut failed) = (std::collections::BTreeMap::<&str, usize>::new(), 0);
+    for path in paths {
+        let report = match read(path) {
+            Ok((name, bytes)) => {
+                bar.set_message(name.clone());
+                import::import_file(
+                    store,
                     &name,
-                    format.as_str(),
+                    &bytes,
+                    &loader,
                     replace,
                     Tenant::Installation,
                     &actor,
                 )
-                .await?;
-            if summary.unchanged {
-                println!("{}: already installed and unchanged", summary.slug);
-            } else {
-                println!(
-                    "{}: {} requirements ({} new, {} updated, {} removed)",
-                    summary.slug,
-                    tree.nodes.len(),
-                    summary.inserted,
-                    summary.updated,
-                    summary.removed
-                );
+                .await
             }
-            if !parsed.mappings.is_empty() {
-                let n = store
-                    .import_mappings(&parsed.mappings, &name, Tenant::Installation, &actor)
-                    .await?;
-                println!("and {n} mappings");
-            }
+            Err(e) => import::FileReport {
+                file: path.display().to_string(),
+                outcome: "refused",
+                detail: format!("{e:#}"),
+                warnings: Vec::new(),
+                not_supported_yet: false,
+            },
+        };
+        *counts.entry(report.outcome).or_default() += 1;
+        if report.outcome == "refused" && (paths.len() == 1 || !report.not_supported_yet) {
+            failed += 1;
         }
+        bar.suspend(|| {
+            let line = format!(
+                "{}\t{}\t{}",
+                report.file,
+                report.outcome,
+                report.detail.replace('\n', " | ")
+            );
+            if report.outcome == "refused" {
+                eprintln!("{line}");
+            } else {
+                println!("{line}");
+            }
+            for w in &report.warnings {
+                println!("{}\twarning\t{w}", report.file);
+            }
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    println!("{} files: {}", paths.len(), summary.join(", "));
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// One file with an explicit format or id (OSCAL profiles resolved with their catalogs).
+async fn import_one(
+    store: &Store,
+    file: &std::path::Path,
+    format: Option<String>,
+    catalogs: Vec<std::path::PathBuf>,
+    id: Option<String>,
+    replace: bool,
+) -> anyhow::Result<ExitCode> {
+    let (name, bytes) = read(file)?;
+    let format = match format {
+        Some(f) => Format::parse(&f).map_err(anyhow::Error::msg)?,
+        None => import::detect_format(&name, &bytes).map_err(anyhow::Error::msg)?,
+    };
+    eprintln!("reading {name} as {}…", format.as_str());
+    let loader = isms_oscal::cli::FileLoader {
+        catalogs,
+        validate: true,
+    };
+    // Relative imports of a profile are found beside it: give the loader its full path.
+    let source = std::fs::canonicalize(file)
+        .unwrap_or(file.to_path_buf())
+        .display()
+        .to_string();
+    let parsed = if format == Format::OscalProfile {
+        let doc = isms_oscal::parse_document(&bytes, &name)?;
+        let resolution = isms_oscal::resolve_profile(&doc.value, &source, &loader)?;
+        for w in &resolution.warnings {
+            eprintln!("warning: {w}");
+        }
+        let tree = isms_catalog::import_oscal_catalog(&name, &resolution.catalog, id.as_deref())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        import::Parsed {
+            tree: Some(tree),
+            mappings: Vec::new(),
+            warnings: Vec::new(),
+        }
+    } else {
+        import::parse_framework(&name, &bytes, format, &loader, id.as_deref())
+            .map_err(anyhow::Error::msg)?
+    };
+    for w in &parsed.warnings {
+        eprintln!("warning: {w}");
+    }
+    let actor = Actor::cli();
+    let Some(tree) = parsed.tree else {
+        let n = store
+            .import_mappings(&parsed.mappings, &name, Tenant::Installation, &actor)
+            .await?;
+        println!("{name} holds no framework; imported {n} mappings");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let summary = store
+        .import_framework(
+            &tree,
+            &name,
+            format.as_str(),
+            replace,
+            Tenant::Installation,
+            &actor,
+        )
+        .await?;
+    if summary.unchanged {
+        println!("{}: already installed and unchanged", summary.slug);
+    } else {
+        println!(
+            "{}: {} requirements ({} new, {} updated, {} removed)",
+            summary.slug,
+            tree.nodes.len(),
+            summary.inserted,
+            summary.updated,
+            summary.removed
+        );
+    }
+    if !parsed.mappings.is_empty() {
+        let n = store
+            .import_mappings(&parsed.mappings, &name, Tenant::Installation, &actor)
+            .await?;
+        println!("and {n} mappings");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -238,7 +371,9 @@ pub async fn run_mapping(store: &Store, cmd: MappingCommand) -> anyhow::Result<E
             reference,
         } => {
             let r = find_requirement(store, &framework, &reference).await?;
-            let ref_id = r.as_ref().map_or(reference.as_str(), |r| r.ref_id.as_str());
+            let ref_id = r
+                .as_ref()
+                .map_or(reference.as_str(), |r| r.node_key.as_str());
             let links = store
                 .mapped_requirements(&framework, ref_id, Tenant::Installation)
                 .await?;

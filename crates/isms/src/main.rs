@@ -186,16 +186,19 @@ enum FrameworkCommand {
         #[arg(name = "REF")]
         reference: Option<String>,
     },
-    /// Import a framework: an OSCAL catalog or profile (JSON or XML), a CISO Assistant library (YAML), or a CSV.
+    /// Import frameworks: OSCAL catalogs or profiles (JSON or XML), CISO Assistant libraries
+    /// (YAML: frameworks, mapping sets, risk matrices, threats), or CSVs. Give several files or
+    /// folders: each file is imported in its own transaction and reported on its own line.
     Import {
-        file: std::path::PathBuf,
+        #[arg(required = true, num_args = 1..)]
+        files: Vec<std::path::PathBuf>,
         /// oscal-catalog, oscal-profile, ciso-assistant or csv (guessed from the file when absent).
         #[arg(long)]
         format: Option<String>,
         /// For a profile: a catalog it imports (repeatable); local imports are found beside the profile.
         #[arg(long = "catalog")]
         catalogs: Vec<std::path::PathBuf>,
-        /// The id to store the framework under (default: from the file).
+        /// The id to store the framework under (default: from the file; one file only).
         #[arg(long)]
         id: Option<String>,
         /// Replace a framework with the same id imported from another file.

@@ -8,6 +8,7 @@
 //! sees it and can change it. Every read and write names its [`Tenant`].
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use isms_catalog::{FrameworkTree, Mapping, MappingSet};
 use serde::Serialize;
@@ -28,7 +29,7 @@ pub enum Tenant {
 }
 
 impl Tenant {
-    fn org_id(self) -> Option<i64> {
+    pub(crate) fn org_id(self) -> Option<i64> {
         match self {
             Tenant::Installation => None,
             Tenant::Org(id) => Some(id),
@@ -51,6 +52,21 @@ pub struct FrameworkRow {
     pub source_format: String,
     pub imported_at: String,
     pub requirement_count: i64,
+    /// The library it came from and its version (CISO Assistant libraries).
+    pub library_urn: Option<String>,
+    pub library_version: Option<i64>,
+    pub framework_urn: Option<String>,
+    #[serde(skip)]
+    pub translations_json: Option<String>,
+}
+
+impl FrameworkRow {
+    /// The framework's name and description in other languages.
+    pub fn translations(&self) -> Option<serde_json::Value> {
+        self.translations_json
+            .as_deref()
+            .and_then(|t| serde_json::from_str(t).ok())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -70,9 +86,25 @@ pub struct RequirementRow {
     pub withdrawn: bool,
     pub position: i64,
     pub depth: i64,
+    /// The stable identity within the framework: the source's URN, or the ref id.
+    pub node_key: String,
+    pub parent_key: Option<String>,
+    /// The label shown: the ref id, or with its parent path where the ref id repeats ("3.3 › 3").
+    pub display_ref: String,
+    /// A newer version of the library no longer has it; kept so links to it still resolve.
+    pub retired: bool,
+    #[serde(skip)]
+    pub translations_json: Option<String>,
 }
 
 impl RequirementRow {
+    /// The requirement's name and description in other languages.
+    pub fn translations(&self) -> Option<serde_json::Value> {
+        self.translations_json
+            .as_deref()
+            .and_then(|t| serde_json::from_str(t).ok())
+    }
+
     pub fn guidance(&self) -> Option<isms_catalog::Guidance> {
         self.guidance_json
             .as_deref()
@@ -108,9 +140,30 @@ pub struct ImportSummary {
     pub unchanged: bool,
 }
 
+/// Where a framework came from, when a library brought it.
+#[derive(Debug, Clone, Default)]
+pub struct LibraryMeta {
+    pub library_urn: Option<String>,
+    pub library_version: Option<i64>,
+    pub framework_urn: Option<String>,
+    pub translations: Option<serde_json::Value>,
+    /// Nodes the new content lacks are marked retired instead of being deleted.
+    pub retire_removed: bool,
+}
+
+/// How a reference given by a person (`A.5.1`, `3.3 › 3`, a URN) matched requirements.
+#[derive(Debug, Clone)]
+pub enum RefLookup {
+    None,
+    One(Box<RequirementRow>),
+    /// The ref id repeats in the framework: the candidates, to choose among by parent path.
+    Ambiguous(Vec<RequirementRow>),
+}
+
 const FRAMEWORK_COLS: &str = "f.id, f.org_id, f.slug, f.name, f.version, f.publisher, f.licence_note, f.builtin, \
      f.source_file, f.source_format, f.imported_at, \
-     (SELECT COUNT(*) FROM requirements r WHERE r.framework_id = f.id) AS requirement_count";
+     (SELECT COUNT(*) FROM requirements r WHERE r.framework_id = f.id AND NOT r.retired) AS requirement_count, \
+     f.library_urn, f.library_version, f.framework_urn, f.translations_json";
 /// The frameworks a tenant sees (`$n` bound to [`Tenant::org_id`]): all for
 /// the installation, installation-wide ones and its own for an organisation.
 fn visible(param: usize) -> String {
@@ -118,7 +171,8 @@ fn visible(param: usize) -> String {
 }
 
 const REQ_COLS: &str = "r.id, r.framework_id, f.slug AS framework_slug, r.ref_id, r.parent_ref_id, r.kind, r.title, \
-     r.description, r.discussion, r.guidance_json, r.control_id, r.withdrawn, r.position, r.depth";
+     r.description, r.discussion, r.guidance_json, r.control_id, r.withdrawn, r.position, r.depth, \
+     r.node_key, r.parent_key, r.display_ref, r.retired, r.translations_json";
 
 fn content_hash(tree: &FrameworkTree) -> String {
     let bytes = serde_json::to_vec(&(&tree.framework, &tree.nodes)).unwrap_or_default();
@@ -192,173 +246,22 @@ impl Store {
         tenant: Tenant,
         actor: &Actor,
     ) -> Result<ImportSummary> {
-        let fw = &tree.framework;
-        let hash = content_hash(tree);
         let mut tx = self.begin().await?;
-        let existing: Option<(i64, bool, String, Option<i64>)> =
-            on_tx!(&mut tx, |c| sqlx::query_as(
-                "SELECT id, builtin, content_hash, org_id FROM frameworks WHERE slug = $1"
-            )
-            .bind(&fw.id)
-            .fetch_optional(c)
-            .await)?;
-        if let Some((_, true, _, _)) = existing
-            && !builtin
-        {
-            return Err(StoreError::Conflict(format!(
-                "the framework id '{}' belongs to a framework built into isms: give the import another id",
-                fw.id
-            )));
-        }
-        if let Some((_, _, _, owner)) = existing
-            && owner != tenant.org_id()
-        {
-            // Another owner's framework is never touched; the message does
-            // not say whose it is.
-            return Err(StoreError::Conflict(match tenant {
-                Tenant::Org(_) => format!(
-                    "the framework id '{}' is already in use in this installation: give the import another id",
-                    fw.id
-                ),
-                Tenant::Installation => format!(
-                    "the framework id '{}' belongs to organisation {} (imported there): give the installation-wide import another id",
-                    fw.id,
-                    owner.unwrap_or_default()
-                ),
-            }));
-        }
-        if let Some((id, _, old_hash, _)) = &existing
-            && *old_hash == hash
-        {
-            return Ok(ImportSummary {
-                framework_id: *id,
-                slug: fw.id.clone(),
-                inserted: 0,
-                updated: 0,
-                removed: 0,
-                unchanged: true,
-            });
-        }
-        let at = now();
-        let framework_id = if let Some((id, _, _, _)) = &existing {
-            on_tx!(&mut tx, |c| {
-                sqlx::query(
-                "UPDATE frameworks SET name = $1, version = $2, publisher = $3, licence_note = $4, \
-                 source_file = $5, source_format = $6, content_hash = $7, imported_at = $8 WHERE id = $9"
-            )
-            .bind(&fw.name)
-            .bind(&fw.version)
-            .bind(&fw.publisher)
-            .bind(&fw.licence_note)
-            .bind(source_file)
-            .bind(source_format)
-            .bind(&hash)
-            .bind(&at)
-            .bind(id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected())
-            })?;
-            *id
-        } else {
-            let (id,): (i64,) = on_tx!(&mut tx, |c| {
-                sqlx::query_as(
-                "INSERT INTO frameworks (slug, name, version, publisher, licence_note, builtin, source_file, source_format, content_hash, imported_at, org_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id"
-            )
-            .bind(&fw.id)
-            .bind(&fw.name)
-            .bind(&fw.version)
-            .bind(&fw.publisher)
-            .bind(&fw.licence_note)
-            .bind(builtin)
-            .bind(source_file)
-            .bind(source_format)
-            .bind(&hash)
-            .bind(&at)
-            .bind(tenant.org_id())
-            .fetch_one(c)
-            .await
-            })?;
-            id
-        };
-        let old: Vec<(i64, String)> = on_tx!(&mut tx, |c| sqlx::query_as(
-            "SELECT id, ref_id FROM requirements WHERE framework_id = $1"
-        )
-        .bind(framework_id)
-        .fetch_all(c)
-        .await)?;
-        let mut old: HashMap<String, i64> = old.into_iter().map(|(id, r)| (r, id)).collect();
-        let depths = tree.depths();
-        let (mut inserted, mut updated) = (0, 0);
-        for (position, (node, depth)) in tree.nodes.iter().zip(depths).enumerate() {
-            let guidance = node
-                .guidance
-                .as_ref()
-                .map(|g| serde_json::to_string(g).unwrap_or_default());
-            let sql = if old.remove(&node.ref_id).is_some() {
-                updated += 1;
-                "UPDATE requirements SET parent_ref_id = $3, kind = $4, title = $5, description = $6, discussion = $7, \
-                 guidance_json = $8, control_id = $9, withdrawn = $10, position = $11, depth = $12 \
-                 WHERE framework_id = $1 AND ref_id = $2"
-            } else {
-                inserted += 1;
-                "INSERT INTO requirements (framework_id, ref_id, parent_ref_id, kind, title, description, discussion, \
-                 guidance_json, control_id, withdrawn, position, depth) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-            };
-            on_tx!(&mut tx, |c| sqlx::query(sql)
-                .bind(framework_id)
-                .bind(&node.ref_id)
-                .bind(&node.parent_ref_id)
-                .bind(node.kind.as_str())
-                .bind(&node.title)
-                .bind(&node.description)
-                .bind(&node.discussion)
-                .bind(&guidance)
-                .bind(&node.control_id)
-                .bind(node.withdrawn)
-                .bind(position as i64)
-                .bind(depth as i64)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
-        }
-        let removed = old.len();
-        for id in old.into_values() {
-            on_tx!(&mut tx, |c| sqlx::query(
-                "DELETE FROM requirements WHERE id = $1"
-            )
-            .bind(id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        }
-        record_import(
+        let summary = write_framework(
             &mut tx,
+            tree,
+            source_file,
+            source_format,
+            builtin,
             tenant,
             actor,
-            Change {
-                org_id: audit::SYSTEM_CHAIN,
-                action: if existing.is_some() { "reimport" } else { "import" },
-                entity_type: "framework",
-                entity_id: fw.id.clone(),
-                before: None,
-                after: Some(json!({
-                    "name": fw.name, "version": fw.version, "source_file": source_file,
-                    "format": source_format, "inserted": inserted, "updated": updated, "removed": removed,
-                })),
-            },
+            &LibraryMeta::default(),
         )
         .await?;
-        tx.commit().await?;
-        Ok(ImportSummary {
-            framework_id,
-            slug: fw.id.clone(),
-            inserted,
-            updated,
-            removed,
-            unchanged: false,
-        })
+        if !summary.unchanged {
+            tx.commit().await?;
+        }
+        Ok(summary)
     }
 
     pub async fn frameworks(&self, tenant: Tenant) -> Result<Vec<FrameworkRow>> {
@@ -425,20 +328,20 @@ impl Store {
         })?)
     }
 
-    /// The direct children of a requirement, in order.
+    /// The direct children of a requirement (by its key), in order.
     pub async fn requirement_children(
         &self,
         framework_id: i64,
-        parent_ref_id: &str,
+        parent_key: &str,
     ) -> Result<Vec<RequirementRow>> {
         Ok(on_pool!(self, |p| sqlx::query_as::<_, RequirementRow>(
             &format!(
                 "SELECT {REQ_COLS} FROM requirements r JOIN frameworks f ON f.id = r.framework_id \
-             WHERE r.framework_id = $1 AND r.parent_ref_id = $2 ORDER BY r.position"
+             WHERE r.framework_id = $1 AND r.parent_key = $2 ORDER BY r.position"
             )
         )
         .bind(framework_id)
-        .bind(parent_ref_id)
+        .bind(parent_key)
         .fetch_all(p)
         .await)?)
     }
@@ -456,26 +359,56 @@ impl Store {
         })?)
     }
 
-    /// A requirement by framework slug and ref id; for ISO 27001:2022 a bare
-    /// Annex A control id (`5.1`) is not a ref id (that is clause 5.1).
+    /// A requirement by framework slug and a reference: its key (URN), its label with
+    /// parent path (`3.3 › 3`) or its ref id when that is unique in the framework. An
+    /// ambiguous ref id finds nothing here; [`Store::lookup_requirement`] names the
+    /// candidates. For ISO 27001:2022 a bare Annex A control id (`5.1`) is not a ref id
+    /// (that is clause 5.1).
     pub async fn requirement_by_ref(
         &self,
         framework: &str,
         ref_id: &str,
         tenant: Tenant,
     ) -> Result<Option<RequirementRow>> {
-        Ok(on_pool!(self, |p| sqlx::query_as::<_, RequirementRow>(
-            &format!(
-                "SELECT {REQ_COLS} FROM requirements r JOIN frameworks f ON f.id = r.framework_id \
-             WHERE f.slug = $1 AND r.ref_id = $2 AND {}",
-                visible(3)
-            )
+        Ok(
+            match self.lookup_requirement(framework, ref_id, tenant).await? {
+                RefLookup::One(r) => Some(*r),
+                RefLookup::None | RefLookup::Ambiguous(_) => None,
+            },
         )
+    }
+
+    /// Resolves a reference to requirements of a framework: an exact key or label wins;
+    /// a ref id that repeats answers with every candidate.
+    pub async fn lookup_requirement(
+        &self,
+        framework: &str,
+        reference: &str,
+        tenant: Tenant,
+    ) -> Result<RefLookup> {
+        let reference = reference.trim();
+        let mut rows = on_pool!(self, |p| sqlx::query_as::<_, RequirementRow>(&format!(
+            "SELECT {REQ_COLS} FROM requirements r JOIN frameworks f ON f.id = r.framework_id \
+             WHERE f.slug = $1 AND (r.ref_id = $2 OR r.node_key = $2 OR r.display_ref = $2) AND {} \
+             ORDER BY r.retired, r.position",
+            visible(3)
+        ))
         .bind(framework)
-        .bind(ref_id)
+        .bind(reference)
         .bind(tenant.org_id())
-        .fetch_optional(p)
-        .await)?)
+        .fetch_all(p)
+        .await)?;
+        if let Some(i) = rows.iter().position(|r| {
+            (r.node_key == reference && r.node_key != r.ref_id)
+                || (r.display_ref == reference && r.display_ref != r.ref_id)
+        }) {
+            return Ok(RefLookup::One(Box::new(rows.swap_remove(i))));
+        }
+        Ok(match rows.len() {
+            0 => RefLookup::None,
+            1 => RefLookup::One(Box::new(rows.remove(0))),
+            _ => RefLookup::Ambiguous(rows),
+        })
     }
 
     /// Imports mappings from a file, replacing those the same owner imported
@@ -493,51 +426,7 @@ impl Store {
             )));
         }
         let mut tx = self.begin().await?;
-        let replaced = on_tx!(&mut tx, |c| sqlx::query(
-            "DELETE FROM mappings WHERE origin = $1 AND COALESCE(org_id, 0) = COALESCE($2, 0)"
-        )
-        .bind(origin)
-        .bind(tenant.org_id())
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        let at = now();
-        let mut stored = 0;
-        for m in mappings {
-            let n = on_tx!(&mut tx, |c| {
-                sqlx::query(
-                "INSERT INTO mappings (source_framework, source_ref, target_framework, target_ref, relationship, note, origin, imported_at, org_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING"
-            )
-            .bind(&m.source_framework)
-            .bind(&m.source_ref)
-            .bind(&m.target_framework)
-            .bind(&m.target_ref)
-            .bind(m.relationship.as_str())
-            .bind(m.note.as_deref().unwrap_or(""))
-            .bind(origin)
-            .bind(&at)
-            .bind(tenant.org_id())
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected())
-            })?;
-            stored += n as usize;
-        }
-        record_import(
-            &mut tx,
-            tenant,
-            actor,
-            Change {
-                org_id: audit::SYSTEM_CHAIN,
-                action: if replaced > 0 { "reimport" } else { "import" },
-                entity_type: "mapping_set",
-                entity_id: origin.to_owned(),
-                before: (replaced > 0).then(|| json!({"mappings": replaced})),
-                after: Some(json!({"mappings": stored})),
-            },
-        )
-        .await?;
+        let stored = write_mappings(&mut tx, mappings, None, origin, tenant, actor).await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -560,24 +449,39 @@ impl Store {
             relationship: String,
             note: String,
             origin: String,
+            source_key: String,
+            target_key: String,
         }
+        // The requirement asked about: its label and its stable key. A mapping reaches it by
+        // key when both carry one, else by ref id.
+        let (ref_id, key) = match self.lookup_requirement(framework, ref_id, tenant).await? {
+            RefLookup::One(r) => (r.ref_id, r.node_key),
+            _ => (ref_id.to_owned(), ref_id.to_owned()),
+        };
+        let ref_id = ref_id.as_str();
         let rows = on_pool!(self, |p| {
             sqlx::query_as::<_, Row>(
-            "SELECT source_framework, source_ref, target_framework, target_ref, relationship, note, origin FROM mappings \
-             WHERE ((source_framework = $1 AND source_ref = $2) OR (target_framework = $1 AND target_ref = $2)) \
+            "SELECT source_framework, source_ref, target_framework, target_ref, relationship, note, origin, source_key, target_key FROM mappings \
+             WHERE ((source_framework = $1 AND (source_key = $4 OR (source_ref = $2 AND (source_key = '' OR $4 = $2)))) \
+                 OR (target_framework = $1 AND (target_key = $4 OR (target_ref = $2 AND (target_key = '' OR $4 = $2))))) \
                AND ($3 IS NULL OR org_id IS NULL OR org_id = $3) ORDER BY id"
         )
         .bind(framework)
         .bind(ref_id)
         .bind(tenant.org_id())
+        .bind(&key)
         .fetch_all(p)
         .await
         })?;
         let mut origins = HashMap::new();
+        // The other end's key, to resolve it by identity rather than by a label that may repeat.
+        let mut other_keys: HashMap<(String, String), String> = HashMap::new();
         let imported: Vec<Mapping> = rows
             .into_iter()
             .filter_map(|r| {
-                let m = Mapping {
+                let mine_is_source = r.source_framework == framework
+                    && (r.source_key == key || r.source_ref == ref_id);
+                let mut m = Mapping {
                     source_framework: r.source_framework,
                     source_ref: r.source_ref,
                     target_framework: r.target_framework,
@@ -586,6 +490,23 @@ impl Store {
                     note: Some(r.note).filter(|n| !n.is_empty()),
                     derived_path: None,
                 };
+                if mine_is_source {
+                    ref_id.clone_into(&mut m.source_ref);
+                    if !r.target_key.is_empty() {
+                        other_keys.insert(
+                            (m.target_framework.clone(), m.target_ref.clone()),
+                            r.target_key,
+                        );
+                    }
+                } else {
+                    ref_id.clone_into(&mut m.target_ref);
+                    if !r.source_key.is_empty() {
+                        other_keys.insert(
+                            (m.source_framework.clone(), m.source_ref.clone()),
+                            r.source_key,
+                        );
+                    }
+                }
                 origins.insert(
                     (
                         m.source_framework.clone(),
@@ -648,11 +569,20 @@ impl Store {
         }
         out.sort_by_key(|m| m.derived_path.is_some());
         for m in &mut out {
-            if let Some(r) = self
-                .requirement_by_ref(&m.framework, &m.ref_id, tenant)
-                .await?
-            {
+            let by_key = match other_keys.get(&(m.framework.clone(), m.ref_id.clone())) {
+                Some(k) => self.requirement_by_ref(&m.framework, k, tenant).await?,
+                None => None,
+            };
+            let found = match by_key {
+                Some(r) => Some(r),
+                None => {
+                    self.requirement_by_ref(&m.framework, &m.ref_id, tenant)
+                        .await?
+                }
+            };
+            if let Some(r) = found {
                 m.requirement_id = Some(r.id);
+                m.ref_id = r.display_ref;
                 m.title = Some(r.title);
             }
         }
@@ -669,6 +599,395 @@ impl Store {
         .await)?;
         Ok(n)
     }
+}
+
+/// The existing framework with this slug: (id, builtin, content hash, owner, source file,
+/// framework URN, library version).
+type ExistingFramework = (
+    i64,
+    bool,
+    String,
+    Option<i64>,
+    String,
+    Option<String>,
+    Option<i64>,
+);
+
+pub(crate) async fn existing_framework(
+    tx: &mut crate::Tx,
+    slug: &str,
+) -> Result<Option<ExistingFramework>> {
+    Ok(on_tx!(tx, |c| {
+        sqlx::query_as(
+        "SELECT id, builtin, content_hash, org_id, source_file, framework_urn, library_version FROM frameworks WHERE slug = $1"
+    )
+    .bind(slug)
+    .fetch_optional(c)
+    .await
+    })?)
+}
+
+/// Writes a framework and its requirements in the caller's transaction: requirements are
+/// matched by their key (URN or ref id) so their ids, and everything linked to them, stay;
+/// those the new content lacks are deleted, or retired when `meta.retire_removed`.
+#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
+pub(crate) async fn write_framework(
+    tx: &mut crate::Tx,
+    tree: &FrameworkTree,
+    source_file: &str,
+    source_format: &str,
+    builtin: bool,
+    tenant: Tenant,
+    actor: &Actor,
+    meta: &LibraryMeta,
+) -> Result<ImportSummary> {
+    let fw = &tree.framework;
+    let hash = content_hash(tree);
+    let existing = existing_framework(tx, &fw.id).await?;
+    if let Some((_, true, ..)) = existing
+        && !builtin
+    {
+        return Err(StoreError::Conflict(format!(
+            "the framework id '{}' belongs to a framework built into isms: give the import another id",
+            fw.id
+        )));
+    }
+    if let Some((_, _, _, owner, ..)) = existing
+        && owner != tenant.org_id()
+    {
+        // Another owner's framework is never touched; the message does
+        // not say whose it is.
+        return Err(StoreError::Conflict(match tenant {
+            Tenant::Org(_) => format!(
+                "the framework id '{}' is already in use in this installation: give the import another id",
+                fw.id
+            ),
+            Tenant::Installation => format!(
+                "the framework id '{}' belongs to organisation {} (imported there): give the installation-wide import another id",
+                fw.id,
+                owner.unwrap_or_default()
+            ),
+        }));
+    }
+    if let Some((id, _, old_hash, ..)) = &existing
+        && *old_hash == hash
+    {
+        return Ok(ImportSummary {
+            framework_id: *id,
+            slug: fw.id.clone(),
+            inserted: 0,
+            updated: 0,
+            removed: 0,
+            unchanged: true,
+        });
+    }
+    let at = now();
+    let translations = meta
+        .translations
+        .as_ref()
+        .map(|t| serde_json::to_string(t).unwrap_or_default());
+    let framework_id = if let Some((id, ..)) = &existing {
+        on_tx!(tx, |c| {
+            sqlx::query(
+                "UPDATE frameworks SET name = $1, version = $2, publisher = $3, licence_note = $4, \
+                 source_file = $5, source_format = $6, content_hash = $7, imported_at = $8, \
+                 library_urn = $9, library_version = $10, framework_urn = $11, translations_json = $12 WHERE id = $13",
+            )
+            .bind(&fw.name)
+            .bind(&fw.version)
+            .bind(&fw.publisher)
+            .bind(&fw.licence_note)
+            .bind(source_file)
+            .bind(source_format)
+            .bind(&hash)
+            .bind(&at)
+            .bind(&meta.library_urn)
+            .bind(meta.library_version)
+            .bind(&meta.framework_urn)
+            .bind(&translations)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        *id
+    } else {
+        let (id,): (i64,) = on_tx!(tx, |c| {
+            sqlx::query_as(
+                "INSERT INTO frameworks (slug, name, version, publisher, licence_note, builtin, source_file, source_format, content_hash, imported_at, org_id, \
+                 library_urn, library_version, framework_urn, translations_json) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+            )
+            .bind(&fw.id)
+            .bind(&fw.name)
+            .bind(&fw.version)
+            .bind(&fw.publisher)
+            .bind(&fw.licence_note)
+            .bind(builtin)
+            .bind(source_file)
+            .bind(source_format)
+            .bind(&hash)
+            .bind(&at)
+            .bind(tenant.org_id())
+            .bind(&meta.library_urn)
+            .bind(meta.library_version)
+            .bind(&meta.framework_urn)
+            .bind(&translations)
+            .fetch_one(c)
+            .await
+        })?;
+        id
+    };
+    let old: Vec<(i64, String, bool)> = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT id, node_key, retired FROM requirements WHERE framework_id = $1"
+    )
+    .bind(framework_id)
+    .fetch_all(c)
+    .await)?;
+    let mut old: HashMap<String, (i64, bool)> =
+        old.into_iter().map(|(id, k, r)| (k, (id, r))).collect();
+    let depths = tree.depths();
+    let labels = tree.display_refs();
+    let (mut inserted, mut updated, mut restored) = (0, 0, 0);
+    let mut new_rows = Vec::new();
+    for (position, ((node, depth), label)) in tree.nodes.iter().zip(depths).zip(labels).enumerate()
+    {
+        let guidance = node
+            .guidance
+            .as_ref()
+            .map(|g| serde_json::to_string(g).unwrap_or_default());
+        let translations = node
+            .translations
+            .as_ref()
+            .map(|t| serde_json::to_string(t).unwrap_or_default());
+        let Some((id, was_retired)) = old.remove(node.key()) else {
+            new_rows.push((position, depth, label, guidance, translations, node));
+            continue;
+        };
+        updated += 1;
+        restored += usize::from(was_retired);
+        on_tx!(tx, |c| {
+            sqlx::query(
+            "UPDATE requirements SET ref_id = $2, parent_ref_id = $3, kind = $4, title = $5, description = $6, discussion = $7, \
+             guidance_json = $8, control_id = $9, withdrawn = $10, position = $11, depth = $12, parent_key = $13, \
+             display_ref = $14, translations_json = $15, retired = FALSE WHERE id = $1"
+        )
+        .bind(id)
+        .bind(&node.ref_id)
+        .bind(&node.parent_ref_id)
+        .bind(node.kind.as_str())
+        .bind(&node.title)
+        .bind(&node.description)
+        .bind(&node.discussion)
+        .bind(&guidance)
+        .bind(&node.control_id)
+        .bind(node.withdrawn)
+        .bind(position as i64)
+        .bind(depth as i64)
+        .bind(node.parent_key())
+        .bind(&label)
+        .bind(&translations)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+    }
+    // New requirements in multi-row INSERTs: a large library is thousands of rows.
+    for chunk in new_rows.chunks(INSERT_CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO requirements (framework_id, ref_id, parent_ref_id, kind, title, description, discussion, \
+             guidance_json, control_id, withdrawn, position, depth, node_key, parent_key, display_ref, translations_json) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 16;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for k in 1..=16 {
+                if k > 1 {
+                    sql.push_str(", ");
+                }
+                let _ = write!(sql, "${}", b + k);
+            }
+            sql.push(')');
+        }
+        inserted += chunk.len();
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(&sql);
+            for (position, depth, label, guidance, translations, node) in chunk {
+                q = q
+                    .bind(framework_id)
+                    .bind(&node.ref_id)
+                    .bind(&node.parent_ref_id)
+                    .bind(node.kind.as_str())
+                    .bind(&node.title)
+                    .bind(&node.description)
+                    .bind(&node.discussion)
+                    .bind(guidance)
+                    .bind(&node.control_id)
+                    .bind(node.withdrawn)
+                    .bind(*position as i64)
+                    .bind(*depth as i64)
+                    .bind(node.key())
+                    .bind(node.parent_key())
+                    .bind(label)
+                    .bind(translations);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    let gone: Vec<(String, i64)> = old
+        .into_iter()
+        .filter(|(_, (_, retired))| !retired)
+        .map(|(k, (id, _))| (k, id))
+        .collect();
+    let removed = gone.len();
+    let mut retired_keys: Vec<&str> = Vec::new();
+    for (offset, (key, id)) in gone.iter().enumerate() {
+        let sql = if meta.retire_removed {
+            retired_keys.push(key);
+            // Retired requirements sort after the current ones.
+            "UPDATE requirements SET retired = TRUE, position = $2 WHERE id = $1"
+        } else {
+            "DELETE FROM requirements WHERE id = $1 AND $2 >= 0"
+        };
+        on_tx!(tx, |c| sqlx::query(sql)
+            .bind(id)
+            .bind((tree.nodes.len() + offset) as i64)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    retired_keys.sort_unstable();
+    let mut after = json!({
+        "name": fw.name, "version": fw.version, "source_file": source_file,
+        "format": source_format, "inserted": inserted, "updated": updated, "removed": removed,
+    });
+    if meta.retire_removed {
+        after["retired"] = json!(retired_keys.iter().take(1000).collect::<Vec<_>>());
+        after["restored"] = json!(restored);
+    }
+    if let Some(v) = meta.library_version {
+        after["library_version"] = json!(v);
+    }
+    let before = existing
+        .as_ref()
+        .and_then(|e| e.6)
+        .map(|v| json!({ "library_version": v }));
+    record_import(
+        tx,
+        tenant,
+        actor,
+        Change {
+            org_id: audit::SYSTEM_CHAIN,
+            action: if existing.is_some() {
+                "reimport"
+            } else {
+                "import"
+            },
+            entity_type: "framework",
+            entity_id: fw.id.clone(),
+            before,
+            after: Some(after),
+        },
+    )
+    .await?;
+    Ok(ImportSummary {
+        framework_id,
+        slug: fw.id.clone(),
+        inserted,
+        updated,
+        removed,
+        unchanged: false,
+    })
+}
+
+/// Rows per multi-row INSERT: 16 parameters each stays under SQLite's 32766 and
+/// PostgreSQL's 65535 bound parameters.
+const INSERT_CHUNK: usize = 500;
+
+/// Parameters per mapping row of a multi-row INSERT.
+const PER_ROW: usize = 11;
+
+/// Writes mappings in the caller's transaction, replacing those the same owner imported
+/// from the same origin. `keys` (same order as `mappings`) are the ends' stable identities
+/// (requirement URNs) when the source has them.
+pub(crate) async fn write_mappings(
+    tx: &mut crate::Tx,
+    mappings: &[Mapping],
+    keys: Option<&[(String, String)]>,
+    origin: &str,
+    tenant: Tenant,
+    actor: &Actor,
+) -> Result<usize> {
+    let replaced = on_tx!(tx, |c| sqlx::query(
+        "DELETE FROM mappings WHERE origin = $1 AND COALESCE(org_id, 0) = COALESCE($2, 0)"
+    )
+    .bind(origin)
+    .bind(tenant.org_id())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    let at = now();
+    let mut stored = 0;
+    let none = (String::new(), String::new());
+    let rows: Vec<(&Mapping, &(String, String))> = mappings
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m, keys.and_then(|k| k.get(i)).unwrap_or(&none)))
+        .collect();
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO mappings (source_framework, source_ref, target_framework, target_ref, relationship, note, origin, imported_at, org_id, source_key, target_key) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let params: Vec<String> = (1..=PER_ROW)
+                .map(|k| format!("${}", i * PER_ROW + k))
+                .collect();
+            sql.push('(');
+            sql.push_str(&params.join(", "));
+            sql.push(')');
+        }
+        sql.push_str(" ON CONFLICT DO NOTHING");
+        let n = on_tx!(tx, |c| {
+            let mut q = sqlx::query(&sql);
+            for (m, (sk, tk)) in chunk {
+                q = q
+                    .bind(&m.source_framework)
+                    .bind(&m.source_ref)
+                    .bind(&m.target_framework)
+                    .bind(&m.target_ref)
+                    .bind(m.relationship.as_str())
+                    .bind(m.note.as_deref().unwrap_or(""))
+                    .bind(origin)
+                    .bind(&at)
+                    .bind(tenant.org_id())
+                    .bind(sk)
+                    .bind(tk);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+        stored += n as usize;
+    }
+    record_import(
+        tx,
+        tenant,
+        actor,
+        Change {
+            org_id: audit::SYSTEM_CHAIN,
+            action: if replaced > 0 { "reimport" } else { "import" },
+            entity_type: "mapping_set",
+            entity_id: origin.to_owned(),
+            before: (replaced > 0).then(|| json!({"mappings": replaced})),
+            after: Some(json!({"mappings": stored})),
+        },
+    )
+    .await?;
+    Ok(stored)
 }
 
 /// An import is logged where it belongs: in the importing organisation's

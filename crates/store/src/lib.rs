@@ -15,6 +15,7 @@ mod frameworks;
 mod gap;
 mod internal_audit;
 mod invitations;
+mod library;
 mod management_review;
 mod migrate;
 mod nonconformity;
@@ -45,7 +46,9 @@ pub use backup::CopySummary;
 pub use context::{CONTEXT_KINDS, ContextInput, ContextItem, Scope, ScopeInput};
 pub use due::DueItem;
 pub use fair::FairScenario;
-pub use frameworks::{FrameworkRow, ImportSummary, MappedRequirement, RequirementRow, Tenant};
+pub use frameworks::{
+    FrameworkRow, ImportSummary, LibraryMeta, MappedRequirement, RefLookup, RequirementRow, Tenant,
+};
 pub use gap::{
     GAP_STATUSES, GapAssessment, GapEntry, GapMove, GapPatch, GapProgress, GapRequirement,
     gap_progress, gap_requirements, gap_status_label,
@@ -55,6 +58,7 @@ pub use internal_audit::{
     soa_control,
 };
 pub use invitations::{Invitation, OpenedInvitation};
+pub use library::{LibraryReport, LibraryThreat, MethodologyTemplate, methodology_from_matrix};
 pub use management_review::{
     Decision, DecisionInput, InputContext, ManagementReview, ReviewAction, ReviewActionInput,
     ReviewInput, ReviewSummary,

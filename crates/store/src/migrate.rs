@@ -36,6 +36,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(13, "0013_training"),
     migration!(14, "0014_internal_audit"),
     migration!(15, "0015_tasks"),
+    migration!(16, "0016_library_urns"),
     migration!(17, "0017_risk_quantitative"),
 ];
 

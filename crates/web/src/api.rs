@@ -204,6 +204,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(
             crate::internal_audit::review_api::management_review_report
         ))
+        .routes(routes!(crate::risk::api::list_methodology_templates))
+        .routes(routes!(crate::risk::api::choose_methodology_template))
 }
 
 /// The roles each API operation admits, by operation id (the handler's
@@ -325,6 +327,8 @@ const ACCESS: &[(&str, Access)] = {
         ("add_review_action", Needs(EditIsms)),
         ("patch_review_action", Needs(EditIsms)),
         ("management_review_report", Needs(ReadIsms)),
+        ("list_methodology_templates", Needs(ReadIsms)),
+        ("choose_methodology_template", Needs(Approve)),
     ]
 };
 

@@ -60,8 +60,13 @@ pub struct Guidance {
 pub struct Requirement {
     id: i64,
     framework: String,
-    /// Unique in the framework: `4.1`, `A.5.1`, `AC-2(1)`, `PR.AA-01`.
+    /// The label: `4.1`, `A.5.1`, `AC-2(1)`, `PR.AA-01`. Unique in the framework unless the
+    /// source identifies requirements by URN (then see `display_ref` and `key`).
     ref_id: String,
+    /// The ref id, or with its parent path where it repeats in the framework (`3.3 › 3`).
+    display_ref: String,
+    /// The stable identity within the framework: the source's URN, else the ref id.
+    key: String,
     parent_ref_id: Option<String>,
     /// clause, control, enhancement, group or item.
     kind: String,
@@ -71,8 +76,13 @@ pub struct Requirement {
     /// ISO/IEC 27001:2022 Annex A only: the bare control id (`5.1`).
     control_id: Option<String>,
     withdrawn: bool,
+    /// A newer version of its library no longer has it; kept so links still resolve.
+    retired: bool,
     depth: i64,
     guidance: Option<Guidance>,
+    /// Name and description in other languages, as the source gives them.
+    #[schema(value_type = Option<Object>)]
+    translations: Option<serde_json::Value>,
 }
 
 impl From<RequirementRow> for Requirement {
@@ -82,10 +92,13 @@ impl From<RequirementRow> for Requirement {
             implementation: g.implementation,
             evidence: g.evidence,
         });
+        let translations = r.translations();
         Requirement {
             id: r.id,
             framework: r.framework_slug,
             ref_id: r.ref_id,
+            display_ref: r.display_ref,
+            key: r.node_key,
             parent_ref_id: r.parent_ref_id,
             kind: r.kind,
             title: r.title,
@@ -93,8 +106,10 @@ impl From<RequirementRow> for Requirement {
             discussion: r.discussion,
             control_id: r.control_id,
             withdrawn: r.withdrawn,
+            retired: r.retired,
             depth: r.depth,
             guidance,
+            translations,
         }
     }
 }
@@ -205,8 +220,9 @@ pub async fn list_requirements(
 
 /// One requirement with its guidance and its mappings to other frameworks, both directions.
 #[utoipa::path(get, path = "/requirements/{id}", tag = "frameworks",
-    params(("id" = String, Path, description = "The requirement's number, or `framework:ref`, e.g. `nist-csf-2.0:PR.AA-01`")),
-    responses((status = 200, body = RequirementWithMappings), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    params(("id" = String, Path, description = "The requirement's number, or `framework:ref`, e.g. `nist-csf-2.0:PR.AA-01`; where a ref id repeats, `framework:parent › ref` or `framework:URN`")),
+    responses((status = 200, body = RequirementWithMappings), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The ref id repeats in the framework: the problem names the candidates", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_requirement(
     State(state): State<AppState>,
     user: ApiUser,
@@ -216,17 +232,36 @@ pub async fn get_requirement(
     let row = match (id.parse::<i64>(), id.split_once(':')) {
         (Ok(n), _) => state.store.requirement(n, tenant).await?,
         (Err(_), Some((fw, reference))) => {
-            state
+            match state
                 .store
-                .requirement_by_ref(fw, reference, tenant)
+                .lookup_requirement(fw, reference, tenant)
                 .await?
+            {
+                isms_store::RefLookup::One(r) => Some(*r),
+                isms_store::RefLookup::None => None,
+                isms_store::RefLookup::Ambiguous(candidates) => {
+                    let names: Vec<String> = candidates
+                        .iter()
+                        .map(|c| format!("{fw}:{} (requirement {})", c.display_ref, c.id))
+                        .collect();
+                    return Err(ApiError(WebError::new(
+                        axum::http::StatusCode::CONFLICT,
+                        "Ambiguous reference",
+                        format!(
+                            "'{reference}' names {} requirements of {fw}: {}; ask for one of them",
+                            candidates.len(),
+                            names.join(", ")
+                        ),
+                    )));
+                }
+            }
         }
         _ => None,
     }
     .ok_or_else(|| ApiError(WebError::not_found(format!("no requirement '{id}'"))))?;
     let mappings = state
         .store
-        .mapped_requirements(&row.framework_slug, &row.ref_id, tenant)
+        .mapped_requirements(&row.framework_slug, &row.node_key, tenant)
         .await?;
     Ok(Json(RequirementWithMappings {
         requirement: row.into(),

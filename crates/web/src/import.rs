@@ -5,6 +5,8 @@
 
 use isms_catalog::{FrameworkTree, Mapping};
 use isms_oscal::{DocumentKind, Loaded, Loader, OscalError};
+use isms_store::{Actor, Store, Tenant};
+use serde::Serialize;
 
 /// Largest file accepted for import, checked before it is read.
 pub const MAX_IMPORT_BYTES: u64 = 64 * 1024 * 1024;
@@ -187,6 +189,135 @@ pub fn parse_mappings(file_name: &str, bytes: &[u8]) -> Result<Vec<Mapping>, Str
         return Err(format!("{file_name}: no mappings found"));
     }
     Ok(mappings)
+}
+
+/// What happened to one file of an import of several.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub file: String,
+    /// `imported`, `updated`, `unchanged` or `refused`.
+    pub outcome: &'static str,
+    /// What went where, or why the file was refused.
+    pub detail: String,
+    /// Imported despite these.
+    pub warnings: Vec<String>,
+    /// Refused only because it holds objects isms does not import yet (reference controls,
+    /// metric definitions, presets): not a fault of the file.
+    #[serde(skip)]
+    pub not_supported_yet: bool,
+}
+
+impl FileReport {
+    fn refused(file: &str, why: String) -> Self {
+        let not_supported_yet = why.contains(isms_catalog::NOTHING_IMPORTED);
+        Self {
+            file: file.to_owned(),
+            outcome: "refused",
+            detail: why,
+            warnings: Vec::new(),
+            not_supported_yet,
+        }
+    }
+}
+
+/// Imports one file of any supported format (each file in its own transaction: a refused
+/// file leaves nothing behind) and says what happened. CISO Assistant libraries go through
+/// the library import (versions, URNs, matrices, threats); other formats as before.
+pub async fn import_file(
+    store: &Store,
+    name: &str,
+    bytes: &[u8],
+    loader: &(dyn Loader + Sync),
+    replace: bool,
+    tenant: Tenant,
+    actor: &Actor,
+) -> FileReport {
+    let format = match detect_format(name, bytes) {
+        Ok(f) => f,
+        Err(e) => return FileReport::refused(name, e),
+    };
+    if let Err(e) = check_size(name, bytes.len() as u64) {
+        return FileReport::refused(name, e);
+    }
+    if format == Format::CisoAssistant {
+        let lib = match isms_catalog::import_ciso_assistant(name, bytes) {
+            Ok(l) => l,
+            Err(e) => return FileReport::refused(name, e.to_string()),
+        };
+        return match store
+            .import_library(&lib, name, replace, tenant, actor)
+            .await
+        {
+            Ok(r) => FileReport {
+                file: name.to_owned(),
+                outcome: r.outcome,
+                detail: r.detail,
+                warnings: r.warnings,
+                not_supported_yet: false,
+            },
+            Err(e) => FileReport::refused(name, e.to_string()),
+        };
+    }
+    let parsed = match parse_framework(name, bytes, format, loader, None) {
+        Ok(p) => p,
+        Err(e) => return FileReport::refused(name, e),
+    };
+    let mut detail = Vec::new();
+    let mut outcome = "imported";
+    if let Some(tree) = &parsed.tree {
+        match store
+            .import_framework(tree, name, format.as_str(), replace, tenant, actor)
+            .await
+        {
+            Ok(s) if s.unchanged => {
+                outcome = "unchanged";
+                detail.push(format!("framework {} unchanged", s.slug));
+            }
+            Ok(s) => {
+                if s.updated > 0 {
+                    outcome = "updated";
+                }
+                detail.push(format!(
+                    "framework {}: {} requirements ({} new, {} updated, {} removed)",
+                    s.slug,
+                    tree.nodes.len(),
+                    s.inserted,
+                    s.updated,
+                    s.removed
+                ));
+            }
+            Err(e) => return FileReport::refused(name, e.to_string()),
+        }
+    }
+    FileReport {
+        file: name.to_owned(),
+        outcome,
+        detail: detail.join("; "),
+        warnings: parsed.warnings,
+        not_supported_yet: false,
+    }
+}
+
+/// The files of a folder an import takes (`.yaml`, `.yml`, `.json`, `.xml`, `.csv`), found
+/// recursively, in name order.
+pub fn files_in(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if matches!(
+                extension(&path.to_string_lossy()).as_str(),
+                "yaml" | "yml" | "json" | "xml" | "csv"
+            ) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// Serves catalogs uploaded beside a profile: an import is matched by file

@@ -58,6 +58,7 @@ pub const GROUPS: &[Group] = &[
             item("risks", "Risks", "/risks", READ),
             item("inventory", "Assets", "/inventory", READ),
             item("fair", "Quantitative risk", "/risk/quantitative", READ),
+            item("methodology", "Risk methodology", "/risk/methodology", READ),
             item("soa", "Statement of Applicability", "/soa", READ),
             item("readiness", "Readiness", "/readiness", READ),
         ],

@@ -28,6 +28,7 @@ mod gap;
 mod hardening_audit;
 mod hardening_web;
 mod internal_audit;
+mod library_import;
 mod notifications;
 mod readiness;
 mod resilience;

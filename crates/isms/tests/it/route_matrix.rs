@@ -281,6 +281,27 @@ async fn foreign_objects(store: &Store) -> HashMap<&'static str, Fill> {
         )
         .await
         .unwrap();
+    let matrix = "urn: urn:test:risk:library:bolt-matrix
+version: 1
+objects:
+  risk_matrix:
+  - urn: urn:test:risk:matrix:bolt
+    name: Bolt's 3x3
+    probability: [{name: a}, {name: b}, {name: c}]
+    impact: [{name: a}, {name: b}, {name: c}]
+    risk: [{name: low}, {name: high}]
+    grid: [[0, 0, 1], [0, 1, 1], [1, 1, 1]]
+";
+    let lib = isms_catalog::import_ciso_assistant("bolt-matrix.yaml", matrix.as_bytes()).unwrap();
+    store
+        .import_library(&lib, "bolt-matrix.yaml", false, Tenant::Org(b.id), &actor)
+        .await
+        .unwrap();
+    let template = store
+        .methodology_templates(Tenant::Org(b.id))
+        .await
+        .unwrap()[0]
+        .id;
 
     let f = |v: String, foreign: bool| Fill { value: v, foreign };
     HashMap::from([
@@ -309,6 +330,7 @@ async fn foreign_objects(store: &Store) -> HashMap<&'static str, Fill> {
         ("nonconformity", f(nonconformity.id.to_string(), true)),
         ("review", f(review.id.to_string(), true)),
         ("review_action", f(review.actions[0].id.to_string(), true)),
+        ("template", f(template.to_string(), true)),
         // Within the caller's own organisation: every organisation has
         // control 5.1 and requirement A.5.1; these name no foreign object.
         ("control", f("5.1".into(), false)),

@@ -26,6 +26,8 @@ struct FrameworksPage {
     error: Option<String>,
     notice: Option<String>,
     mapping_count: i64,
+    /// One line per file of a multi-file import.
+    reports: Vec<import::FileReport>,
 }
 
 async fn list_page(
@@ -46,6 +48,7 @@ async fn list_page(
             .store
             .count_imported_mappings(Tenant::Org(user.0.org_id))
             .await?,
+        reports: Vec::new(),
     })?;
     Ok((status, html).into_response())
 }
@@ -76,6 +79,55 @@ fn imported(state: &AppState, notice: &str) -> Response {
         crate::cookies::set_notice(notice, state.config.behind_tls_proxy),
     );
     response
+}
+
+/// Several files (or one library): each imported in its own transaction, one report line
+/// per file, shown on the list page.
+async fn import_several(
+    state: &AppState,
+    user: &CurrentUser,
+    up: Upload,
+) -> Result<Response, WebError> {
+    let actor = user.actor();
+    let tenant = Tenant::Org(user.0.org_id);
+    let loader = UploadedCatalogs(up.catalogs);
+    let mut reports = Vec::with_capacity(up.files.len());
+    for (name, bytes) in &up.files {
+        reports.push(
+            import::import_file(
+                &state.store,
+                name,
+                bytes,
+                &loader,
+                up.replace,
+                tenant,
+                &actor,
+            )
+            .await,
+        );
+    }
+    let refused = reports.iter().filter(|r| r.outcome == "refused").count();
+    let status = if refused == reports.len() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let notice = Some(format!(
+        "{} of {} files imported; {refused} refused (nothing of a refused file was stored).",
+        reports.len() - refused,
+        reports.len()
+    ));
+    let chrome = Chrome::new(state, &user.0, "frameworks").await?;
+    let html = render(&FrameworksPage {
+        chrome: Some(chrome),
+        frameworks: state.store.frameworks(tenant).await?,
+        can_import: true,
+        error: None,
+        notice,
+        mapping_count: state.store.count_imported_mappings(tenant).await?,
+        reports,
+    })?;
+    Ok((status, html).into_response())
 }
 
 /// The fields of an upload form.
@@ -123,8 +175,29 @@ pub async fn import_framework(
     multipart: Multipart,
 ) -> Result<Response, WebError> {
     user.require(Permission::ImportFrameworks)?;
+    let up = match read_upload(multipart).await {
+        Ok(up) => up,
+        Err(e) => {
+            return list_page(
+                &state,
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(e),
+                None,
+            )
+            .await;
+        }
+    };
+    let library = |(name, bytes): &(String, Vec<u8>)| {
+        matches!(up.format.as_str(), "" | "auto" | "ciso-assistant")
+            && import::detect_format(name, bytes) == Ok(Format::CisoAssistant)
+    };
+    if up.files.len() > 1
+        || (up.id.is_empty() && up.files.iter().all(library) && !up.files.is_empty())
+    {
+        return import_several(&state, &user, up).await;
+    }
     let outcome = async {
-        let up = read_upload(multipart).await?;
         let (name, bytes) = up
             .files
             .into_iter()
@@ -343,7 +416,7 @@ pub async fn requirement(
         .framework(&requirement.framework_id.to_string(), tenant)
         .await?
         .ok_or_else(|| WebError::not_found("There is no such framework."))?;
-    let parent = match &requirement.parent_ref_id {
+    let parent = match &requirement.parent_key {
         Some(p) => {
             state
                 .store
@@ -354,11 +427,11 @@ pub async fn requirement(
     };
     let children = state
         .store
-        .requirement_children(framework.id, &requirement.ref_id)
+        .requirement_children(framework.id, &requirement.node_key)
         .await?;
     let (derived, official): (Vec<_>, Vec<_>) = state
         .store
-        .mapped_requirements(&framework.slug, &requirement.ref_id, tenant)
+        .mapped_requirements(&framework.slug, &requirement.node_key, tenant)
         .await?
         .into_iter()
         .partition(|m| m.derived_path.is_some());
@@ -366,7 +439,7 @@ pub async fn requirement(
     let mut trail = vec![(framework.name.clone(), framework_href)];
     if let Some(p) = &parent {
         trail.push((
-            format!("{} {}", p.ref_id, p.title),
+            format!("{} {}", p.display_ref, p.title),
             format!("/requirements/{}", p.id),
         ));
     }
@@ -376,7 +449,7 @@ pub async fn requirement(
         .collect();
     let chrome = Chrome::new(&state, &user.0, "frameworks")
         .await?
-        .detail(&trail, requirement.ref_id.clone());
+        .detail(&trail, requirement.display_ref.clone());
     let related = if framework.slug == "iso27001-2022" {
         super::links::related(
             &state,

@@ -18,6 +18,7 @@ mod profile;
 mod readiness;
 mod risk;
 mod risk_import;
+mod risk_methodology;
 mod risk_plan;
 mod search;
 mod settings;
@@ -216,6 +217,12 @@ fn tables() -> [Routes; 3] {
             gap::row_edit,
         )
         .post("/gap/{assessment}/{ref_id}", Needs(EditIsms), gap::save)
+        .get("/risk/methodology", Needs(ReadIsms), risk_methodology::show)
+        .post(
+            "/risk/methodology/{template}",
+            Needs(Approve),
+            risk_methodology::choose,
+        )
         .get("/risks", Needs(ReadIsms), risk::list)
         .post("/risks", Needs(EditIsms), risk::create)
         .get("/risks/treatment", Needs(ReadIsms), risk_plan::treatment)

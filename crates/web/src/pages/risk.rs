@@ -199,6 +199,8 @@ fn choices(m: &Methodology) -> Choices {
 #[template(path = "page_risks.html")]
 struct RegisterPage {
     threats: &'static [isms_domain::risk_library::LibraryEntry],
+    /// Threats imported from threat catalogs (libraries), offered beside the built-in ones.
+    imported_threats: Vec<isms_store::LibraryThreat>,
     vulnerabilities: &'static [isms_domain::risk_library::LibraryEntry],
     chrome: Option<Chrome>,
     risks: Vec<RiskOut>,
@@ -281,6 +283,10 @@ async fn register(
         .await?;
     let html = render(&RegisterPage {
         threats: library().0,
+        imported_threats: state
+            .store
+            .library_threats(isms_store::Tenant::Org(org))
+            .await?,
         vulnerabilities: library().1,
         chrome: Some(chrome),
         next_link: page.next.as_deref().map(|n| filter.link(n)),
@@ -360,6 +366,8 @@ struct RiskPage {
     actions: Vec<isms_store::RiskAction>,
     today: String,
     threats: &'static [isms_domain::risk_library::LibraryEntry],
+    /// Threats imported from threat catalogs (libraries), offered beside the built-in ones.
+    imported_threats: Vec<isms_store::LibraryThreat>,
     vulnerabilities: &'static [isms_domain::risk_library::LibraryEntry],
     chrome: Option<Chrome>,
     risk: RiskOut,
@@ -420,6 +428,10 @@ async fn risk_page_with(
         actions,
         today,
         threats: library().0,
+        imported_threats: state
+            .store
+            .library_threats(isms_store::Tenant::Org(org))
+            .await?,
         vulnerabilities: library().1,
         chrome: Some(chrome),
         form: form.unwrap_or_else(|| RiskForm::from_risk(&risk, &names)),

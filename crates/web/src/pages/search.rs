@@ -256,7 +256,10 @@ pub async fn show(
                 .await?
                 .iter()
                 .map(|r| Hit {
-                    reference: r.control_id.clone().unwrap_or_else(|| r.ref_id.clone()),
+                    reference: r
+                        .control_id
+                        .clone()
+                        .unwrap_or_else(|| r.display_ref.clone()),
                     title: crate::human::requirement_title(r).to_owned(),
                     href: format!("/requirements/{}", r.id),
                 })

@@ -561,6 +561,98 @@ pub async fn put_risk_methodology(
     ))
 }
 
+/// A risk matrix imported from a library, offered as a methodology.
+#[derive(Debug, Serialize)]
+pub struct TemplateOut {
+    id: i64,
+    urn: String,
+    name: String,
+    description: String,
+    library_urn: String,
+    /// The methodology applying it gives (the risk owner's acceptance limit is kept where
+    /// the template has that level, else the lowest level).
+    methodology: Methodology,
+    /// The matrix as the library gives it: levels with descriptions, abbreviations,
+    /// colours and translations.
+    matrix: isms_catalog::RiskMatrixDef,
+}
+
+#[utoipa::path(get, path = "/risk-methodology/templates", tag = "risk",
+    responses((status = 200, description = "Risk matrices imported from libraries, each with the methodology it gives", body = Vec<Object>)))]
+pub async fn list_methodology_templates(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> Result<Json<Vec<TemplateOut>>, ApiError> {
+    user.require(Permission::ReadIsms)?;
+    let current = state.store.risk_methodology(user.0.org_id).await?;
+    let templates = state
+        .store
+        .methodology_templates(isms_store::Tenant::Org(user.0.org_id))
+        .await?;
+    Ok(Json(
+        templates
+            .into_iter()
+            .map(|t| TemplateOut {
+                methodology: isms_store::methodology_from_matrix(
+                    &t.matrix,
+                    Some(current.max_acceptable_level),
+                ),
+                id: t.id,
+                urn: t.urn,
+                name: t.name,
+                description: t.description,
+                library_urn: t.library_urn,
+                matrix: t.matrix,
+            })
+            .collect(),
+    ))
+}
+
+/// Choosing a template: previewed (which risks change level) or applied.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TemplateChoice {
+    /// The methodology version you last read (0 while the built-in default applies).
+    pub version: i64,
+    /// false: only list the risks whose level would change; true: save and re-score them.
+    #[serde(default)]
+    pub apply: bool,
+}
+
+#[utoipa::path(post, path = "/risk-methodology/templates/{template}", tag = "risk", request_body = TemplateChoice,
+    params(("template" = i64, Path, description = "The template's id")),
+    responses((status = 200, description = "What moves (and whether it was applied)", body = Object),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Stale version", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The matrix does not fit the methodology rules, or risks are scored outside its scales", body = Problem, content_type = "application/problem+json")))]
+pub async fn choose_methodology_template(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(template): Path<i64>,
+    input: Result<Json<TemplateChoice>, JsonRejection>,
+) -> Result<Json<isms_store::MethodologyChange>, ApiError> {
+    user.require(Permission::Approve)?;
+    let i = body(input)?;
+    let org = user.0.org_id;
+    let t = state
+        .store
+        .methodology_template(template, isms_store::Tenant::Org(org))
+        .await?
+        .ok_or_else(|| {
+            ApiError(WebError::not_found(format!(
+                "no methodology template {template}"
+            )))
+        })?;
+    let current = state.store.risk_methodology(org).await?;
+    let to = isms_store::methodology_from_matrix(&t.matrix, Some(current.max_acceptable_level));
+    Ok(Json(
+        state
+            .store
+            .change_risk_methodology(org, &to, i.version, i.apply, &user.actor())
+            .await?,
+    ))
+}
+
 /// The threat and vulnerability library.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LibraryOut {
@@ -568,15 +660,25 @@ pub struct LibraryOut {
     threats: &'static [isms_domain::risk_library::LibraryEntry],
     #[schema(value_type = Vec<Object>)]
     vulnerabilities: &'static [isms_domain::risk_library::LibraryEntry],
+    /// Threats imported from threat catalogs (libraries).
+    #[schema(value_type = Vec<Object>)]
+    imported_threats: Vec<isms_store::LibraryThreat>,
 }
 
 #[utoipa::path(get, path = "/risk-library", tag = "risk",
     responses((status = 200, description = "Threats and vulnerabilities with the Annex A controls that commonly treat them", body = LibraryOut)))]
-pub async fn get_risk_library(user: ApiUser) -> Result<Json<LibraryOut>, ApiError> {
+pub async fn get_risk_library(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> Result<Json<LibraryOut>, ApiError> {
     user.require(Permission::ReadIsms)?;
     Ok(Json(LibraryOut {
         threats: isms_domain::risk_library::THREATS,
         vulnerabilities: isms_domain::risk_library::VULNERABILITIES,
+        imported_threats: state
+            .store
+            .library_threats(isms_store::Tenant::Org(user.0.org_id))
+            .await?,
     }))
 }
 
