@@ -6,9 +6,13 @@
 pub mod audit;
 pub mod invitation;
 pub mod password;
+#[macro_use]
 pub mod risk;
 pub mod risk_library;
 pub mod role;
 pub mod slug;
+
+// After `risk`, whose enum macro it uses.
+pub mod controls;
 
 pub use role::{Permission, Role};

@@ -106,6 +106,14 @@ struct ServeArgs {
     /// Minutes without a request after which a session ends.
     #[arg(long, env = "ISMS_SESSION_IDLE_MINUTES", default_value_t = 480, value_parser = clap::value_parser!(u64).range(5..=10080))]
     session_idle_minutes: u64,
+    /// Where evidence files are kept, named by their SHA-256: file://DIR.
+    /// Default: a folder beside the SQLite file (isms.db -> isms-blobs), or
+    /// ./isms-blobs with PostgreSQL.
+    #[arg(long, env = "ISMS_BLOB_STORE")]
+    blob_store: Option<String>,
+    /// The largest evidence file accepted, in megabytes.
+    #[arg(long, env = "ISMS_MAX_UPLOAD_MB", default_value_t = 2048, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    max_upload_mb: u64,
 }
 
 #[derive(Subcommand)]
@@ -456,6 +464,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let store = open(database).await?;
+    let blob_store = args
+        .blob_store
+        .as_deref()
+        .map(isms_web::controls::blobs::BlobStore::from_url)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!(e))?;
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
         .with_context(|| {
@@ -469,6 +483,8 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
         behind_tls_proxy: args.behind_tls_proxy,
         trusted_proxy_hops: usize::try_from(args.trusted_proxy_hops).unwrap_or(1),
         session_idle: std::time::Duration::from_secs(args.session_idle_minutes * 60),
+        blob_store,
+        max_upload_bytes: args.max_upload_mb * 1024 * 1024,
         ..isms_web::Config::default()
     };
     println!(

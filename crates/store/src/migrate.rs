@@ -33,6 +33,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(8, "0008_risk"),
     migration!(9, "0009_org_settings"),
     migration!(10, "0010_notifications"),
+    migration!(11, "0011_controls"),
 ];
 
 /// How many migrations this binary carries.

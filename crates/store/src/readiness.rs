@@ -75,18 +75,6 @@ const NOT_YET: &[(&str, &str, &str, &str)] = &[
         "no competence records: the people and training module (a later release) will hold them",
     ),
     (
-        "operational_planning",
-        "8.1",
-        "Operational planning and control",
-        "no operational plans: the applied controls and tasks module (a later release) will provide them",
-    ),
-    (
-        "monitoring",
-        "9.1",
-        "Monitoring and measurement results",
-        "no measurement results: the metrics module (a later release) will record them",
-    ),
-    (
         "internal_audit",
         "9.2",
         "Audit programme and audit results",
@@ -259,6 +247,7 @@ impl Store {
         });
 
         items.extend(self.risk_readiness(org_id, &year_ago).await?);
+        items.extend(self.controls_readiness(org_id).await?);
 
         for &(key, clause, title, detail) in NOT_YET {
             items.push(ReadinessItem {

@@ -12,6 +12,7 @@ mod api_frameworks;
 mod api_isms;
 pub(crate) mod assets;
 mod auth;
+pub mod controls;
 mod cookies;
 mod error;
 mod human;
@@ -58,6 +59,11 @@ pub struct Config {
     /// that finds no free slot within two seconds is answered 503. 0 turns
     /// simulations off.
     pub max_concurrent_simulations: usize,
+    /// Where evidence files go; `None`: beside the SQLite file (see
+    /// [`Store::default_blob_dir`]).
+    pub blob_store: Option<controls::blobs::BlobStore>,
+    /// The largest evidence file accepted, in bytes.
+    pub max_upload_bytes: u64,
 }
 
 impl Default for Config {
@@ -71,6 +77,8 @@ impl Default for Config {
             login_window: Duration::from_secs(15 * 60),
             request_timeout: Duration::from_secs(30),
             max_concurrent_simulations: 2,
+            blob_store: None,
+            max_upload_bytes: 2 * 1024 * 1024 * 1024,
         }
     }
 }
@@ -82,11 +90,20 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The slots for simulations (see [`Config::max_concurrent_simulations`]).
     pub simulations: Arc<tokio::sync::Semaphore>,
+    /// Evidence files.
+    pub blobs: Arc<controls::blobs::BlobStore>,
 }
 
 /// The whole application.
 pub fn app(store: Store, config: Config) -> Router {
+    let blobs = Arc::new(
+        config
+            .blob_store
+            .clone()
+            .unwrap_or_else(|| controls::blobs::BlobStore::new(store.default_blob_dir())),
+    );
     let state = AppState {
+        blobs,
         store,
         simulations: Arc::new(tokio::sync::Semaphore::new(
             config.max_concurrent_simulations,

@@ -1,0 +1,8 @@
+//! Applied controls, evidence, control reviews and metrics on the web: the
+//! JSON API (`api.rs`), the blob store for evidence files (`blobs.rs`), the
+//! upload reader both the API and the pages use (`upload.rs`), the trend
+//! chart (`chart.rs`) and the control register export (`export.rs`).
+
+pub(crate) mod api;
+pub mod blobs;
+pub(crate) mod upload;
