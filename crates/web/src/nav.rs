@@ -60,11 +60,14 @@ pub const GROUPS: &[Group] = &[
     },
     Group {
         label: "Do",
-        items: &[],
+        items: &[
+            item("controls", "Applied controls", "/controls", READ),
+            item("evidence", "Evidence", "/evidence", READ),
+        ],
     },
     Group {
         label: "Check",
-        items: &[],
+        items: &[item("metrics", "Metrics", "/metrics", READ)],
     },
     Group {
         label: "Improve",

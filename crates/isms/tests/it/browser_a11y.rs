@@ -186,6 +186,8 @@ struct Ids {
     requirement: String,
     risk: String,
     asset: String,
+    control: String,
+    metric: String,
     /// An invitation link (path and query).
     invitation: String,
 }
@@ -239,6 +241,23 @@ async fn create_objects(c: &Client, base: &str) -> Ids {
         &[("title", "Ransomware encrypts the customer database")],
     )
     .await;
+    c.goto(&format!("{base}/controls")).await.unwrap();
+    let control = submit(
+        c,
+        "form[action='/controls'][method=post]",
+        &[
+            ("name", "Quarterly access review"),
+            ("annex_a", "5.18, 8.5"),
+        ],
+    )
+    .await;
+    c.goto(&format!("{base}/metrics")).await.unwrap();
+    let metric = submit(
+        c,
+        "form[action='/metrics'][method=post]",
+        &[("name", "Staff trained"), ("unit", "%"), ("target", "95")],
+    )
+    .await;
     c.goto(&format!("{base}/admin/users")).await.unwrap();
     c.execute(
         "const f = document.querySelector(\"form[action='/admin/users']\");
@@ -265,6 +284,8 @@ async fn create_objects(c: &Client, base: &str) -> Ids {
         requirement,
         risk,
         asset,
+        control,
+        metric,
         invitation,
     }
 }
@@ -281,6 +302,8 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         | "/favicon.ico"
         | "/assets/{version}/{name}"
         | "/soa/export"
+        | "/controls/export"
+        | "/evidence/{evidence}/download"
         | "/gap/{assessment}/report"
         | "/readiness/summary"
         | "/soa/{control}/row"
@@ -297,6 +320,9 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         "/requirements/{requirement}" => fixed(&ids.requirement),
         "/risks/{risk}" => fixed(&ids.risk),
         "/inventory/{asset}" => fixed(&ids.asset),
+        "/controls/{applied_control}" => fixed(&ids.control),
+        "/metrics/{metric}" => fixed(&ids.metric),
+        "/coverage/{framework}" => fixed("/coverage/iso27001-2022"),
         p if !p.contains('{') => fixed(p),
         other => panic!("the accessibility test has no address for {other}: add one"),
     }
