@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use isms_domain::Role;
 use isms_store::{Actor, Store};
 
+mod controls_cmds;
 mod frameworks;
 
 // mimalloc: a third less CPU than the system allocator on the OSCAL and import paths.
@@ -70,6 +71,12 @@ enum Command {
     /// Assets (Annex A 5.9).
     #[command(subcommand)]
     Asset(AssetCommand),
+    /// Applied controls (8.1): list, export the register.
+    #[command(subcommand)]
+    Control(controls_cmds::ControlCommand),
+    /// Metrics (9.1): list, add the starter set, record measurements.
+    #[command(subcommand)]
+    Metric(controls_cmds::MetricCommand),
     /// Offline OSCAL tools: validate documents, resolve profiles.
     #[command(subcommand)]
     Oscal(OscalCommand),
@@ -422,6 +429,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Asset(AssetCommand::Import(args)) => {
             risk_cmds::run_asset_import(&open(&cli.database).await?, &args).await
         }
+        Command::Control(cmd) => controls_cmds::run_control(&open(&cli.database).await?, cmd).await,
+        Command::Metric(cmd) => controls_cmds::run_metric(&open(&cli.database).await?, cmd).await,
         Command::Risk(RiskCommand::Simulate(_)) | Command::Oscal(_) => {
             unreachable!("handled before the runtime starts")
         }

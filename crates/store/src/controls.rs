@@ -1082,6 +1082,20 @@ impl Store {
 
 // ---------------------------------------------------------------- reviews
 
+/// id, control, date, result, reviewer, notes, evidence, created at.
+type ReviewRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    String,
+);
+/// evidence, revision, sha256, size, content type, file name, uploaded at and by.
+type RevisionRow = (i64, i64, String, i64, String, String, String, String);
+
 /// One review of a control.
 #[derive(Debug, Clone, Serialize)]
 pub struct ControlReview {
@@ -1223,16 +1237,7 @@ impl Store {
         org_id: i64,
         control_id: i64,
     ) -> Result<Vec<ControlReview>> {
-        let rows: Vec<(
-            i64,
-            i64,
-            String,
-            String,
-            String,
-            String,
-            Option<i64>,
-            String,
-        )> = on_pool!(self, |p| {
+        let rows: Vec<ReviewRow> = on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT r.id, r.applied_control_id, r.reviewed_on, r.result, u.email, r.notes, r.evidence_id, r.created_at \
                  FROM control_reviews r JOIN users u ON u.id = r.reviewer_user_id \
@@ -1598,18 +1603,15 @@ impl Store {
         .await
         })?;
         let revisions: Vec<(i64, EvidenceRevision)> = {
-            let raw: Vec<(i64, i64, String, i64, String, String, String, String)> = on_pool!(
-                self,
-                |p| {
-                    sqlx::query_as(
+            let raw: Vec<RevisionRow> = on_pool!(self, |p| {
+                sqlx::query_as(
                     "SELECT evidence_id, revision, sha256, size, content_type, file_name, uploaded_at, uploaded_by \
                      FROM evidence_revisions WHERE org_id = $1 ORDER BY evidence_id, revision DESC",
                 )
                 .bind(org_id)
                 .fetch_all(p)
                 .await
-                }
-            )?;
+            })?;
             raw.into_iter()
                 .map(
                     |(

@@ -273,9 +273,23 @@ fn name_taken(name: &str) -> StoreError {
     StoreError::Conflict(format!("a metric named '{name}' exists already"))
 }
 
+/// A starter metric: (name, information need, measured, method, unit,
+/// target, direction, red threshold, frequency).
+pub type StarterMetric = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    f64,
+    &'static str,
+    f64,
+    &'static str,
+);
+
 /// Ten metrics to start from, in our own words: (name, information need,
 /// measured, method, unit, target, direction, red threshold, frequency).
-pub const STARTER_METRICS: &[(&str, &str, &str, &str, &str, f64, &str, f64, &str)] = &[
+pub const STARTER_METRICS: &[StarterMetric] = &[
     (
         "Staff who completed security awareness training",
         "Do people know what is expected of them?",

@@ -541,3 +541,79 @@ async fn serve_keeps_uploads_under_the_blob_store_named_by_their_sha256() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_lists_controls_and_records_metrics() {
+    use crate::cli::{isms, stdout};
+    for (engine, url) in crate::support::database_urls().await {
+        let store = Store::open(&url).await.unwrap();
+        let (app, token, _) = setup(&store).await;
+        let r = json_req(
+            &app,
+            "POST",
+            "/api/v1/controls",
+            &token,
+            &json!({"name": "Quarterly access review", "annex_a": ["5.18"]}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        let out =
+            tokio::task::block_in_place(|| isms(&url, &["control", "list", "--org", "acme"], None));
+        assert!(out.status.success(), "{engine}: {out:?}");
+        assert!(
+            stdout(&out).contains("planned\tQuarterly access review\tA.5.18"),
+            "{}",
+            stdout(&out)
+        );
+        let out = tokio::task::block_in_place(|| {
+            isms(&url, &["metric", "starter", "--org", "acme"], None)
+        });
+        assert_eq!(stdout(&out), "added 10 starter metric(s)", "{engine}");
+        let out = tokio::task::block_in_place(|| {
+            isms(
+                &url,
+                &[
+                    "metric",
+                    "record",
+                    "--org",
+                    "acme",
+                    "Phishing simulation click rate",
+                    "4.5",
+                    "--date",
+                    "2026-01-31",
+                ],
+                None,
+            )
+        });
+        assert!(out.status.success(), "{out:?}");
+        let out = tokio::task::block_in_place(|| {
+            isms(
+                &url,
+                &[
+                    "metric",
+                    "record",
+                    "--org",
+                    "acme",
+                    "No such metric",
+                    "1",
+                    "--date",
+                    "2026-01-31",
+                ],
+                None,
+            )
+        });
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("No such metric"),
+            "{out:?}"
+        );
+        let out =
+            tokio::task::block_in_place(|| isms(&url, &["metric", "list", "--org", "acme"], None));
+        assert!(
+            stdout(&out).contains("4.5 on 2026-01-31\tgreen"),
+            "{}",
+            stdout(&out)
+        );
+        store.close().await;
+    }
+}

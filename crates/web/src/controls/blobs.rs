@@ -128,7 +128,9 @@ impl BlobStore {
                     h.update(&chunk);
                     f.write_all(&chunk)?;
                 }
-                f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+                f.into_inner()
+                    .map_err(std::io::IntoInnerError::into_error)?
+                    .sync_all()?;
                 Ok(hex::encode(h.finalize()))
             }
         });

@@ -440,44 +440,11 @@ pub async fn export(
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ReadIsms)?;
-    let lines: Vec<isms_reports::controls::ControlLine> = state
-        .store
-        .controls(user.0.org_id)
-        .await?
-        .into_iter()
-        .map(|c| isms_reports::controls::ControlLine {
-            id: c.id,
-            category: c.category.as_str().to_owned(),
-            status: c.status.as_str().to_owned(),
-            owner: c.owner.clone().unwrap_or_default(),
-            cost: c.cost,
-            effort: c.effort.clone(),
-            start_date: c.start_date.clone(),
-            due_date: c.due_date.clone(),
-            review_schedule: c
-                .review_schedule
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default(),
-            next_review: c.next_review.clone(),
-            requirements: c
-                .requirements
-                .iter()
-                .map(|r| format!("{} {}", r.framework, r.ref_id))
-                .collect(),
-            description: c.description.clone(),
-            name: c.name,
-        })
-        .collect();
-    let (bytes, ct, ext) = match q.format.as_deref().unwrap_or("csv") {
-        "csv" => (
-            isms_reports::controls::controls_csv(&lines),
-            "text/csv; charset=utf-8",
-            "csv",
-        ),
+    let controls = state.store.controls(user.0.org_id).await?;
+    let format = q.format.unwrap_or_else(|| "csv".to_owned());
+    let (ct, ext) = match format.as_str() {
+        "csv" => ("text/csv; charset=utf-8", "csv"),
         "xlsx" => (
-            tokio::task::spawn_blocking(move || isms_reports::controls::controls_xlsx(&lines))
-                .await
-                .map_err(|_| WebError::internal())?,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "xlsx",
         ),
@@ -487,6 +454,10 @@ pub async fn export(
             )));
         }
     };
+    let bytes =
+        tokio::task::spawn_blocking(move || crate::controls::register_file(controls, &format))
+            .await
+            .map_err(|_| WebError::internal())?;
     let bytes = bytes.map_err(|e| {
         tracing::error!("control register export: {e}");
         WebError::internal()
@@ -515,6 +486,8 @@ struct CoveragePage {
     names: std::collections::HashMap<i64, String>,
 }
 
+// Called from the template with what it holds (references).
+#[allow(clippy::trivially_copy_pass_by_ref)]
 impl CoveragePage {
     fn name_of(&self, id: &i64) -> String {
         self.names
@@ -745,6 +718,8 @@ struct MetricPage {
     error: Option<String>,
 }
 
+// Called from the template with what it holds (references).
+#[allow(clippy::unused_self, clippy::trivially_copy_pass_by_ref)]
 impl MetricPage {
     fn value(&self, v: &f64) -> String {
         isms_reports::svg::format_value(*v)
