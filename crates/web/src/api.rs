@@ -142,6 +142,7 @@ fn api_router() -> OpenApiRouter<AppState> {
             crate::controls::api::patch_metric
         ))
         .routes(routes!(crate::controls::api::create_measurement))
+        .routes(routes!(crate::controls::api::import_measurements))
 }
 
 /// The roles each API operation admits, by operation id (the handler's
@@ -222,6 +223,7 @@ const ACCESS: &[(&str, Access)] = {
         ("get_metric", Needs(ReadIsms)),
         ("patch_metric", Needs(EditIsms)),
         ("create_measurement", Needs(EditIsms)),
+        ("import_measurements", Needs(EditIsms)),
     ]
 };
 

@@ -617,3 +617,68 @@ async fn the_cli_lists_controls_and_records_metrics() {
         store.close().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_saves_of_the_same_version_one_wins() {
+    for (engine, store) in stores().await {
+        let (app, token, _) = setup(&store).await;
+        let r = json_req(
+            &app,
+            "POST",
+            "/api/v1/controls",
+            &token,
+            &json!({"name": "Patch servers"}),
+        )
+        .await;
+        let id = v(&r)["id"].as_i64().unwrap();
+        let path = format!("/api/v1/controls/{id}");
+        let a = json!({"status": "in_progress", "version": 1});
+        let b = json!({"status": "implemented", "version": 1});
+        let (ra, rb) = tokio::join!(
+            json_req(&app, "PATCH", &path, &token, &a),
+            json_req(&app, "PATCH", &path, &token, &b)
+        );
+        let mut statuses = [ra.status.as_u16(), rb.status.as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409], "{engine}: {} / {}", ra.body, rb.body);
+        let c = v(&app.api("GET", &path, Some(&token)).await);
+        assert_eq!(c["version"], 2);
+    }
+}
+
+#[tokio::test]
+async fn measurements_import_from_csv_all_or_nothing() {
+    for (engine, store) in stores().await {
+        let (app, token, org) = setup(&store).await;
+        store.add_starter_metrics(org, &Actor::cli()).await.unwrap();
+        let send = |csv: &'static str| {
+            app.send(
+                Request::post("/api/v1/measurements/import")
+                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    .header(header::CONTENT_TYPE, "text/csv")
+                    .body(Body::from(csv))
+                    .unwrap(),
+            )
+        };
+        let r = send("metric,date,value\nPhishing simulation click rate,2026-01-31,4\nNo such metric,2026-01-31,1\n").await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{engine}: {}",
+            r.body
+        );
+        assert!(
+            r.body.contains("row 3") && r.body.contains("No such metric"),
+            "{}",
+            r.body
+        );
+        let metrics = store.metrics(org).await.unwrap();
+        assert!(
+            metrics.iter().all(|m| m.latest.is_none()),
+            "{engine}: nothing stored"
+        );
+        let r = send("metric,date,value\nPhishing simulation click rate,2026-01-31,4\nPhishing simulation click rate,2026-02-28,3.5\n").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{engine}: {}", r.body);
+        assert_eq!(v(&r)["recorded"], 2);
+    }
+}

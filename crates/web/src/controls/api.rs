@@ -1031,3 +1031,43 @@ pub async fn create_measurement(
         .await?;
     Ok((StatusCode::CREATED, Json(MeasurementOut::from(m))).into_response())
 }
+
+/// Records measurements from CSV (`metric,date,value`, a header line first;
+/// the metric by id or name): all or nothing, errors name the row.
+#[utoipa::path(post, path = "/measurements/import", tag = "metrics",
+    request_body(content = String, content_type = "text/csv", description = "metric,date,value"),
+    responses((status = 201, body = ImportedOut),
+        (status = 422, description = "A row names no metric, or a bad date or value", body = Problem, content_type = "application/problem+json")))]
+pub async fn import_measurements(
+    State(state): State<AppState>,
+    user: ApiUser,
+    csv: String,
+) -> Result<Response, ApiError> {
+    user.require(Permission::EditIsms)?;
+    let rows: Vec<(String, String, String)> = csv
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let mut it = l
+                .splitn(3, ',')
+                .map(|c| c.trim().trim_matches('"').to_owned());
+            (
+                it.next().unwrap_or_default(),
+                it.next().unwrap_or_default(),
+                it.next().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let recorded = state
+        .store
+        .import_measurements(user.0.org_id, &rows, &user.actor())
+        .await?;
+    Ok((StatusCode::CREATED, Json(ImportedOut { recorded })).into_response())
+}
+
+/// How many measurements an import recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportedOut {
+    recorded: usize,
+}
