@@ -682,3 +682,64 @@ async fn measurements_import_from_csv_all_or_nothing() {
         assert_eq!(v(&r)["recorded"], 2);
     }
 }
+
+#[tokio::test]
+async fn a_file_over_the_limit_is_refused_and_no_blob_is_kept() {
+    for (engine, store) in stores().await {
+        let (_, token, org) = setup(&store).await;
+        let blobs =
+            std::env::temp_dir().join(format!("isms_limit_{engine}_{}", std::process::id()));
+        let config = isms_web::Config {
+            max_upload_bytes: 16,
+            blob_store: Some(isms_web::controls::blobs::BlobStore::new(&blobs)),
+            ..isms_web::Config::default()
+        };
+        let app = App {
+            router: isms_web::app(store.clone(), config).layer(
+                axum::extract::connect_info::MockConnectInfo(std::net::SocketAddr::from((
+                    [127, 0, 0, 1],
+                    40000,
+                ))),
+            ),
+        };
+        let r = json_req(
+            &app,
+            "POST",
+            "/api/v1/controls",
+            &token,
+            &json!({"name": "Logging"}),
+        )
+        .await;
+        let id = v(&r)["id"].as_i64().unwrap();
+        let r = upload(
+            &app,
+            &token,
+            &format!("/api/v1/controls/{id}/evidence"),
+            &[],
+            "big.txt",
+            b"seventeen bytes!!",
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{engine}: {}",
+            r.body
+        );
+        assert!(r.body.contains("big.txt"), "{}", r.body);
+        assert!(store.evidence_list(org, None).await.unwrap().is_empty());
+        let kept: Vec<_> = std::fs::read_dir(&blobs)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.file_name() != ".tmp")
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(kept.is_empty(), "{engine}: {kept:?}");
+        let tmp_left = std::fs::read_dir(blobs.join(".tmp"))
+            .map(Iterator::count)
+            .unwrap_or(0);
+        assert_eq!(tmp_left, 0, "{engine}: the temporary file is removed");
+        let _ = std::fs::remove_dir_all(&blobs);
+    }
+}
