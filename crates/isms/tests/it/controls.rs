@@ -736,9 +736,7 @@ async fn a_file_over_the_limit_is_refused_and_no_blob_is_kept() {
             })
             .unwrap_or_default();
         assert!(kept.is_empty(), "{engine}: {kept:?}");
-        let tmp_left = std::fs::read_dir(blobs.join(".tmp"))
-            .map(Iterator::count)
-            .unwrap_or(0);
+        let tmp_left = std::fs::read_dir(blobs.join(".tmp")).map_or(0, Iterator::count);
         assert_eq!(tmp_left, 0, "{engine}: the temporary file is removed");
         let _ = std::fs::remove_dir_all(&blobs);
     }
