@@ -9,11 +9,15 @@ pub mod invitation;
 pub mod management_review;
 pub mod nonconformity;
 pub mod password;
+#[macro_use]
 pub mod risk;
 pub mod risk_library;
 pub mod role;
 pub mod slug;
 pub mod tasks;
 pub mod training;
+
+// After `risk`, whose enum macro it uses.
+pub mod controls;
 
 pub use role::{Permission, Role};

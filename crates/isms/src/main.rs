@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use isms_domain::Role;
 use isms_store::{Actor, Store};
 
+mod controls_cmds;
 mod frameworks;
 mod internal_audit_cmds;
 
@@ -81,6 +82,12 @@ enum Command {
     /// Training and awareness (7.2, 7.3): the records for the auditor, reminders.
     #[command(subcommand)]
     Training(training_cmds::TrainingCommand),
+    /// Applied controls (8.1): list, export the register.
+    #[command(subcommand)]
+    Control(controls_cmds::ControlCommand),
+    /// Metrics (9.1): list, add the starter set, record measurements.
+    #[command(subcommand)]
+    Metric(controls_cmds::MetricCommand),
     /// Offline OSCAL tools: validate documents, resolve profiles.
     #[command(subcommand)]
     Oscal(OscalCommand),
@@ -123,6 +130,14 @@ struct ServeArgs {
     /// `isms notify run-once` from cron instead).
     #[arg(long, env = "ISMS_REMINDER_MINUTES", default_value_t = 15, value_parser = clap::value_parser!(u64).range(0..=1440))]
     reminder_minutes: u64,
+    /// Where evidence files are kept, named by their SHA-256: file://DIR.
+    /// Default: a folder beside the SQLite file (isms.db -> isms-blobs), or
+    /// ./isms-blobs with PostgreSQL.
+    #[arg(long, env = "ISMS_BLOB_STORE")]
+    blob_store: Option<String>,
+    /// The largest evidence file accepted, in megabytes.
+    #[arg(long, env = "ISMS_MAX_UPLOAD_MB", default_value_t = 2048, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    max_upload_mb: u64,
 }
 
 #[derive(Subcommand)]
@@ -437,6 +452,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             risk_cmds::run_asset_import(&open(&cli.database).await?, &args).await
         }
         Command::Training(cmd) => training_cmds::run(&open(&cli.database).await?, cmd).await,
+        Command::Control(cmd) => controls_cmds::run_control(&open(&cli.database).await?, cmd).await,
+        Command::Metric(cmd) => controls_cmds::run_metric(&open(&cli.database).await?, cmd).await,
         Command::Risk(RiskCommand::Simulate(_)) | Command::Oscal(_) => {
             unreachable!("handled before the runtime starts")
         }
@@ -481,6 +498,12 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Bad mail settings stop the start with one line, before anything else.
     let mailer = args.mail.mailer()?;
     let store = open(database).await?;
+    let blob_store = args
+        .blob_store
+        .as_deref()
+        .map(isms_web::controls::blobs::BlobStore::from_url)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!(e))?;
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await
         .with_context(|| {
@@ -500,6 +523,8 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
         mailer,
         reminder_interval: (args.reminder_minutes > 0)
             .then(|| std::time::Duration::from_secs(args.reminder_minutes * 60)),
+        blob_store,
+        max_upload_bytes: args.max_upload_mb * 1024 * 1024,
         ..isms_web::Config::default()
     };
     println!(

@@ -13,6 +13,7 @@
 //! wrap on the font's own metrics ([`font`], [`text`]).
 
 pub mod cells;
+pub mod controls;
 mod font;
 mod gap;
 pub mod internal_audit;

@@ -135,3 +135,128 @@ pub fn stacked_columns(
     s.push_str("</svg>");
     s
 }
+/// A trend line of `points` (date, value), oldest first, against a dashed
+/// target line, with the value axis from the lowest to the highest of the
+/// values and the target. `title` names the chart for screen readers; each
+/// point carries its date and value as a tooltip.
+pub fn trend(title: &str, unit: &str, points: &[(String, f64)], target: f64) -> String {
+    let (w, h) = (560.0_f64, 220.0_f64);
+    let (left, right, top, bottom) = (48.0_f64, 12.0_f64, 14.0_f64, 30.0_f64);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 {w} {h}\" width=\"100%\" aria-label=\"{}\"><title>{}</title>",
+        escape(title),
+        escape(title)
+    );
+    let mut lo = target;
+    let mut hi = target;
+    for (_, v) in points {
+        lo = lo.min(*v);
+        hi = hi.max(*v);
+    }
+    if (hi - lo).abs() < f64::EPSILON {
+        lo -= 1.0;
+        hi += 1.0;
+    }
+    let pad = (hi - lo) * 0.1;
+    let (lo, hi) = (lo - pad, hi + pad);
+    let plot_w = w - left - right;
+    let plot_h = h - top - bottom;
+    let y_of = |v: f64| top + plot_h - (v - lo) / (hi - lo) * plot_h;
+    let n = points.len();
+    let x_of = |i: usize| {
+        if n <= 1 {
+            left + plot_w / 2.0
+        } else {
+            left + plot_w * i as f64 / (n - 1) as f64
+        }
+    };
+    let _ = write!(
+        s,
+        "<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{:.1}\" stroke=\"#9aa5b1\"/>\
+         <line x1=\"{left}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#9aa5b1\"/>",
+        top + plot_h,
+        top + plot_h,
+        left + plot_w,
+        top + plot_h
+    );
+    for v in [lo + pad, hi - pad] {
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#1f2933\">{}</text>",
+            left - 4.0,
+            y_of(v) + 4.0,
+            escape(&format_value(v))
+        );
+    }
+    let ty = y_of(target);
+    let _ = write!(
+        s,
+        "<line x1=\"{left}\" y1=\"{ty:.1}\" x2=\"{:.1}\" y2=\"{ty:.1}\" stroke=\"#2f7d32\" stroke-dasharray=\"6 4\"/>\
+         <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#2f7d32\">target {} {}</text>",
+        left + plot_w,
+        left + plot_w,
+        ty - 4.0,
+        escape(&format_value(target)),
+        escape(unit)
+    );
+    if n == 0 {
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"middle\" fill=\"#1f2933\">No measurements yet</text>",
+            left + plot_w / 2.0,
+            top + plot_h / 2.0
+        );
+    } else {
+        let path: Vec<String> = points
+            .iter()
+            .enumerate()
+            .map(|(i, (_, v))| format!("{:.1},{:.1}", x_of(i), y_of(*v)))
+            .collect();
+        let _ = write!(
+            s,
+            "<polyline fill=\"none\" stroke=\"#1c3b6b\" stroke-width=\"2\" points=\"{}\"/>",
+            path.join(" ")
+        );
+        for (i, (d, v)) in points.iter().enumerate() {
+            let _ = write!(
+                s,
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\" fill=\"#1c3b6b\"><title>{}: {} {}</title></circle>",
+                x_of(i),
+                y_of(*v),
+                escape(d),
+                escape(&format_value(*v)),
+                escape(unit)
+            );
+        }
+        let first = &points[0].0;
+        let last = &points[n - 1].0;
+        let _ = write!(
+            s,
+            "<text x=\"{left}\" y=\"{:.1}\" font-size=\"11\" fill=\"#1f2933\">{}</text>",
+            h - 8.0,
+            escape(first)
+        );
+        if n > 1 {
+            let _ = write!(
+                s,
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#1f2933\">{}</text>",
+                left + plot_w,
+                h - 8.0,
+                escape(last)
+            );
+        }
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// A number as people write it: no trailing zeros, at most two decimals.
+pub fn format_value(v: f64) -> String {
+    let s = format!("{v:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_owned()
+    } else {
+        s.to_owned()
+    }
+}

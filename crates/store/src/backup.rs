@@ -112,6 +112,7 @@ impl Store {
             .map_err(|e| open_err(e.to_string()))?;
         Ok(Store {
             pool: Pool::Sqlite(pool),
+            default_blob_dir: crate::default_blob_dir(&format!("sqlite://{path}")),
         })
     }
 

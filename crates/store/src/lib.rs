@@ -9,6 +9,7 @@
 mod audit;
 mod backup;
 mod context;
+mod controls;
 mod due;
 mod fair;
 mod frameworks;
@@ -17,6 +18,7 @@ mod internal_audit;
 mod invitations;
 mod library;
 mod management_review;
+mod metrics;
 mod migrate;
 mod nonconformity;
 mod notifications;
@@ -44,6 +46,11 @@ use sqlx::{PgPool, SqlitePool};
 pub use audit::{Actor, AuditEntry, AuditFilter, ChainReport, Via};
 pub use backup::CopySummary;
 pub use context::{CONTEXT_KINDS, ContextInput, ContextItem, Scope, ScopeInput};
+pub use controls::{
+    AppliedControl, ControlInput, ControlRef, ControlReview, CoverageRow, Covered, Evidence,
+    EvidenceInput, EvidenceRevision, FrameworkCoverage, LinkedRequirement, OverdueReview,
+    RequirementKey, ReviewInput as ControlReviewInput, StoredFile,
+};
 pub use due::DueItem;
 pub use fair::FairScenario;
 pub use frameworks::{
@@ -63,6 +70,7 @@ pub use management_review::{
     Decision, DecisionInput, InputContext, ManagementReview, ReviewAction, ReviewActionInput,
     ReviewInput, ReviewSummary,
 };
+pub use metrics::{Measurement, MeasurementInput, Metric, MetricInput, STARTER_METRICS};
 pub use migrate::MIGRATION_COUNT;
 pub use nonconformity::{
     NcAction, NcActionInput, NcFilter, NcInput, NcSummary, Nonconformity, Verification,
@@ -129,6 +137,10 @@ enum Pool {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    /// Where files go when no blob store is configured: a folder beside
+    /// the SQLite file (`isms.db` -> `isms-blobs`), or `isms-blobs` in the
+    /// working directory for PostgreSQL.
+    default_blob_dir: std::path::PathBuf,
 }
 
 /// A write transaction on either engine.
@@ -170,6 +182,22 @@ impl Tx {
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
+    }
+}
+
+fn default_blob_dir(url: &str) -> std::path::PathBuf {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .map(|p| p.split('?').next().unwrap_or_default())
+        .filter(|p| !p.is_empty() && !p.contains(":memory:"));
+    match path {
+        Some(p) => {
+            let p = std::path::Path::new(p);
+            let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("isms");
+            p.with_file_name(format!("{stem}-blobs"))
+        }
+        None => std::path::PathBuf::from("isms-blobs"),
     }
 }
 
@@ -229,7 +257,15 @@ impl Store {
                 "unsupported scheme: use sqlite://PATH or postgres://USER@HOST/DB".into(),
             ));
         };
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            default_blob_dir: default_blob_dir(url),
+        })
+    }
+
+    /// The folder for evidence files when none is configured.
+    pub fn default_blob_dir(&self) -> &std::path::Path {
+        &self.default_blob_dir
     }
 
     /// "sqlite" or "postgres".
@@ -255,6 +291,15 @@ impl Store {
     pub(crate) async fn begin(&self) -> Result<Tx> {
         Ok(match &self.pool {
             Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// Starts a read-only transaction (a consistent view of several reads;
+    /// on SQLite it does not take the write lock).
+    pub(crate) async fn begin_read(&self) -> Result<Tx> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
             Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }

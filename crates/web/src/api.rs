@@ -206,6 +206,39 @@ fn api_router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(crate::risk::api::list_methodology_templates))
         .routes(routes!(crate::risk::api::choose_methodology_template))
+        .routes(routes!(
+            crate::controls::api::list_controls,
+            crate::controls::api::create_control
+        ))
+        .routes(routes!(
+            crate::controls::api::get_control,
+            crate::controls::api::patch_control
+        ))
+        .routes(routes!(crate::controls::api::control_coverage))
+        .routes(routes!(crate::controls::api::framework_coverage))
+        .routes(routes!(crate::controls::api::upload_evidence))
+        .routes(routes!(
+            crate::controls::api::list_control_reviews,
+            crate::controls::api::create_control_review
+        ))
+        .routes(routes!(crate::controls::api::overdue_control_reviews))
+        .routes(routes!(
+            crate::controls::api::list_evidence,
+            crate::controls::api::create_evidence_link
+        ))
+        .routes(routes!(crate::controls::api::get_evidence))
+        .routes(routes!(crate::controls::api::revise_evidence))
+        .routes(routes!(crate::controls::api::download_evidence))
+        .routes(routes!(
+            crate::controls::api::list_metrics,
+            crate::controls::api::create_metric
+        ))
+        .routes(routes!(
+            crate::controls::api::get_metric,
+            crate::controls::api::patch_metric
+        ))
+        .routes(routes!(crate::controls::api::create_measurement))
+        .routes(routes!(crate::controls::api::import_measurements))
 }
 
 /// The roles each API operation admits, by operation id (the handler's
@@ -329,6 +362,27 @@ const ACCESS: &[(&str, Access)] = {
         ("management_review_report", Needs(ReadIsms)),
         ("list_methodology_templates", Needs(ReadIsms)),
         ("choose_methodology_template", Needs(Approve)),
+        ("list_controls", Needs(ReadIsms)),
+        ("create_control", Needs(EditIsms)),
+        ("get_control", Needs(ReadIsms)),
+        ("patch_control", Needs(EditIsms)),
+        ("control_coverage", Needs(ReadIsms)),
+        ("framework_coverage", Needs(ReadIsms)),
+        ("upload_evidence", Needs(EditIsms)),
+        ("list_control_reviews", Needs(ReadIsms)),
+        ("create_control_review", Needs(EditIsms)),
+        ("overdue_control_reviews", Needs(ReadIsms)),
+        ("list_evidence", Needs(ReadIsms)),
+        ("create_evidence_link", Needs(EditIsms)),
+        ("get_evidence", Needs(ReadIsms)),
+        ("revise_evidence", Needs(EditIsms)),
+        ("download_evidence", Needs(ReadIsms)),
+        ("list_metrics", Needs(ReadIsms)),
+        ("create_metric", Needs(EditIsms)),
+        ("get_metric", Needs(ReadIsms)),
+        ("patch_metric", Needs(EditIsms)),
+        ("create_measurement", Needs(EditIsms)),
+        ("import_measurements", Needs(EditIsms)),
     ]
 };
 

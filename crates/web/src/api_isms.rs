@@ -71,6 +71,28 @@ pub struct SoaEntryOut {
     /// on a control just excluded.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     warnings: Vec<String>,
+    /// The applied controls linked to this Annex A control (on the single entry only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    controls: Option<Vec<SoaControlOut>>,
+    /// The status the linked controls suggest (on the single entry only):
+    /// not_implemented, planned, partially_implemented or implemented.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suggested_status: Option<String>,
+    /// Some evidence of a linked control has expired (on the single entry only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence_expired: Option<bool>,
+}
+
+/// An applied control linked to an SoA entry.
+#[derive(Serialize, ToSchema)]
+pub struct SoaControlOut {
+    id: i64,
+    name: String,
+    /// planned, in_progress, implemented or retired.
+    status: String,
+    owner: Option<String>,
+    /// Some of its evidence has expired.
+    evidence_expired: bool,
 }
 
 impl From<SoaEntry> for SoaEntryOut {
@@ -91,6 +113,9 @@ impl From<SoaEntry> for SoaEntryOut {
             updated_by: e.updated_by,
             risks: None,
             warnings: Vec::new(),
+            controls: None,
+            suggested_status: None,
+            evidence_expired: None,
         }
     }
 }
@@ -216,6 +241,32 @@ pub async fn get_soa_entry(
         risks
             .into_iter()
             .map(|r| crate::risk::views::RiskRefOut::new(&m, r))
+            .collect(),
+    );
+    let controls = state
+        .store
+        .controls_for_annex_a(org, &out.control_id)
+        .await?;
+    let statuses: Vec<isms_domain::controls::ControlStatus> = controls
+        .iter()
+        .filter_map(|c| c.status.parse().ok())
+        .collect();
+    out.suggested_status = Some(
+        isms_domain::controls::suggested_soa_status(&statuses)
+            .unwrap_or("not_implemented")
+            .to_owned(),
+    );
+    out.evidence_expired = Some(controls.iter().any(|c| c.evidence_expired));
+    out.controls = Some(
+        controls
+            .into_iter()
+            .map(|c| SoaControlOut {
+                id: c.id,
+                name: c.name,
+                status: c.status,
+                owner: c.owner,
+                evidence_expired: c.evidence_expired,
+            })
             .collect(),
     );
     Ok(Json(out))

@@ -12,6 +12,7 @@ mod api_frameworks;
 mod api_isms;
 pub(crate) mod assets;
 mod auth;
+pub mod controls;
 mod cookies;
 mod error;
 mod human;
@@ -70,6 +71,11 @@ pub struct Config {
     /// How often `serve` computes reminders and sends digests; `None` turns
     /// the scheduler off.
     pub reminder_interval: Option<Duration>,
+    /// Where evidence files go; `None`: beside the SQLite file (see
+    /// [`Store::default_blob_dir`]).
+    pub blob_store: Option<controls::blobs::BlobStore>,
+    /// The largest evidence file accepted, in bytes.
+    pub max_upload_bytes: u64,
 }
 
 impl Default for Config {
@@ -86,6 +92,8 @@ impl Default for Config {
             public_url: None,
             mailer: None,
             reminder_interval: None,
+            blob_store: None,
+            max_upload_bytes: 2 * 1024 * 1024 * 1024,
         }
     }
 }
@@ -97,11 +105,20 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The slots for simulations (see [`Config::max_concurrent_simulations`]).
     pub simulations: Arc<tokio::sync::Semaphore>,
+    /// Evidence files.
+    pub blobs: Arc<controls::blobs::BlobStore>,
 }
 
 /// The whole application.
 pub fn app(store: Store, config: Config) -> Router {
+    let blobs = Arc::new(
+        config
+            .blob_store
+            .clone()
+            .unwrap_or_else(|| controls::blobs::BlobStore::new(store.default_blob_dir())),
+    );
     let state = AppState {
+        blobs,
         store,
         simulations: Arc::new(tokio::sync::Semaphore::new(
             config.max_concurrent_simulations,

@@ -65,11 +65,16 @@ pub const GROUPS: &[Group] = &[
     },
     Group {
         label: "Do",
-        items: &[item("training", "Training", "/training", Access::Member)],
+        items: &[
+            item("controls", "Applied controls", "/controls", READ),
+            item("evidence", "Evidence", "/evidence", READ),
+            item("training", "Training", "/training", Access::Member),
+        ],
     },
     Group {
         label: "Check",
         items: &[
+            item("metrics", "Metrics", "/metrics", READ),
             item("due", "Due dates", "/tasks/due", READ),
             item("audits", "Internal audits", "/audits", READ),
             item(

@@ -188,6 +188,8 @@ struct Ids {
     asset: String,
     course: String,
     task: String,
+    control: String,
+    metric: String,
     /// An invitation link (path and query).
     invitation: String,
     audit: String,
@@ -299,6 +301,23 @@ async fn create_objects(c: &Client, base: &str) -> Ids {
         &[("title", "Annual management review")],
     )
     .await;
+    c.goto(&format!("{base}/controls")).await.unwrap();
+    let control = submit(
+        c,
+        "form[action='/controls'][method=post]",
+        &[
+            ("name", "Quarterly access review"),
+            ("annex_a", "5.18, 8.5"),
+        ],
+    )
+    .await;
+    c.goto(&format!("{base}/metrics")).await.unwrap();
+    let metric = submit(
+        c,
+        "form[action='/metrics'][method=post]",
+        &[("name", "Staff trained"), ("unit", "%"), ("target", "95")],
+    )
+    .await;
     c.goto(&format!("{base}/admin/users")).await.unwrap();
     c.execute(
         "const f = document.querySelector(\"form[action='/admin/users']\");
@@ -327,6 +346,8 @@ async fn create_objects(c: &Client, base: &str) -> Ids {
         asset,
         course,
         task,
+        control,
+        metric,
         invitation,
         audit,
         nonconformity,
@@ -349,6 +370,8 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         | "/risks/export"
         | "/risks/treatment/export"
         | "/training/export"
+        | "/controls/export"
+        | "/evidence/{evidence}/download"
         | "/gap/{assessment}/report"
         | "/readiness/summary"
         | "/soa/{control}/row"
@@ -375,6 +398,9 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         "/inventory/{asset}" => fixed(&ids.asset),
         "/training/courses/{course}" => fixed(&ids.course),
         "/tasks/{task}" => fixed(&ids.task),
+        "/controls/{applied_control}" => fixed(&ids.control),
+        "/metrics/{metric}" => fixed(&ids.metric),
+        "/coverage/{framework}" => fixed("/coverage/iso27001-2022"),
         p if !p.contains('{') => fixed(p),
         other => panic!("the accessibility test has no address for {other}: add one"),
     }

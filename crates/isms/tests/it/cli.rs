@@ -57,6 +57,11 @@ pub fn free_port() -> u16 {
 }
 
 pub fn start_server(db: &str, dir: &std::path::Path) -> Server {
+    start_server_with(db, dir, &[])
+}
+
+/// [`start_server`] with more arguments for `isms serve`.
+pub fn start_server_with(db: &str, dir: &std::path::Path, extra: &[&str]) -> Server {
     let port = free_port();
     let child = Command::new(BIN)
         .current_dir(dir)
@@ -67,6 +72,7 @@ pub fn start_server(db: &str, dir: &std::path::Path) -> Server {
             "--bind",
             &format!("127.0.0.1:{port}"),
         ])
+        .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

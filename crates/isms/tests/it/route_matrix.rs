@@ -141,6 +141,44 @@ async fn foreign_objects(store: &Store) -> HashMap<&'static str, Fill> {
         )
         .await
         .unwrap();
+    let control = store
+        .create_control(
+            b.id,
+            &isms_store::ControlInput {
+                name: Some("B's control".into()),
+                ..Default::default()
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
+    let evidence = store
+        .create_evidence(
+            b.id,
+            &isms_store::EvidenceInput {
+                title: Some("B's evidence".into()),
+                url: Some("https://bolt.test/proof".into()),
+                controls: Some(vec![control.id]),
+                ..Default::default()
+            },
+            None,
+            &actor,
+        )
+        .await
+        .unwrap();
+    let metric = store
+        .create_metric(
+            b.id,
+            &isms_store::MetricInput {
+                name: Some("B's metric".into()),
+                unit: Some("%".into()),
+                target: Some(90.0),
+                ..Default::default()
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
 
     let course = store
         .create_course(
@@ -331,6 +369,9 @@ objects:
         ("review", f(review.id.to_string(), true)),
         ("review_action", f(review.actions[0].id.to_string(), true)),
         ("template", f(template.to_string(), true)),
+        ("applied_control", f(control.id.to_string(), true)),
+        ("evidence", f(evidence.id.to_string(), true)),
+        ("metric", f(metric.id.to_string(), true)),
         // Within the caller's own organisation: every organisation has
         // control 5.1 and requirement A.5.1; these name no foreign object.
         ("control", f("5.1".into(), false)),

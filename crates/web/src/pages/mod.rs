@@ -3,6 +3,7 @@
 
 mod audit;
 mod context;
+mod controls;
 mod dashboard;
 pub(crate) mod fair;
 mod fair_form;
@@ -437,6 +438,44 @@ fn tables() -> [Routes; 3] {
             Needs(EditIsms),
             management_review::set_action_status,
         )
+        .get("/controls", Needs(ReadIsms), controls::list)
+        .post("/controls", Needs(EditIsms), controls::create)
+        .get("/controls/export", Needs(ReadIsms), controls::export)
+        .get(
+            "/controls/{applied_control}",
+            Needs(ReadIsms),
+            controls::show,
+        )
+        .post(
+            "/controls/{applied_control}",
+            Needs(EditIsms),
+            controls::save,
+        )
+        .post(
+            "/controls/{applied_control}/reviews",
+            Needs(EditIsms),
+            controls::add_review,
+        )
+        .get("/coverage/{framework}", Needs(ReadIsms), controls::coverage)
+        .get("/evidence", Needs(ReadIsms), controls::evidence)
+        .get(
+            "/evidence/{evidence}/download",
+            Needs(ReadIsms),
+            controls::download,
+        )
+        .get("/metrics", Needs(ReadIsms), controls::metrics)
+        .post("/metrics", Needs(EditIsms), controls::create_metric)
+        .post(
+            "/metrics/starter",
+            Needs(EditIsms),
+            controls::starter_metrics,
+        )
+        .get("/metrics/{metric}", Needs(ReadIsms), controls::metric)
+        .post(
+            "/metrics/{metric}/measurements",
+            Needs(EditIsms),
+            controls::add_measurement,
+        )
         .get("/frameworks", Member, frameworks::list)
         .get("/frameworks/{framework}", Member, frameworks::show)
         .get(
@@ -457,6 +496,11 @@ fn tables() -> [Routes; 3] {
             "/mappings/import",
             Needs(ImportFrameworks),
             frameworks::import_mappings,
+        )
+        .post(
+            "/controls/{applied_control}/evidence",
+            Needs(EditIsms),
+            controls::upload_evidence,
         );
     [public, session, uploads]
 }

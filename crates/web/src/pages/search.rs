@@ -228,6 +228,38 @@ pub async fn show(
                 .collect();
             sections.push(section("Tasks".to_owned(), hits, "/tasks/due".to_owned()));
             sections.extend(audit_sections(&state, user.0.org_id, &needle).await?);
+            let controls = state.store.controls(user.0.org_id).await?;
+            let hits = controls
+                .iter()
+                .filter(|c| {
+                    c.name.to_lowercase().contains(&needle)
+                        || c.description.to_lowercase().contains(&needle)
+                })
+                .map(|c| Hit {
+                    reference: c.status.label().to_owned(),
+                    title: c.name.clone(),
+                    href: format!("/controls/{}", c.id),
+                })
+                .collect();
+            sections.push(section(
+                "Applied controls".to_owned(),
+                hits,
+                "/controls".to_owned(),
+            ));
+            let metrics = state.store.metrics(user.0.org_id).await?;
+            let hits = metrics
+                .iter()
+                .filter(|m| {
+                    m.name.to_lowercase().contains(&needle)
+                        || m.information_need.to_lowercase().contains(&needle)
+                })
+                .map(|m| Hit {
+                    reference: m.unit.clone(),
+                    title: m.name.clone(),
+                    href: format!("/metrics/{}", m.id),
+                })
+                .collect();
+            sections.push(section("Metrics".to_owned(), hits, "/metrics".to_owned()));
         }
         // Courses: every member may open them.
         let hits = state

@@ -285,6 +285,10 @@ struct EditPage {
     /// Risks rely on the control and the form excludes it: confirm first.
     exclusion_warning: Option<String>,
     related: Vec<super::links::Related>,
+    /// The applied controls linked to this entry.
+    controls: Vec<isms_store::ControlRef>,
+    /// The status the linked controls suggest.
+    suggested: Option<&'static str>,
 }
 
 /// How an edit page is shown: after a refused save, with the typed input.
@@ -332,7 +336,18 @@ async fn edit_page(
         super::links::From::Soa,
     )
     .await?;
+    let controls = state
+        .store
+        .controls_for_annex_a(user.0.org_id, &entry.control_id)
+        .await?;
+    let statuses_of: Vec<isms_domain::controls::ControlStatus> = controls
+        .iter()
+        .filter_map(|c| c.status.parse().ok())
+        .collect();
+    let suggested = isms_domain::controls::suggested_soa_status(&statuses_of);
     let html = render(&EditPage {
+        controls,
+        suggested,
         related,
         chrome: Some(chrome),
         control_id: entry.control_id.clone(),

@@ -1,0 +1,151 @@
+//! `isms control ...` and `isms metric ...`: the control register, starter
+//! metrics and measurements (one at a time or from CSV) on the command line.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+use isms_store::{Actor, Store};
+
+#[derive(Subcommand)]
+pub enum ControlCommand {
+    /// List the applied controls: id, status, name, linked requirements.
+    List {
+        /// The organisation's slug (see `isms org list`).
+        #[arg(long)]
+        org: String,
+    },
+    /// Write the control register as CSV or XLSX.
+    Export {
+        #[arg(long)]
+        org: String,
+        /// csv or xlsx.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// The file to write.
+        #[arg(short = 'o', long = "output")]
+        output: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum MetricCommand {
+    /// List the metrics with their latest value and status.
+    List {
+        #[arg(long)]
+        org: String,
+    },
+    /// Add the ten starter metrics the organisation does not have yet.
+    Starter {
+        #[arg(long)]
+        org: String,
+    },
+    /// Record one measurement of a metric (by id or name).
+    Record {
+        #[arg(long)]
+        org: String,
+        metric: String,
+        value: f64,
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+    },
+    /// Record measurements from a CSV file with the columns metric,date,value
+    /// (metric by id or name); all or nothing.
+    Import {
+        #[arg(long)]
+        org: String,
+        file: std::path::PathBuf,
+    },
+}
+
+pub async fn run_control(store: &Store, cmd: ControlCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        ControlCommand::List { org } => {
+            let org = store.require_org(&org).await?;
+            for c in store.controls(org.id).await? {
+                let reqs: Vec<String> = c.requirements.iter().map(|r| r.ref_id.clone()).collect();
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    c.id,
+                    c.status.as_str(),
+                    c.name,
+                    reqs.join(", ")
+                );
+            }
+        }
+        ControlCommand::Export {
+            org,
+            format,
+            output,
+        } => {
+            let org = store.require_org(&org).await?;
+            let bytes = isms_web::controls::register_file(store.controls(org.id).await?, &format)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            std::fs::write(&output, bytes)
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            println!("wrote {}", output.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn run_metric(store: &Store, cmd: MetricCommand) -> anyhow::Result<ExitCode> {
+    let actor = Actor::cli();
+    match cmd {
+        MetricCommand::List { org } => {
+            let org = store.require_org(&org).await?;
+            for m in store.metrics(org.id).await? {
+                let latest = m.latest.as_ref().map_or("not measured".to_owned(), |l| {
+                    format!("{} on {}", l.value, l.date)
+                });
+                let status = m.status.map_or("", |s| s.as_str());
+                println!(
+                    "{}\t{}\t{} {}\t{latest}\t{status}",
+                    m.id, m.name, m.target, m.unit
+                );
+            }
+        }
+        MetricCommand::Starter { org } => {
+            let org = store.require_org(&org).await?;
+            let n = store.add_starter_metrics(org.id, &actor).await?;
+            println!("added {n} starter metric(s)");
+        }
+        MetricCommand::Record {
+            org,
+            metric,
+            value,
+            date,
+        } => {
+            let org = store.require_org(&org).await?;
+            let n = store
+                .import_measurements(org.id, &[(metric, date, value.to_string())], &actor)
+                .await?;
+            println!("recorded {n} measurement(s)");
+        }
+        MetricCommand::Import { org, file } => {
+            let org = store.require_org(&org).await?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            // metric,date,value: the metric's name may not hold a comma here.
+            let rows: Vec<(String, String, String)> = text
+                .lines()
+                .skip(1)
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| {
+                    let mut it = l
+                        .splitn(3, ',')
+                        .map(|c| c.trim().trim_matches('"').to_owned());
+                    (
+                        it.next().unwrap_or_default(),
+                        it.next().unwrap_or_default(),
+                        it.next().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            let n = store.import_measurements(org.id, &rows, &actor).await?;
+            println!("recorded {n} measurement(s)");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
