@@ -31,6 +31,7 @@ impl Store {
     pub async fn due_items(&self, org_id: i64, until: &str) -> Result<Vec<DueItem>> {
         let mut out = Vec::new();
         out.extend(self.risk_due_items(org_id, until).await?);
+        out.extend(self.document_due_items(org_id, until).await?);
         // Each module adds one line here.
         out.sort_by(|a, b| {
             a.due_date

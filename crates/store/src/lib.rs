@@ -9,6 +9,7 @@
 mod audit;
 mod backup;
 mod context;
+mod document;
 mod due;
 mod fair;
 mod frameworks;
@@ -37,6 +38,10 @@ use sqlx::{PgPool, SqlitePool};
 pub use audit::{Actor, AuditEntry, AuditFilter, ChainReport, Via};
 pub use backup::CopySummary;
 pub use context::{CONTEXT_KINDS, ContextInput, ContextItem, Scope, ScopeInput};
+pub use document::{
+    AckRecord, AckStatus, Acknowledgement, DocVersion, Document, DocumentInput, DocumentQuery,
+    DocumentSettings, DraftInput, MAX_BODY, ToRead,
+};
 pub use due::DueItem;
 pub use fair::FairScenario;
 pub use frameworks::{FrameworkRow, ImportSummary, MappedRequirement, RequirementRow, Tenant};

@@ -33,6 +33,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(8, "0008_risk"),
     migration!(9, "0009_org_settings"),
     migration!(10, "0010_notifications"),
+    migration!(12, "0012_documents"),
 ];
 
 /// How many migrations this binary carries.
