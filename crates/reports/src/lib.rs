@@ -11,6 +11,7 @@
 //! with its own width table for line wrapping, which keeps the crate small.
 
 pub mod cells;
+pub mod document;
 mod gap;
 mod pdf;
 pub mod risk;
