@@ -110,6 +110,32 @@ fn api_router() -> OpenApiRouter<AppState> {
             crate::risk::api::get_risk_methodology,
             crate::risk::api::put_risk_methodology
         ))
+        .routes(routes!(crate::documents::api::list_document_templates))
+        .routes(routes!(
+            crate::documents::api::list_documents,
+            crate::documents::api::create_document
+        ))
+        .routes(routes!(
+            crate::documents::api::get_document,
+            crate::documents::api::patch_document
+        ))
+        .routes(routes!(crate::documents::api::put_document_draft))
+        .routes(routes!(crate::documents::api::submit_document))
+        .routes(routes!(crate::documents::api::reject_document))
+        .routes(routes!(crate::documents::api::approve_document))
+        .routes(routes!(crate::documents::api::publish_document))
+        .routes(routes!(crate::documents::api::retire_document))
+        .routes(routes!(crate::documents::api::review_document))
+        .routes(routes!(crate::documents::api::list_document_versions))
+        .routes(routes!(crate::documents::api::compare_document_versions))
+        .routes(routes!(crate::documents::api::acknowledge_document))
+        .routes(routes!(crate::documents::api::list_document_acknowledgements))
+        .routes(routes!(crate::documents::api::remind_document))
+        .routes(routes!(crate::documents::api::my_documents))
+        .routes(routes!(
+            crate::documents::api::get_document_settings,
+            crate::documents::api::put_document_settings
+        ))
 }
 
 /// The roles each API operation admits, by operation id (the handler's
@@ -118,7 +144,7 @@ fn api_router() -> OpenApiRouter<AppState> {
 /// missing here.
 const ACCESS: &[(&str, Access)] = {
     use Access::{Member, Needs};
-    use Permission::{Approve, EditIsms, ReadIsms};
+    use Permission::{Approve, EditIsms, ManageMembers, ReadIsms};
     &[
         ("me", Member),
         ("list_frameworks", Member),
@@ -170,6 +196,29 @@ const ACCESS: &[(&str, Access)] = {
         ("compare_risk_snapshots", Needs(ReadIsms)),
         // The methodology is a management decision: those who approve.
         ("put_risk_methodology", Needs(Approve)),
+        ("list_document_templates", Needs(ReadIsms)),
+        ("list_documents", Needs(ReadIsms)),
+        ("create_document", Needs(EditIsms)),
+        // Members without ReadIsms see a document's published version only.
+        ("get_document", Member),
+        ("patch_document", Needs(EditIsms)),
+        ("put_document_draft", Needs(EditIsms)),
+        ("submit_document", Needs(EditIsms)),
+        ("reject_document", Needs(Approve)),
+        // Four-eyes (the author cannot approve) is checked inside.
+        ("approve_document", Needs(Approve)),
+        ("publish_document", Needs(Approve)),
+        ("retire_document", Needs(Approve)),
+        ("review_document", Needs(EditIsms)),
+        ("list_document_versions", Needs(ReadIsms)),
+        ("compare_document_versions", Needs(ReadIsms)),
+        ("acknowledge_document", Member),
+        ("list_document_acknowledgements", Needs(ReadIsms)),
+        ("remind_document", Needs(EditIsms)),
+        ("my_documents", Member),
+        ("get_document_settings", Needs(ReadIsms)),
+        // Switching four-eyes off is an administrator's decision.
+        ("put_document_settings", Needs(ManageMembers)),
     ]
 };
 

@@ -13,6 +13,7 @@ mod api_isms;
 pub(crate) mod assets;
 mod auth;
 mod cookies;
+pub mod documents;
 mod error;
 mod human;
 pub mod import;
