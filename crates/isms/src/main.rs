@@ -13,6 +13,7 @@ mod frameworks;
 // mimalloc: a third less CPU than the system allocator on the OSCAL and import paths.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod doc_cmds;
 mod isms_cmds;
 mod risk_cmds;
 
@@ -70,6 +71,9 @@ enum Command {
     /// Assets (Annex A 5.9).
     #[command(subcommand)]
     Asset(AssetCommand),
+    /// Documented information: export a document (PDF, Markdown), list the register.
+    #[command(subcommand)]
+    Doc(doc_cmds::DocCommand),
     /// Offline OSCAL tools: validate documents, resolve profiles.
     #[command(subcommand)]
     Oscal(OscalCommand),
@@ -411,6 +415,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Risk(RiskCommand::Import(args)) => {
             risk_cmds::run_risk_import(&open(&cli.database).await?, &args).await
         }
+        Command::Doc(cmd) => doc_cmds::run(&open(&cli.database).await?, cmd).await,
         Command::Asset(AssetCommand::Import(args)) => {
             risk_cmds::run_asset_import(&open(&cli.database).await?, &args).await
         }

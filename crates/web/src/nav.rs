@@ -60,7 +60,15 @@ pub const GROUPS: &[Group] = &[
     },
     Group {
         label: "Do",
-        items: &[],
+        items: &[
+            item("documents", "Documents", "/documents", READ),
+            item(
+                "to-read",
+                "Documents to read",
+                "/me/documents",
+                Access::Member,
+            ),
+        ],
     },
     Group {
         label: "Check",

@@ -20,6 +20,7 @@ mod browser_a11y;
 mod browser_soa;
 mod cli;
 mod context;
+mod documents;
 mod exports;
 mod fair;
 mod frameworks;

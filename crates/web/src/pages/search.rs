@@ -1,6 +1,6 @@
 //! The search box of the navigation: one query across the requirements of
 //! every framework the organisation sees, its SoA entries and its context
-//! items. Risks, controls and documents add their results as they land.
+//! items. Documents add theirs; risks and controls add their results as they land.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -104,6 +104,29 @@ pub async fn show(
                 })
                 .collect();
             sections.push(section("Context".to_owned(), hits, "/context".to_owned()));
+            let docs = state
+                .store
+                .documents(
+                    user.0.org_id,
+                    &isms_store::DocumentQuery {
+                        q: Some(q.clone()),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            let hits = docs
+                .iter()
+                .map(|d| Hit {
+                    reference: crate::documents::export::key(d.id),
+                    title: d.title.clone(),
+                    href: format!("/documents/{}", d.id),
+                })
+                .collect();
+            sections.push(section(
+                "Documents".to_owned(),
+                hits,
+                format!("/documents?{enc}"),
+            ));
         }
         let mut frameworks = state.store.frameworks(Tenant::Org(user.0.org_id)).await?;
         // The framework the ISMS is kept against first, the rest by name.
