@@ -186,6 +186,7 @@ struct Ids {
     requirement: String,
     risk: String,
     asset: String,
+    document: String,
     /// An invitation link (path and query).
     invitation: String,
 }
@@ -239,6 +240,13 @@ async fn create_objects(c: &Client, base: &str) -> Ids {
         &[("title", "Ransomware encrypts the customer database")],
     )
     .await;
+    c.goto(&format!("{base}/documents")).await.unwrap();
+    let document = submit(
+        c,
+        "form[action='/documents'][method=post]",
+        &[("template", "information-security-policy")],
+    )
+    .await;
     c.goto(&format!("{base}/admin/users")).await.unwrap();
     c.execute(
         "const f = document.querySelector(\"form[action='/admin/users']\");
@@ -265,6 +273,7 @@ async fn create_objects(c: &Client, base: &str) -> Ids {
         requirement,
         risk,
         asset,
+        document,
         invitation,
     }
 }
@@ -287,7 +296,10 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         | "/soa/{control}/row-edit"
         | "/gap/{assessment}/progress"
         | "/gap/{assessment}/{ref_id}/row"
-        | "/gap/{assessment}/{ref_id}/edit" => None,
+        | "/gap/{assessment}/{ref_id}/edit"
+        | "/documents/export"
+        | "/documents/acknowledgements/export"
+        | "/documents/{document}/export" => None,
         "/soa/{control}" => fixed("/soa/5.1"),
         "/search" => fixed("/search?q=access"),
         "/gap/{assessment}" => fixed(&ids.assessment),
@@ -297,6 +309,7 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         "/requirements/{requirement}" => fixed(&ids.requirement),
         "/risks/{risk}" => fixed(&ids.risk),
         "/inventory/{asset}" => fixed(&ids.asset),
+        "/documents/{document}" => fixed(&ids.document),
         p if !p.contains('{') => fixed(p),
         other => panic!("the accessibility test has no address for {other}: add one"),
     }

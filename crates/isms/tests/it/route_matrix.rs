@@ -142,6 +142,19 @@ async fn foreign_objects(store: &Store) -> HashMap<&'static str, Fill> {
         .await
         .unwrap();
 
+    let document = store
+        .create_document(
+            b.id,
+            &isms_store::DocumentInput {
+                title: Some("B's policy".into()),
+                doc_type: Some("policy".into()),
+                ..Default::default()
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
+
     let f = |v: String, foreign: bool| Fill { value: v, foreign };
     HashMap::from([
         // Pages.
@@ -156,6 +169,7 @@ async fn foreign_objects(store: &Store) -> HashMap<&'static str, Fill> {
         ("asset", f(asset.id.to_string(), true)),
         ("risk", f(risk.id.to_string(), true)),
         ("action", f(action.id.to_string(), true)),
+        ("document", f(document.id.to_string(), true)),
         // Within the caller's own organisation: every organisation has
         // control 5.1 and requirement A.5.1; these name no foreign object.
         ("control", f("5.1".into(), false)),
