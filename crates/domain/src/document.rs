@@ -160,9 +160,8 @@ pub enum Refused {
 pub fn next_state(state: VersionState, step: Step, version: &str) -> Result<VersionState, Refused> {
     use VersionState as S;
     let next = match (state, step) {
-        (S::Draft, Step::Edit) => Some(S::Draft),
+        (S::Draft, Step::Edit) | (S::InReview | S::Approved, Step::Reject) => Some(S::Draft),
         (S::Draft, Step::Submit) => Some(S::InReview),
-        (S::InReview | S::Approved, Step::Reject) => Some(S::Draft),
         (S::InReview, Step::Approve) => Some(S::Approved),
         (S::Approved, Step::Publish) => Some(S::Published),
         _ => None,
@@ -527,7 +526,10 @@ mod tests {
     #[test]
     fn steps_out_of_order_are_refused_with_the_way_forward() {
         let e = next_state(S::Published, Step::Edit, "1.0").unwrap_err();
-        assert!(e.to_string().contains("published version never changes"), "{e}");
+        assert!(
+            e.to_string().contains("published version never changes"),
+            "{e}"
+        );
         let e = next_state(S::Draft, Step::Approve, "1.1").unwrap_err();
         assert!(e.to_string().contains("version 1.1 is a draft"), "{e}");
         assert!(e.to_string().contains("submit it for review first"), "{e}");
@@ -563,7 +565,10 @@ mod tests {
     #[test]
     fn audiences_parse_from_json() {
         use serde_json::json;
-        assert_eq!(Audience::parse(&json!("employees")), Ok(Audience::Employees));
+        assert_eq!(
+            Audience::parse(&json!("employees")),
+            Ok(Audience::Employees)
+        );
         assert_eq!(Audience::parse(&json!("all")), Ok(Audience::All));
         assert_eq!(
             Audience::parse(&json!("auditor")),
@@ -573,7 +578,11 @@ mod tests {
             Audience::parse(&json!(["Bob@X.test", "bob@x.test"])),
             Ok(Audience::People(vec!["bob@x.test".into()]))
         );
-        assert!(Audience::parse(&json!("everyone")).unwrap_err().contains("'everyone'"));
+        assert!(
+            Audience::parse(&json!("everyone"))
+                .unwrap_err()
+                .contains("'everyone'")
+        );
         assert!(Audience::parse(&json!([])).is_err());
         assert!(Audience::parse(&json!(["nobody"])).is_err());
         assert!(Audience::Employees.includes("e@x", Role::Employee));
@@ -598,9 +607,18 @@ mod tests {
     fn requirements_are_clauses_or_annex_a_controls() {
         assert_eq!(check_requirement("5.2"), Ok("5.2".into()));
         assert_eq!(check_requirement("a.5.37"), Ok("A.5.37".into()));
-        assert!(check_requirement("A.5.38").unwrap_err().contains("'A.5.38'"));
+        assert!(
+            check_requirement("A.5.38")
+                .unwrap_err()
+                .contains("'A.5.38'")
+        );
         assert!(check_requirement("11.1").is_err());
-        let mut r = vec!["A.8.1".into(), "A.5.10".into(), "7.5".into(), "A.5.2".into()];
+        let mut r = vec![
+            "A.8.1".into(),
+            "A.5.10".into(),
+            "7.5".into(),
+            "A.5.2".into(),
+        ];
         sort_requirements(&mut r);
         assert_eq!(r, ["7.5", "A.5.2", "A.5.10", "A.8.1"]);
     }
@@ -611,7 +629,12 @@ mod tests {
         let changes: Vec<(&str, &str)> = d.iter().map(|l| (l.change, l.text.as_str())).collect();
         assert_eq!(
             changes,
-            [("same", "a"), ("removed", "b"), ("added", "B"), ("same", "c")]
+            [
+                ("same", "a"),
+                ("removed", "b"),
+                ("added", "B"),
+                ("same", "c")
+            ]
         );
     }
 

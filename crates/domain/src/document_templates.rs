@@ -418,7 +418,9 @@ The use and export of cryptography follows the laws of the countries where we op
         title: "Secure development policy",
         doc_type: DocType::Policy,
         classification: Classification::Internal,
-        requirements: &["A.8.25", "A.8.26", "A.8.27", "A.8.28", "A.8.29", "A.8.31", "A.8.32"],
+        requirements: &[
+            "A.8.25", "A.8.26", "A.8.27", "A.8.28", "A.8.29", "A.8.31", "A.8.32",
+        ],
         summary: "How software is specified, written, tested and released securely.",
         body: r"# Secure development policy
 
@@ -448,7 +450,9 @@ Suppliers that develop for us follow this policy by contract, and their work is 
         title: "Human resources security policy",
         doc_type: DocType::Policy,
         classification: Classification::Internal,
-        requirements: &["7.2", "7.3", "A.6.1", "A.6.2", "A.6.3", "A.6.4", "A.6.5", "A.6.6"],
+        requirements: &[
+            "7.2", "7.3", "A.6.1", "A.6.2", "A.6.3", "A.6.4", "A.6.5", "A.6.6",
+        ],
         summary: "Security before, during and after employment: screening, terms, awareness, discipline, leaving.",
         body: r"# Human resources security policy
 
@@ -520,7 +524,11 @@ mod tests {
         assert_eq!(sorted.len(), ids.len(), "ids are unique");
         for t in TEMPLATES {
             for r in t.requirements {
-                assert!(crate::document::check_requirement(r).is_ok(), "{}: {r}", t.id);
+                assert!(
+                    crate::document::check_requirement(r).is_ok(),
+                    "{}: {r}",
+                    t.id
+                );
             }
             assert!(t.body.starts_with("# "), "{}", t.id);
             assert!(t.body.len() > 600, "{} is a real page", t.id);

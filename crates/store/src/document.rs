@@ -5,6 +5,7 @@
 //! writes and audits, all in one transaction.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use isms_domain::Role;
 use isms_domain::document::{
@@ -33,7 +34,9 @@ fn refused(e: &Refused) -> StoreError {
 }
 
 fn missing(id: i64) -> StoreError {
-    StoreError::NotFound(format!("document {id}: no such document in this organisation"))
+    StoreError::NotFound(format!(
+        "document {id}: no such document in this organisation"
+    ))
 }
 
 /// One version of a document.
@@ -161,7 +164,9 @@ pub struct Document {
 impl Document {
     /// Whether the review date has passed on `today` (YYYY-MM-DD).
     pub fn review_overdue(&self, today: &str) -> bool {
-        self.status == DocStatus::Active && !self.review_due.is_empty() && self.review_due.as_str() < today
+        self.status == DocStatus::Active
+            && !self.review_due.is_empty()
+            && self.review_due.as_str() < today
     }
     /// Acknowledgement completion in percent (100 when nobody must).
     pub fn percent(&self) -> i64 {
@@ -201,7 +206,10 @@ impl DocRow {
             template: self.template,
             owner: self.owner,
             owner_user_id: self.owner_user_id,
-            classification: self.classification.parse().unwrap_or(Classification::Internal),
+            classification: self
+                .classification
+                .parse()
+                .unwrap_or(Classification::Internal),
             review_months: self.review_months,
             status: self.status.parse().unwrap_or(DocStatus::Active),
             review_due: rules::review_due(&self.reviewed_at, self.review_months),
@@ -319,7 +327,11 @@ pub struct DocumentSettings {
 async fn load_versions(tx: &mut Tx, org_id: i64, id: i64, bodies: bool) -> Result<Vec<DocVersion>> {
     let sql = format!(
         "SELECT {} FROM document_versions WHERE org_id = $1 AND document_id = $2 ORDER BY id",
-        if bodies { VERSION_COLS } else { VERSION_COLS_NO_BODY }
+        if bodies {
+            VERSION_COLS
+        } else {
+            VERSION_COLS_NO_BODY
+        }
     );
     let rows: Vec<VersionRow> = on_tx!(tx, |c| sqlx::query_as(&sql)
         .bind(org_id)
@@ -330,8 +342,13 @@ async fn load_versions(tx: &mut Tx, org_id: i64, id: i64, bodies: bool) -> Resul
 }
 
 /// Counts of (required, acknowledged) per document for the published versions.
-async fn ack_counts(tx: &mut Tx, org_id: i64, only: Option<i64>) -> Result<HashMap<i64, (i64, i64)>> {
-    let rows: Vec<(i64, i64, i64)> = on_tx!(tx, |c| sqlx::query_as(
+async fn ack_counts(
+    tx: &mut Tx,
+    org_id: i64,
+    only: Option<i64>,
+) -> Result<HashMap<i64, (i64, i64)>> {
+    let rows: Vec<(i64, i64, i64)> = on_tx!(tx, |c| {
+        sqlx::query_as(
         "SELECT r.document_id, COUNT(*), COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM document_acks a \
            WHERE a.org_id = r.org_id AND a.document_id = r.document_id AND a.major = v.major AND a.user_id = r.user_id) \
            THEN 1 ELSE 0 END), 0) \
@@ -344,7 +361,8 @@ async fn ack_counts(tx: &mut Tx, org_id: i64, only: Option<i64>) -> Result<HashM
     .bind(org_id)
     .bind(only.unwrap_or(0))
     .fetch_all(c)
-    .await)?;
+    .await
+    })?;
     Ok(rows.into_iter().map(|(d, r, a)| (d, (r, a))).collect())
 }
 
@@ -400,9 +418,11 @@ async fn member_id(tx: &mut Tx, org_id: i64, field: &str, email: &str) -> Result
     .bind(&email)
     .fetch_optional(c)
     .await)?;
-    found
-        .map(|(id,)| id)
-        .ok_or_else(|| invalid(format!("{field}: {email} is not an active member of this organisation")))
+    found.map(|(id,)| id).ok_or_else(|| {
+        invalid(format!(
+            "{field}: {email} is not an active member of this organisation"
+        ))
+    })
 }
 
 fn check_requirements(list: &[String]) -> Result<Vec<String>> {
@@ -414,7 +434,13 @@ fn check_requirements(list: &[String]) -> Result<Vec<String>> {
     Ok(out)
 }
 
-async fn write_requirements(tx: &mut Tx, org_id: i64, id: i64, refs: &[String], replace: bool) -> Result<()> {
+async fn write_requirements(
+    tx: &mut Tx,
+    org_id: i64,
+    id: i64,
+    refs: &[String],
+    replace: bool,
+) -> Result<()> {
     if replace {
         on_tx!(tx, |c| sqlx::query(
             "DELETE FROM document_requirements WHERE org_id = $1 AND document_id = $2"
@@ -450,7 +476,8 @@ fn check_body(body: &str) -> Result<()> {
 }
 
 fn parse_field<T: std::str::FromStr<Err = String>>(field: &str, v: &str) -> Result<T> {
-    v.parse().map_err(|e: String| invalid(format!("{field}: {e}")))
+    v.parse()
+        .map_err(|e: String| invalid(format!("{field}: {e}")))
 }
 
 fn audit_json(d: &Document) -> serde_json::Value {
@@ -469,7 +496,8 @@ async fn insert_version(
     actor: &Actor,
     at: &str,
 ) -> Result<i64> {
-    let r: std::result::Result<(i64,), sqlx::Error> = on_tx!(tx, |c| sqlx::query_as(
+    let r: std::result::Result<(i64,), sqlx::Error> = on_tx!(tx, |c| {
+        sqlx::query_as(
         "INSERT INTO document_versions (org_id, document_id, major, minor, state, body, change_note, author_user_id, author, \
          editor_user_id, created_at, updated_at) VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $7, $9, $9) RETURNING id"
     )
@@ -483,7 +511,8 @@ async fn insert_version(
     .bind(&actor.label)
     .bind(at)
     .fetch_one(c)
-    .await);
+    .await
+    });
     match r {
         Ok((id,)) => Ok(id),
         Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
@@ -534,7 +563,7 @@ fn scope_markdown(s: &crate::Scope) -> String {
             if !out.is_empty() {
                 out.push_str("\n\n");
             }
-            out.push_str(&format!("**{label}:** {}", v.replace('\n', " ")));
+            let _ = write!(out, "**{label}:** {}", v.replace('\n', " "));
         }
     }
     out
@@ -542,7 +571,10 @@ fn scope_markdown(s: &crate::Scope) -> String {
 
 fn methodology_markdown(m: &isms_domain::risk::Methodology) -> String {
     let names = |s: &[isms_domain::risk::ScaleStep]| {
-        s.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", ")
+        s.iter()
+            .map(|x| x.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     format!(
         "Each risk is rated for likelihood on a {}-step scale ({}) and for impact on a {}-step scale ({}). \
@@ -553,7 +585,11 @@ fn methodology_markdown(m: &isms_domain::risk::Methodology) -> String {
         m.impact.len(),
         names(&m.impact),
         m.levels.len(),
-        m.levels.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", "),
+        m.levels
+            .iter()
+            .map(|l| l.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         m.level_name(m.max_acceptable_level)
     )
 }
@@ -604,8 +640,18 @@ impl Store {
 
     /// Creates a document from a template (placeholders filled) or from a
     /// title, type and body; its first version is a draft 1.0.
-    pub async fn create_document(&self, org_id: i64, input: &DocumentInput, actor: &Actor) -> Result<Document> {
-        let tpl = match input.template.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+    pub async fn create_document(
+        &self,
+        org_id: i64,
+        input: &DocumentInput,
+        actor: &Actor,
+    ) -> Result<Document> {
+        let tpl = match input
+            .template
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
             Some(id) => Some(templates::template(id).ok_or_else(|| {
                 invalid(format!(
                     "template: '{id}' is not a template; GET /api/v1/document-templates lists them"
@@ -627,16 +673,25 @@ impl Store {
         let doc_type = match (input.doc_type.as_deref(), tpl) {
             (Some(t), _) => parse_field::<DocType>("type", t)?,
             (None, Some(t)) => t.doc_type,
-            (None, None) => return Err(invalid("type: required (policy, procedure, standard, record, plan or statement)")),
+            (None, None) => {
+                return Err(invalid(
+                    "type: required (policy, procedure, standard, record, plan or statement)",
+                ));
+            }
         };
         let classification = match (input.classification.as_deref(), tpl) {
             (Some(c), _) => parse_field::<Classification>("classification", c)?,
             (None, Some(t)) => t.classification,
             (None, None) => Classification::Internal,
         };
-        let review_months = rules::check_review_months(input.review_months.unwrap_or(12)).map_err(invalid)?;
-        let mut refs: Vec<String> = tpl.map(|t| t.requirements.iter().map(|r| (*r).to_owned()).collect()).unwrap_or_default();
-        refs.extend(check_requirements(input.requirements.as_deref().unwrap_or(&[]))?);
+        let review_months =
+            rules::check_review_months(input.review_months.unwrap_or(12)).map_err(invalid)?;
+        let mut refs: Vec<String> = tpl
+            .map(|t| t.requirements.iter().map(|r| (*r).to_owned()).collect())
+            .unwrap_or_default();
+        refs.extend(check_requirements(
+            input.requirements.as_deref().unwrap_or(&[]),
+        )?);
         let refs = check_requirements(&refs)?;
         let body = match (&input.body, tpl) {
             (Some(b), _) => b.clone(),
@@ -651,7 +706,8 @@ impl Store {
             None => actor.user_id,
         };
         let at = now();
-        let (id,): (i64,) = on_tx!(&mut tx, |c| sqlx::query_as(
+        let (id,): (i64,) = on_tx!(&mut tx, |c| {
+            sqlx::query_as(
             "INSERT INTO documents (org_id, title, doc_type, template, owner_user_id, classification, review_months, \
              search_text, created_at, created_by, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9, $10) RETURNING id"
         )
@@ -666,10 +722,13 @@ impl Store {
         .bind(&at)
         .bind(&actor.label)
         .fetch_one(c)
-        .await)?;
+        .await
+        })?;
         write_requirements(&mut tx, org_id, id, &refs, false).await?;
         insert_version(&mut tx, org_id, id, VersionNo::FIRST, &body, "", actor, &at).await?;
-        let d = document_in_tx(&mut tx, org_id, id).await?.ok_or_else(|| missing(id))?;
+        let d = document_in_tx(&mut tx, org_id, id)
+            .await?
+            .ok_or_else(|| missing(id))?;
         audit_change(&mut tx, actor, org_id, "create", None, Some(&d), id).await?;
         tx.commit().await?;
         Ok(d)
@@ -677,7 +736,9 @@ impl Store {
 
     pub async fn document(&self, org_id: i64, id: i64) -> Result<Document> {
         let mut tx = self.documents_read_tx().await?;
-        document_in_tx(&mut tx, org_id, id).await?.ok_or_else(|| missing(id))
+        document_in_tx(&mut tx, org_id, id)
+            .await?
+            .ok_or_else(|| missing(id))
     }
 
     /// Every version of a document, oldest first.
@@ -690,7 +751,10 @@ impl Store {
     pub async fn documents(&self, org_id: i64, q: &DocumentQuery) -> Result<Vec<Document>> {
         let mut tx = self.documents_read_tx().await?;
         let sql = format!("{DOC_SELECT} WHERE d.org_id = $1 ORDER BY d.title, d.id");
-        let rows: Vec<DocRow> = on_tx!(&mut tx, |c| sqlx::query_as(&sql).bind(org_id).fetch_all(c).await)?;
+        let rows: Vec<DocRow> = on_tx!(&mut tx, |c| sqlx::query_as(&sql)
+            .bind(org_id)
+            .fetch_all(c)
+            .await)?;
         let mut docs: Vec<Document> = rows.into_iter().map(DocRow::into_document).collect();
         let refs: Vec<(i64, String)> = on_tx!(&mut tx, |c| sqlx::query_as(
             "SELECT document_id, ref_id FROM document_requirements WHERE org_id = $1"
@@ -705,7 +769,10 @@ impl Store {
         let sql = format!(
             "SELECT {VERSION_COLS_NO_BODY} FROM document_versions WHERE org_id = $1 AND state <> 'superseded' ORDER BY id"
         );
-        let versions: Vec<VersionRow> = on_tx!(&mut tx, |c| sqlx::query_as(&sql).bind(org_id).fetch_all(c).await)?;
+        let versions: Vec<VersionRow> = on_tx!(&mut tx, |c| sqlx::query_as(&sql)
+            .bind(org_id)
+            .fetch_all(c)
+            .await)?;
         let mut vs: HashMap<i64, Vec<DocVersion>> = HashMap::new();
         for v in versions {
             let (d, v) = v.into_version();
@@ -728,12 +795,18 @@ impl Store {
         }
         let today = now();
         let today = today.get(..10).unwrap_or("");
-        let text = q.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+        let text =
+            q.q.as_deref()
+                .map(|s| s.trim().to_lowercase())
+                .filter(|s| !s.is_empty());
         docs.retain(|d| {
-            text.as_ref().is_none_or(|t| d.title.to_lowercase().contains(t.as_str()) || d.requirements.iter().any(|r| r.eq_ignore_ascii_case(t)))
-                && q.doc_type.is_none_or(|t| d.doc_type == t)
+            text.as_ref().is_none_or(|t| {
+                d.title.to_lowercase().contains(t.as_str())
+                    || d.requirements.iter().any(|r| r.eq_ignore_ascii_case(t))
+            }) && q.doc_type.is_none_or(|t| d.doc_type == t)
                 && q.status.is_none_or(|s| d.status == s)
-                && q.state.is_none_or(|s| d.current.as_ref().is_some_and(|v| v.state == s))
+                && q.state
+                    .is_none_or(|s| d.current.as_ref().is_some_and(|v| v.state == s))
                 && (!q.overdue || d.review_overdue(today))
         });
         Ok(docs)
@@ -741,20 +814,24 @@ impl Store {
 
     /// Locks the document for a change: claims `sent` when given, else the
     /// row as it is. Returns the transaction and the document before the change.
-    async fn lock_document(&self, org_id: i64, id: i64, sent: Option<i64>) -> Result<(Tx, Document)> {
+    async fn lock_document(
+        &self,
+        org_id: i64,
+        id: i64,
+        sent: Option<i64>,
+    ) -> Result<(Tx, Document)> {
         let mut tx = self.begin().await?;
-        let sent = match sent {
-            Some(s) => s,
-            None => {
-                let v: Option<(i64,)> = on_tx!(&mut tx, |c| sqlx::query_as(
-                    "SELECT version FROM documents WHERE org_id = $1 AND id = $2"
-                )
-                .bind(org_id)
-                .bind(id)
-                .fetch_optional(c)
-                .await)?;
-                v.ok_or_else(|| missing(id))?.0
-            }
+        let sent = if let Some(s) = sent {
+            s
+        } else {
+            let v: Option<(i64,)> = on_tx!(&mut tx, |c| sqlx::query_as(
+                "SELECT version FROM documents WHERE org_id = $1 AND id = $2"
+            )
+            .bind(org_id)
+            .bind(id)
+            .fetch_optional(c)
+            .await)?;
+            v.ok_or_else(|| missing(id))?.0
         };
         let claim = versioned::claim(
             &mut tx,
@@ -766,7 +843,9 @@ impl Store {
             sent,
         )
         .await?;
-        let mut before = document_in_tx(&mut tx, org_id, id).await?.ok_or_else(|| missing(id))?;
+        let mut before = document_in_tx(&mut tx, org_id, id)
+            .await?
+            .ok_or_else(|| missing(id))?;
         match claim {
             Claim::Missing => Err(missing(id)),
             Claim::Stale { current } => Err(versioned::stale(
@@ -804,19 +883,40 @@ impl Store {
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-        let after = document_in_tx(&mut tx, org_id, before.id).await?.ok_or_else(|| missing(before.id))?;
-        audit_change(&mut tx, actor, org_id, action, Some(before), Some(&after), before.id).await?;
+        let after = document_in_tx(&mut tx, org_id, before.id)
+            .await?
+            .ok_or_else(|| missing(before.id))?;
+        audit_change(
+            &mut tx,
+            actor,
+            org_id,
+            action,
+            Some(before),
+            Some(&after),
+            before.id,
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
 
     /// Changes the details of a document (title, type, owner, classification,
     /// review interval, requirements); `version` required.
-    pub async fn update_document(&self, org_id: i64, id: i64, input: &DocumentInput, actor: &Actor) -> Result<Document> {
+    pub async fn update_document(
+        &self,
+        org_id: i64,
+        id: i64,
+        input: &DocumentInput,
+        actor: &Actor,
+    ) -> Result<Document> {
         let Some(sent) = input.version else {
             return Err(versioned::version_required(" of the document"));
         };
-        let refs = input.requirements.as_deref().map(check_requirements).transpose()?;
+        let refs = input
+            .requirements
+            .as_deref()
+            .map(check_requirements)
+            .transpose()?;
         let (mut tx, before) = self.lock_document(org_id, id, Some(sent)).await?;
         let mut title = before.title.clone();
         if let Some(t) = &input.title {
@@ -843,7 +943,8 @@ impl Store {
             Some("") => None,
             Some(e) => Some(member_id(&mut tx, org_id, "owner", e).await?),
         };
-        on_tx!(&mut tx, |c| sqlx::query(
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
             "UPDATE documents SET title = $1, doc_type = $2, classification = $3, review_months = $4, owner_user_id = $5, \
              search_text = $6 WHERE org_id = $7 AND id = $8"
         )
@@ -857,16 +958,24 @@ impl Store {
         .bind(id)
         .execute(c)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         if let Some(refs) = &refs {
             write_requirements(&mut tx, org_id, id, refs, true).await?;
         }
-        self.finish_change(tx, org_id, &before, "update", actor).await
+        self.finish_change(tx, org_id, &before, "update", actor)
+            .await
     }
 
     /// Saves the text of the current draft; after publication (or with
     /// nothing in progress) starts a new draft version.
-    pub async fn save_document_draft(&self, org_id: i64, id: i64, input: &DraftInput, actor: &Actor) -> Result<Document> {
+    pub async fn save_document_draft(
+        &self,
+        org_id: i64,
+        id: i64,
+        input: &DraftInput,
+        actor: &Actor,
+    ) -> Result<Document> {
         if let Some(b) = &input.body {
             check_body(b)?;
         }
@@ -887,12 +996,24 @@ impl Store {
                 input.major,
             );
             let body = input.body.clone().unwrap_or_else(|| current.body.clone());
-            insert_version(&mut tx, org_id, id, no, &body, input.change_note.as_deref().unwrap_or(""), actor, &at).await?;
+            insert_version(
+                &mut tx,
+                org_id,
+                id,
+                no,
+                &body,
+                input.change_note.as_deref().unwrap_or(""),
+                actor,
+                &at,
+            )
+            .await?;
         } else {
-            rules::next_state(current.state, Step::Edit, &current.label).map_err(|e| refused(&e))?;
+            rules::next_state(current.state, Step::Edit, &current.label)
+                .map_err(|e| refused(&e))?;
             let body = input.body.as_deref().unwrap_or(&current.body);
             let note = input.change_note.as_deref().unwrap_or(&current.change_note);
-            on_tx!(&mut tx, |c| sqlx::query(
+            on_tx!(&mut tx, |c| {
+                sqlx::query(
                 "UPDATE document_versions SET body = $1, change_note = $2, editor_user_id = $3, updated_at = $4 \
                  WHERE org_id = $5 AND id = $6"
             )
@@ -904,9 +1025,11 @@ impl Store {
             .bind(current.id)
             .execute(c)
             .await
-            .map(|r| r.rows_affected()))?;
+            .map(|r| r.rows_affected())
+            })?;
         }
-        self.finish_change(tx, org_id, &before, "save_draft", actor).await
+        self.finish_change(tx, org_id, &before, "save_draft", actor)
+            .await
     }
 
     /// Moves the current version one step; `f` writes what the step records.
@@ -929,7 +1052,13 @@ impl Store {
 
     /// Hands the current draft to reviewers (e-mail addresses of members).
     /// Returns the document and the reviewers' user ids to tell.
-    pub async fn submit_document(&self, org_id: i64, id: i64, reviewers: &[String], actor: &Actor) -> Result<Document> {
+    pub async fn submit_document(
+        &self,
+        org_id: i64,
+        id: i64,
+        reviewers: &[String],
+        actor: &Actor,
+    ) -> Result<Document> {
         let (mut tx, before, current) = self.step(org_id, id, Step::Submit, actor).await?;
         let mut emails = Vec::new();
         let mut ids = Vec::new();
@@ -941,7 +1070,8 @@ impl Store {
             ids.push(member_id(&mut tx, org_id, "reviewers", &e).await?);
             emails.push(e);
         }
-        on_tx!(&mut tx, |c| sqlx::query(
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
             "UPDATE document_versions SET state = 'in_review', reviewers = $1, submitted_at = $2, updated_at = $2 \
              WHERE org_id = $3 AND id = $4"
         )
@@ -951,8 +1081,11 @@ impl Store {
         .bind(current.id)
         .execute(c)
         .await
-        .map(|r| r.rows_affected()))?;
-        let after = self.finish_change(tx, org_id, &before, "submit", actor).await?;
+        .map(|r| r.rows_affected())
+        })?;
+        let after = self
+            .finish_change(tx, org_id, &before, "submit", actor)
+            .await?;
         let link = format!("/documents/{id}");
         let title = format!("Please review “{}” version {}", after.title, current.label);
         for uid in ids {
@@ -975,7 +1108,8 @@ impl Store {
     /// Sends a version in review (or approved, not yet published) back to draft.
     pub async fn reject_document(&self, org_id: i64, id: i64, actor: &Actor) -> Result<Document> {
         let (mut tx, before, current) = self.step(org_id, id, Step::Reject, actor).await?;
-        on_tx!(&mut tx, |c| sqlx::query(
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
             "UPDATE document_versions SET state = 'draft', approved_by = '', approved_by_user_id = NULL, approved_at = '', \
              updated_at = $1 WHERE org_id = $2 AND id = $3"
         )
@@ -984,8 +1118,10 @@ impl Store {
         .bind(current.id)
         .execute(c)
         .await
-        .map(|r| r.rows_affected()))?;
-        self.finish_change(tx, org_id, &before, "reject", actor).await
+        .map(|r| r.rows_affected())
+        })?;
+        self.finish_change(tx, org_id, &before, "reject", actor)
+            .await
     }
 
     /// Approves the version in review. Under four-eyes its author and last
@@ -1000,7 +1136,8 @@ impl Store {
             &current.label,
         )
         .map_err(|e| refused(&e))?;
-        on_tx!(&mut tx, |c| sqlx::query(
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
             "UPDATE document_versions SET state = 'approved', approved_by = $1, approved_by_user_id = $2, approved_at = $3, \
              updated_at = $3 WHERE org_id = $4 AND id = $5"
         )
@@ -1011,8 +1148,10 @@ impl Store {
         .bind(current.id)
         .execute(c)
         .await
-        .map(|r| r.rows_affected()))?;
-        self.finish_change(tx, org_id, &before, "approve", actor).await
+        .map(|r| r.rows_affected())
+        })?;
+        self.finish_change(tx, org_id, &before, "approve", actor)
+            .await
     }
 
     /// Puts the approved version in force; the one before is superseded.
@@ -1041,13 +1180,15 @@ impl Store {
                     required.push(member_id(&mut tx, org_id, "acknowledge", e).await?);
                 }
             } else {
-                let members: Vec<(i64, String, String)> = on_tx!(&mut tx, |c| sqlx::query_as(
+                let members: Vec<(i64, String, String)> = on_tx!(&mut tx, |c| {
+                    sqlx::query_as(
                     "SELECT u.id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id \
                      WHERE m.org_id = $1 AND m.active ORDER BY u.id"
                 )
                 .bind(org_id)
                 .fetch_all(c)
-                .await)?;
+                .await
+                })?;
                 for (uid, email, role) in members {
                     if let Ok(role) = role.parse::<Role>()
                         && a.includes(&email, role)
@@ -1058,7 +1199,8 @@ impl Store {
             }
         }
         let at = now();
-        on_tx!(&mut tx, |c| sqlx::query(
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
             "UPDATE document_versions SET state = 'superseded', updated_at = $1 WHERE org_id = $2 AND document_id = $3 AND state = 'published'"
         )
         .bind(&at)
@@ -1066,8 +1208,10 @@ impl Store {
         .bind(id)
         .execute(c)
         .await
-        .map(|r| r.rows_affected()))?;
-        on_tx!(&mut tx, |c| sqlx::query(
+        .map(|r| r.rows_affected())
+        })?;
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
             "UPDATE document_versions SET state = 'published', published_by = $1, published_at = $2, acknowledge = $3, \
              updated_at = $2 WHERE org_id = $4 AND id = $5"
         )
@@ -1078,7 +1222,8 @@ impl Store {
         .bind(current.id)
         .execute(c)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         on_tx!(&mut tx, |c| sqlx::query(
             "UPDATE documents SET reviewed_at = $1 WHERE org_id = $2 AND id = $3"
         )
@@ -1089,7 +1234,8 @@ impl Store {
         .await
         .map(|r| r.rows_affected()))?;
         for uid in &required {
-            on_tx!(&mut tx, |c| sqlx::query(
+            on_tx!(&mut tx, |c| {
+                sqlx::query(
                 "INSERT INTO document_ack_requests (org_id, document_id, version_id, user_id, requested_at) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"
             )
@@ -1100,10 +1246,14 @@ impl Store {
             .bind(&at)
             .execute(c)
             .await
-            .map(|r| r.rows_affected()))?;
+            .map(|r| r.rows_affected())
+            })?;
         }
-        let after = self.finish_change(tx, org_id, &before, "publish", actor).await?;
-        self.notify_pending(org_id, &after, &format!("document-ack-{}", current.id)).await?;
+        let after = self
+            .finish_change(tx, org_id, &before, "publish", actor)
+            .await?;
+        self.notify_pending(org_id, &after, &format!("document-ack-{}", current.id))
+            .await?;
         Ok(after)
     }
 
@@ -1111,7 +1261,10 @@ impl Store {
     /// returns how many were told.
     async fn notify_pending(&self, org_id: i64, d: &Document, key: &str) -> Result<usize> {
         let Some(p) = &d.published else { return Ok(0) };
-        let title = format!("Please read and acknowledge “{}” version {}", d.title, p.label);
+        let title = format!(
+            "Please read and acknowledge “{}” version {}",
+            d.title, p.label
+        );
         let link = format!("/documents/{}", d.id);
         let mut n = 0;
         for s in self.pending_acknowledgers(org_id, d.id).await? {
@@ -1136,7 +1289,8 @@ impl Store {
     }
 
     async fn pending_acknowledgers(&self, org_id: i64, id: i64) -> Result<Vec<i64>> {
-        let rows: Vec<(i64,)> = on_pool!(self, |p| sqlx::query_as(
+        let rows: Vec<(i64,)> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT r.user_id FROM document_ack_requests r \
              JOIN document_versions v ON v.org_id = r.org_id AND v.id = r.version_id AND v.state = 'published' \
              JOIN memberships m ON m.org_id = r.org_id AND m.user_id = r.user_id AND m.active \
@@ -1147,7 +1301,8 @@ impl Store {
         .bind(org_id)
         .bind(id)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         Ok(rows.into_iter().map(|(u,)| u).collect())
     }
 
@@ -1175,17 +1330,25 @@ impl Store {
         if before.status == DocStatus::Retired {
             return Err(refused(&Refused::Retired));
         }
-        on_tx!(&mut tx, |c| sqlx::query("UPDATE documents SET status = 'retired' WHERE org_id = $1 AND id = $2")
-            .bind(org_id)
-            .bind(id)
-            .execute(c)
+        on_tx!(&mut tx, |c| sqlx::query(
+            "UPDATE documents SET status = 'retired' WHERE org_id = $1 AND id = $2"
+        )
+        .bind(org_id)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        self.finish_change(tx, org_id, &before, "retire", actor)
             .await
-            .map(|r| r.rows_affected()))?;
-        self.finish_change(tx, org_id, &before, "retire", actor).await
     }
 
     /// Records that the published version was reviewed and still holds.
-    pub async fn mark_document_reviewed(&self, org_id: i64, id: i64, actor: &Actor) -> Result<Document> {
+    pub async fn mark_document_reviewed(
+        &self,
+        org_id: i64,
+        id: i64,
+        actor: &Actor,
+    ) -> Result<Document> {
         let (mut tx, before) = self.lock_document(org_id, id, None).await?;
         if before.status == DocStatus::Retired {
             return Err(refused(&Refused::Retired));
@@ -1195,21 +1358,32 @@ impl Store {
                 "document {id} has no published version to confirm: publish one first"
             )));
         }
-        on_tx!(&mut tx, |c| sqlx::query("UPDATE documents SET reviewed_at = $1 WHERE org_id = $2 AND id = $3")
-            .bind(now())
-            .bind(org_id)
-            .bind(id)
-            .execute(c)
+        on_tx!(&mut tx, |c| sqlx::query(
+            "UPDATE documents SET reviewed_at = $1 WHERE org_id = $2 AND id = $3"
+        )
+        .bind(now())
+        .bind(org_id)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        self.finish_change(tx, org_id, &before, "review", actor)
             .await
-            .map(|r| r.rows_affected()))?;
-        self.finish_change(tx, org_id, &before, "review", actor).await
     }
 
     /// Records that `user_id` read and acknowledged the published version.
     /// Twice for the same major version is refused (409) and records nothing.
-    pub async fn acknowledge_document(&self, org_id: i64, id: i64, user_id: i64, actor: &Actor) -> Result<Acknowledgement> {
+    pub async fn acknowledge_document(
+        &self,
+        org_id: i64,
+        id: i64,
+        user_id: i64,
+        actor: &Actor,
+    ) -> Result<Acknowledgement> {
         let mut tx = self.begin().await?;
-        let d = document_in_tx(&mut tx, org_id, id).await?.ok_or_else(|| missing(id))?;
+        let d = document_in_tx(&mut tx, org_id, id)
+            .await?
+            .ok_or_else(|| missing(id))?;
         if d.status == DocStatus::Retired {
             return Err(refused(&Refused::Retired));
         }
@@ -1219,7 +1393,8 @@ impl Store {
             )));
         };
         let at = now();
-        let r = on_tx!(&mut tx, |c| sqlx::query(
+        let r = on_tx!(&mut tx, |c| {
+            sqlx::query(
             "INSERT INTO document_acks (org_id, document_id, major, user_id, version_id, acknowledged_at) \
              VALUES ($1, $2, $3, $4, $5, $6)"
         )
@@ -1231,7 +1406,8 @@ impl Store {
         .bind(&at)
         .execute(c)
         .await
-        .map(|r| r.rows_affected()));
+        .map(|r| r.rows_affected())
+        });
         if let Err(e) = r {
             if is_unique_violation(&e) {
                 drop(tx);
@@ -1246,7 +1422,9 @@ impl Store {
                 .bind(user_id)
                 .fetch_optional(pool)
                 .await)?;
-                let (ver, when) = prior.map_or((p.label.clone(), String::new()), |(a, b, w)| (format!("{a}.{b}"), w));
+                let (ver, when) = prior.map_or((p.label.clone(), String::new()), |(a, b, w)| {
+                    (format!("{a}.{b}"), w)
+                });
                 return Err(StoreError::Conflict(format!(
                     "already acknowledged: you acknowledged version {ver} of “{}” on {}; nothing was recorded again",
                     d.title,
@@ -1279,7 +1457,8 @@ impl Store {
 
     /// What `user_id` must still read and acknowledge.
     pub async fn documents_to_read(&self, org_id: i64, user_id: i64) -> Result<Vec<ToRead>> {
-        Ok(on_pool!(self, |p| sqlx::query_as(
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT d.id AS document_id, d.title, d.doc_type, \
              CAST(v.major AS TEXT) || '.' || CAST(v.minor AS TEXT) AS version, v.published_at \
              FROM document_ack_requests r \
@@ -1292,12 +1471,19 @@ impl Store {
         .bind(org_id)
         .bind(user_id)
         .fetch_all(p)
-        .await)?)
+        .await
+        })?)
     }
 
     /// Whether `user_id` acknowledged the published version's major version: when.
-    pub async fn acknowledged_at(&self, org_id: i64, id: i64, user_id: i64) -> Result<Option<String>> {
-        let r: Option<(String,)> = on_pool!(self, |p| sqlx::query_as(
+    pub async fn acknowledged_at(
+        &self,
+        org_id: i64,
+        id: i64,
+        user_id: i64,
+    ) -> Result<Option<String>> {
+        let r: Option<(String,)> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT a.acknowledged_at FROM document_acks a JOIN document_versions v \
              ON v.org_id = a.org_id AND v.document_id = a.document_id AND v.state = 'published' AND v.major = a.major \
              WHERE a.org_id = $1 AND a.document_id = $2 AND a.user_id = $3"
@@ -1306,13 +1492,23 @@ impl Store {
         .bind(id)
         .bind(user_id)
         .fetch_optional(p)
-        .await)?;
+        .await
+        })?;
         Ok(r.map(|(a,)| a))
     }
 
     /// Everyone asked to acknowledge the published version, and who did.
     pub async fn document_ack_status(&self, org_id: i64, id: i64) -> Result<Vec<AckStatus>> {
-        let rows: Vec<(String, String, String, Option<i64>, Option<i64>, Option<String>)> = on_pool!(self, |p| sqlx::query_as(
+        type Row = (
+            String,
+            String,
+            String,
+            Option<i64>,
+            Option<i64>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT u.email, u.display_name, m.role, av.major, av.minor, a.acknowledged_at \
              FROM document_ack_requests r \
              JOIN document_versions v ON v.org_id = r.org_id AND v.id = r.version_id AND v.state = 'published' \
@@ -1325,7 +1521,8 @@ impl Store {
         .bind(org_id)
         .bind(id)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         Ok(rows
             .into_iter()
             .map(|(email, display_name, role, ma, mi, at)| AckStatus {
@@ -1342,7 +1539,8 @@ impl Store {
     /// published versions, for the auditor.
     pub async fn acknowledgement_records(&self, org_id: i64) -> Result<Vec<AckRecord>> {
         type Row = (i64, String, i64, i64, String, String, String);
-        let done: Vec<Row> = on_pool!(self, |p| sqlx::query_as(
+        let done: Vec<Row> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT d.id, d.title, v.major, v.minor, u.email, u.display_name, a.acknowledged_at FROM document_acks a \
              JOIN documents d ON d.org_id = a.org_id AND d.id = a.document_id \
              JOIN document_versions v ON v.org_id = a.org_id AND v.id = a.version_id \
@@ -1350,8 +1548,10 @@ impl Store {
         )
         .bind(org_id)
         .fetch_all(p)
-        .await)?;
-        let pending: Vec<Row> = on_pool!(self, |p| sqlx::query_as(
+        .await
+        })?;
+        let pending: Vec<Row> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT d.id, d.title, v.major, v.minor, u.email, u.display_name, '' FROM document_ack_requests r \
              JOIN documents d ON d.org_id = r.org_id AND d.id = r.document_id AND d.status = 'active' \
              JOIN document_versions v ON v.org_id = r.org_id AND v.id = r.version_id AND v.state = 'published' \
@@ -1362,22 +1562,35 @@ impl Store {
         )
         .bind(org_id)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         let mut out: Vec<AckRecord> = done
             .into_iter()
             .chain(pending)
-            .map(|(document_id, title, ma, mi, email, display_name, at)| AckRecord {
-                document_id,
-                title,
-                version: format!("{ma}.{mi}"),
-                email,
-                display_name,
-                acknowledged_at: at,
-            })
+            .map(
+                |(document_id, title, ma, mi, email, display_name, at)| AckRecord {
+                    document_id,
+                    title,
+                    version: format!("{ma}.{mi}"),
+                    email,
+                    display_name,
+                    acknowledged_at: at,
+                },
+            )
             .collect();
         out.sort_by(|a, b| {
-            (a.document_id, a.acknowledged_at.is_empty(), &a.acknowledged_at, &a.email)
-                .cmp(&(b.document_id, b.acknowledged_at.is_empty(), &b.acknowledged_at, &b.email))
+            (
+                a.document_id,
+                a.acknowledged_at.is_empty(),
+                &a.acknowledged_at,
+                &a.email,
+            )
+                .cmp(&(
+                    b.document_id,
+                    b.acknowledged_at.is_empty(),
+                    &b.acknowledged_at,
+                    &b.email,
+                ))
         });
         Ok(out)
     }
@@ -1399,12 +1612,19 @@ impl Store {
     }
 
     /// Turns four-eyes approval on or off; `version` is the one read (0 before the first save).
-    pub async fn set_document_settings(&self, org_id: i64, four_eyes: bool, sent: i64, actor: &Actor) -> Result<DocumentSettings> {
+    pub async fn set_document_settings(
+        &self,
+        org_id: i64,
+        four_eyes: bool,
+        sent: i64,
+        actor: &Actor,
+    ) -> Result<DocumentSettings> {
         let before = self.document_settings(org_id).await?;
         let mut tx = self.begin().await?;
         let at = now();
         if sent == 0 {
-            let r = on_tx!(&mut tx, |c| sqlx::query(
+            let r = on_tx!(&mut tx, |c| {
+                sqlx::query(
                 "INSERT INTO document_settings (org_id, four_eyes, version, updated_at, updated_by) VALUES ($1, $2, 1, $3, $4)"
             )
             .bind(org_id)
@@ -1413,7 +1633,8 @@ impl Store {
             .bind(&actor.label)
             .execute(c)
             .await
-            .map(|r| r.rows_affected()));
+            .map(|r| r.rows_affected())
+            });
             match r {
                 Ok(_) => {}
                 Err(e) if is_unique_violation(&e) => {
@@ -1437,11 +1658,22 @@ impl Store {
             {
                 Claim::Won => {}
                 Claim::Stale { current } => {
-                    return Err(versioned::stale("the document settings", current, sent, "", ""));
+                    return Err(versioned::stale(
+                        "the document settings",
+                        current,
+                        sent,
+                        "",
+                        "",
+                    ));
                 }
-                Claim::Missing => return Err(StoreError::NotFound("document settings: never saved; send version 0".into())),
+                Claim::Missing => {
+                    return Err(StoreError::NotFound(
+                        "document settings: never saved; send version 0".into(),
+                    ));
+                }
             }
-            on_tx!(&mut tx, |c| sqlx::query(
+            on_tx!(&mut tx, |c| {
+                sqlx::query(
                 "UPDATE document_settings SET four_eyes = $1, updated_at = $2, updated_by = $3 WHERE org_id = $4"
             )
             .bind(four_eyes)
@@ -1450,7 +1682,8 @@ impl Store {
             .bind(org_id)
             .execute(c)
             .await
-            .map(|r| r.rows_affected()))?;
+            .map(|r| r.rows_affected())
+            })?;
         }
         audit::record(
             &mut tx,
@@ -1470,27 +1703,34 @@ impl Store {
     }
 
     /// The active documents addressing an ISO/IEC 27001:2022 ref id (`A.5.1`, `5.2`).
-    pub async fn documents_addressing(&self, org_id: i64, ref_id: &str) -> Result<Vec<(i64, String)>> {
-        Ok(on_pool!(self, |p| sqlx::query_as(
+    pub async fn documents_addressing(
+        &self,
+        org_id: i64,
+        ref_id: &str,
+    ) -> Result<Vec<(i64, String)>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT d.id, d.title FROM document_requirements r JOIN documents d ON d.org_id = r.org_id AND d.id = r.document_id \
              WHERE r.org_id = $1 AND r.ref_id = $2 AND d.status = 'active' ORDER BY d.title, d.id"
         )
         .bind(org_id)
         .bind(ref_id)
         .fetch_all(p)
-        .await)?)
+        .await
+        })?)
     }
 
     /// Document reviews due on or before `until` (YYYY-MM-DD).
     pub async fn document_due_items(&self, org_id: i64, until: &str) -> Result<Vec<DueItem>> {
-        let rows: Vec<(i64, String, Option<String>, String, i64)> = on_pool!(self, |p| sqlx::query_as(
-            "SELECT d.id, d.title, u.email, d.reviewed_at, d.review_months FROM documents d \
+        let rows: Vec<(i64, String, Option<String>, String, i64)> =
+            on_pool!(self, |p| sqlx::query_as(
+                "SELECT d.id, d.title, u.email, d.reviewed_at, d.review_months FROM documents d \
              LEFT JOIN users u ON u.id = d.owner_user_id \
              WHERE d.org_id = $1 AND d.status = 'active' AND d.reviewed_at <> '' ORDER BY d.id"
-        )
-        .bind(org_id)
-        .fetch_all(p)
-        .await)?;
+            )
+            .bind(org_id)
+            .fetch_all(p)
+            .await)?;
         Ok(rows
             .into_iter()
             .filter_map(|(id, title, owner, reviewed, months)| {
@@ -1508,8 +1748,14 @@ impl Store {
     }
 
     /// The readiness item "information security policy" (5.2).
-    pub(crate) async fn document_readiness(&self, org_id: i64, year_ago: &str) -> Result<crate::ReadinessItem> {
-        let rows: Vec<(i64, String, Option<i64>, Option<i64>, Option<String>)> = on_pool!(self, |p| sqlx::query_as(
+    pub(crate) async fn document_readiness(
+        &self,
+        org_id: i64,
+        year_ago: &str,
+    ) -> Result<crate::ReadinessItem> {
+        type Row = (i64, String, Option<i64>, Option<i64>, Option<String>);
+        let rows: Vec<Row> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT d.id, d.reviewed_at, v.major, v.minor, v.approved_by FROM documents d \
              JOIN document_requirements r ON r.org_id = d.org_id AND r.document_id = d.id AND r.ref_id = '5.2' \
              LEFT JOIN document_versions v ON v.org_id = d.org_id AND v.document_id = d.id AND v.state = 'published' \
@@ -1517,14 +1763,17 @@ impl Store {
         )
         .bind(org_id)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         let mut f = rules::PolicyFacts {
             documents: rows.len() as i64,
             ..Default::default()
         };
         for (_, reviewed, ma, mi, by) in rows {
             if let (Some(ma), Some(mi)) = (ma, mi)
-                && f.last_review.as_deref().is_none_or(|r| r < reviewed.as_str())
+                && f.last_review
+                    .as_deref()
+                    .is_none_or(|r| r < reviewed.as_str())
             {
                 f.last_review = Some(reviewed);
                 f.published = Some((format!("{ma}.{mi}"), by.unwrap_or_default()));

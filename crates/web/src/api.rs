@@ -129,7 +129,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::documents::api::list_document_versions))
         .routes(routes!(crate::documents::api::compare_document_versions))
         .routes(routes!(crate::documents::api::acknowledge_document))
-        .routes(routes!(crate::documents::api::list_document_acknowledgements))
+        .routes(routes!(
+            crate::documents::api::list_document_acknowledgements
+        ))
         .routes(routes!(crate::documents::api::remind_document))
         .routes(routes!(crate::documents::api::my_documents))
         .routes(routes!(

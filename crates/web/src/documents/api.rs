@@ -40,7 +40,10 @@ fn optional_body<T: serde::de::DeserializeOwned>(b: &Bytes) -> Result<Option<T>,
     })
 }
 
-fn parse<T: std::str::FromStr<Err = String>>(field: &str, v: Option<&str>) -> Result<Option<T>, ApiError> {
+fn parse<T: std::str::FromStr<Err = String>>(
+    field: &str,
+    v: Option<&str>,
+) -> Result<Option<T>, ApiError> {
     match v.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(v) => v
@@ -151,7 +154,11 @@ pub struct DocumentOut {
 
 impl DocumentOut {
     fn new(d: Document, mine: Option<String>, drafts: bool) -> Self {
-        let current = if drafts { d.current } else { d.published.clone() };
+        let current = if drafts {
+            d.current
+        } else {
+            d.published.clone()
+        };
         DocumentOut {
             id: d.id,
             key: super::export::key(d.id),
@@ -379,7 +386,10 @@ pub async fn list_documents(
             .map(|d| {
                 let mut d = DocumentOut::new(d, None, true);
                 // The register carries no bodies; GET /documents/{document} does.
-                d.current.iter_mut().chain(d.published.iter_mut()).for_each(|v| v.body.clear());
+                d.current
+                    .iter_mut()
+                    .chain(d.published.iter_mut())
+                    .for_each(|v| v.body.clear());
                 d
             })
             .collect(),
@@ -601,7 +611,10 @@ pub async fn list_document_versions(
 ) -> Result<Json<Vec<VersionOut>>, ApiError> {
     user.require(Permission::ReadIsms)?;
     state.store.document(user.0.org_id, document).await?;
-    let v = state.store.document_versions(user.0.org_id, document).await?;
+    let v = state
+        .store
+        .document_versions(user.0.org_id, document)
+        .await?;
     Ok(Json(v.into_iter().map(VersionOut::from).collect()))
 }
 
@@ -648,7 +661,10 @@ pub async fn compare_document_versions(
 ) -> Result<Json<DiffOut>, ApiError> {
     user.require(Permission::ReadIsms)?;
     state.store.document(user.0.org_id, document).await?;
-    let versions = state.store.document_versions(user.0.org_id, document).await?;
+    let versions = state
+        .store
+        .document_versions(user.0.org_id, document)
+        .await?;
     let (from, to) = diff_pair(&versions, q.from.as_deref(), q.to.as_deref())?;
     Ok(Json(DiffOut {
         from: from.label.clone(),
@@ -699,7 +715,10 @@ pub async fn list_document_acknowledgements(
 ) -> Result<Json<Vec<AckStatusOut>>, ApiError> {
     user.require(Permission::ReadIsms)?;
     state.store.document(user.0.org_id, document).await?;
-    let rows = state.store.document_ack_status(user.0.org_id, document).await?;
+    let rows = state
+        .store
+        .document_ack_status(user.0.org_id, document)
+        .await?;
     Ok(Json(
         rows.into_iter()
             .map(|r| AckStatusOut {

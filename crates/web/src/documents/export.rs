@@ -2,6 +2,8 @@
 //! records as CSV or XLSX; shared by the pages, the API and the CLI
 //! (`isms doc export`).
 
+use std::fmt::Write as _;
+
 use isms_reports::document::{AckLine, DocumentPrint, RegisterLine};
 use isms_store::{DocVersion, Document, DocumentQuery, Org, Store, StoreError};
 
@@ -43,12 +45,15 @@ pub fn key(id: i64) -> String {
 
 /// The version to export: the one labelled `label`, else the published
 /// one, else the latest.
-fn pick<'a>(d: &'a Document, versions: &'a [DocVersion], label: Option<&str>) -> Result<&'a DocVersion, StoreError> {
+fn pick<'a>(
+    d: &'a Document,
+    versions: &'a [DocVersion],
+    label: Option<&str>,
+) -> Result<&'a DocVersion, StoreError> {
     match label.map(str::trim).filter(|l| !l.is_empty()) {
-        Some(l) => versions
-            .iter()
-            .find(|v| v.label == l)
-            .ok_or_else(|| StoreError::NotFound(format!("version: document {} has no version {l}", d.id))),
+        Some(l) => versions.iter().find(|v| v.label == l).ok_or_else(|| {
+            StoreError::NotFound(format!("version: document {} has no version {l}", d.id))
+        }),
         None => d
             .published
             .as_ref()
@@ -144,22 +149,33 @@ fn markdown_file(org: &Org, d: &Document, v: &DocVersion, versions: &[DocVersion
         ("published_at", v.published_at.clone()),
         ("requirements", d.requirements.join(", ")),
     ] {
-        out.push_str(&format!("{k}: {}\n", q(&val)));
+        let _ = writeln!(out, "{k}: {}", q(&val));
     }
     out.push_str("---\n\n");
     out.push_str(v.body.trim_end());
     out.push_str("\n\n## Revision history\n\n| Version | State | Written by | Approval | Publication | Note |\n|---|---|---|---|---|---|\n");
     for h in history(versions) {
-        let cells: Vec<String> = h.iter().map(|c| c.replace('|', "\\|").replace('\n', " ")).collect();
-        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+        let cells: Vec<String> = h
+            .iter()
+            .map(|c| c.replace('|', "\\|").replace('\n', " "))
+            .collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
     out
 }
 
 /// The register's rows.
-pub async fn register_lines(store: &Store, org: &Org) -> Result<(Vec<RegisterLine>, String), StoreError> {
+pub async fn register_lines(
+    store: &Store,
+    org: &Org,
+) -> Result<(Vec<RegisterLine>, String), StoreError> {
     let docs = store.documents(org.id, &DocumentQuery::default()).await?;
-    let date = docs.iter().map(|d| d.updated_at.as_str()).max().unwrap_or("").to_owned();
+    let date = docs
+        .iter()
+        .map(|d| d.updated_at.as_str())
+        .max()
+        .unwrap_or("")
+        .to_owned();
     let lines = docs
         .into_iter()
         .map(|d| RegisterLine {
@@ -168,11 +184,31 @@ pub async fn register_lines(store: &Store, org: &Org) -> Result<(Vec<RegisterLin
             status: d.status.as_str().to_owned(),
             owner: d.owner.clone().unwrap_or_default(),
             classification: d.classification.as_str().to_owned(),
-            published_version: d.published.as_ref().map(|p| p.label.clone()).unwrap_or_default(),
-            approved_by: d.published.as_ref().map(|p| p.approved_by.clone()).unwrap_or_default(),
-            published_at: d.published.as_ref().map(|p| p.published_at.clone()).unwrap_or_default(),
-            current_version: d.current.as_ref().map(|p| p.label.clone()).unwrap_or_default(),
-            current_state: d.current.as_ref().map(|p| p.state.as_str().to_owned()).unwrap_or_default(),
+            published_version: d
+                .published
+                .as_ref()
+                .map(|p| p.label.clone())
+                .unwrap_or_default(),
+            approved_by: d
+                .published
+                .as_ref()
+                .map(|p| p.approved_by.clone())
+                .unwrap_or_default(),
+            published_at: d
+                .published
+                .as_ref()
+                .map(|p| p.published_at.clone())
+                .unwrap_or_default(),
+            current_version: d
+                .current
+                .as_ref()
+                .map(|p| p.label.clone())
+                .unwrap_or_default(),
+            current_state: d
+                .current
+                .as_ref()
+                .map(|p| p.state.as_str().to_owned())
+                .unwrap_or_default(),
             review_due: d.review_due.clone(),
             requirements: d.requirements.join(";"),
             acknowledged: d.acknowledged,
@@ -186,7 +222,12 @@ pub async fn register_lines(store: &Store, org: &Org) -> Result<(Vec<RegisterLin
 /// The acknowledgement records' rows.
 pub async fn ack_lines(store: &Store, org: &Org) -> Result<(Vec<AckLine>, String), StoreError> {
     let recs = store.acknowledgement_records(org.id).await?;
-    let date = recs.iter().map(|r| r.acknowledged_at.as_str()).max().unwrap_or("").to_owned();
+    let date = recs
+        .iter()
+        .map(|r| r.acknowledged_at.as_str())
+        .max()
+        .unwrap_or("")
+        .to_owned();
     Ok((
         recs.into_iter()
             .map(|r| AckLine {
@@ -244,7 +285,10 @@ pub fn attachment(bytes: Vec<u8>, name: &str, content_type: &str) -> axum::respo
     (
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
         ],
         bytes,
     )

@@ -26,7 +26,11 @@ fn safe_url(url: &str) -> bool {
 }
 
 fn disarm(url: CowStr<'_>) -> CowStr<'_> {
-    if safe_url(&url) { url } else { CowStr::Borrowed("#") }
+    if safe_url(&url) {
+        url
+    } else {
+        CowStr::Borrowed("#")
+    }
 }
 
 /// The HTML of a Markdown text, safe to put in a page.
@@ -103,7 +107,9 @@ pub fn to_sections(md: &str, first: &str) -> Vec<(String, Vec<String>)> {
                 in_cell = false;
                 flush(&mut buf, &mut out);
             }
-            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::CodeBlock | TagEnd::BlockQuote(_)) => {
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Item | TagEnd::CodeBlock | TagEnd::BlockQuote(_),
+            ) => {
                 flush(&mut buf, &mut out);
             }
             Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => {
@@ -148,9 +154,18 @@ mod tests {
 
     #[test]
     fn sections_follow_headings() {
-        let s = to_sections("Intro\n\n# A\n\nOne\ntwo\n\n- x\n- y\n\n## B\n\n|k|v|\n|-|-|\n|1|2|\n", "Preamble");
+        let s = to_sections(
+            "Intro\n\n# A\n\nOne\ntwo\n\n- x\n- y\n\n## B\n\n|k|v|\n|-|-|\n|1|2|\n",
+            "Preamble",
+        );
         assert_eq!(s[0], ("Preamble".into(), vec!["Intro".into()]));
-        assert_eq!(s[1], ("A".into(), vec!["One two".into(), "- x".into(), "- y".into()]));
+        assert_eq!(
+            s[1],
+            (
+                "A".into(),
+                vec!["One two".into(), "- x".into(), "- y".into()]
+            )
+        );
         assert_eq!(s[2], ("B".into(), vec!["k | v".into(), "1 | 2".into()]));
     }
 }

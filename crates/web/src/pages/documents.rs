@@ -7,9 +7,7 @@ use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use isms_domain::document::{
-    Audience, Classification, DiffLine, DocStatus, DocType, VersionState,
-};
+use isms_domain::document::{Audience, Classification, DiffLine, DocStatus, DocType, VersionState};
 use isms_domain::document_templates::{TEMPLATES, Template as DocTemplate};
 use isms_domain::{Permission, Role};
 use isms_store::{
@@ -213,6 +211,7 @@ struct RefLink {
 
 #[derive(Template)]
 #[template(path = "page_document.html")]
+#[allow(clippy::struct_excessive_bools)]
 struct DocumentPage {
     chrome: Option<Chrome>,
     d: Document,
@@ -733,8 +732,12 @@ pub async fn export_document(
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ReadIsms)?;
-    let format = DocFormat::parse(if q.format.is_empty() { "pdf" } else { &q.format })
-        .map_err(WebError::invalid)?;
+    let format = DocFormat::parse(if q.format.is_empty() {
+        "pdf"
+    } else {
+        &q.format
+    })
+    .map_err(WebError::invalid)?;
     let org = org_of(&user);
     let (bytes, name) = export::document_file(
         &state.store,

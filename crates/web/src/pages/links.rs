@@ -73,7 +73,11 @@ pub async fn related(
             href: format!("/gap/{}#g-{}", a.id, ref_id.replace('.', "-")),
         });
     }
-    for (id, title) in state.store.documents_addressing(user.org_id, ref_id).await? {
+    for (id, title) in state
+        .store
+        .documents_addressing(user.org_id, ref_id)
+        .await?
+    {
         out.push(Related {
             label: format!("Document “{title}”"),
             href: format!("/documents/{id}"),

@@ -245,7 +245,11 @@ fn tables() -> [Routes; 3] {
         )
         .get("/documents", Needs(ReadIsms), documents::list)
         .post("/documents", Needs(EditIsms), documents::create)
-        .get("/documents/export", Needs(ReadIsms), documents::export_register)
+        .get(
+            "/documents/export",
+            Needs(ReadIsms),
+            documents::export_register,
+        )
         .get(
             "/documents/acknowledgements/export",
             Needs(ReadIsms),
