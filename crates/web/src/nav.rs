@@ -183,15 +183,15 @@ mod tests {
     }
 
     #[test]
-    fn an_employee_sees_home_and_frameworks_only_and_empty_groups_are_absent() {
+    fn an_employee_sees_home_documents_to_read_and_frameworks_only_and_empty_groups_are_absent() {
         let shown = for_role(Role::Employee, "frameworks");
         let labels: Vec<_> = shown
             .iter()
             .flat_map(|g| g.links.iter().map(|l| l.label))
             .collect();
-        assert_eq!(labels, ["Home", "Frameworks"]);
+        assert_eq!(labels, ["Home", "Documents to read", "Frameworks"]);
         assert!(shown.iter().all(|g| !g.links.is_empty()));
-        assert!(shown.iter().all(|g| g.label != "Do"));
+        assert!(shown.iter().all(|g| g.label != "Plan"));
         let current: Vec<_> = shown
             .iter()
             .flat_map(|g| g.links.iter().filter(|l| l.current).map(|l| l.href))
