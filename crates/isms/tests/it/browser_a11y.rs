@@ -247,6 +247,20 @@ async fn create_objects(c: &Client, base: &str) -> Ids {
         &[("template", "information-security-policy")],
     )
     .await;
+    // Published for everyone, so employees have a page and something to read:
+    // four-eyes off (one administrator here), then submit, approve, publish.
+    c.goto(&format!("{base}/documents")).await.unwrap();
+    c.execute(
+        "document.querySelector(\"form[action='/documents/settings'] input[name=four_eyes]\").checked = false;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    submit(c, "form[action='/documents/settings']", &[]).await;
+    c.goto(&format!("{base}{document}")).await.unwrap();
+    submit(c, "form[action$='/submit']", &[]).await;
+    submit(c, "form[action$='/approve']", &[]).await;
+    submit(c, "form[action$='/publish']", &[("acknowledge", "all")]).await;
     c.goto(&format!("{base}/admin/users")).await.unwrap();
     c.execute(
         "const f = document.querySelector(\"form[action='/admin/users']\");
