@@ -1032,21 +1032,14 @@ impl Store {
             .await
     }
 
-    /// Moves the current version one step; `f` writes what the step records.
-    async fn step(
-        &self,
-        org_id: i64,
-        id: i64,
-        step: Step,
-        actor: &Actor,
-    ) -> Result<(Tx, Document, DocVersion)> {
+    /// Locks the document and checks that its current version may take `step`.
+    async fn step(&self, org_id: i64, id: i64, step: Step) -> Result<(Tx, Document, DocVersion)> {
         let (tx, before) = self.lock_document(org_id, id, None).await?;
         if before.status == DocStatus::Retired {
             return Err(refused(&Refused::Retired));
         }
         let current = before.current.clone().ok_or_else(|| missing(id))?;
         rules::next_state(current.state, step, &current.label).map_err(|e| refused(&e))?;
-        let _ = actor;
         Ok((tx, before, current))
     }
 
@@ -1059,7 +1052,7 @@ impl Store {
         reviewers: &[String],
         actor: &Actor,
     ) -> Result<Document> {
-        let (mut tx, before, current) = self.step(org_id, id, Step::Submit, actor).await?;
+        let (mut tx, before, current) = self.step(org_id, id, Step::Submit).await?;
         let mut emails = Vec::new();
         let mut ids = Vec::new();
         for r in reviewers {
@@ -1107,7 +1100,7 @@ impl Store {
 
     /// Sends a version in review (or approved, not yet published) back to draft.
     pub async fn reject_document(&self, org_id: i64, id: i64, actor: &Actor) -> Result<Document> {
-        let (mut tx, before, current) = self.step(org_id, id, Step::Reject, actor).await?;
+        let (mut tx, before, current) = self.step(org_id, id, Step::Reject).await?;
         on_tx!(&mut tx, |c| {
             sqlx::query(
             "UPDATE document_versions SET state = 'draft', approved_by = '', approved_by_user_id = NULL, approved_at = '', \
@@ -1128,7 +1121,7 @@ impl Store {
     /// editor may not.
     pub async fn approve_document(&self, org_id: i64, id: i64, actor: &Actor) -> Result<Document> {
         let settings = self.document_settings(org_id).await?;
-        let (mut tx, before, current) = self.step(org_id, id, Step::Approve, actor).await?;
+        let (mut tx, before, current) = self.step(org_id, id, Step::Approve).await?;
         rules::check_approver(
             settings.four_eyes,
             actor.user_id,
@@ -1164,7 +1157,7 @@ impl Store {
         audience: Option<&Audience>,
         actor: &Actor,
     ) -> Result<Document> {
-        let (mut tx, before, current) = self.step(org_id, id, Step::Publish, actor).await?;
+        let (mut tx, before, current) = self.step(org_id, id, Step::Publish).await?;
         let audience: Option<Audience> = match audience {
             Some(a) => Some(a.clone()),
             None => before

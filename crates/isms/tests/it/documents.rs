@@ -825,6 +825,40 @@ async fn the_document_page_renders_markdown_without_script_from_the_text() {
             r.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
             "{e}: shown as text"
         );
+
+        // A document addressing A.5.1 and 5.2 is linked from the SoA entry and the requirement pages.
+        let policy = create(&f, json!({"template": "information-security-policy"})).await;
+        let r = f.app.get("/soa/5.1", Some(&cookie)).await;
+        assert!(
+            r.body.contains(&format!("href=\"/documents/{policy}\"")),
+            "{e}: on the SoA entry"
+        );
+        let req = f
+            .store
+            .requirement_by_ref("iso27001-2022", "5.2", isms_store::Tenant::Org(f.org.id))
+            .await
+            .unwrap()
+            .unwrap();
+        let r = f
+            .app
+            .get(&format!("/requirements/{}", req.id), Some(&cookie))
+            .await;
+        assert!(
+            r.body.contains(&format!("href=\"/documents/{policy}\"")),
+            "{e}: on the requirement"
+        );
+        let r = f
+            .app
+            .get(&format!("/documents/{policy}"), Some(&cookie))
+            .await;
+        assert!(r.body.contains("href=\"/soa/5.1\""), "{e}: and back");
+        let r = f.app.get("/search?q=security+policy", Some(&cookie)).await;
+        assert!(
+            r.body.contains(&format!("href=\"/documents/{policy}\"")),
+            "{e}: found by search"
+        );
+        let r = f.app.get("/profile", Some(&cookie)).await;
+        assert!(r.body.contains("Documents to read"), "{e}: on the profile");
     }
 }
 

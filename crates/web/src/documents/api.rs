@@ -252,7 +252,6 @@ pub struct SubmitIn {
 pub struct PublishIn {
     /// "all", "employees", a role name, or a list of members' e-mail
     /// addresses. Absent: the previous version's group (nobody for the first).
-    #[schema(value_type = Object)]
     acknowledge: Option<serde_json::Value>,
 }
 

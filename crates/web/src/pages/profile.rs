@@ -18,6 +18,8 @@ use crate::error::WebError;
 struct ProfilePage {
     chrome: Option<Chrome>,
     tokens: Vec<TokenInfo>,
+    /// Documents the member must still read and acknowledge.
+    to_read: Vec<isms_store::ToRead>,
     new_token: Option<String>,
     error: Option<String>,
     notice: Option<&'static str>,
@@ -33,9 +35,14 @@ async fn page(
 ) -> Result<Response, WebError> {
     let chrome = Chrome::new(state, &user.0, "profile").await?;
     let tokens = state.store.tokens_of(user.0.org_id, user.0.user_id).await?;
+    let to_read = state
+        .store
+        .documents_to_read(user.0.org_id, user.0.user_id)
+        .await?;
     let html = render(&ProfilePage {
         chrome: Some(chrome),
         tokens,
+        to_read,
         new_token,
         error,
         notice,
