@@ -4,6 +4,8 @@
 //! a socket or the clock.
 
 pub mod audit;
+pub mod document;
+pub mod document_templates;
 pub mod internal_audit;
 pub mod invitation;
 pub mod management_review;

@@ -15,6 +15,7 @@ mod internal_audit_cmds;
 // mimalloc: a third less CPU than the system allocator on the OSCAL and import paths.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod doc_cmds;
 mod isms_cmds;
 mod risk_cmds;
 mod tasks_cmds;
@@ -88,6 +89,9 @@ enum Command {
     /// Metrics (9.1): list, add the starter set, record measurements.
     #[command(subcommand)]
     Metric(controls_cmds::MetricCommand),
+    /// Documented information: export a document (PDF, Markdown), list the register.
+    #[command(subcommand)]
+    Doc(doc_cmds::DocCommand),
     /// Offline OSCAL tools: validate documents, resolve profiles.
     #[command(subcommand)]
     Oscal(OscalCommand),
@@ -448,6 +452,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Tasks(args) => tasks_cmds::run_tasks(&open(&cli.database).await?, args).await,
         Command::Notify(cmd) => tasks_cmds::run_notify(&open(&cli.database).await?, cmd).await,
+        Command::Doc(cmd) => doc_cmds::run(&open(&cli.database).await?, cmd).await,
         Command::Asset(AssetCommand::Import(args)) => {
             risk_cmds::run_asset_import(&open(&cli.database).await?, &args).await
         }

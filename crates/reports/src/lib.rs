@@ -14,6 +14,7 @@
 
 pub mod cells;
 pub mod controls;
+pub mod document;
 mod font;
 mod gap;
 pub mod internal_audit;

@@ -10,6 +10,7 @@ mod audit;
 mod backup;
 mod context;
 mod controls;
+mod document;
 mod due;
 mod fair;
 mod frameworks;
@@ -50,6 +51,10 @@ pub use controls::{
     AppliedControl, ControlInput, ControlRef, ControlReview, CoverageRow, Covered, Evidence,
     EvidenceInput, EvidenceRevision, FrameworkCoverage, LinkedRequirement, OverdueReview,
     RequirementKey, ReviewInput as ControlReviewInput, StoredFile,
+};
+pub use document::{
+    AckRecord, AckStatus, Acknowledgement, DocVersion, Document, DocumentInput, DocumentQuery,
+    DocumentSettings, DraftInput, MAX_BODY, ToRead,
 };
 pub use due::DueItem;
 pub use fair::FairScenario;

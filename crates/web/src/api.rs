@@ -239,6 +239,34 @@ fn api_router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(crate::controls::api::create_measurement))
         .routes(routes!(crate::controls::api::import_measurements))
+        .routes(routes!(crate::documents::api::list_document_templates))
+        .routes(routes!(
+            crate::documents::api::list_documents,
+            crate::documents::api::create_document
+        ))
+        .routes(routes!(
+            crate::documents::api::get_document,
+            crate::documents::api::patch_document
+        ))
+        .routes(routes!(crate::documents::api::put_document_draft))
+        .routes(routes!(crate::documents::api::submit_document))
+        .routes(routes!(crate::documents::api::reject_document))
+        .routes(routes!(crate::documents::api::approve_document))
+        .routes(routes!(crate::documents::api::publish_document))
+        .routes(routes!(crate::documents::api::retire_document))
+        .routes(routes!(crate::documents::api::review_document))
+        .routes(routes!(crate::documents::api::list_document_versions))
+        .routes(routes!(crate::documents::api::compare_document_versions))
+        .routes(routes!(crate::documents::api::acknowledge_document))
+        .routes(routes!(
+            crate::documents::api::list_document_acknowledgements
+        ))
+        .routes(routes!(crate::documents::api::remind_document))
+        .routes(routes!(crate::documents::api::my_documents))
+        .routes(routes!(
+            crate::documents::api::get_document_settings,
+            crate::documents::api::put_document_settings
+        ))
 }
 
 /// The roles each API operation admits, by operation id (the handler's
@@ -247,7 +275,7 @@ fn api_router() -> OpenApiRouter<AppState> {
 /// missing here.
 const ACCESS: &[(&str, Access)] = {
     use Access::{Member, Needs};
-    use Permission::{Approve, EditIsms, ReadIsms, RecordFindings};
+    use Permission::{Approve, EditIsms, ManageMembers, ReadIsms, RecordFindings};
     &[
         ("me", Member),
         ("list_frameworks", Member),
@@ -383,6 +411,29 @@ const ACCESS: &[(&str, Access)] = {
         ("patch_metric", Needs(EditIsms)),
         ("create_measurement", Needs(EditIsms)),
         ("import_measurements", Needs(EditIsms)),
+        ("list_document_templates", Needs(ReadIsms)),
+        ("list_documents", Needs(ReadIsms)),
+        ("create_document", Needs(EditIsms)),
+        // Members without ReadIsms see a document's published version only.
+        ("get_document", Member),
+        ("patch_document", Needs(EditIsms)),
+        ("put_document_draft", Needs(EditIsms)),
+        ("submit_document", Needs(EditIsms)),
+        ("reject_document", Needs(Approve)),
+        // Four-eyes (the author cannot approve) is checked inside.
+        ("approve_document", Needs(Approve)),
+        ("publish_document", Needs(Approve)),
+        ("retire_document", Needs(Approve)),
+        ("review_document", Needs(EditIsms)),
+        ("list_document_versions", Needs(ReadIsms)),
+        ("compare_document_versions", Needs(ReadIsms)),
+        ("acknowledge_document", Member),
+        ("list_document_acknowledgements", Needs(ReadIsms)),
+        ("remind_document", Needs(EditIsms)),
+        ("my_documents", Member),
+        ("get_document_settings", Needs(ReadIsms)),
+        // Switching four-eyes off is an administrator's decision.
+        ("put_document_settings", Needs(ManageMembers)),
     ]
 };
 

@@ -14,6 +14,7 @@ pub(crate) mod assets;
 mod auth;
 pub mod controls;
 mod cookies;
+pub mod documents;
 mod error;
 mod human;
 pub mod import;

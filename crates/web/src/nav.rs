@@ -69,6 +69,13 @@ pub const GROUPS: &[Group] = &[
             item("controls", "Applied controls", "/controls", READ),
             item("evidence", "Evidence", "/evidence", READ),
             item("training", "Training", "/training", Access::Member),
+            item("documents", "Documents", "/documents", READ),
+            item(
+                "to-read",
+                "Documents to read",
+                "/me/documents",
+                Access::Member,
+            ),
         ],
     },
     Group {
@@ -207,10 +214,21 @@ mod tests {
             .collect();
         assert_eq!(
             labels,
-            ["Home", "My tasks", "Inbox", "Training", "Frameworks"]
+            [
+                "Home",
+                "My tasks",
+                "Inbox",
+                "Training",
+                "Documents to read",
+                "Frameworks"
+            ]
         );
         assert!(shown.iter().all(|g| !g.links.is_empty()));
-        assert!(shown.iter().all(|g| g.label != "Check"));
+        assert!(
+            shown
+                .iter()
+                .all(|g| g.label != "Plan" && g.label != "Check")
+        );
         let current: Vec<_> = shown
             .iter()
             .flat_map(|g| g.links.iter().filter(|l| l.current).map(|l| l.href))

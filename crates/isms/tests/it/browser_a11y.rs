@@ -190,6 +190,7 @@ struct Ids {
     task: String,
     control: String,
     metric: String,
+    document: String,
     /// An invitation link (path and query).
     invitation: String,
     audit: String,
@@ -318,6 +319,27 @@ async fn create_objects(c: &Client, base: &str) -> Ids {
         &[("name", "Staff trained"), ("unit", "%"), ("target", "95")],
     )
     .await;
+    c.goto(&format!("{base}/documents")).await.unwrap();
+    let document = submit(
+        c,
+        "form[action='/documents'][method=post]",
+        &[("template", "information-security-policy")],
+    )
+    .await;
+    // Published for everyone, so employees have a page and something to read:
+    // four-eyes off (one administrator here), then submit, approve, publish.
+    c.goto(&format!("{base}/documents")).await.unwrap();
+    c.execute(
+        "document.querySelector(\"form[action='/documents/settings'] input[name=four_eyes]\").checked = false;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    submit(c, "form[action='/documents/settings']", &[]).await;
+    c.goto(&format!("{base}{document}")).await.unwrap();
+    submit(c, "form[action$='/submit']", &[]).await;
+    submit(c, "form[action$='/approve']", &[]).await;
+    submit(c, "form[action$='/publish']", &[("acknowledge", "all")]).await;
     c.goto(&format!("{base}/admin/users")).await.unwrap();
     c.execute(
         "const f = document.querySelector(\"form[action='/admin/users']\");
@@ -348,6 +370,7 @@ async fn create_objects(c: &Client, base: &str) -> Ids {
         task,
         control,
         metric,
+        document,
         invitation,
         audit,
         nonconformity,
@@ -387,6 +410,9 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         "/audits/{audit}" => fixed(&ids.audit),
         "/nonconformities/{nonconformity}" => fixed(&ids.nonconformity),
         "/management-reviews/{review}" => fixed(&ids.review),
+        | "/documents/export"
+        | "/documents/acknowledgements/export"
+        | "/documents/{document}/export" => None,
         "/soa/{control}" => fixed("/soa/5.1"),
         "/search" => fixed("/search?q=access"),
         "/gap/{assessment}" => fixed(&ids.assessment),
@@ -401,6 +427,7 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         "/controls/{applied_control}" => fixed(&ids.control),
         "/metrics/{metric}" => fixed(&ids.metric),
         "/coverage/{framework}" => fixed("/coverage/iso27001-2022"),
+        "/documents/{document}" => fixed(&ids.document),
         p if !p.contains('{') => fixed(p),
         other => panic!("the accessibility test has no address for {other}: add one"),
     }

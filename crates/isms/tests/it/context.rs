@@ -425,9 +425,9 @@ async fn readiness_follows_the_data() {
                 .detail
                 .contains("over a year ago")
         );
-        // Items whose module does not exist yet say what will provide them.
+        // Missing items say where to fix them (the policy: the documents module).
         let policy = r.items.iter().find(|i| i.key == "policy").unwrap();
         assert_eq!(policy.state, Missing);
-        assert!(policy.detail.contains("will"), "{}", policy.detail);
+        assert!(policy.detail.contains("Documents"), "{}", policy.detail);
     }
 }

@@ -341,6 +341,19 @@ objects:
         .unwrap()[0]
         .id;
 
+    let document = store
+        .create_document(
+            b.id,
+            &isms_store::DocumentInput {
+                title: Some("B's policy".into()),
+                doc_type: Some("policy".into()),
+                ..Default::default()
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
+
     let f = |v: String, foreign: bool| Fill { value: v, foreign };
     HashMap::from([
         // Pages.
@@ -372,6 +385,7 @@ objects:
         ("applied_control", f(control.id.to_string(), true)),
         ("evidence", f(evidence.id.to_string(), true)),
         ("metric", f(metric.id.to_string(), true)),
+        ("document", f(document.id.to_string(), true)),
         // Within the caller's own organisation: every organisation has
         // control 5.1 and requirement A.5.1; these name no foreign object.
         ("control", f("5.1".into(), false)),

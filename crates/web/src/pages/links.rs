@@ -1,7 +1,8 @@
 //! Cross-links between the records that describe one ISO/IEC 27001:2022
 //! requirement: its page in the framework browser, its SoA entry (Annex A
 //! controls) and its row in the latest gap assessment. Risks, controls,
-//! documents and findings add theirs here as they land.
+//! documents and findings add theirs here as they land. Documents that
+//! address the requirement are listed from every end.
 
 use isms_domain::Permission;
 use isms_store::{SessionUser, Tenant, gap_requirements};
@@ -70,6 +71,16 @@ pub async fn related(
         out.push(Related {
             label: format!("Gap assessment “{}”", a.title),
             href: format!("/gap/{}#g-{}", a.id, ref_id.replace('.', "-")),
+        });
+    }
+    for (id, title) in state
+        .store
+        .documents_addressing(user.org_id, ref_id)
+        .await?
+    {
+        out.push(Related {
+            label: format!("Document “{title}”"),
+            href: format!("/documents/{id}"),
         });
     }
     Ok(out)

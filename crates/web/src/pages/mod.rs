@@ -5,6 +5,7 @@ mod audit;
 mod context;
 mod controls;
 mod dashboard;
+mod documents;
 pub(crate) mod fair;
 mod fair_form;
 mod frameworks;
@@ -476,6 +477,80 @@ fn tables() -> [Routes; 3] {
             Needs(EditIsms),
             controls::add_measurement,
         )
+        .get("/documents", Needs(ReadIsms), documents::list)
+        .post("/documents", Needs(EditIsms), documents::create)
+        .get(
+            "/documents/export",
+            Needs(ReadIsms),
+            documents::export_register,
+        )
+        .get(
+            "/documents/acknowledgements/export",
+            Needs(ReadIsms),
+            documents::export_acknowledgements,
+        )
+        .post(
+            "/documents/settings",
+            Needs(ManageMembers),
+            documents::save_settings,
+        )
+        .get("/documents/{document}", Member, documents::show)
+        .get(
+            "/documents/{document}/export",
+            Needs(ReadIsms),
+            documents::export_document,
+        )
+        .post(
+            "/documents/{document}/draft",
+            Needs(EditIsms),
+            documents::save_draft,
+        )
+        .post(
+            "/documents/{document}/details",
+            Needs(EditIsms),
+            documents::save_details,
+        )
+        .post(
+            "/documents/{document}/submit",
+            Needs(EditIsms),
+            documents::submit,
+        )
+        .post(
+            "/documents/{document}/reject",
+            Needs(Approve),
+            documents::reject,
+        )
+        .post(
+            "/documents/{document}/approve",
+            Needs(Approve),
+            documents::approve,
+        )
+        .post(
+            "/documents/{document}/publish",
+            Needs(Approve),
+            documents::publish,
+        )
+        .post(
+            "/documents/{document}/retire",
+            Needs(Approve),
+            documents::retire,
+        )
+        .post(
+            "/documents/{document}/reviewed",
+            Needs(EditIsms),
+            documents::reviewed,
+        )
+        .post(
+            "/documents/{document}/remind",
+            Needs(EditIsms),
+            documents::remind,
+        )
+        .post(
+            "/documents/{document}/acknowledge",
+            Member,
+            documents::acknowledge,
+        )
+        .get("/me/documents", Member, documents::to_read)
         .get("/frameworks", Member, frameworks::list)
         .get("/frameworks/{framework}", Member, frameworks::show)
         .get(

@@ -20,6 +20,8 @@ struct ProfilePage {
     tokens: Vec<TokenInfo>,
     /// The member's own assigned courses (clause 7.3).
     training: Vec<isms_store::Assignment>,
+    /// Documents the member must still read and acknowledge.
+    to_read: Vec<isms_store::ToRead>,
     new_token: Option<String>,
     error: Option<String>,
     notice: Option<&'static str>,
@@ -64,6 +66,7 @@ async fn page_with_feed(
         )
         .await?;
     let tokens = state.store.tokens_of(org, me).await?;
+    let to_read = state.store.documents_to_read(org, me).await?;
     let calendar = state.store.calendar_feed_created(org, me).await?;
     let optouts = state.store.optouts(org, me).await?;
     let mut categories: Vec<(String, String, bool)> = isms_domain::tasks::CATEGORIES
@@ -85,6 +88,7 @@ async fn page_with_feed(
         chrome: Some(chrome),
         tokens,
         training,
+        to_read,
         new_token,
         error,
         notice,

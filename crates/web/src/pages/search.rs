@@ -3,6 +3,7 @@
 //! items, risks, assets and courses. Controls and documents add their
 //! results as
 //! they land.
+//! items. Documents add theirs; risks and controls add their results as they land.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -178,6 +179,16 @@ pub async fn show(
                     },
                 )
                 .await?;
+            let docs = state
+                .store
+                .documents(
+                    user.0.org_id,
+                    &isms_store::DocumentQuery {
+                        q: Some(q.clone()),
+                        ..Default::default()
+                    },
+                )
+                .await?;
             let hits = risks
                 .items
                 .into_iter()
@@ -260,6 +271,19 @@ pub async fn show(
                 })
                 .collect();
             sections.push(section("Metrics".to_owned(), hits, "/metrics".to_owned()));
+            let hits = docs
+                .iter()
+                .map(|d| Hit {
+                    reference: crate::documents::export::key(d.id),
+                    title: d.title.clone(),
+                    href: format!("/documents/{}", d.id),
+                })
+                .collect();
+            sections.push(section(
+                "Documents".to_owned(),
+                hits,
+                format!("/documents?{enc}"),
+            ));
         }
         // Courses: every member may open them.
         let hits = state
