@@ -402,17 +402,17 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         | "/gap/{assessment}/progress"
         | "/gap/{assessment}/{ref_id}/row"
         | "/gap/{assessment}/{ref_id}/edit"
-        // Public, not a page: an iCalendar feed.
-        | "/calendar/{feed}" => None,
         | "/audits/{audit}/report"
         | "/nonconformities/export"
-        | "/management-reviews/{review}/report" => None,
+        | "/management-reviews/{review}/report"
+        | "/documents/export"
+        | "/documents/acknowledgements/export"
+        | "/documents/{document}/export"
+        // Public, not a page: an iCalendar feed.
+        | "/calendar/{feed}" => None,
         "/audits/{audit}" => fixed(&ids.audit),
         "/nonconformities/{nonconformity}" => fixed(&ids.nonconformity),
         "/management-reviews/{review}" => fixed(&ids.review),
-        | "/documents/export"
-        | "/documents/acknowledgements/export"
-        | "/documents/{document}/export" => None,
         "/soa/{control}" => fixed("/soa/5.1"),
         "/search" => fixed("/search?q=access"),
         "/gap/{assessment}" => fixed(&ids.assessment),
