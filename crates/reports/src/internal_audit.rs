@@ -581,7 +581,7 @@ mod tests {
         );
         let pdf = audit_pdf(&d);
         assert_eq!(pdf, audit_pdf(&d));
-        assert!(String::from_utf8_lossy(&pdf).contains("No MFA on the VPN"));
+        assert!(crate::pdf_text(&pdf).contains("No MFA on the VPN"));
         assert_eq!(audit_xlsx(&d).unwrap(), audit_xlsx(&d).unwrap());
     }
 }

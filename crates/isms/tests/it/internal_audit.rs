@@ -590,7 +590,7 @@ async fn the_cli_writes_the_audit_report_and_the_review_minutes() {
             let text = if format == "xlsx" {
                 crate::risk::xlsx_text(&bytes)
             } else {
-                String::from_utf8_lossy(&bytes).into_owned()
+                crate::support::pdf_text(&bytes)
             };
             for notes in [
                 "MFA missing on the VPN",
@@ -618,7 +618,7 @@ async fn the_cli_writes_the_audit_report_and_the_review_minutes() {
             None,
         );
         assert!(o.status.success(), "{engine}: {}", stderr(&o));
-        let text = String::from_utf8_lossy(&std::fs::read(&out).unwrap()).into_owned();
+        let text = crate::support::pdf_text(&std::fs::read(&out).unwrap());
         assert!(
             text.contains("Annual review") && text.contains("NC-"),
             "{engine}: the minutes"

@@ -740,6 +740,7 @@ async fn the_favicon_and_the_navigation_of_each_role() {
             "/tasks",
             "/inbox",
             "/training",
+            "/me/documents",
             "/frameworks",
             "/profile"
         ],

@@ -25,8 +25,8 @@ const SHOWN_ERRORS: usize = 200;
 #[template(path = "page_risk_import.html")]
 struct ImportPage {
     chrome: Option<Chrome>,
-    risk_columns: String,
-    asset_columns: String,
+    risk_columns: &'static [&'static str],
+    asset_columns: &'static [&'static str],
     kind: String,
     dry_run: bool,
     file_name: String,
@@ -47,8 +47,8 @@ async fn page(
         .detail(&[("Risk register", "/risks")], "Import");
     let mut p = ImportPage {
         chrome: Some(chrome),
-        risk_columns: RISK_COLUMNS.join(","),
-        asset_columns: ASSET_COLUMNS.join(","),
+        risk_columns: &RISK_COLUMNS,
+        asset_columns: &ASSET_COLUMNS,
         kind: "risks".into(),
         dry_run: true,
         file_name: String::new(),
