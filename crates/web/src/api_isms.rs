@@ -546,23 +546,39 @@ impl From<isms_store::Scope> for ScopeOut {
     }
 }
 
-/// The scope fields and the version you last read (0 for the first save).
+/// A text field that may also be sent as a list of lines.
+fn text_or_lines<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum TextOrLines {
+        Text(String),
+        Lines(Vec<String>),
+    }
+    Ok(match TextOrLines::deserialize(d)? {
+        TextOrLines::Text(t) => t,
+        TextOrLines::Lines(l) => l.join("\n"),
+    })
+}
+
+/// The scope fields and the version you last read (0, or none, for the
+/// first save: without a version only a scope not yet written is saved).
+/// The list fields take text, one entry per line, or a list of strings.
 #[derive(Deserialize, ToSchema)]
 pub struct ScopeIn {
     statement: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text_or_lines")]
     units: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text_or_lines")]
     locations: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text_or_lines")]
     processes: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text_or_lines")]
     systems_in: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text_or_lines")]
     systems_out: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text_or_lines")]
     interfaces: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text_or_lines")]
     exclusions: String,
     version: Option<i64>,
 }
@@ -599,7 +615,9 @@ pub async fn put_scope(
                 systems_out: i.systems_out,
                 interfaces: i.interfaces,
                 exclusions: i.exclusions,
-                version: i.version,
+                // No version: the first save only (a scope already written
+                // answers 409, so nobody's change is overwritten).
+                version: Some(i.version.unwrap_or(0)),
             },
             &user.actor(),
         )

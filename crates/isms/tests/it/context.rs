@@ -431,3 +431,27 @@ async fn readiness_follows_the_data() {
         assert!(policy.detail.contains("Documents"), "{}", policy.detail);
     }
 }
+
+#[tokio::test]
+async fn a_first_scope_may_be_sent_without_a_version_and_with_lists() {
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+        let t = token(&store, &org, "mia@acme.test", Role::IsmsManager).await;
+        let app = App::new(store.clone());
+        let scope = json!({
+            "statement": "The SaaS platform and its support",
+            "units": ["Engineering", "Support"],
+            "locations": "Berlin office",
+            "processes": ["Development", "Operations"]
+        });
+        let (s, v) = call(&app, "PUT", "/api/v1/scope", &t, Some(scope.clone())).await;
+        assert_eq!(s, StatusCode::OK, "{engine}: {v}");
+        assert_eq!(v["version"], 1, "{engine}: {v}");
+        let stored = store.scope(org.id).await.unwrap();
+        assert_eq!(stored.units, "Engineering\nSupport", "{engine}");
+        // Without a version, a scope already written is not overwritten.
+        let (s, v) = call(&app, "PUT", "/api/v1/scope", &t, Some(scope)).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{engine}: {v}");
+        assert_eq!(store.scope(org.id).await.unwrap().version, 1, "{engine}");
+    }
+}
