@@ -315,20 +315,47 @@ impl Store {
     /// Who owns what per requirement (as shown), for the independence rule:
     /// SoA entry owners for Annex A controls. Modules that own things per
     /// requirement (applied controls) add their pairs here.
-    async fn requirement_owners(&self, org_id: i64) -> Result<Vec<(String, String, String)>> {
-        let soa: Vec<(String, String)> = on_pool!(self, |p| {
+    /// Who owns what an audit of `framework` may cover, as (requirement as
+    /// shown, owner's e-mail, what they own): SoA entries (Annex A) and the
+    /// applied controls linked to the framework's requirements.
+    async fn requirement_owners(
+        &self,
+        org_id: i64,
+        framework: &str,
+    ) -> Result<Vec<(String, String, String)>> {
+        let mut out = Vec::new();
+        if framework == ISO27001 {
+            let soa: Vec<(String, String)> = on_pool!(self, |p| {
+                sqlx::query_as(
+                "SELECT s.control_id, u.email FROM soa_entries s JOIN users u ON u.id = s.owner_user_id \
+                 WHERE s.org_id = $1"
+            )
+            .bind(org_id)
+            .fetch_all(p)
+            .await
+            })?;
+            out.extend(soa.into_iter().map(|(c, e)| (c, e, "SoA entry".to_owned())));
+        }
+        let controls: Vec<(String, String, String)> = on_pool!(self, |p| {
             sqlx::query_as(
-            "SELECT s.control_id, u.email FROM soa_entries s JOIN users u ON u.id = s.owner_user_id \
-             WHERE s.org_id = $1"
-        )
-        .bind(org_id)
-        .fetch_all(p)
-        .await
+                "SELECT cr.ref_id, u.email, c.name FROM control_requirements cr \
+             JOIN applied_controls c ON c.org_id = cr.org_id AND c.id = cr.applied_control_id \
+             JOIN users u ON u.id = c.owner_user_id \
+             WHERE cr.org_id = $1 AND cr.framework = $2 AND c.status <> 'retired'",
+            )
+            .bind(org_id)
+            .bind(framework)
+            .fetch_all(p)
+            .await
         })?;
-        Ok(soa
-            .into_iter()
-            .map(|(c, e)| (c, e, "SoA entry".to_owned()))
-            .collect())
+        out.extend(controls.into_iter().map(|(r, e, name)| {
+            (
+                shown_ref(framework, &r),
+                e,
+                format!("applied control \u{201c}{name}\u{201d}"),
+            )
+        }));
+        Ok(out)
     }
 
     /// Plans an audit: its checklist is generated from the scope; auditors
@@ -383,7 +410,7 @@ impl Store {
             )));
         }
         let scope: Vec<String> = items.iter().map(|i| shown_ref(&framework, &i.0)).collect();
-        let owners = self.requirement_owners(org_id).await?;
+        let owners = self.requirement_owners(org_id, &framework).await?;
         rules::independence(&rules::independence_conflicts(&scope, &owners, &auditors))
             .map_err(invalid)?;
 

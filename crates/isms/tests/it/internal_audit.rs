@@ -66,6 +66,44 @@ async fn an_audit_finding_raises_a_nonconformity_that_closes_only_after_a_verifi
             d.contains("bob@acme.test") && d.contains("8.5") && d.contains("independent"),
             "{e}: {d}"
         );
+        // So is the owner of an applied control linked to an audited control.
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/v1/controls",
+            &admin,
+            Some(json!({"name": "Access reviews", "owner": "cat@acme.test", "annex_a": ["5.15"]})),
+        )
+        .await;
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{e}: cat is no member yet: {v}"
+        );
+        let _cat = token(&store, &org, "cat@acme.test", Role::ControlOwner).await;
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/v1/controls",
+            &admin,
+            Some(json!({"name": "Access reviews", "owner": "cat@acme.test", "annex_a": ["5.15"]})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {v}");
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/v1/audits",
+            &admin,
+            Some(json!({"title": "Access audit", "scope": ["8.5", "5.15"], "auditors": ["cat@acme.test"]})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        let d = detail(&v);
+        assert!(
+            d.contains("cat@acme.test") && d.contains("5.15") && d.contains("Access reviews"),
+            "{e}: {d}"
+        );
         // An unknown requirement is named.
         let (s, v) = call(
             &app,
