@@ -5,7 +5,7 @@
 //! [`Store::review_inputs`].
 
 use isms_domain::management_review::{
-    self as rules, DecisionKind, InputSection, ReviewActionStatus, not_compiled,
+    self as rules, DecisionKind, InputSection, ReviewActionStatus,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -568,12 +568,7 @@ impl Store {
             self.input_context_changes(org_id, ctx, "issue").await?,
             self.input_context_changes(org_id, ctx, "party").await?,
             self.input_nonconformities(org_id, ctx).await?,
-            not_compiled(
-                "monitoring",
-                "9.3.2 d) 2)",
-                "Monitoring and measurement results",
-                "No measurements are recorded in isms yet: the metrics module will add them here.",
-            ),
+            self.input_measurements(org_id, ctx).await?,
             self.input_audits(org_id, ctx).await?,
             self.input_objectives(org_id, ctx).await?,
             self.input_risks(org_id, ctx).await?,
@@ -767,6 +762,54 @@ impl Store {
     }
 
     /// 9.3.2 d) 4): fulfilment of information security objectives.
+    /// 9.3.2 d) 2): each metric's latest result up to the review date
+    /// against its target.
+    async fn input_measurements(&self, org_id: i64, ctx: &InputContext) -> Result<InputSection> {
+        let mut s = InputSection::new(
+            "monitoring",
+            "9.3.2 d) 2)",
+            "Monitoring and measurement results",
+        );
+        let metrics = self.metrics(org_id).await?;
+        let (mut off_target, mut measured) = (0, 0);
+        for m in &metrics {
+            let latest = m
+                .latest
+                .as_ref()
+                .filter(|l| l.date.as_str() <= ctx.review_date.as_str());
+            let text = match latest {
+                Some(l) => {
+                    measured += 1;
+                    if l.status != isms_domain::controls::Rag::Green {
+                        off_target += 1;
+                    }
+                    format!(
+                        "{}: {} {} on {} (target {} {}), {}",
+                        m.name,
+                        l.value,
+                        m.unit,
+                        l.date,
+                        m.target,
+                        m.unit,
+                        l.status.label()
+                    )
+                }
+                None => format!("{}: no measurement up to the review date", m.name),
+            };
+            s.line(text, format!("/metrics/{}", m.id));
+        }
+        s.summary = if metrics.is_empty() {
+            "No metric is defined yet: define metrics (Check \u{203a} Metrics) to report here."
+                .to_owned()
+        } else {
+            format!(
+                "{} metric(s), {measured} measured up to the review date, {off_target} of those off target.",
+                metrics.len()
+            )
+        };
+        Ok(s)
+    }
+
     async fn input_objectives(&self, org_id: i64, ctx: &InputContext) -> Result<InputSection> {
         let mut s = InputSection::new(
             "objectives",

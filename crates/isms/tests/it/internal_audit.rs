@@ -367,6 +367,25 @@ async fn an_audit_finding_raises_a_nonconformity_that_closes_only_after_a_verifi
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 
         // A management review compiles its inputs, naming the nonconformity.
+        // A measured metric is an input (9.3.2 d) 2)).
+        let (s, m) = call(
+            &app,
+            "POST",
+            "/api/v1/metrics",
+            &admin,
+            Some(json!({"name": "Staff trained", "unit": "%", "target": 95})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {m}");
+        let (s, _) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/metrics/{}/measurements", m["id"]),
+            &admin,
+            Some(json!({"value": 80, "date": today()})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}");
         let (s, v) = call(
             &app,
             "POST",
@@ -395,6 +414,10 @@ async fn an_audit_finding_raises_a_nonconformity_that_closes_only_after_a_verifi
         assert!(
             inputs.contains("Access audit"),
             "{e}: audit results: {inputs}"
+        );
+        assert!(
+            inputs.contains("Staff trained: 80 %") && inputs.contains("1 of those off target"),
+            "{e}: measurement results: {inputs}"
         );
         let (s, v) = call(
             &app,
