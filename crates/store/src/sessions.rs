@@ -34,6 +34,18 @@ pub struct SessionUser {
     pub last_seen_at: String,
 }
 
+impl SessionUser {
+    /// The organisation the session is in, as the exports name it.
+    pub fn org(&self) -> crate::Org {
+        crate::Org {
+            id: self.org_id,
+            slug: self.org_slug.clone(),
+            name: self.org_name.clone(),
+            created_at: String::new(),
+        }
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct Row {
     session_id: i64,

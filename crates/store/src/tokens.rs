@@ -20,6 +20,18 @@ pub struct TokenUser {
     pub role: Role,
 }
 
+impl TokenUser {
+    /// The organisation the token belongs to, as the exports name it.
+    pub fn org(&self) -> crate::Org {
+        crate::Org {
+            id: self.org_id,
+            slug: self.org_slug.clone(),
+            name: self.org_name.clone(),
+            created_at: String::new(),
+        }
+    }
+}
+
 /// A token as listed (never the secret).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct TokenInfo {

@@ -17,15 +17,6 @@ use crate::auth::ApiUser;
 use crate::error::{ApiError, Problem, WebError};
 use crate::isms_reports::{self, Format};
 
-fn org_of(user: &ApiUser) -> Org {
-    Org {
-        id: user.0.org_id,
-        slug: user.0.org_slug.clone(),
-        name: user.0.org_name.clone(),
-        created_at: String::new(),
-    }
-}
-
 /// A JSON body, or a problem that says what is wrong with it, with the
 /// rejection's own status: 400 for malformed JSON, 413 for too large, 415 for
 /// another content type, 422 for well-formed JSON with wrong fields.
@@ -483,7 +474,7 @@ pub async fn export_soa(
 ) -> Result<Response, ApiError> {
     user.require(Permission::ReadIsms)?;
     let format = Format::parse(&q.format).map_err(WebError::invalid)?;
-    file_response(&state, &org_of(&user), q.version, format, &user.actor())
+    file_response(&state, &user.0.org(), q.version, format, &user.actor())
         .await
         .map_err(ApiError)
 }
@@ -1099,7 +1090,7 @@ pub async fn gap_report(
     Query(q): Query<GapReportQuery>,
 ) -> Result<Response, ApiError> {
     user.require(Permission::ReadIsms)?;
-    gap_file(&state, &org_of(&user), id, &q.format)
+    gap_file(&state, &user.0.org(), id, &q.format)
         .await
         .map_err(ApiError)
 }

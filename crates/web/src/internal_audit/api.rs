@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use isms_domain::Permission;
-use isms_store::{AuditInput, AuditPatch, FindingInput, Org};
+use isms_store::{AuditInput, AuditPatch, FindingInput};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -15,15 +15,6 @@ use crate::auth::ApiUser;
 use crate::error::{ApiError, Problem, WebError};
 use crate::isms_reports::Format;
 use crate::risk::api::body;
-
-pub(crate) fn org_of(user: &ApiUser) -> Org {
-    Org {
-        id: user.0.org_id,
-        slug: user.0.org_slug.clone(),
-        name: user.0.org_name.clone(),
-        created_at: String::new(),
-    }
-}
 
 /// An audit to plan.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -271,7 +262,7 @@ pub async fn audit_report(
     }
     // Existence first, so an unknown audit answers 404.
     state.store.internal_audit(user.0.org_id, audit).await?;
-    let bytes = super::export::audit_export(&state.store, &org_of(&user), audit, format)
+    let bytes = super::export::audit_export(&state.store, &user.0.org(), audit, format)
         .await
         .map_err(|e| {
             tracing::error!("audit report failed: {e}");

@@ -12,7 +12,6 @@ use isms_store::{NcActionInput, NcFilter, NcInput, Nonconformity};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::api::org_of;
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, Problem, WebError};
@@ -314,7 +313,7 @@ pub async fn export_nonconformities(
     };
     // Bad filters answer 422 before rendering.
     state.store.nonconformities(user.0.org_id, &filter).await?;
-    let bytes = super::export::nc_export(&state.store, &org_of(&user), &filter, format)
+    let bytes = super::export::nc_export(&state.store, &user.0.org(), &filter, format)
         .await
         .map_err(|e| {
             tracing::error!("register export failed: {e}");

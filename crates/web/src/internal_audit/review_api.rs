@@ -11,7 +11,6 @@ use isms_store::{DecisionInput, ManagementReview, ReviewActionInput, ReviewInput
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::api::org_of;
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, Problem, WebError};
@@ -223,7 +222,7 @@ pub async fn management_review_report(
 ) -> Result<Response, ApiError> {
     user.require(Permission::ReadIsms)?;
     state.store.management_review(user.0.org_id, review).await?;
-    let bytes = super::export::review_export(&state.store, &org_of(&user), review, Format::Pdf)
+    let bytes = super::export::review_export(&state.store, &user.0.org(), review, Format::Pdf)
         .await
         .map_err(|e| {
             tracing::error!("review minutes failed: {e}");

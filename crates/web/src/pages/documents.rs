@@ -134,15 +134,6 @@ pub struct CreateForm {
     doc_type: String,
 }
 
-fn org_of(user: &CurrentUser) -> isms_store::Org {
-    isms_store::Org {
-        id: user.0.org_id,
-        slug: user.0.org_slug.clone(),
-        name: user.0.org_name.clone(),
-        created_at: String::new(),
-    }
-}
-
 fn some(s: &str) -> Option<String> {
     let s = s.trim();
     (!s.is_empty()).then(|| s.to_owned())
@@ -738,7 +729,7 @@ pub async fn export_document(
         &q.format
     })
     .map_err(WebError::invalid)?;
-    let org = org_of(&user);
+    let org = user.0.org();
     let (bytes, name) = export::document_file(
         &state.store,
         &org,
@@ -763,7 +754,7 @@ async fn table_export(
         &q.format
     })
     .map_err(WebError::invalid)?;
-    let org = org_of(user);
+    let org = user.0.org();
     let (bytes, name) = export::table_file(&state.store, &org, what, format).await?;
     Ok(export::attachment(bytes, &name, format.content_type()))
 }

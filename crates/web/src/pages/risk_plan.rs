@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use isms_domain::Permission;
 use isms_domain::risk::SnapshotComparison;
 use isms_reports::risk::TreatmentLine;
-use isms_store::{Org, RiskSnapshotInfo, StoreError};
+use isms_store::{RiskSnapshotInfo, StoreError};
 use serde::Deserialize;
 
 use super::{Chrome, render};
@@ -23,15 +23,6 @@ use crate::risk::export::{risk_export, treatment_document, treatment_export};
 const SHOWN: usize = 500;
 /// Snapshots in the chart of risks by level.
 const CHART_SNAPSHOTS: usize = 12;
-
-fn org_of(user: &CurrentUser) -> Org {
-    Org {
-        id: user.0.org_id,
-        slug: user.0.org_slug.clone(),
-        name: user.0.org_name.clone(),
-        created_at: String::new(),
-    }
-}
 
 fn today() -> String {
     isms_store::now().get(..10).unwrap_or("").to_owned()
@@ -70,7 +61,7 @@ pub async fn treatment(
     let chrome = Chrome::new(&state, &user.0, "risks")
         .await?
         .detail(&[("Risk register", "/risks")], "Treatment plan");
-    let doc = treatment_document(&state.store, &org_of(&user), &today()).await?;
+    let doc = treatment_document(&state.store, &user.0.org(), &today()).await?;
     let with_action: Vec<&TreatmentLine> =
         doc.lines.iter().filter(|l| !l.action.is_empty()).collect();
     let done = with_action
@@ -160,7 +151,7 @@ pub async fn treatment_download(
 ) -> Result<Response, WebError> {
     user.require(Permission::ReadIsms)?;
     let format = Format::parse(&q.format).map_err(WebError::invalid)?;
-    let org = org_of(&user);
+    let org = user.0.org();
     let (bytes, _) = treatment_export(&state.store, &org, format)
         .await
         .map_err(|e| export_failed(&e))?;
@@ -176,7 +167,7 @@ pub async fn register_download(
 ) -> Result<Response, WebError> {
     user.require(Permission::ReadIsms)?;
     let format = Format::parse(&q.format).map_err(WebError::invalid)?;
-    let org = org_of(&user);
+    let org = user.0.org();
     let (bytes, _) = risk_export(&state.store, &org, format)
         .await
         .map_err(|e| export_failed(&e))?;

@@ -8,8 +8,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use isms_domain::Permission;
 use isms_store::{
-    ControlDiff, FieldChange, Org, SOA_REASONS, SOA_STATUSES, SoaEntry, SoaPatch, SoaSummary,
-    SoaUpdate, SoaVersionInfo, soa_label,
+    ControlDiff, FieldChange, SOA_REASONS, SOA_STATUSES, SoaEntry, SoaPatch, SoaSummary, SoaUpdate,
+    SoaVersionInfo, soa_label,
 };
 use serde::Deserialize;
 
@@ -131,15 +131,6 @@ pub async fn row_edit(
 
 fn statuses() -> Vec<(&'static str, &'static str)> {
     SOA_STATUSES.iter().map(|s| (*s, soa_label(s))).collect()
-}
-
-fn org_of(user: &CurrentUser) -> Org {
-    Org {
-        id: user.0.org_id,
-        slug: user.0.org_slug.clone(),
-        name: user.0.org_name.clone(),
-        created_at: String::new(),
-    }
 }
 
 fn row_view(e: &SoaEntry) -> (String, RowView) {
@@ -708,7 +699,7 @@ pub async fn export(
 ) -> Result<Response, WebError> {
     user.require(Permission::ReadIsms)?;
     let format = Format::parse(&q.format).map_err(WebError::invalid)?;
-    crate::api_isms::file_response(&state, &org_of(&user), q.version, format, &user.actor()).await
+    crate::api_isms::file_response(&state, &user.0.org(), q.version, format, &user.actor()).await
 }
 
 /// Shows a value of a field change for people.

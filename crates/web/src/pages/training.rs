@@ -12,7 +12,7 @@ use isms_domain::Permission;
 use isms_domain::training::{Audience, Status, parse_quiz_text, quiz_text};
 use isms_store::{
     Assignment, AssignmentFilter, AssignmentInput, CompetenceInput, CompetenceRequirement, Course,
-    CourseInput, CourseSummary, Org, PersonCompetence, RequirementInput, StoreError,
+    CourseInput, CourseSummary, PersonCompetence, RequirementInput, StoreError,
 };
 use serde::Deserialize;
 
@@ -21,15 +21,6 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::WebError;
 use crate::isms_reports::Format;
-
-fn org_of(user: &CurrentUser) -> Org {
-    Org {
-        id: user.0.org_id,
-        slug: user.0.org_slug.clone(),
-        name: user.0.org_name.clone(),
-        created_at: String::new(),
-    }
-}
 
 /// A person's figures across courses.
 struct PersonRow {
@@ -279,7 +270,7 @@ pub async fn export(
 ) -> Result<Response, WebError> {
     user.require(Permission::ReadIsms)?;
     let format = Format::parse(&q.format).map_err(WebError::invalid)?;
-    let org = org_of(&user);
+    let org = user.0.org();
     let (bytes, _) = crate::training::export::training_export(&state.store, &org, format)
         .await
         .map_err(|e| {

@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, Problem, WebError};
+use crate::risk::api::body;
 
 /// Simulated years per risk: enough for a stable mean and P90, quick.
 pub const ITERATIONS: u64 = 20_000;
@@ -124,16 +125,6 @@ pub async fn portfolio(
             .collect(),
         portfolio,
         currency,
-    })
-}
-
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    b.map(|Json(t)| t).map_err(|e| {
-        ApiError(WebError::new(
-            e.status(),
-            "Please check your input",
-            format!("the request body is not valid: {}", e.body_text()),
-        ))
     })
 }
 

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use isms_domain::Permission;
 use isms_domain::training::{Audience, Quiz, Status};
 use isms_store::{
-    AssignmentFilter, AssignmentInput, CompetenceInput, Course, CourseInput, Org, RequirementInput,
+    AssignmentFilter, AssignmentInput, CompetenceInput, Course, CourseInput, RequirementInput,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -27,15 +27,6 @@ fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
             format!("the request body is not valid: {}", e.body_text()),
         ))
     })
-}
-
-fn org_of(user: &ApiUser) -> Org {
-    Org {
-        id: user.0.org_id,
-        slug: user.0.org_slug.clone(),
-        name: user.0.org_name.clone(),
-        created_at: String::new(),
-    }
 }
 
 /// A course to create (`title`, and `content` or `link`) or a change to one
@@ -428,7 +419,7 @@ pub async fn export_training(
 ) -> Result<Response, ApiError> {
     user.require(Permission::ReadIsms)?;
     let format = Format::parse(&q.format).map_err(WebError::invalid)?;
-    let org = org_of(&user);
+    let org = user.0.org();
     let (bytes, _) = super::export::training_export(&state.store, &org, format)
         .await
         .map_err(|e| {
