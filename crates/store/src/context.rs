@@ -403,27 +403,24 @@ impl Store {
             org_id,
             keys: &[("id", Key::Int(id))],
         };
-        let claim = versioned::claim(&mut tx, &target, sent).await?;
-        let mut before = on_tx!(&mut tx, |c| sqlx::query_as::<_, ContextItem>(&format!(
-            "SELECT {ITEM_COLS} FROM isms_context_items WHERE org_id = $1 AND id = $2"
-        ))
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?
-        .ok_or_else(|| {
-            StoreError::NotFound(format!("no context item {id} in this organisation"))
-        })?;
-        if let Claim::Stale { current } = claim {
-            return Err(versioned::stale(
-                &format!("item {id}"),
-                current,
-                sent,
-                "",
-                &before.updated_at,
-            ));
-        }
-        before.version = sent;
+        let before = versioned::claim_and_load(
+            &mut tx,
+            &target,
+            sent,
+            &format!("item {id}"),
+            async |tx| {
+                on_tx!(tx, |c| sqlx::query_as::<_, ContextItem>(&format!(
+                    "SELECT {ITEM_COLS} FROM isms_context_items WHERE org_id = $1 AND id = $2"
+                ))
+                .bind(org_id)
+                .bind(id)
+                .fetch_optional(c)
+                .await)
+                .map_err(Into::into)
+            },
+            || StoreError::NotFound(format!("no context item {id} in this organisation")),
+        )
+        .await?;
         let mut after = before.clone();
         apply(&mut after, input);
         validate(&after)?;
@@ -472,6 +469,18 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(after)
+    }
+}
+
+impl crate::versioned::Versioned for ContextItem {
+    fn set_version(&mut self, version: i64) {
+        self.version = version;
+    }
+    fn changed_by(&self) -> &'static str {
+        ""
+    }
+    fn changed_at(&self) -> &str {
+        &self.updated_at
     }
 }
 

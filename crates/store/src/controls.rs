@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::audit::{self, Actor, Change};
 use crate::due::DueItem;
-use crate::versioned::{self, Claim, Key, Target};
+use crate::versioned::{self, Key, Target};
 use crate::{Result, Store, StoreError, Tx, now, on_pool, on_tx};
 
 /// The most requirement links one control takes.
@@ -617,7 +617,7 @@ impl Store {
             return Err(versioned::version_required(" of the control"));
         };
         let mut tx = self.begin().await?;
-        let claim = versioned::claim(
+        let before = versioned::claim_and_load(
             &mut tx,
             &Target {
                 table: "applied_controls",
@@ -625,24 +625,11 @@ impl Store {
                 keys: &[("id", Key::Int(id))],
             },
             sent,
+            &format!("control {id}"),
+            async |tx| control_in_tx(tx, org_id, id).await,
+            || control_missing(id),
         )
         .await?;
-        let mut before = control_in_tx(&mut tx, org_id, id)
-            .await?
-            .ok_or_else(|| control_missing(id))?;
-        match claim {
-            Claim::Missing => return Err(control_missing(id)),
-            Claim::Stale { current } => {
-                return Err(versioned::stale(
-                    &format!("control {id}"),
-                    current,
-                    sent,
-                    &before.updated_by,
-                    &before.updated_at,
-                ));
-            }
-            Claim::Won => before.version = sent,
-        }
         let mut after = before.clone();
         apply_control_input(&mut after, input)?;
         (after.owner_user_id, after.owner) = resolve_person(
@@ -1787,3 +1774,5 @@ async fn evidence_in_tx(tx: &mut Tx, org_id: i64, id: i64) -> Result<Option<Evid
         .collect();
     Ok(Some(e))
 }
+
+versioned::versioned_record!(AppliedControl);

@@ -833,7 +833,7 @@ impl Store {
             .await)?;
             v.ok_or_else(|| missing(id))?.0
         };
-        let claim = versioned::claim(
+        let before = versioned::claim_and_load(
             &mut tx,
             &Target {
                 table: "documents",
@@ -841,25 +841,12 @@ impl Store {
                 keys: &[("id", Key::Int(id))],
             },
             sent,
+            &format!("document {id}"),
+            async |tx| document_in_tx(tx, org_id, id).await,
+            || missing(id),
         )
         .await?;
-        let mut before = document_in_tx(&mut tx, org_id, id)
-            .await?
-            .ok_or_else(|| missing(id))?;
-        match claim {
-            Claim::Missing => Err(missing(id)),
-            Claim::Stale { current } => Err(versioned::stale(
-                &format!("document {id}"),
-                current,
-                sent,
-                &before.updated_by,
-                &before.updated_at,
-            )),
-            Claim::Won => {
-                before.version = sent;
-                Ok((tx, before))
-            }
-        }
+        Ok((tx, before))
     }
 
     /// Stamps the document as changed by `actor` and writes the audit entry;
@@ -1787,3 +1774,5 @@ impl Store {
         })
     }
 }
+
+versioned::versioned_record!(Document);

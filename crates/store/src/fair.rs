@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::{self, Actor, Change};
-use crate::versioned::{self, Claim, Key, Target};
+use crate::versioned::{self, Key, Target};
 use crate::{Result, Store, StoreError, is_unique_violation, now, on_pool, on_tx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -72,26 +72,24 @@ impl Store {
                     org_id,
                     keys: &[("id", Key::Int(id))],
                 };
-                let claim = versioned::claim(&mut tx, &target, sent).await?;
-                let row: Option<FairScenario> = on_tx!(&mut tx, |c| sqlx::query_as(&format!(
-                    "SELECT {COLS} FROM fair_scenarios WHERE org_id = $1 AND id = $2"
-                ))
-                .bind(org_id)
-                .bind(id)
-                .fetch_optional(c)
-                .await)?;
-                let mut row =
-                    row.ok_or_else(|| StoreError::NotFound("no such scenario set".into()))?;
-                if let Claim::Stale { current } = claim {
-                    return Err(versioned::stale(
-                        &format!("the scenario set '{}'", row.name),
-                        current,
-                        sent,
-                        &row.updated_by,
-                        &row.updated_at,
-                    ));
-                }
-                row.version = sent;
+                let row = versioned::claim_and_load(
+                    &mut tx,
+                    &target,
+                    sent,
+                    &format!("scenario set {id}"),
+                    async |tx| {
+                        on_tx!(tx, |c| sqlx::query_as::<_, FairScenario>(&format!(
+                            "SELECT {COLS} FROM fair_scenarios WHERE org_id = $1 AND id = $2"
+                        ))
+                        .bind(org_id)
+                        .bind(id)
+                        .fetch_optional(c)
+                        .await)
+                        .map_err(Into::into)
+                    },
+                    || StoreError::NotFound("no such scenario set".into()),
+                )
+                .await?;
                 Some(row)
             }
             None => None,
@@ -221,3 +219,5 @@ impl Store {
         tx.commit().await
     }
 }
+
+versioned::versioned_record!(FairScenario);

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::{self, Actor, Change};
-use crate::versioned::{self, Claim, Key, Target};
+use crate::versioned::{self, Key, Target};
 use crate::{Result, Store, StoreError, now, on_pool, on_tx};
 
 /// Statuses of a requirement, in order of progress (not applicable last).
@@ -330,30 +330,29 @@ impl Store {
                 ("ref_id", Key::Text(ref_id)),
             ],
         };
-        let claim = versioned::claim(&mut tx, &target, sent).await?;
-        let mut before = on_tx!(&mut tx, |c| sqlx::query_as::<_, GapEntry>(&format!(
-            "SELECT {ENTRY_COLS} FROM gap_entries WHERE org_id = $1 AND assessment_id = $2 AND ref_id = $3"
-        ))
-        .bind(org_id)
-        .bind(id)
-        .bind(ref_id)
-        .fetch_optional(c)
-        .await)?
-        .ok_or_else(|| {
-            StoreError::NotFound(format!(
-                "'{ref_id}' is not a requirement of gap assessment {id}: use a clause (4.1 .. 10.2) or an Annex A control (A.5.1 .. A.8.34)"
-            ))
-        })?;
-        if let Claim::Stale { current } = claim {
-            return Err(versioned::stale(
-                ref_id,
-                current,
-                sent,
-                &before.updated_by,
-                &before.updated_at,
-            ));
-        }
-        before.version = sent;
+        let before = versioned::claim_and_load(
+            &mut tx,
+            &target,
+            sent,
+            ref_id,
+            async |tx| {
+                on_tx!(tx, |c| sqlx::query_as::<_, GapEntry>(&format!(
+                    "SELECT {ENTRY_COLS} FROM gap_entries WHERE org_id = $1 AND assessment_id = $2 AND ref_id = $3"
+                ))
+                .bind(org_id)
+                .bind(id)
+                .bind(ref_id)
+                .fetch_optional(c)
+                .await)
+                .map_err(Into::into)
+            },
+            || {
+                StoreError::NotFound(format!(
+                    "'{ref_id}' is not a requirement of gap assessment {id}: use a clause (4.1 .. 10.2) or an Annex A control (A.5.1 .. A.8.34)"
+                ))
+            },
+        )
+        .await?;
         let mut after = before.clone();
         if let Some(s) = &patch.status {
             let s = s.trim();
@@ -477,6 +476,8 @@ impl Store {
             .collect())
     }
 }
+
+versioned::versioned_record!(GapEntry);
 
 #[cfg(test)]
 mod tests {

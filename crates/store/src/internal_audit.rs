@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::audit::{self, Actor, Change};
 use crate::due::DueItem;
 use crate::risk::{check_date, member_id};
-use crate::versioned::{self, Claim, Key, Target};
+use crate::versioned::{self, Key, Target};
 use crate::{Result, Store, StoreError, Tx, now, on_pool, on_tx};
 
 /// The most requirements one audit's scope holds.
@@ -593,7 +593,7 @@ impl Store {
             return Err(versioned::version_required(" of the audit"));
         };
         let mut tx = self.begin().await?;
-        let claim = versioned::claim(
+        let before = versioned::claim_and_load(
             &mut tx,
             &Target {
                 table: "audits",
@@ -601,26 +601,11 @@ impl Store {
                 keys: &[("id", Key::Int(id))],
             },
             sent,
+            &format!("audit {id}"),
+            async |tx| self.audit_in_tx(tx, org_id, id).await.map(Some),
+            || audit_missing(id),
         )
         .await?;
-        let before = match claim {
-            Claim::Missing => return Err(audit_missing(id)),
-            Claim::Stale { current } => {
-                let b = self.audit_in_tx(&mut tx, org_id, id).await?;
-                return Err(versioned::stale(
-                    &format!("audit {id}"),
-                    current,
-                    sent,
-                    &b.updated_by,
-                    &b.updated_at,
-                ));
-            }
-            Claim::Won => {
-                let mut b = self.audit_in_tx(&mut tx, org_id, id).await?;
-                b.version = sent;
-                b
-            }
-        };
         let mut after = before.clone();
         if let Some(t) = &patch.title {
             after.title = title(Some(t))?;
@@ -971,3 +956,5 @@ pub(crate) fn readiness_state(r: isms_domain::risk::Readiness) -> crate::Readine
 pub fn soa_control(framework: &str, ref_id: &str) -> Option<String> {
     annex_a_control(framework, ref_id)
 }
+
+versioned::versioned_record!(Audit);

@@ -323,6 +323,13 @@ impl Store {
             .map(|r| r.rows_affected()))?;
         Ok(r)
     }
+
+    /// Test support: the first column of a raw query's rows, as text.
+    #[doc(hidden)]
+    pub async fn query_strings(&self, sql: &str) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = on_pool!(self, |p| sqlx::query_as(sql).fetch_all(p).await)?;
+        Ok(rows.into_iter().map(|(s,)| s).collect())
+    }
 }
 
 /// The current time as fixed-width RFC 3339 UTC text (sorts as it reads).

@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::audit::{self, Actor, Change};
 use crate::due::DueItem;
 use crate::risk::{check_date, member_id};
-use crate::versioned::{self, Claim, Key, Target};
+use crate::versioned::{self, Key, Target};
 use crate::{Result, Store, StoreError, Tx, now, on_pool, on_tx};
 
 fn invalid(e: impl std::fmt::Display) -> StoreError {
@@ -227,7 +227,7 @@ impl Store {
             return Err(versioned::version_required(" of the review"));
         };
         let mut tx = self.begin().await?;
-        let claim = versioned::claim(
+        let before = versioned::claim_and_load(
             &mut tx,
             &Target {
                 table: "management_reviews",
@@ -235,22 +235,11 @@ impl Store {
                 keys: &[("id", Key::Int(id))],
             },
             sent,
+            &format!("management review {id}"),
+            async |tx| review_row(tx, org_id, id).await.map(Some),
+            || review_missing(id),
         )
         .await?;
-        let before = match claim {
-            Claim::Missing => return Err(review_missing(id)),
-            Claim::Stale { current } => {
-                let b = review_row(&mut tx, org_id, id).await?;
-                return Err(versioned::stale(
-                    &format!("management review {id}"),
-                    current,
-                    sent,
-                    &b.updated_by,
-                    &b.updated_at,
-                ));
-            }
-            Claim::Won => review_row(&mut tx, org_id, id).await?,
-        };
         let title = input
             .title
             .as_deref()
@@ -1011,3 +1000,5 @@ impl Store {
         })
     }
 }
+
+versioned::versioned_record!(ReviewRow);

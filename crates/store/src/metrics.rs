@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::audit::{self, Actor, Change};
 use crate::controls::{control_missing, resolve_person, today};
-use crate::versioned::{self, Claim, Key, Target};
+use crate::versioned::{self, Key, Target};
 use crate::{Result, Store, StoreError, Tx, is_unique_violation, now, on_pool, on_tx};
 
 fn invalid(e: impl std::fmt::Display) -> StoreError {
@@ -523,7 +523,7 @@ impl Store {
             return Err(versioned::version_required(" of the metric"));
         };
         let mut tx = self.begin().await?;
-        let claim = versioned::claim(
+        let before = versioned::claim_and_load(
             &mut tx,
             &Target {
                 table: "metrics",
@@ -531,24 +531,11 @@ impl Store {
                 keys: &[("id", Key::Int(id))],
             },
             sent,
+            &format!("metric {id}"),
+            async |tx| metric_in_tx(tx, org_id, id).await,
+            || metric_missing(id),
         )
         .await?;
-        let mut before = metric_in_tx(&mut tx, org_id, id)
-            .await?
-            .ok_or_else(|| metric_missing(id))?;
-        match claim {
-            Claim::Missing => return Err(metric_missing(id)),
-            Claim::Stale { current } => {
-                return Err(versioned::stale(
-                    &format!("metric {id}"),
-                    current,
-                    sent,
-                    &before.updated_by,
-                    &before.updated_at,
-                ));
-            }
-            Claim::Won => before.version = sent,
-        }
         let mut after = before.clone();
         apply_metric_input(&mut after, input)?;
         (after.collector_user_id, after.collector) = resolve_person(
@@ -889,3 +876,5 @@ async fn insert_measurement(
     .await?;
     Ok(out)
 }
+
+versioned::versioned_record!(Metric);

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::audit::{self, Actor, Change};
 use crate::due::DueItem;
 use crate::risk::{check_date, member_id};
-use crate::versioned::{self, Claim, Key, Target};
+use crate::versioned::{self, Key, Target};
 use crate::{Result, Store, StoreError, Tx, now, on_pool, on_tx};
 
 /// The most rows the register returns.
@@ -324,7 +324,7 @@ impl Store {
             Some(v) => v,
             None => nc_in_tx(tx, org_id, id).await?.version,
         };
-        let claim = versioned::claim(
+        versioned::claim_and_load(
             tx,
             &Target {
                 table: "nonconformities",
@@ -332,26 +332,11 @@ impl Store {
                 keys: &[("id", Key::Int(id))],
             },
             sent,
+            &format!("nonconformity NC-{id}"),
+            async |tx| nc_in_tx(tx, org_id, id).await.map(Some),
+            || nc_missing(id),
         )
-        .await?;
-        match claim {
-            Claim::Missing => Err(nc_missing(id)),
-            Claim::Stale { current } => {
-                let b = nc_in_tx(tx, org_id, id).await?;
-                Err(versioned::stale(
-                    &format!("nonconformity NC-{id}"),
-                    current,
-                    sent,
-                    &b.updated_by,
-                    &b.updated_at,
-                ))
-            }
-            Claim::Won => {
-                let mut n = nc_in_tx(tx, org_id, id).await?;
-                n.version = sent;
-                Ok(n)
-            }
-        }
+        .await
     }
 
     /// Writes the editable fields and the status of `after` (claimed) and
@@ -887,3 +872,5 @@ impl Store {
         })
     }
 }
+
+versioned::versioned_record!(Nonconformity);

@@ -452,7 +452,7 @@ impl Store {
             return Err(versioned::version_required(" of the asset"));
         };
         let mut tx = self.begin().await?;
-        let claim = versioned::claim(
+        let before = versioned::claim_and_load(
             &mut tx,
             &Target {
                 table: "assets",
@@ -460,24 +460,11 @@ impl Store {
                 keys: &[("id", Key::Int(id))],
             },
             sent,
+            &format!("asset {id}"),
+            async |tx| asset_in_tx(tx, org_id, id).await,
+            || asset_missing(id),
         )
         .await?;
-        let mut before = asset_in_tx(&mut tx, org_id, id)
-            .await?
-            .ok_or_else(|| asset_missing(id))?;
-        match claim {
-            Claim::Missing => return Err(asset_missing(id)),
-            Claim::Stale { current } => {
-                return Err(versioned::stale(
-                    &format!("asset {id}"),
-                    current,
-                    sent,
-                    &before.updated_by,
-                    &before.updated_at,
-                ));
-            }
-            Claim::Won => before.version = sent,
-        }
         let mut after = before.clone();
         apply_asset_input(&mut after, input)?;
         (after.owner_user_id, after.owner) = resolve_owner(
@@ -1739,7 +1726,7 @@ impl Store {
             return Err(versioned::version_required(" of the risk"));
         };
         let mut tx = self.begin().await?;
-        let claim = versioned::claim(
+        let before = versioned::claim_and_load(
             &mut tx,
             &Target {
                 table: "risks",
@@ -1747,24 +1734,11 @@ impl Store {
                 keys: &[("id", Key::Int(id))],
             },
             sent,
+            &format!("risk {id}"),
+            async |tx| risk_in_tx(tx, org_id, id).await,
+            || risk_missing(id),
         )
         .await?;
-        let mut before = risk_in_tx(&mut tx, org_id, id)
-            .await?
-            .ok_or_else(|| risk_missing(id))?;
-        match claim {
-            Claim::Missing => return Err(risk_missing(id)),
-            Claim::Stale { current } => {
-                return Err(versioned::stale(
-                    &format!("risk {id}"),
-                    current,
-                    sent,
-                    &before.updated_by,
-                    &before.updated_at,
-                ));
-            }
-            Claim::Won => before.version = sent,
-        }
         let m = methodology_in_tx(&mut tx, org_id).await?;
         let mut after = before.clone();
         apply_risk_input(&m, &mut after, input)?;
@@ -2656,6 +2630,8 @@ impl Store {
     }
 }
 
+versioned::versioned_record!(Asset, Risk, RiskAction);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2873,7 +2849,7 @@ impl Store {
             return Err(versioned::version_required(" of the action"));
         };
         let mut tx = self.begin().await?;
-        let claim = versioned::claim(
+        let before = versioned::claim_and_load(
             &mut tx,
             &Target {
                 table: "risk_actions",
@@ -2881,24 +2857,11 @@ impl Store {
                 keys: &[("id", Key::Int(id))],
             },
             sent,
+            &format!("action {id}"),
+            async |tx| action_in_tx(tx, org_id, id).await,
+            || action_missing(id),
         )
         .await?;
-        let mut before = action_in_tx(&mut tx, org_id, id)
-            .await?
-            .ok_or_else(|| action_missing(id))?;
-        match claim {
-            Claim::Missing => return Err(action_missing(id)),
-            Claim::Stale { current } => {
-                return Err(versioned::stale(
-                    &format!("action {id}"),
-                    current,
-                    sent,
-                    &before.updated_by,
-                    &before.updated_at,
-                ));
-            }
-            Claim::Won => before.version = sent,
-        }
         let mut after = before.clone();
         apply_action_input(&mut after, input)?;
         (after.owner_user_id, after.owner) = resolve_owner(

@@ -297,7 +297,7 @@ impl Store {
             return Err(versioned::version_required(" of the course"));
         };
         let mut tx = self.begin().await?;
-        let claim = versioned::claim(
+        let before = versioned::claim_and_load(
             &mut tx,
             &Target {
                 table: "courses",
@@ -305,24 +305,11 @@ impl Store {
                 keys: &[("id", Key::Int(id))],
             },
             sent,
+            &format!("course {id}"),
+            async |tx| course_in_tx(tx, org_id, id).await,
+            || course_missing(id),
         )
         .await?;
-        let mut before = course_in_tx(&mut tx, org_id, id)
-            .await?
-            .ok_or_else(|| course_missing(id))?;
-        match claim {
-            Claim::Missing => return Err(course_missing(id)),
-            Claim::Stale { current } => {
-                return Err(versioned::stale(
-                    &format!("course {id}"),
-                    current,
-                    sent,
-                    &before.updated_by,
-                    &before.updated_at,
-                ));
-            }
-            Claim::Won => before.version = sent,
-        }
         let mut after = apply_course_input(&before, input)?;
         if after == before {
             return Ok(before);
@@ -1325,7 +1312,7 @@ impl Store {
         let missing =
             || StoreError::NotFound(format!("no competence record {id} in this organisation"));
         let mut tx = self.begin().await?;
-        let claim = versioned::claim(
+        let before: CompetenceRecord = versioned::claim_and_load(
             &mut tx,
             &Target {
                 table: "competence_records",
@@ -1333,29 +1320,20 @@ impl Store {
                 keys: &[("id", Key::Int(id))],
             },
             sent,
+            &format!("competence record {id}"),
+            async |tx| {
+                on_tx!(tx, |c| sqlx::query_as(&format!(
+                    "{RECORD_SELECT} AND r.id = $2"
+                ))
+                .bind(org_id)
+                .bind(id)
+                .fetch_optional(c)
+                .await)
+                .map_err(Into::into)
+            },
+            missing,
         )
         .await?;
-        let row: Option<CompetenceRecord> = on_tx!(&mut tx, |c| sqlx::query_as(&format!(
-            "{RECORD_SELECT} AND r.id = $2"
-        ))
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(c)
-        .await)?;
-        let mut before = row.ok_or_else(missing)?;
-        match claim {
-            Claim::Missing => return Err(missing()),
-            Claim::Stale { current } => {
-                return Err(versioned::stale(
-                    &format!("competence record {id}"),
-                    current,
-                    sent,
-                    &before.updated_by,
-                    &before.updated_at,
-                ));
-            }
-            Claim::Won => before.version = sent,
-        }
         let mut after = before.clone();
         if let Some(e) = &input.evidence {
             after.evidence.clone_from(e);
@@ -1542,3 +1520,5 @@ impl Store {
         ])
     }
 }
+
+versioned::versioned_record!(Course, CompetenceRecord);

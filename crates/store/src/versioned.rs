@@ -108,6 +108,65 @@ pub(crate) async fn claim(tx: &mut Tx, target: &Target<'_>, sent: i64) -> Result
     })
 }
 
+/// A versioned record as loaded: what a 409 names of its last change.
+pub(crate) trait Versioned {
+    /// Sets the version the record is read at.
+    fn set_version(&mut self, version: i64);
+    /// Who changed it last ("" when not recorded).
+    fn changed_by(&self) -> &str;
+    /// When it was changed last.
+    fn changed_at(&self) -> &str;
+}
+
+/// Implements [`Versioned`] for records with `version`, `updated_by` and
+/// `updated_at` fields.
+macro_rules! versioned_record {
+    ($($t:ty),+ $(,)?) => {$(
+        impl $crate::versioned::Versioned for $t {
+            fn set_version(&mut self, version: i64) {
+                self.version = version;
+            }
+            fn changed_by(&self) -> &str {
+                &self.updated_by
+            }
+            fn changed_at(&self) -> &str {
+                &self.updated_at
+            }
+        }
+    )+};
+}
+pub(crate) use versioned_record;
+
+/// The one shape of a versioned save: claims `target` at `sent`, then loads
+/// the record under the claim with `load`. The record comes back as it was
+/// before the change, at version `sent`; a stale version is the 409 naming
+/// `what`, who changed it and when; a record that is not there is `missing()`.
+pub(crate) async fn claim_and_load<T: Versioned>(
+    tx: &mut Tx,
+    target: &Target<'_>,
+    sent: i64,
+    what: &str,
+    load: impl AsyncFnOnce(&mut Tx) -> Result<Option<T>>,
+    missing: impl FnOnce() -> StoreError,
+) -> Result<T> {
+    let claim = claim(tx, target, sent).await?;
+    if claim == Claim::Missing {
+        return Err(missing());
+    }
+    let mut record = load(tx).await?.ok_or_else(missing)?;
+    if let Claim::Stale { current } = claim {
+        return Err(stale(
+            what,
+            current,
+            sent,
+            record.changed_by(),
+            record.changed_at(),
+        ));
+    }
+    record.set_version(sent);
+    Ok(record)
+}
+
 /// The sentence of a 409: who changed what, and what to do.
 pub(crate) fn stale(what: &str, current: i64, sent: i64, by: &str, at: &str) -> StoreError {
     let who = if by.is_empty() {

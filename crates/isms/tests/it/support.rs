@@ -45,6 +45,7 @@ pub async fn database_urls() -> Vec<(&'static str, String)> {
         let admin = Store::connect(&base)
             .await
             .expect("connect to ISMS_TEST_POSTGRES_URL");
+        drop_schemas_of_ended_runs(&admin).await;
         admin
             .execute_raw(&format!("CREATE SCHEMA {schema}"))
             .await
@@ -57,6 +58,32 @@ pub async fn database_urls() -> Vec<(&'static str, String)> {
         ));
     }
     urls
+}
+
+/// Drops, once per test process, the schemas that earlier test processes
+/// left behind (their process is gone): a development database otherwise
+/// grows by thousands of files a run. Schemas of running processes stay.
+async fn drop_schemas_of_ended_runs(admin: &Store) {
+    static DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if DONE.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let Ok(names) = admin
+        .query_strings("SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%'")
+        .await
+    else {
+        return;
+    };
+    for name in names {
+        let pid = name.split('_').nth(1).and_then(|p| p.parse::<u32>().ok());
+        let Some(pid) = pid else { continue };
+        if std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        let _ = admin
+            .execute_raw(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
+            .await;
+    }
 }
 
 /// Fresh, migrated stores on each engine under test.
