@@ -67,6 +67,7 @@ fn api_router() -> OpenApiRouter<AppState> {
             crate::api_isms::patch_context_item
         ))
         .routes(routes!(crate::api_isms::get_readiness))
+        .routes(routes!(crate::api_audit::list_audit_log))
         .routes(routes!(
             crate::api_isms::list_gap_assessments,
             crate::api_isms::create_gap_assessment
@@ -275,7 +276,7 @@ fn api_router() -> OpenApiRouter<AppState> {
 /// missing here.
 const ACCESS: &[(&str, Access)] = {
     use Access::{Member, Needs};
-    use Permission::{Approve, EditIsms, ManageMembers, ReadIsms, RecordFindings};
+    use Permission::{Approve, EditIsms, ManageMembers, ReadAuditLog, ReadIsms, RecordFindings};
     &[
         ("me", Member),
         ("list_frameworks", Member),
@@ -298,6 +299,7 @@ const ACCESS: &[(&str, Access)] = {
         ("get_context_item", Needs(ReadIsms)),
         ("patch_context_item", Needs(EditIsms)),
         ("get_readiness", Needs(ReadIsms)),
+        ("list_audit_log", Needs(ReadAuditLog)),
         ("list_gap_assessments", Needs(ReadIsms)),
         ("create_gap_assessment", Needs(EditIsms)),
         ("get_gap_assessment", Needs(ReadIsms)),

@@ -7,6 +7,7 @@
 //! CSRF), and the API (bearer tokens, problem documents).
 
 mod api;
+mod api_audit;
 mod api_fair;
 mod api_frameworks;
 mod api_isms;

@@ -135,3 +135,83 @@ async fn concurrent_changes_never_fork_the_chain() {
         assert!(r.problem.is_none(), "{engine}: {:?}", r.problem);
     }
 }
+
+#[tokio::test]
+async fn the_api_pages_the_log_for_auditors_only_and_per_organisation() {
+    use crate::soa::{call, token};
+    use crate::support::App;
+    use axum::http::StatusCode;
+    use serde_json::json;
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+        let other = org_with(&store, "Other plc", "olga@other.test", Role::Admin).await;
+        let admin = token(&store, &org, "adm@acme.test", Role::Admin).await;
+        let auditor = token(&store, &org, "aud@acme.test", Role::Auditor).await;
+        let employee = token(&store, &org, "eve@acme.test", Role::Employee).await;
+        let olga = token(&store, &other, "o2@other.test", Role::Admin).await;
+        let app = App::new(store.clone());
+        for i in 0..5 {
+            let (s, _) = call(
+                &app,
+                "POST",
+                "/api/v1/assets",
+                &admin,
+                Some(json!({"name": format!("Laptop {i}"), "type": "hardware"})),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED, "{engine}");
+        }
+        let (s, page) = call(
+            &app,
+            "GET",
+            "/api/v1/audit-log?entity=asset&limit=3",
+            &auditor,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{engine}: {page}");
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 3, "{engine}");
+        assert_eq!(
+            items[0]["after"]["name"], "Laptop 4",
+            "{engine}: newest first, after as JSON"
+        );
+        assert!(
+            items[0]["before"].is_null(),
+            "{engine}: a creation has no before"
+        );
+        assert_eq!(items[0]["actor"], "adm@acme.test", "{engine}");
+        let next = page["next"].as_str().expect("a next page");
+        let (s, older) = call(&app, "GET", next, &auditor, None).await;
+        assert_eq!(s, StatusCode::OK, "{engine}");
+        let names: Vec<_> = older["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["after"]["name"].clone())
+            .collect();
+        assert_eq!(
+            names,
+            vec![json!("Laptop 1"), json!("Laptop 0")],
+            "{engine}"
+        );
+        assert!(
+            older["next"].is_null(),
+            "{engine}: the last page has no next"
+        );
+        let (s, _) = call(&app, "GET", "/api/v1/audit-log", &employee, None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{engine}");
+        let (s, p) = call(&app, "GET", "/api/v1/audit-log?limit=0", &admin, None).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+        assert!(
+            p["detail"].as_str().unwrap().contains("limit"),
+            "{engine}: {p}"
+        );
+        let (s, p) = call(&app, "GET", "/api/v1/audit-log?entity=asset", &olga, None).await;
+        assert_eq!(s, StatusCode::OK, "{engine}");
+        assert!(
+            p["items"].as_array().unwrap().is_empty(),
+            "{engine}: another organisation sees none of it: {p}"
+        );
+    }
+}
