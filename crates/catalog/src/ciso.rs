@@ -220,7 +220,7 @@ struct YLibrary {
     #[serde(default, deserialize_with = "translations")]
     translations: Option<serde_json::Value>,
     #[serde(default)]
-    dependencies: Vec<String>,
+    dependencies: Vec<serde_json::Value>,
     objects: Option<YObjects>,
 }
 
@@ -321,12 +321,12 @@ struct YMetric {
     unit: Option<serde_json::Value>,
     #[serde(default, deserialize_with = "scalar")]
     category: Option<String>,
-    #[serde(default)]
-    higher_is_better: Option<bool>,
+    #[serde(default, deserialize_with = "scalar")]
+    higher_is_better: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     direction: Option<String>,
-    #[serde(default, alias = "default_target")]
-    target: Option<f64>,
+    #[serde(default, alias = "default_target", deserialize_with = "scalar")]
+    target: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
     frequency: Option<String>,
     #[serde(default, deserialize_with = "translations")]
@@ -560,7 +560,13 @@ fn risk_matrix(m: &YRiskMatrix, path: &str, issues: &mut Vec<Issue>) -> Option<R
     })
 }
 
-fn metric_def(m: &YMetric, i: usize, issues: &mut Vec<Issue>) -> Option<MetricDef> {
+fn metric_def(
+    m: &YMetric,
+    i: usize,
+    issues: &mut Vec<Issue>,
+    warnings: &mut Vec<String>,
+    file: &str,
+) -> Option<MetricDef> {
     let place = || Place::Path(format!("objects.metric_definitions[{i}]"));
     let Some(urn) = nonempty(m.urn.as_ref()) else {
         issues.push(Issue::new(place(), "metric definition has no urn"));
@@ -579,31 +585,37 @@ fn metric_def(m: &YMetric, i: usize, issues: &mut Vec<Issue>) -> Option<MetricDe
             .to_owned(),
         _ => String::new(),
     };
-    let direction = match (m.higher_is_better, nonempty(m.direction.as_ref())) {
-        (Some(true), _) => Some("higher".to_owned()),
-        (Some(false), _) => Some("lower".to_owned()),
-        (None, Some(d)) => {
+    let higher = nonempty(m.higher_is_better.as_ref()).map(str::to_ascii_lowercase);
+    let direction = match (higher.as_deref(), nonempty(m.direction.as_ref())) {
+        (Some("true" | "yes"), _) => Some("higher".to_owned()),
+        (Some("false" | "no"), _) => Some("lower".to_owned()),
+        (_, Some(d)) => {
             let d = d.to_ascii_lowercase();
             if d.starts_with("higher") || d.starts_with("increase") || d == "up" {
                 Some("higher".to_owned())
             } else if d.starts_with("lower") || d.starts_with("decrease") || d == "down" {
                 Some("lower".to_owned())
             } else {
-                issues.push(Issue::new(
-                    place(),
-                    format!("direction {d:?} is not higher or lower"),
+                warnings.push(format!(
+                    "{file}: objects.metric_definitions[{i}]: direction {d:?} is not higher or lower; left for the metric's creator"
                 ));
-                return None;
+                None
             }
         }
         (None, None) => None,
     };
-    if let Some(t) = m.target
-        && !t.is_finite()
-    {
-        issues.push(Issue::new(place(), "target is not a number"));
-        return None;
-    }
+    let target = match nonempty(m.target.as_ref()) {
+        None => None,
+        Some(t) => match t.trim_end_matches('%').trim().parse::<f64>() {
+            Ok(v) if v.is_finite() => Some(v),
+            _ => {
+                warnings.push(format!(
+                    "{file}: objects.metric_definitions[{i}]: target {t:?} is not a number; left for the metric's creator"
+                ));
+                None
+            }
+        },
+    };
     Some(MetricDef {
         urn: urn.to_owned(),
         name: nonempty(m.name.as_ref())
@@ -616,7 +628,7 @@ fn metric_def(m: &YMetric, i: usize, issues: &mut Vec<Issue>) -> Option<MetricDe
         unit,
         category: nonempty(m.category.as_ref()).map(str::to_owned),
         direction,
-        target: m.target,
+        target,
         frequency: nonempty(m.frequency.as_ref()).map(str::to_ascii_lowercase),
         translations: m.translations.clone(),
     })
@@ -822,31 +834,49 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
             })
         })
         .collect();
-    let mut seen_urns: HashMap<&str, usize> = HashMap::new();
-    for (i, rc) in reference_controls.iter().enumerate() {
-        if let Some(f) = seen_urns.insert(rc.urn.as_str(), i) {
-            issues.push(Issue::new(
-                Place::Path(format!("objects.reference_controls[{i}]")),
-                format!(
-                    "duplicate urn {:?}: reference_controls[{f}] and reference_controls[{i}] both carry it",
+    // A repeated reference-control URN costs the repeat, not the library (a framework
+    // library with a slip in its measures still imports): reported, the first kept.
+    let mut seen_urns: HashMap<String, usize> = HashMap::new();
+    let mut reference_controls = reference_controls;
+    let mut index = 0;
+    reference_controls.retain(|rc| {
+        index += 1;
+        match seen_urns.get(&rc.urn) {
+            Some(f) => {
+                warnings.push(format!(
+                    "{file}: objects.reference_controls[{}]: duplicate urn {:?} (first at reference_controls[{f}]); the repeat was left out",
+                    index - 1,
                     rc.urn
-                ),
-            ));
+                ));
+                false
+            }
+            None => {
+                seen_urns.insert(rc.urn.clone(), index - 1);
+                true
+            }
         }
-    }
+    });
     let metric_definitions: Vec<MetricDef> = objects
         .metric_definitions
         .iter()
         .enumerate()
-        .filter_map(|(i, m)| metric_def(m, i, &mut issues))
+        .filter_map(|(i, m)| metric_def(m, i, &mut issues, &mut warnings, file))
+        .collect();
+    let dependencies: Vec<String> = lib
+        .dependencies
+        .iter()
+        .filter_map(|d| match d {
+            serde_json::Value::String(s) => Some(s.trim().to_owned()),
+            serde_json::Value::Object(o) => o
+                .get("urn")
+                .and_then(serde_json::Value::as_str)
+                .map(|s| s.trim().to_owned()),
+            _ => None,
+        })
+        .filter(|d| !d.is_empty())
         .collect();
     let preset = objects.preset.as_ref().map(|p| {
-        let mut libraries: Vec<String> = lib
-            .dependencies
-            .iter()
-            .map(|d| d.trim().to_owned())
-            .filter(|d| !d.is_empty())
-            .collect();
+        let mut libraries: Vec<String> = dependencies.clone();
         library_urns_in(p, &mut libraries);
         let mut seen = std::collections::HashSet::new();
         libraries.retain(|u| seen.insert(u.clone()) && *u != lib_urn);
@@ -1055,7 +1085,7 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
         reference_controls,
         metric_definitions,
         preset,
-        dependencies: lib.dependencies,
+        dependencies,
         provider: lib.provider.filter(|p| !p.trim().is_empty()),
         requirement_reference_controls: req_ref_controls,
         mappings,
@@ -1396,15 +1426,20 @@ objects:
             "Review privileged accounts every quarter"
         );
         let dup = rc.replace("function:b", "function:a");
-        let msg = import(&dup).unwrap_err().to_string();
-        assert!(msg.contains("duplicate urn"), "{msg}");
+        let lib = import(&dup).unwrap();
+        assert_eq!(lib.reference_controls.len(), 1);
+        assert!(lib.warnings[0].contains("duplicate urn"), "{:?}", lib.warnings);
         let metrics = "urn: x\nobjects:\n  metric_definitions:\n  - urn: m\n    name: Patch delay\n    unit: days\n    higher_is_better: false\n    target: 14\n";
         let lib = import(metrics).unwrap();
         assert_eq!(lib.metric_definitions[0].unit, "days");
         assert_eq!(lib.metric_definitions[0].direction.as_deref(), Some("lower"));
         assert_eq!(lib.metric_definitions[0].target, Some(14.0));
         let bad = metrics.replace("    higher_is_better: false\n", "    direction: sideways\n");
-        assert!(import(&bad).unwrap_err().to_string().contains("sideways"));
+        let lib = import(&bad).unwrap();
+        assert!(lib.metric_definitions[0].direction.is_none());
+        assert!(lib.warnings[0].contains("sideways"), "{:?}", lib.warnings);
+        let no_urn = "urn: x\nobjects:\n  metric_definitions:\n  - name: Lost\n";
+        assert!(import(no_urn).unwrap_err().to_string().contains("metric definition has no urn"));
         let preset = "urn: urn:test:risk:library:p\nname: Starter\ndependencies:\n- urn:test:risk:library:a\nobjects:\n  preset:\n    name: Starter kit\n    libraries: [urn:test:risk:library:b, urn:test:risk:library:a]\n";
         let lib = import(preset).unwrap();
         let p = lib.preset.unwrap();
