@@ -602,7 +602,7 @@ fn metric_def(
                 None
             }
         }
-        (None, None) => None,
+        (_, None) => None,
     };
     let target = match nonempty(m.target.as_ref()) {
         None => None,

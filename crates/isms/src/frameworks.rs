@@ -186,6 +186,18 @@ pub async fn run(store: &Store, cmd: FrameworkCommand) -> anyhow::Result<ExitCod
                     paths.push(f.clone());
                 }
             }
+            // A library named as such without an id goes through the library import (versions,
+            // matrices, threats, reference controls, metrics, presets).
+            let library_format = format
+                .as_deref()
+                .is_some_and(|f| Format::parse(f) == Ok(Format::CisoAssistant));
+            if paths.len() == 1 && id.is_none() && library_format {
+                let org = match &enable_for {
+                    Some(slug) => Some(store.require_org(slug).await?),
+                    None => None,
+                };
+                return import_many(store, &paths, catalogs, replace, org.as_ref()).await;
+            }
             if paths.len() == 1 && (format.is_some() || id.is_some()) {
                 return import_one(store, &paths[0], format, catalogs, id, replace).await;
             }

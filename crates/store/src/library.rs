@@ -982,6 +982,17 @@ async fn write_items(
     at: &str,
 ) -> Result<()> {
     use std::fmt::Write as _;
+    // One row per (kind, URN): a repeat within the file replaces the earlier one.
+    let mut last = std::collections::HashMap::new();
+    for (i, it) in items.iter().enumerate() {
+        last.insert((it.kind, it.urn), i);
+    }
+    let items: Vec<&ItemRow<'_>> = items
+        .iter()
+        .enumerate()
+        .filter(|(i, it)| last.get(&(it.kind, it.urn)) == Some(i))
+        .map(|(_, it)| it)
+        .collect();
     for kind in ["risk_matrix", "threat", "reference_control", "metric_definition"] {
         let urns: Vec<&str> = items
             .iter()

@@ -133,7 +133,7 @@ pub fn parse_framework(
             }
             if tree.is_none() && lib.mappings.is_empty() {
                 return Err(format!(
-                    "{file_name}: the library holds neither a framework nor mappings"
+                    "{file_name}: the library holds no framework to store under an id: import it without an id, and its risk matrices, threats, reference controls, metric definitions or preset go to their modules"
                 ));
             }
             return Ok(Parsed {
