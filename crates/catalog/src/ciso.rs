@@ -1042,8 +1042,13 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
         let keys: YKeys = serde_norway::from_str(text).map_err(|e| yaml_error(file, &e))?;
         for key in keys.objects.keys() {
             let reason = match key.as_str() {
-                "framework" | "requirement_mapping_set" | "requirement_mapping_sets"
-                | "risk_matrix" | "threats" | "reference_controls" | "metric_definitions"
+                "framework"
+                | "requirement_mapping_set"
+                | "requirement_mapping_sets"
+                | "risk_matrix"
+                | "threats"
+                | "reference_controls"
+                | "metric_definitions"
                 | "preset" => continue,
                 other => format!("isms does not know library objects of kind {other:?}"),
             };
@@ -1428,23 +1433,38 @@ objects:
         let dup = rc.replace("function:b", "function:a");
         let lib = import(&dup).unwrap();
         assert_eq!(lib.reference_controls.len(), 1);
-        assert!(lib.warnings[0].contains("duplicate urn"), "{:?}", lib.warnings);
+        assert!(
+            lib.warnings[0].contains("duplicate urn"),
+            "{:?}",
+            lib.warnings
+        );
         let metrics = "urn: x\nobjects:\n  metric_definitions:\n  - urn: m\n    name: Patch delay\n    unit: days\n    higher_is_better: false\n    target: 14\n";
         let lib = import(metrics).unwrap();
         assert_eq!(lib.metric_definitions[0].unit, "days");
-        assert_eq!(lib.metric_definitions[0].direction.as_deref(), Some("lower"));
+        assert_eq!(
+            lib.metric_definitions[0].direction.as_deref(),
+            Some("lower")
+        );
         assert_eq!(lib.metric_definitions[0].target, Some(14.0));
         let bad = metrics.replace("    higher_is_better: false\n", "    direction: sideways\n");
         let lib = import(&bad).unwrap();
         assert!(lib.metric_definitions[0].direction.is_none());
         assert!(lib.warnings[0].contains("sideways"), "{:?}", lib.warnings);
         let no_urn = "urn: x\nobjects:\n  metric_definitions:\n  - name: Lost\n";
-        assert!(import(no_urn).unwrap_err().to_string().contains("metric definition has no urn"));
+        assert!(
+            import(no_urn)
+                .unwrap_err()
+                .to_string()
+                .contains("metric definition has no urn")
+        );
         let preset = "urn: urn:test:risk:library:p\nname: Starter\ndependencies:\n- urn:test:risk:library:a\nobjects:\n  preset:\n    name: Starter kit\n    libraries: [urn:test:risk:library:b, urn:test:risk:library:a]\n";
         let lib = import(preset).unwrap();
         let p = lib.preset.unwrap();
         assert_eq!(p.name, "Starter kit");
-        assert_eq!(p.libraries, ["urn:test:risk:library:a", "urn:test:risk:library:b"]);
+        assert_eq!(
+            p.libraries,
+            ["urn:test:risk:library:a", "urn:test:risk:library:b"]
+        );
         let unknown = "urn: x\nobjects:\n  gizmos:\n  - urn: g\n";
         let msg = import(unknown).unwrap_err().to_string();
         assert!(msg.contains("gizmos") && !msg.contains("neither"), "{msg}");

@@ -221,7 +221,11 @@ pub async fn run(store: &Store, cmd: FrameworkCommand) -> anyhow::Result<ExitCod
                     l.urn,
                     l.name,
                     l.version.map_or_else(|| "-".to_owned(), |v| v.to_string()),
-                    if l.provider.is_empty() { "-" } else { &l.provider },
+                    if l.provider.is_empty() {
+                        "-"
+                    } else {
+                        &l.provider
+                    },
                     l.updated_at,
                     l.content()
                 );

@@ -315,7 +315,8 @@ impl Store {
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-        let tr = |t: Option<&serde_json::Value>| t.map(|t| serde_json::to_string(t).unwrap_or_default());
+        let tr =
+            |t: Option<&serde_json::Value>| t.map(|t| serde_json::to_string(t).unwrap_or_default());
         let mut items: Vec<ItemRow<'_>> = Vec::new();
         for m in &lib.risk_matrices {
             items.push(ItemRow {
@@ -631,7 +632,11 @@ impl Store {
         Ok(rows
             .into_iter()
             .filter_map(|(id, library_urn, body)| {
-                Some(metric_template(id, library_urn, serde_json::from_str(&body).ok()?))
+                Some(metric_template(
+                    id,
+                    library_urn,
+                    serde_json::from_str(&body).ok()?,
+                ))
             })
             .collect())
     }
@@ -644,7 +649,11 @@ impl Store {
     ) -> Result<Option<MetricTemplate>> {
         let row = item_by_urn_or_id(self, tenant, "metric_definition", urn_or_id).await?;
         Ok(row.and_then(|(id, library_urn, body)| {
-            Some(metric_template(id, library_urn, serde_json::from_str(&body).ok()?))
+            Some(metric_template(
+                id,
+                library_urn,
+                serde_json::from_str(&body).ok()?,
+            ))
         }))
     }
 
@@ -703,7 +712,9 @@ impl Store {
                         detail: format!(
                             "{}{}",
                             l.name,
-                            l.version.map(|v| format!(" version {v}")).unwrap_or_default()
+                            l.version
+                                .map(|v| format!(" version {v}"))
+                                .unwrap_or_default()
                         ),
                     });
                     found.push(l);
@@ -732,7 +743,8 @@ impl Store {
                 items.push(PresetItem {
                     item: format!("framework {fw}"),
                     outcome: "available",
-                    detail: "listed on the Frameworks page, ready to link controls and assess".into(),
+                    detail: "listed on the Frameworks page, ready to link controls and assess"
+                        .into(),
                 });
             }
             for t in templates.iter().filter(|t| t.library_urn == lib.urn) {
@@ -776,7 +788,9 @@ impl Store {
                 items.push(PresetItem {
                     item: format!("{n} reference controls"),
                     outcome: "available",
-                    detail: "in the catalog of reference measures: create applied controls from them".into(),
+                    detail:
+                        "in the catalog of reference measures: create applied controls from them"
+                            .into(),
                 });
             }
             for d in metric_defs.iter().filter(|d| d.library_urn == lib.urn) {
@@ -993,7 +1007,12 @@ async fn write_items(
         .filter(|(i, it)| last.get(&(it.kind, it.urn)) == Some(i))
         .map(|(_, it)| it)
         .collect();
-    for kind in ["risk_matrix", "threat", "reference_control", "metric_definition"] {
+    for kind in [
+        "risk_matrix",
+        "threat",
+        "reference_control",
+        "metric_definition",
+    ] {
         let urns: Vec<&str> = items
             .iter()
             .filter(|i| i.kind == kind)

@@ -322,7 +322,11 @@ async fn a_folder_of_libraries_imports_each_file_on_its_own() {
             &[
                 "framework",
                 "import",
-                &write(&d, "g-gizmos.yaml", "urn: urn:test:risk:library:g\nobjects:\n  gizmos:\n  - urn: g1\n"),
+                &write(
+                    &d,
+                    "g-gizmos.yaml",
+                    "urn: urn:test:risk:library:g\nobjects:\n  gizmos:\n  - urn: g1\n",
+                ),
             ],
         );
         assert!(
@@ -604,7 +608,8 @@ async fn the_frameworks_page_takes_several_files_and_reports_each() {
         );
         assert!(r.body.contains("rep.yaml") && r.body.contains("framework rep: 5 requirements"));
         assert!(
-            r.body.contains("1 reference controls into the catalog of reference measures"),
+            r.body
+                .contains("1 reference controls into the catalog of reference measures"),
             "{}",
             r.body
         );
@@ -745,7 +750,11 @@ async fn reference_controls_and_metric_definitions_create_linked_records() {
             .await
             .unwrap();
 
-        let boss = store.user_by_email("boss@acme.test").await.unwrap().unwrap();
+        let boss = store
+            .user_by_email("boss@acme.test")
+            .await
+            .unwrap()
+            .unwrap();
         let (_, token) = store
             .create_token(org.id, boss.id, "t", &Actor::cli())
             .await
@@ -758,7 +767,9 @@ async fn reference_controls_and_metric_definitions_create_linked_records() {
         let list: serde_json::Value = serde_json::from_str(&r.body).unwrap();
         assert_eq!(list["items"].as_array().unwrap().len(), 1, "{}", r.body);
         assert_eq!(list["items"][0]["urn"], "urn:test:risk:function:mfa");
-        let r = app.api("GET", "/api/v1/reference-controls", Some(&token)).await;
+        let r = app
+            .api("GET", "/api/v1/reference-controls", Some(&token))
+            .await;
         assert!(!r.body.contains("function:secret"), "{}", r.body);
         let policy_id = serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["items"]
             .as_array()
@@ -803,7 +814,10 @@ async fn reference_controls_and_metric_definitions_create_linked_records() {
         assert_eq!(c["reference_control"], "urn:test:risk:function:policy");
 
         // Bad input: unknown, and another organisation's, are refused alike; nothing stored.
-        for bad in ["urn:test:risk:function:nowhere", "urn:test:risk:function:secret"] {
+        for bad in [
+            "urn:test:risk:function:nowhere",
+            "urn:test:risk:function:secret",
+        ] {
             let r = app
                 .send(post(
                     "/api/v1/controls",
@@ -820,7 +834,9 @@ async fn reference_controls_and_metric_definitions_create_linked_records() {
         assert_eq!(store.controls(org.id).await.unwrap().len(), 2);
 
         // Metric definitions.
-        let r = app.api("GET", "/api/v1/metric-definitions", Some(&token)).await;
+        let r = app
+            .api("GET", "/api/v1/metric-definitions", Some(&token))
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert!(
             r.body.contains("Days to patch critical flaws") && !r.body.contains("metric:secret"),
@@ -928,7 +944,13 @@ objects:
         );
         let (ok, out, err) = isms(
             &url,
-            &["framework", "import", d.to_str().unwrap(), "--enable-for", "acme"],
+            &[
+                "framework",
+                "import",
+                d.to_str().unwrap(),
+                "--enable-for",
+                "acme",
+            ],
         );
         assert!(ok, "{engine}: {out}{err}");
         assert!(
@@ -948,16 +970,33 @@ objects:
             assert!(out.contains(line), "{engine}: {line:?} in {out}");
         }
         let org = store.org_by_slug("acme").await.unwrap().unwrap();
-        assert_eq!(store.risk_methodology(org.id).await.unwrap().likelihood.len(), 3);
+        assert_eq!(
+            store
+                .risk_methodology(org.id)
+                .await
+                .unwrap()
+                .likelihood
+                .len(),
+            3
+        );
         assert_eq!(store.metrics(org.id).await.unwrap().len(), 1);
 
         // Enabling again: the methodology is kept, the metric is not made twice.
         let (_, out, _) = isms(
             &url,
-            &["framework", "enable-preset", "urn:test:risk:library:starter", "--org", "acme"],
+            &[
+                "framework",
+                "enable-preset",
+                "urn:test:risk:library:starter",
+                "--org",
+                "acme",
+            ],
         );
         assert!(out.contains("risk matrix Our 3x3\tkept"), "{out}");
-        assert!(out.contains("metric Days to patch critical flaws\tskipped"), "{out}");
+        assert!(
+            out.contains("metric Days to patch critical flaws\tskipped"),
+            "{out}"
+        );
 
         // A preset naming a library that is not installed reports it missing (and fails).
         let (ok, out, _) = isms(
@@ -996,7 +1035,10 @@ objects:
             .post(
                 "/frameworks/presets/enable",
                 Some(&cookie),
-                &[("csrf_token", &csrf), ("urn", "urn:test:risk:library:starter")],
+                &[
+                    ("csrf_token", &csrf),
+                    ("urn", "urn:test:risk:library:starter"),
+                ],
                 &[],
             )
             .await;

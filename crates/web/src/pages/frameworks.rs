@@ -94,13 +94,23 @@ pub async fn enable_preset(
                 "Preset enabled: {} items{}.",
                 items.len(),
                 if missing > 0 {
-                    format!(", {missing} bundled libraries missing (import them, then enable again)")
+                    format!(
+                        ", {missing} bundled libraries missing (import them, then enable again)"
+                    )
                 } else {
                     String::new()
                 }
             ));
-            list_page_with(&state, &user, StatusCode::OK, None, notice, Vec::new(), items)
-                .await
+            list_page_with(
+                &state,
+                &user,
+                StatusCode::OK,
+                None,
+                notice,
+                Vec::new(),
+                items,
+            )
+            .await
         }
         Err(isms_store::StoreError::Invalid(m) | isms_store::StoreError::NotFound(m)) => {
             list_page_with(
@@ -544,7 +554,9 @@ pub async fn requirement(
 
 /// Whether an installed library is a preset (it bundles other libraries).
 pub fn is_preset(l: &isms_store::InstalledLibrary) -> bool {
-    l.content().get("preset").is_some_and(serde_json::Value::is_object)
+    l.content()
+        .get("preset")
+        .is_some_and(serde_json::Value::is_object)
 }
 
 /// What a library holds, in words, from the content recorded at its import.
