@@ -841,20 +841,16 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
     let mut index = 0;
     reference_controls.retain(|rc| {
         index += 1;
-        match seen_urns.get(&rc.urn) {
-            Some(f) => {
-                warnings.push(format!(
-                    "{file}: objects.reference_controls[{}]: duplicate urn {:?} (first at reference_controls[{f}]); the repeat was left out",
-                    index - 1,
-                    rc.urn
-                ));
-                false
-            }
-            None => {
-                seen_urns.insert(rc.urn.clone(), index - 1);
-                true
-            }
+        if let Some(f) = seen_urns.get(&rc.urn) {
+            warnings.push(format!(
+                "{file}: objects.reference_controls[{}]: duplicate urn {:?} (first at reference_controls[{f}]); the repeat was left out",
+                index - 1,
+                rc.urn
+            ));
+            return false;
         }
+        seen_urns.insert(rc.urn.clone(), index - 1);
+        true
     });
     let metric_definitions: Vec<MetricDef> = objects
         .metric_definitions

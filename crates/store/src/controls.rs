@@ -179,7 +179,7 @@ fn category_of(library_category: Option<&str>) -> ControlCategory {
 impl Store {
     /// The input with what the reference measure it names fills in (name, description,
     /// category where not given) and the measure's URN; an unknown measure is refused.
-    async fn from_reference(
+    async fn fill_from_reference(
         &self,
         org_id: i64,
         input: &ControlInput,
@@ -582,7 +582,7 @@ impl Store {
         input: &ControlInput,
         actor: &Actor,
     ) -> Result<AppliedControl> {
-        let (filled, reference) = self.from_reference(org_id, input).await?;
+        let (filled, reference) = self.fill_from_reference(org_id, input).await?;
         let input = &filled;
         if input.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
             return Err(invalid("name: required"));
@@ -685,7 +685,7 @@ impl Store {
         // On a change the reference measure only links (or unlinks): the fields stay.
         let reference = match &input.reference_control {
             Some(_) => Some(
-                self.from_reference(
+                self.fill_from_reference(
                     org_id,
                     &ControlInput {
                         name: Some("-".into()),
