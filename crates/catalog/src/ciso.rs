@@ -219,8 +219,9 @@ struct YLibrary {
     provider: Option<String>,
     #[serde(default, deserialize_with = "translations")]
     translations: Option<serde_json::Value>,
+    /// A list of library URNs; any other shape is ignored.
     #[serde(default)]
-    dependencies: Vec<serde_json::Value>,
+    dependencies: Option<serde_json::Value>,
     objects: Option<YObjects>,
 }
 
@@ -860,7 +861,10 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
         .collect();
     let dependencies: Vec<String> = lib
         .dependencies
-        .iter()
+        .as_ref()
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
         .filter_map(|d| match d {
             serde_json::Value::String(s) => Some(s.trim().to_owned()),
             serde_json::Value::Object(o) => o
