@@ -9,9 +9,14 @@
 #        ISMS_BENCH_DATABASE=postgres://... to run on PostgreSQL (a fresh, empty database);
 #        STORE_ONLY=1 to time the same parse and store path through the isms-store example
 #        `library_import` (a release build without the web and PDF crates, for slow machines).
-# Measured 2026-12-06 (STORE_ONLY=1 release build, SQLite, 250 files / 82 MB, machine at load
-# 10 on 2 cores): wall 2:22, 43 s user CPU, peak memory 37 MB. Memory is well inside the
-# target; time is not (about twice the 20 s even on an idle core): see the issue's report.
+# Measured 2026-12-06 (STORE_ONLY=1 release build, SQLite, 250 files / 82 MB):
+#   before: wall 2:22 (load 10 on 2 cores), 43 s user CPU, peak memory 37 MB;
+#   after:  wall 0:22 (load 9 on 2 cores, so about a quarter of a core), 5.2 s user CPU,
+#           peak memory 37 MB: under the 20 s target on an idle core.
+# 80 % of the time went to sqlx binding named `$n` parameters on SQLite: it looks up every
+# parameter's name and SQLite finds one by scanning them all, quadratic in the 8,000
+# parameters of a 500-row INSERT. Generated multi-row statements now use positional `?` on
+# SQLite (Tx::placeholder); what is left is mostly YAML parsing.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here/../.."

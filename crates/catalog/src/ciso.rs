@@ -36,9 +36,17 @@ pub struct CisoLibrary {
     pub framework_urn: Option<String>,
     /// The framework's name and description in other languages.
     pub framework_translations: Option<serde_json::Value>,
-    /// The library's `reference_controls` (CISO Assistant's generic measures), if any. They
-    /// are parsed and kept so that an applied-controls catalog can take them; isms has none yet.
+    /// The library's `reference_controls` (CISO Assistant's generic measures): they go into
+    /// the catalog of reference measures applied controls can be created from.
     pub reference_controls: Vec<ReferenceControl>,
+    /// The library's metric definitions: templates metrics can be created from.
+    pub metric_definitions: Vec<MetricDef>,
+    /// Present for a preset: a bundle to import and enable in one step.
+    pub preset: Option<PresetDef>,
+    /// The library URNs this library depends on (`dependencies`).
+    pub dependencies: Vec<String>,
+    /// Who publishes the library (`provider`).
+    pub provider: Option<String>,
     /// (requirement URN, reference control URN) links from the requirement nodes.
     pub requirement_reference_controls: Vec<(String, String)>,
     /// Mappings from the library's mapping sets, with framework ids and ref ids resolved as
@@ -54,19 +62,53 @@ pub struct CisoLibrary {
     pub risk_matrices: Vec<RiskMatrixDef>,
     /// Threats for the risk module's threat library.
     pub threats: Vec<ThreatDef>,
-    /// Objects isms does not import yet (metric definitions, presets, ...), by key and count.
+    /// Objects isms does not know, by key.
     pub unsupported: Vec<Unsupported>,
     /// Problems that did not stop the import (a mapping to an unknown node, ...).
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A reference control (a generic measure) of a library.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReferenceControl {
     pub urn: String,
     pub ref_id: Option<String>,
-    pub name: Option<String>,
+    /// `name`, else a title made from the description, else the ref id or the URN's tail.
+    pub name: String,
+    /// As the library writes it (`policy`, `process`, `technical`, `physical`, ...).
     pub category: Option<String>,
+    /// The NIST CSF function it serves, when given.
+    pub csf_function: Option<String>,
     pub description: Option<String>,
+    pub annotation: Option<String>,
+    pub translations: Option<serde_json::Value>,
+}
+
+/// A metric definition of a library: what to measure, in which unit, which way is good.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricDef {
+    pub urn: String,
+    pub ref_id: Option<String>,
+    pub name: String,
+    pub description: Option<String>,
+    /// The unit values are recorded in (`%`, `days`, ...); empty when the library gives none.
+    pub unit: String,
+    pub category: Option<String>,
+    /// `higher` or `lower`: which side of the target is good, when the library says.
+    pub direction: Option<String>,
+    pub target: Option<f64>,
+    /// `weekly`, `monthly`, ... when the library says.
+    pub frequency: Option<String>,
+    pub translations: Option<serde_json::Value>,
+}
+
+/// A preset: the libraries it bundles (by URN, its `dependencies` and the library URNs its
+/// `preset` object names) besides what the file holds itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PresetDef {
+    pub name: String,
+    pub description: Option<String>,
+    pub libraries: Vec<String>,
 }
 
 /// One step of a risk matrix's probability or impact scale, or one of its risk levels.
@@ -115,14 +157,8 @@ pub struct Unsupported {
     pub reason: String,
 }
 
-/// Why reference controls are not imported: named so the user knows which module takes them.
-pub const REFERENCE_CONTROLS_NOT_YET: &str =
-    "reference controls go into the applied-controls catalog, which this version does not have yet";
-/// How the refusal of a library holding only objects isms does not import yet begins.
+/// How the refusal of a library holding only objects isms does not know begins.
 pub const NOTHING_IMPORTED: &str = "nothing was imported";
-/// Why metric definitions are not imported.
-pub const METRICS_NOT_YET: &str =
-    "metric definitions go into the metrics module, which this version does not have yet";
 
 /// Accept any YAML scalar as text: `ref_id: 5.10` must stay "5.10", not become the number 5.1.
 /// Asking the YAML deserializer for a string makes it hand over the scalar as written.
@@ -183,6 +219,9 @@ struct YLibrary {
     provider: Option<String>,
     #[serde(default, deserialize_with = "translations")]
     translations: Option<serde_json::Value>,
+    /// A list of library URNs; any other shape is ignored.
+    #[serde(default)]
+    dependencies: Option<serde_json::Value>,
     objects: Option<YObjects>,
 }
 
@@ -198,6 +237,10 @@ struct YObjects {
     risk_matrix: Vec<YRiskMatrix>,
     #[serde(default)]
     threats: Vec<YThreat>,
+    #[serde(default)]
+    metric_definitions: Vec<YMetric>,
+    #[serde(default)]
+    preset: Option<serde_json::Value>,
 }
 
 /// Only the keys under `objects`, to name what a library holds that isms does not import.
@@ -255,7 +298,40 @@ struct YReferenceControl {
     #[serde(default, deserialize_with = "scalar")]
     category: Option<String>,
     #[serde(default, deserialize_with = "scalar")]
+    csf_function: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
     description: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    annotation: Option<String>,
+    #[serde(default, deserialize_with = "translations")]
+    translations: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct YMetric {
+    #[serde(default, deserialize_with = "scalar")]
+    urn: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    ref_id: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    description: Option<String>,
+    /// Text (`"%"`) or a mapping with a `name`.
+    #[serde(default)]
+    unit: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "scalar")]
+    category: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    higher_is_better: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    direction: Option<String>,
+    #[serde(default, alias = "default_target", deserialize_with = "scalar")]
+    target: Option<String>,
+    #[serde(default, deserialize_with = "scalar")]
+    frequency: Option<String>,
+    #[serde(default, deserialize_with = "translations")]
+    translations: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -485,6 +561,92 @@ fn risk_matrix(m: &YRiskMatrix, path: &str, issues: &mut Vec<Issue>) -> Option<R
     })
 }
 
+fn metric_def(
+    m: &YMetric,
+    i: usize,
+    issues: &mut Vec<Issue>,
+    warnings: &mut Vec<String>,
+    file: &str,
+) -> Option<MetricDef> {
+    let place = || Place::Path(format!("objects.metric_definitions[{i}]"));
+    let Some(urn) = nonempty(m.urn.as_ref()) else {
+        issues.push(Issue::new(place(), "metric definition has no urn"));
+        return None;
+    };
+    let ref_id = nonempty(m.ref_id.as_ref()).map(str::to_owned);
+    let description = nonempty(m.description.as_ref()).map(str::to_owned);
+    let unit = match &m.unit {
+        Some(serde_json::Value::String(u)) => u.trim().to_owned(),
+        Some(serde_json::Value::Object(o)) => o
+            .get("name")
+            .or_else(|| o.get("symbol"))
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+        _ => String::new(),
+    };
+    let higher = nonempty(m.higher_is_better.as_ref()).map(str::to_ascii_lowercase);
+    let direction = match (higher.as_deref(), nonempty(m.direction.as_ref())) {
+        (Some("true" | "yes"), _) => Some("higher".to_owned()),
+        (Some("false" | "no"), _) => Some("lower".to_owned()),
+        (_, Some(d)) => {
+            let d = d.to_ascii_lowercase();
+            if d.starts_with("higher") || d.starts_with("increase") || d == "up" {
+                Some("higher".to_owned())
+            } else if d.starts_with("lower") || d.starts_with("decrease") || d == "down" {
+                Some("lower".to_owned())
+            } else {
+                warnings.push(format!(
+                    "{file}: objects.metric_definitions[{i}]: direction {d:?} is not higher or lower; left for the metric's creator"
+                ));
+                None
+            }
+        }
+        (_, None) => None,
+    };
+    let target = match nonempty(m.target.as_ref()) {
+        None => None,
+        Some(t) => match t.trim_end_matches('%').trim().parse::<f64>() {
+            Ok(v) if v.is_finite() => Some(v),
+            _ => {
+                warnings.push(format!(
+                    "{file}: objects.metric_definitions[{i}]: target {t:?} is not a number; left for the metric's creator"
+                ));
+                None
+            }
+        },
+    };
+    Some(MetricDef {
+        urn: urn.to_owned(),
+        name: nonempty(m.name.as_ref())
+            .map(str::to_owned)
+            .or_else(|| description.as_deref().and_then(title_from_description))
+            .or_else(|| ref_id.clone())
+            .unwrap_or_else(|| urn_tail(urn).to_owned()),
+        ref_id,
+        description,
+        unit,
+        category: nonempty(m.category.as_ref()).map(str::to_owned),
+        direction,
+        target,
+        frequency: nonempty(m.frequency.as_ref()).map(str::to_ascii_lowercase),
+        translations: m.translations.clone(),
+    })
+}
+
+/// Every library URN (`urn:...:library:...`) a preset object names, anywhere in it.
+fn library_urns_in(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) if s.starts_with("urn:") && s.contains(":library:") => {
+            out.push(s.trim().to_owned());
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| library_urns_in(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| library_urns_in(x, out)),
+        _ => {}
+    }
+}
+
 /// Import a CISO Assistant library: a framework, mapping sets, risk matrices, threats.
 ///
 /// Framework: the id comes from the framework URN's last segment (mapped to our ids for the
@@ -502,8 +664,9 @@ fn risk_matrix(m: &YRiskMatrix, path: &str, issues: &mut Vec<Issue>) -> Option<R
 /// should not cost the hundreds of good ones). Relationships `equal`, `subset`, `superset`,
 /// `intersect` map to ours; `not_related` entries are counted, not kept.
 ///
-/// A library holding only objects isms does not import (reference controls, metric
-/// definitions, presets) is refused, naming the module that would hold them.
+/// Reference controls go to the catalog of reference measures, metric definitions to the
+/// metric templates, a preset names the libraries it bundles. A library holding only objects
+/// isms does not know is refused, naming them.
 pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, ImportError> {
     let text = input_text(file, data)?;
     let lib: YLibrary = serde_norway::from_str(text).map_err(|e| yaml_error(file, &e))?;
@@ -654,15 +817,84 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
                 ));
                 return None;
             };
+            let ref_id = nonempty(rc.ref_id.as_ref()).map(str::to_owned);
+            let description = nonempty(rc.description.as_ref()).map(str::to_owned);
             Some(ReferenceControl {
                 urn: urn.to_owned(),
-                ref_id: nonempty(rc.ref_id.as_ref()).map(str::to_owned),
-                name: nonempty(rc.name.as_ref()).map(str::to_owned),
+                name: nonempty(rc.name.as_ref())
+                    .map(str::to_owned)
+                    .or_else(|| description.as_deref().and_then(title_from_description))
+                    .or_else(|| ref_id.clone())
+                    .unwrap_or_else(|| urn_tail(urn).to_owned()),
+                ref_id,
                 category: nonempty(rc.category.as_ref()).map(str::to_owned),
-                description: nonempty(rc.description.as_ref()).map(str::to_owned),
+                csf_function: nonempty(rc.csf_function.as_ref()).map(str::to_owned),
+                description,
+                annotation: nonempty(rc.annotation.as_ref()).map(str::to_owned),
+                translations: rc.translations.clone(),
             })
         })
         .collect();
+    // A repeated reference-control URN costs the repeat, not the library (a framework
+    // library with a slip in its measures still imports): reported, the first kept.
+    let mut seen_urns: HashMap<String, usize> = HashMap::new();
+    let mut reference_controls = reference_controls;
+    let mut index = 0;
+    reference_controls.retain(|rc| {
+        index += 1;
+        if let Some(f) = seen_urns.get(&rc.urn) {
+            warnings.push(format!(
+                "{file}: objects.reference_controls[{}]: duplicate urn {:?} (first at reference_controls[{f}]); the repeat was left out",
+                index - 1,
+                rc.urn
+            ));
+            return false;
+        }
+        seen_urns.insert(rc.urn.clone(), index - 1);
+        true
+    });
+    let metric_definitions: Vec<MetricDef> = objects
+        .metric_definitions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| metric_def(m, i, &mut issues, &mut warnings, file))
+        .collect();
+    let dependencies: Vec<String> = lib
+        .dependencies
+        .as_ref()
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|d| match d {
+            serde_json::Value::String(s) => Some(s.trim().to_owned()),
+            serde_json::Value::Object(o) => o
+                .get("urn")
+                .and_then(serde_json::Value::as_str)
+                .map(|s| s.trim().to_owned()),
+            _ => None,
+        })
+        .filter(|d| !d.is_empty())
+        .collect();
+    let preset = objects.preset.as_ref().map(|p| {
+        let mut libraries: Vec<String> = dependencies.clone();
+        library_urns_in(p, &mut libraries);
+        let mut seen = std::collections::HashSet::new();
+        libraries.retain(|u| seen.insert(u.clone()) && *u != lib_urn);
+        let text = |k: &str| {
+            p.get(k)
+                .and_then(serde_json::Value::as_str)
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+        };
+        PresetDef {
+            name: text("name")
+                .or_else(|| nonempty(lib.name.as_ref()).map(str::to_owned))
+                .unwrap_or_else(|| urn_tail(&lib_urn).to_owned()),
+            description: text("description"),
+            libraries,
+        }
+    });
 
     let mut mappings = Vec::new();
     let mut mapping_urns = Vec::new();
@@ -800,26 +1032,24 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
     let importable = framework_tree.is_some()
         || !sets.is_empty()
         || !risk_matrices.is_empty()
-        || !threats.is_empty();
+        || !threats.is_empty()
+        || !reference_controls.is_empty()
+        || !metric_definitions.is_empty()
+        || preset.is_some();
     let mut unsupported = Vec::new();
-    if !reference_controls.is_empty() {
-        unsupported.push(Unsupported {
-            key: "reference_controls".into(),
-            reason: format!(
-                "{} reference controls: {REFERENCE_CONTROLS_NOT_YET}",
-                reference_controls.len()
-            ),
-        });
-    }
     if !importable && issues.is_empty() {
         // Name what else the library holds: one more (cheap) pass over the keys.
         let keys: YKeys = serde_norway::from_str(text).map_err(|e| yaml_error(file, &e))?;
         for key in keys.objects.keys() {
             let reason = match key.as_str() {
-                "framework" | "requirement_mapping_set" | "requirement_mapping_sets"
-                | "risk_matrix" | "threats" | "reference_controls" => continue,
-                k if k.starts_with("metric") => METRICS_NOT_YET.to_owned(),
-                k if k.starts_with("preset") => "a preset enables a bundle of libraries in one step; import the libraries it names one by one (isms does not apply presets yet)".to_owned(),
+                "framework"
+                | "requirement_mapping_set"
+                | "requirement_mapping_sets"
+                | "risk_matrix"
+                | "threats"
+                | "reference_controls"
+                | "metric_definitions"
+                | "preset" => continue,
                 other => format!("isms does not know library objects of kind {other:?}"),
             };
             unsupported.push(Unsupported {
@@ -828,7 +1058,7 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
             });
         }
         let message = if unsupported.is_empty() {
-            "the library holds no objects isms imports (a framework, requirement mapping sets, risk matrices or threats)".to_owned()
+            "the library holds no objects isms imports (a framework, requirement mapping sets, risk matrices, threats, reference controls, metric definitions or a preset)".to_owned()
         } else {
             format!(
                 "{NOTHING_IMPORTED}: {}",
@@ -858,6 +1088,10 @@ pub fn import_ciso_assistant(file: &str, data: &[u8]) -> Result<CisoLibrary, Imp
         framework_urn,
         framework_translations: objects.framework.and_then(|f| f.translations),
         reference_controls,
+        metric_definitions,
+        preset,
+        dependencies,
+        provider: lib.provider.filter(|p| !p.trim().is_empty()),
         requirement_reference_controls: req_ref_controls,
         mappings,
         mapping_urns,
@@ -1176,30 +1410,67 @@ objects:
     }
 
     #[test]
-    fn reference_controls_and_metrics_are_refused_naming_the_module() {
+    fn reference_controls_metrics_and_presets_are_read() {
         let rc = "\
 urn: urn:test:risk:library:rc
 objects:
   reference_controls:
   - urn: urn:test:risk:function:a
-    name: A
+    ref_id: RC-1
+    name: Keep an asset inventory
+    category: technical
+    csf_function: identify
+  - urn: urn:test:risk:function:b
+    description: Review privileged accounts every quarter. Remove the unused ones.
 ";
-        let msg = import(rc).unwrap_err().to_string();
-        assert!(msg.contains("applied-controls catalog"), "{msg}");
-        assert!(!msg.contains("neither"), "{msg}");
-        let metrics = "urn: x\nobjects:\n  metric_definitions:\n  - urn: m\n";
-        let msg = import(metrics).unwrap_err().to_string();
-        assert!(msg.contains("metrics module"), "{msg}");
+        let lib = import(rc).unwrap();
+        assert_eq!(lib.reference_controls.len(), 2);
+        assert_eq!(lib.reference_controls[0].name, "Keep an asset inventory");
+        assert_eq!(
+            lib.reference_controls[1].name,
+            "Review privileged accounts every quarter"
+        );
+        let dup = rc.replace("function:b", "function:a");
+        let lib = import(&dup).unwrap();
+        assert_eq!(lib.reference_controls.len(), 1);
+        assert!(
+            lib.warnings[0].contains("duplicate urn"),
+            "{:?}",
+            lib.warnings
+        );
+        let metrics = "urn: x\nobjects:\n  metric_definitions:\n  - urn: m\n    name: Patch delay\n    unit: days\n    higher_is_better: false\n    target: 14\n";
+        let lib = import(metrics).unwrap();
+        assert_eq!(lib.metric_definitions[0].unit, "days");
+        assert_eq!(
+            lib.metric_definitions[0].direction.as_deref(),
+            Some("lower")
+        );
+        assert_eq!(lib.metric_definitions[0].target, Some(14.0));
+        let bad = metrics.replace("    higher_is_better: false\n", "    direction: sideways\n");
+        let lib = import(&bad).unwrap();
+        assert!(lib.metric_definitions[0].direction.is_none());
+        assert!(lib.warnings[0].contains("sideways"), "{:?}", lib.warnings);
+        let no_urn = "urn: x\nobjects:\n  metric_definitions:\n  - name: Lost\n";
+        assert!(
+            import(no_urn)
+                .unwrap_err()
+                .to_string()
+                .contains("metric definition has no urn")
+        );
+        let preset = "urn: urn:test:risk:library:p\nname: Starter\ndependencies:\n- urn:test:risk:library:a\nobjects:\n  preset:\n    name: Starter kit\n    libraries: [urn:test:risk:library:b, urn:test:risk:library:a]\n";
+        let lib = import(preset).unwrap();
+        let p = lib.preset.unwrap();
+        assert_eq!(p.name, "Starter kit");
+        assert_eq!(
+            p.libraries,
+            ["urn:test:risk:library:a", "urn:test:risk:library:b"]
+        );
+        let unknown = "urn: x\nobjects:\n  gizmos:\n  - urn: g\n";
+        let msg = import(unknown).unwrap_err().to_string();
+        assert!(msg.contains("gizmos") && !msg.contains("neither"), "{msg}");
         let lib = import(SMALL).unwrap();
-        assert!(
-            lib.framework.is_some(),
-            "a framework imports beside its reference controls"
-        );
-        assert!(
-            lib.unsupported[0]
-                .reason
-                .contains("applied-controls catalog")
-        );
+        assert!(lib.framework.is_some() && !lib.reference_controls.is_empty());
+        assert!(lib.unsupported.is_empty());
     }
 
     #[test]

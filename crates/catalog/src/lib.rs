@@ -21,9 +21,8 @@ pub mod model;
 mod oscal;
 
 pub use ciso::{
-    CisoLibrary, METRICS_NOT_YET, MatrixStep, NOTHING_IMPORTED, REFERENCE_CONTROLS_NOT_YET,
-    ReferenceControl, RiskMatrixDef, ThreatDef, Unsupported, framework_id_from_urn,
-    import_ciso_assistant,
+    CisoLibrary, MatrixStep, MetricDef, NOTHING_IMPORTED, PresetDef, ReferenceControl,
+    RiskMatrixDef, ThreatDef, Unsupported, framework_id_from_urn, import_ciso_assistant,
 };
 pub use error::{ImportError, Issue, MAX_IMPORT_BYTES, MAX_ISSUES, MAX_ITEMS, Place};
 pub use import_csv::{framework_from_file_name, import_catalog_csv};

@@ -173,6 +173,7 @@ pub async fn run(store: &Store, cmd: FrameworkCommand) -> anyhow::Result<ExitCod
             catalogs,
             id,
             replace,
+            enable_for,
         } => {
             let mut paths = Vec::new();
             for f in &files {
@@ -185,13 +186,54 @@ pub async fn run(store: &Store, cmd: FrameworkCommand) -> anyhow::Result<ExitCod
                     paths.push(f.clone());
                 }
             }
+            // A library named as such without an id goes through the library import (versions,
+            // matrices, threats, reference controls, metrics, presets).
+            let library_format = format
+                .as_deref()
+                .is_some_and(|f| Format::parse(f) == Ok(Format::CisoAssistant));
+            if paths.len() == 1 && id.is_none() && library_format {
+                let org = match &enable_for {
+                    Some(slug) => Some(store.require_org(slug).await?),
+                    None => None,
+                };
+                return import_many(store, &paths, catalogs, replace, org.as_ref()).await;
+            }
             if paths.len() == 1 && (format.is_some() || id.is_some()) {
                 return import_one(store, &paths[0], format, catalogs, id, replace).await;
             }
             if format.is_some() || id.is_some() {
                 bail!("--format and --id apply to one file; several were given");
             }
-            return import_many(store, &paths, catalogs, replace).await;
+            let org = match &enable_for {
+                Some(slug) => Some(store.require_org(slug).await?),
+                None => None,
+            };
+            return import_many(store, &paths, catalogs, replace, org.as_ref()).await;
+        }
+        FrameworkCommand::Libraries => {
+            for l in store.installed_libraries(Tenant::Installation).await? {
+                let owner = l
+                    .org_id
+                    .map(|o| format!("\torganisation {o}"))
+                    .unwrap_or_default();
+                println!(
+                    "{}\t{}\tversion {}\t{}\tupdated {}\t{}{owner}",
+                    l.urn,
+                    l.name,
+                    l.version.map_or_else(|| "-".to_owned(), |v| v.to_string()),
+                    if l.provider.is_empty() {
+                        "-"
+                    } else {
+                        &l.provider
+                    },
+                    l.updated_at,
+                    l.content()
+                );
+            }
+        }
+        FrameworkCommand::EnablePreset { urn, org } => {
+            let org = store.require_org(&org).await?;
+            return enable_preset(store, &urn, &org).await;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -206,7 +248,9 @@ async fn import_many(
     paths: &[std::path::PathBuf],
     catalogs: Vec<std::path::PathBuf>,
     replace: bool,
+    enable_for: Option<&isms_store::Org>,
 ) -> anyhow::Result<ExitCode> {
+    let mut presets = Vec::new();
     let loader = isms_oscal::cli::FileLoader {
         catalogs,
         validate: true,
@@ -239,8 +283,12 @@ async fn import_many(
                 detail: format!("{e:#}"),
                 warnings: Vec::new(),
                 not_supported_yet: false,
+                preset: None,
             },
         };
+        if let Some(p) = &report.preset {
+            presets.push(p.clone());
+        }
         *counts.entry(report.outcome).or_default() += 1;
         if report.outcome == "refused" && (paths.len() == 1 || !report.not_supported_yet) {
             failed += 1;
@@ -266,6 +314,18 @@ async fn import_many(
     bar.finish_and_clear();
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
     println!("{} files: {}", paths.len(), summary.join(", "));
+    for urn in &presets {
+        match enable_for {
+            Some(org) => {
+                if enable_preset(store, urn, org).await? != ExitCode::SUCCESS {
+                    failed += 1;
+                }
+            }
+            None => println!(
+                "{urn}\tpreset\tenable what it bundles with `isms framework enable-preset {urn} --org ORG` (or import with --enable-for ORG)"
+            ),
+        }
+    }
     Ok(if failed > 0 {
         ExitCode::FAILURE
     } else {
@@ -397,4 +457,28 @@ pub async fn run_mapping(store: &Store, cmd: MappingCommand) -> anyhow::Result<E
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Enables a preset for an organisation and prints one line per item.
+async fn enable_preset(
+    store: &Store,
+    urn: &str,
+    org: &isms_store::Org,
+) -> anyhow::Result<ExitCode> {
+    let items = store.enable_preset(org.id, urn, &Actor::cli()).await?;
+    let mut missing = 0;
+    for i in &items {
+        missing += usize::from(i.outcome == "missing");
+        println!("{urn}\t{}\t{}\t{}", i.item, i.outcome, i.detail);
+    }
+    println!(
+        "preset {urn} enabled for {}: {} items, {missing} missing",
+        org.slug,
+        items.len()
+    );
+    Ok(if missing > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

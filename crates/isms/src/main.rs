@@ -223,6 +223,20 @@ enum FrameworkCommand {
         /// Replace a framework with the same id imported from another file.
         #[arg(long)]
         replace: bool,
+        /// For each preset among the files: once every file is imported, enable what it
+        /// bundles for this organisation (its slug) and report each item.
+        #[arg(long = "enable-for", value_name = "ORG")]
+        enable_for: Option<String>,
+    },
+    /// List the installed libraries: version, provider, last update, what each holds.
+    Libraries,
+    /// Enable for an organisation what an installed preset library bundles, in one step.
+    EnablePreset {
+        /// The preset library's URN.
+        urn: String,
+        /// The organisation's slug.
+        #[arg(long)]
+        org: String,
     },
 }
 

@@ -66,6 +66,8 @@ pub struct AppliedControl {
     /// YYYY-MM-DD or empty.
     pub next_review: String,
     pub requirements: Vec<LinkedRequirement>,
+    /// The URN of the reference measure (catalog of reference controls) it was created from.
+    pub reference_control: Option<String>,
     pub version: i64,
     pub updated_at: String,
     pub updated_by: String,
@@ -97,6 +99,7 @@ struct ControlRow {
     due_date: String,
     review_schedule: String,
     next_review: String,
+    reference_control: Option<String>,
     version: i64,
     updated_at: String,
     updated_by: String,
@@ -123,6 +126,7 @@ impl ControlRow {
             },
             next_review: self.next_review,
             requirements: Vec::new(),
+            reference_control: self.reference_control,
             version: self.version,
             updated_at: self.updated_at,
             updated_by: self.updated_by,
@@ -131,7 +135,7 @@ impl ControlRow {
 }
 
 const CONTROL_SELECT: &str = "SELECT c.id, c.name, c.description, c.owner_user_id, u.email AS owner, c.category, c.status, \
-     c.cost, c.effort, c.start_date, c.due_date, c.review_schedule, c.next_review, c.version, c.updated_at, c.updated_by \
+     c.cost, c.effort, c.start_date, c.due_date, c.review_schedule, c.next_review, c.reference_control, c.version, c.updated_at, c.updated_by \
      FROM applied_controls c LEFT JOIN users u ON u.id = c.owner_user_id WHERE c.org_id = $1";
 
 /// Fields of a control to create or change; `version` is required to change.
@@ -156,7 +160,65 @@ pub struct ControlInput {
     pub annex_a: Option<Vec<String>>,
     /// Requirements of any installed framework.
     pub requirements: Option<Vec<RequirementKey>>,
+    /// A reference measure of the catalog (its URN or id): on create, fills the name,
+    /// description and category not given and keeps the link; "" removes the link.
+    pub reference_control: Option<String>,
     pub version: Option<i64>,
+}
+
+/// The control category a library's reference-control category gives.
+fn category_of(library_category: Option<&str>) -> ControlCategory {
+    match library_category.map(str::to_ascii_lowercase).as_deref() {
+        Some("policy") => ControlCategory::Policy,
+        Some("technical") => ControlCategory::Technical,
+        Some("physical") => ControlCategory::Physical,
+        _ => ControlCategory::Process,
+    }
+}
+
+impl Store {
+    /// The input with what the reference measure it names fills in (name, description,
+    /// category where not given) and the measure's URN; an unknown measure is refused.
+    async fn fill_from_reference(
+        &self,
+        org_id: i64,
+        input: &ControlInput,
+    ) -> Result<(ControlInput, Option<Option<String>>)> {
+        let Some(r) = input.reference_control.as_deref().map(str::trim) else {
+            return Ok((input.clone(), None));
+        };
+        if r.is_empty() {
+            return Ok((input.clone(), Some(None)));
+        }
+        let Some(m) = self
+            .reference_measure(crate::Tenant::Org(org_id), r)
+            .await?
+        else {
+            return Err(invalid(format!(
+                "reference_control: '{r}' is not a reference measure of an imported library"
+            )));
+        };
+        let mut out = input.clone();
+        if out.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
+            let name = if m.ref_id.is_empty() || m.name.starts_with(&m.ref_id) {
+                m.name.clone()
+            } else {
+                format!("{} {}", m.ref_id, m.name)
+            };
+            out.name = Some(name.chars().take(300).collect());
+        }
+        if out
+            .description
+            .as_deref()
+            .is_none_or(|d| d.trim().is_empty())
+        {
+            out.description = Some(m.description.chars().take(20_000).collect());
+        }
+        if out.category.is_none() {
+            out.category = Some(category_of(m.category.as_deref()).as_str().to_owned());
+        }
+        Ok((out, Some(Some(m.urn))))
+    }
 }
 
 fn date_field(field: &str, v: &str) -> Result<String> {
@@ -520,6 +582,8 @@ impl Store {
         input: &ControlInput,
         actor: &Actor,
     ) -> Result<AppliedControl> {
+        let (filled, reference) = self.fill_from_reference(org_id, input).await?;
+        let input = &filled;
         if input.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
             return Err(invalid("name: required"));
         }
@@ -539,6 +603,7 @@ impl Store {
             review_schedule: None,
             next_review: String::new(),
             requirements: Vec::new(),
+            reference_control: reference.flatten(),
             version: 1,
             updated_at: at.clone(),
             updated_by: actor.label.clone(),
@@ -557,8 +622,8 @@ impl Store {
         let (id,): (i64,) = on_tx!(&mut tx, |conn| {
             sqlx::query_as(
                 "INSERT INTO applied_controls (org_id, name, description, owner_user_id, category, status, cost, effort, \
-                 start_date, due_date, review_schedule, next_review, created_at, updated_at, updated_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14) RETURNING id",
+                 start_date, due_date, review_schedule, next_review, created_at, updated_at, updated_by, reference_control) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15) RETURNING id",
             )
             .bind(org_id)
             .bind(&c.name)
@@ -574,6 +639,7 @@ impl Store {
             .bind(&c.next_review)
             .bind(&at)
             .bind(&actor.label)
+            .bind(&c.reference_control)
             .fetch_one(conn)
             .await
         })?;
@@ -616,6 +682,25 @@ impl Store {
         let Some(sent) = input.version else {
             return Err(versioned::version_required(" of the control"));
         };
+        // On a change the reference measure only links (or unlinks): the fields stay.
+        let reference = match &input.reference_control {
+            Some(_) => Some(
+                self.fill_from_reference(
+                    org_id,
+                    &ControlInput {
+                        name: Some("-".into()),
+                        description: Some(String::new()),
+                        category: Some("process".into()),
+                        reference_control: input.reference_control.clone(),
+                        ..ControlInput::default()
+                    },
+                )
+                .await?
+                .1
+                .flatten(),
+            ),
+            None => None,
+        };
         let mut tx = self.begin().await?;
         let before = versioned::claim_and_load(
             &mut tx,
@@ -632,6 +717,9 @@ impl Store {
         .await?;
         let mut after = before.clone();
         apply_control_input(&mut after, input)?;
+        if let Some(r) = reference {
+            after.reference_control = r;
+        }
         (after.owner_user_id, after.owner) = resolve_person(
             &mut tx,
             org_id,
@@ -654,7 +742,7 @@ impl Store {
             sqlx::query(
                 "UPDATE applied_controls SET name = $1, description = $2, owner_user_id = $3, category = $4, status = $5, \
                  cost = $6, effort = $7, start_date = $8, due_date = $9, review_schedule = $10, next_review = $11, \
-                 updated_at = $12, updated_by = $13 WHERE org_id = $14 AND id = $15",
+                 updated_at = $12, updated_by = $13, reference_control = $16 WHERE org_id = $14 AND id = $15",
             )
             .bind(&after.name)
             .bind(&after.description)
@@ -671,6 +759,7 @@ impl Store {
             .bind(&after.updated_by)
             .bind(org_id)
             .bind(id)
+            .bind(&after.reference_control)
             .execute(c)
             .await
             .map(|r| r.rows_affected())

@@ -8,7 +8,6 @@
 //! sees it and can change it. Every read and write names its [`Tenant`].
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use isms_catalog::{FrameworkTree, Mapping, MappingSet};
 use serde::Serialize;
@@ -808,7 +807,7 @@ pub(crate) async fn write_framework(
                 if k > 1 {
                     sql.push_str(", ");
                 }
-                let _ = write!(sql, "${}", b + k);
+                sql.push_str(&tx.placeholder(b + k));
             }
             sql.push(')');
         }
@@ -946,7 +945,7 @@ pub(crate) async fn write_mappings(
                 sql.push_str(", ");
             }
             let params: Vec<String> = (1..=PER_ROW)
-                .map(|k| format!("${}", i * PER_ROW + k))
+                .map(|k| tx.placeholder(i * PER_ROW + k))
                 .collect();
             sql.push('(');
             sql.push_str(&params.join(", "));

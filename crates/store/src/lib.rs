@@ -70,7 +70,10 @@ pub use internal_audit::{
     soa_control,
 };
 pub use invitations::{Invitation, OpenedInvitation};
-pub use library::{LibraryReport, LibraryThreat, MethodologyTemplate, methodology_from_matrix};
+pub use library::{
+    InstalledLibrary, LibraryReport, LibraryThreat, MethodologyTemplate, MetricTemplate,
+    PresetItem, ReferenceMeasure, methodology_from_matrix,
+};
 pub use management_review::{
     Decision, DecisionInput, InputContext, ManagementReview, ReviewAction, ReviewActionInput,
     ReviewInput, ReviewSummary,
@@ -152,6 +155,21 @@ pub struct Store {
 pub(crate) enum Tx {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    /// The bind placeholder of the `n`th parameter (from 1) of a generated multi-row
+    /// statement: `?` on SQLite, `$n` on PostgreSQL. sqlx looks up the name of every
+    /// parameter of a SQLite statement, and SQLite finds a name by scanning them all: with
+    /// named `$n` a statement of thousands of parameters costs time quadratic in their
+    /// number (most of a library import went there); anonymous `?` are bound in order
+    /// without the scan. Parameters must then be bound in the order they appear.
+    pub(crate) fn placeholder(&self, n: usize) -> String {
+        match self {
+            Tx::Sqlite(_) => "?".to_owned(),
+            Tx::Postgres(_) => format!("${n}"),
+        }
+    }
 }
 
 /// Runs `$body` with `$p` bound to the concrete pool of either engine.

@@ -57,6 +57,8 @@ pub struct Metric {
     /// The objective or control it evaluates, in words.
     pub evaluates: String,
     pub applied_control_id: Option<i64>,
+    /// The URN of the library metric definition it was created from.
+    pub metric_definition: Option<String>,
     pub version: i64,
     pub updated_at: String,
     pub updated_by: String,
@@ -99,6 +101,10 @@ pub struct MetricInput {
     pub evaluates: Option<String>,
     /// 0 removes the link.
     pub applied_control_id: Option<i64>,
+    /// On create, a metric definition of an imported library (its URN or id): fills the
+    /// name, unit, target, direction, frequency and information need not given, and keeps
+    /// the link.
+    pub metric_definition: Option<String>,
     pub version: Option<i64>,
 }
 
@@ -131,6 +137,7 @@ struct MetricRow {
     analyst: Option<String>,
     evaluates: String,
     applied_control_id: Option<i64>,
+    metric_definition: Option<String>,
     version: i64,
     updated_at: String,
     updated_by: String,
@@ -155,6 +162,7 @@ impl MetricRow {
             analyst_user_id: self.analyst_user_id,
             evaluates: self.evaluates,
             applied_control_id: self.applied_control_id,
+            metric_definition: self.metric_definition,
             version: self.version,
             updated_at: self.updated_at,
             updated_by: self.updated_by,
@@ -167,7 +175,7 @@ impl MetricRow {
 
 const METRIC_SELECT: &str = "SELECT m.id, m.name, m.information_need, m.measured, m.method, m.unit, m.target, m.direction, \
      m.red_threshold, m.frequency, m.collector_user_id, uc.email AS collector, m.analyst_user_id, ua.email AS analyst, \
-     m.evaluates, m.applied_control_id, m.version, m.updated_at, m.updated_by FROM metrics m \
+     m.evaluates, m.applied_control_id, m.metric_definition, m.version, m.updated_at, m.updated_by FROM metrics m \
      LEFT JOIN users uc ON uc.id = m.collector_user_id LEFT JOIN users ua ON ua.id = m.analyst_user_id WHERE m.org_id = $1";
 
 fn text(field: &str, v: &str, max: usize) -> Result<String> {
@@ -410,6 +418,44 @@ impl Store {
         input: &MetricInput,
         actor: &Actor,
     ) -> Result<Metric> {
+        let mut filled = input.clone();
+        let mut definition = None;
+        if let Some(d) = input
+            .metric_definition
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        {
+            let Some(t) = self.metric_template(crate::Tenant::Org(org_id), d).await? else {
+                return Err(invalid(format!(
+                    "metric_definition: '{d}' is not a metric definition of an imported library"
+                )));
+            };
+            let blank = |v: &Option<String>| v.as_deref().is_none_or(|v| v.trim().is_empty());
+            if blank(&filled.name) {
+                filled.name = Some(t.name.chars().take(300).collect());
+            }
+            if blank(&filled.unit) && !t.unit.is_empty() {
+                filled.unit = Some(t.unit.chars().take(40).collect());
+            }
+            if filled.target.is_none() {
+                filled.target = t.target;
+            }
+            if blank(&filled.direction) {
+                filled.direction.clone_from(&t.direction);
+            }
+            if blank(&filled.frequency)
+                && let Some(f) = t.frequency.as_deref()
+                && f.parse::<Frequency>().is_ok()
+            {
+                filled.frequency = Some(f.to_owned());
+            }
+            if blank(&filled.information_need) {
+                filled.information_need = Some(t.description.chars().take(4000).collect());
+            }
+            definition = Some(t.urn);
+        }
+        let input = &filled;
         if input.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
             return Err(invalid("name: required"));
         }
@@ -437,6 +483,7 @@ impl Store {
             analyst_user_id: None,
             evaluates: String::new(),
             applied_control_id: None,
+            metric_definition: definition,
             version: 1,
             updated_at: at.clone(),
             updated_by: actor.label.clone(),
@@ -466,8 +513,8 @@ impl Store {
         let inserted: std::result::Result<(i64,), sqlx::Error> = on_tx!(&mut tx, |c| {
             sqlx::query_as(
                 "INSERT INTO metrics (org_id, name, information_need, measured, method, unit, target, direction, red_threshold, \
-                 frequency, collector_user_id, analyst_user_id, evaluates, applied_control_id, created_at, updated_at, updated_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) RETURNING id",
+                 frequency, collector_user_id, analyst_user_id, evaluates, applied_control_id, created_at, updated_at, updated_by, metric_definition) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17) RETURNING id",
             )
             .bind(org_id)
             .bind(&m.name)
@@ -485,6 +532,7 @@ impl Store {
             .bind(m.applied_control_id)
             .bind(&at)
             .bind(&actor.label)
+            .bind(&m.metric_definition)
             .fetch_one(c)
             .await
         });

@@ -43,6 +43,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::api_frameworks::get_framework))
         .routes(routes!(crate::api_frameworks::list_requirements))
         .routes(routes!(crate::api_frameworks::get_requirement))
+        .routes(routes!(crate::api_frameworks::list_libraries))
+        .routes(routes!(crate::api_frameworks::list_reference_controls))
+        .routes(routes!(crate::api_frameworks::list_metric_definitions))
         .routes(routes!(crate::api_fair::simulate))
         .routes(routes!(crate::api_isms::get_soa))
         .routes(routes!(
@@ -283,6 +286,9 @@ const ACCESS: &[(&str, Access)] = {
         ("get_framework", Member),
         ("list_requirements", Member),
         ("get_requirement", Member),
+        ("list_libraries", Member),
+        ("list_reference_controls", Needs(ReadIsms)),
+        ("list_metric_definitions", Needs(ReadIsms)),
         ("simulate", Needs(ReadIsms)),
         ("get_soa", Needs(ReadIsms)),
         ("get_soa_entry", Needs(ReadIsms)),

@@ -26,8 +26,12 @@ pub struct Framework {
     private: bool,
     source_file: String,
     source_format: String,
+    /// When it was imported or last updated.
     imported_at: String,
     requirement_count: i64,
+    /// The library it came from (CISO Assistant libraries) and that library's version.
+    library_urn: Option<String>,
+    library_version: Option<i64>,
 }
 
 impl From<FrameworkRow> for Framework {
@@ -45,6 +49,8 @@ impl From<FrameworkRow> for Framework {
             source_format: f.source_format,
             imported_at: f.imported_at,
             requirement_count: f.requirement_count,
+            library_urn: f.library_urn,
+            library_version: f.library_version,
         }
     }
 }
@@ -266,5 +272,113 @@ pub async fn get_requirement(
     Ok(Json(RequirementWithMappings {
         requirement: row.into(),
         mappings: mappings.into_iter().map(Mapping::from).collect(),
+    }))
+}
+
+/// An installed library: its version, provider and last update, and what it holds.
+#[derive(Serialize, ToSchema)]
+pub struct Library {
+    id: i64,
+    urn: String,
+    name: String,
+    version: Option<i64>,
+    provider: String,
+    source_file: String,
+    imported_at: String,
+    updated_at: String,
+    /// True when this organisation imported it (visible only here).
+    private: bool,
+    /// Counts of what it holds, and for a preset the libraries it bundles.
+    #[schema(value_type = Object)]
+    content: serde_json::Value,
+}
+
+/// The libraries installed for the whole installation and by this organisation.
+#[utoipa::path(get, path = "/libraries", tag = "frameworks",
+    responses((status = 200, body = Vec<Library>), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_libraries(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> Result<Json<Vec<Library>>, ApiError> {
+    let libs = state
+        .store
+        .installed_libraries(Tenant::Org(user.0.org_id))
+        .await?;
+    Ok(Json(
+        libs.into_iter()
+            .map(|l| Library {
+                content: l.content(),
+                id: l.id,
+                urn: l.urn,
+                name: l.name,
+                version: l.version,
+                provider: l.provider,
+                source_file: l.source_file,
+                imported_at: l.imported_at,
+                updated_at: l.updated_at,
+                private: l.org_id.is_some(),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct MeasureQuery {
+    /// Words that must all appear in the ref id, name or description.
+    q: Option<String>,
+}
+
+/// Reference measures (`id`, `urn`, `ref_id`, `name`, `description`, `category`,
+/// `csf_function`, `library_urn`).
+#[derive(Serialize, ToSchema)]
+pub struct ReferenceControlList {
+    #[schema(value_type = Vec<Object>)]
+    items: Vec<isms_store::ReferenceMeasure>,
+}
+
+/// The catalog of reference measures: reference controls of imported libraries, from which
+/// applied controls are created (`POST /api/v1/controls` with `reference_control`).
+#[utoipa::path(get, path = "/reference-controls", tag = "frameworks", params(MeasureQuery),
+    responses((status = 200, body = ReferenceControlList), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_reference_controls(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(q): Query<MeasureQuery>,
+) -> Result<Json<ReferenceControlList>, ApiError> {
+    user.require(isms_domain::Permission::ReadIsms)?;
+    Ok(Json(ReferenceControlList {
+        items: state
+            .store
+            .reference_measures(
+                Tenant::Org(user.0.org_id),
+                q.q.as_deref().unwrap_or(""),
+                5000,
+            )
+            .await?,
+    }))
+}
+
+/// Metric definitions (`id`, `urn`, `ref_id`, `name`, `description`, `unit`, `direction`,
+/// `target`, `frequency`, `category`, `library_urn`).
+#[derive(Serialize, ToSchema)]
+pub struct MetricDefinitionList {
+    #[schema(value_type = Vec<Object>)]
+    items: Vec<isms_store::MetricTemplate>,
+}
+
+/// Metric definitions of imported libraries, from which metrics are created
+/// (`POST /api/v1/metrics` with `metric_definition`).
+#[utoipa::path(get, path = "/metric-definitions", tag = "frameworks",
+    responses((status = 200, body = MetricDefinitionList), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_metric_definitions(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> Result<Json<MetricDefinitionList>, ApiError> {
+    user.require(isms_domain::Permission::ReadIsms)?;
+    Ok(Json(MetricDefinitionList {
+        items: state
+            .store
+            .metric_templates(Tenant::Org(user.0.org_id))
+            .await?,
     }))
 }

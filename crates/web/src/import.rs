@@ -133,7 +133,7 @@ pub fn parse_framework(
             }
             if tree.is_none() && lib.mappings.is_empty() {
                 return Err(format!(
-                    "{file_name}: the library holds neither a framework nor mappings"
+                    "{file_name}: the library holds no framework to store under an id: import it without an id, and its risk matrices, threats, reference controls, metric definitions or preset go to their modules"
                 ));
             }
             return Ok(Parsed {
@@ -205,6 +205,9 @@ pub struct FileReport {
     /// metric definitions, presets): not a fault of the file.
     #[serde(skip)]
     pub not_supported_yet: bool,
+    /// The library URN when the file is a preset: what it bundles can be enabled in one step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
 }
 
 impl FileReport {
@@ -216,6 +219,7 @@ impl FileReport {
             detail: why,
             warnings: Vec::new(),
             not_supported_yet,
+            preset: None,
         }
     }
 }
@@ -254,6 +258,7 @@ pub async fn import_file(
                 detail: r.detail,
                 warnings: r.warnings,
                 not_supported_yet: false,
+                preset: lib.preset.is_some().then_some(r.library_urn),
             },
             Err(e) => FileReport::refused(name, e.to_string()),
         };
@@ -295,6 +300,7 @@ pub async fn import_file(
         detail: detail.join("; "),
         warnings: parsed.warnings,
         not_supported_yet: false,
+        preset: None,
     }
 }
 

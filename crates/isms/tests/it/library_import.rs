@@ -1,7 +1,8 @@
 //! Issue 16: every library of a CISO Assistant-style collection imports. Frameworks whose ref
 //! ids repeat under different parents (identity by URN, labels with their parent path),
 //! nameless nodes, risk matrices as methodology templates, threat catalogs, reference controls
-//! and metrics refused naming the module, versions (newer updates in place, older refused),
+//! into the catalog of reference measures and metric definitions into metric templates (applied
+//! controls and metrics created from them keep the link), presets enabled in one step, versions (newer updates in place, older refused),
 //! translations, and several files or a folder at once. Fixtures are written here, in the
 //! library layout; none is a copy of a published library.
 
@@ -295,13 +296,14 @@ async fn a_folder_of_libraries_imports_each_file_on_its_own() {
             "{out}"
         );
         assert!(
-            err.contains("d-controls.yaml\trefused")
-                && err.contains("reference controls go into the applied-controls catalog, which this version does not have yet"),
-            "{err}"
+            out.contains(
+                "d-controls.yaml\timported\t1 reference controls into the catalog of reference measures"
+            ),
+            "{out}"
         );
         assert!(
-            err.contains("e-metrics.yaml\trefused") && err.contains("metrics module"),
-            "{err}"
+            out.contains("e-metrics.yaml\timported\t1 metric definitions as metric templates"),
+            "{out}"
         );
         assert!(!err.contains("neither a framework nor"), "{err}");
         assert!(
@@ -312,18 +314,25 @@ async fn a_folder_of_libraries_imports_each_file_on_its_own() {
             out.contains("f-mapping.yaml\twarning") && out.contains("rep:nowhere"),
             "a mapping to an unknown node is reported, the rest imported: {out}"
         );
-        assert!(out.contains("6 files: 4 imported, 2 refused"), "{out}");
+        assert!(out.contains("6 files: 6 imported"), "{out}");
 
-        // A single reference-control library is refused (exit status), naming the module.
+        // A library of objects isms does not know is refused naming them, alone or in a folder.
         let (ok, _, err) = isms(
             &url,
             &[
                 "framework",
                 "import",
-                &d.join("d-controls.yaml").display().to_string(),
+                &write(
+                    &d,
+                    "g-gizmos.yaml",
+                    "urn: urn:test:risk:library:g\nobjects:\n  gizmos:\n  - urn: g1\n",
+                ),
             ],
         );
-        assert!(!ok && err.contains("applied-controls catalog"), "{err}");
+        assert!(
+            !ok && err.contains("isms does not know library objects of kind \"gizmos\""),
+            "{err}"
+        );
 
         let (ok, out, err) = isms(&url, &["audit-log", "verify"]);
         assert!(ok, "{engine}: {out}{err}");
@@ -593,12 +602,17 @@ async fn the_frameworks_page_takes_several_files_and_reports_each() {
             .await;
         assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
         assert!(
-            r.body.contains("2 of 3 files imported; 1 refused"),
+            r.body.contains("3 of 3 files imported; 0 refused"),
             "{}",
             r.body
         );
         assert!(r.body.contains("rep.yaml") && r.body.contains("framework rep: 5 requirements"));
-        assert!(r.body.contains("applied-controls catalog"), "{}", r.body);
+        assert!(
+            r.body
+                .contains("1 reference controls into the catalog of reference measures"),
+            "{}",
+            r.body
+        );
         let fw = store
             .framework("rep", Tenant::Org(org.id))
             .await
@@ -675,5 +689,376 @@ async fn a_risk_matrix_template_is_chosen_through_the_methodology_api() {
         );
         let r = app.api("GET", "/api/v1/risk-library", Some(&token)).await;
         assert!(r.body.contains("imported_threats"), "{}", r.body);
+    }
+}
+
+const MEASURES: &str = "urn: urn:test:risk:library:measures
+name: Our measures
+version: 3
+provider: Test provider
+objects:
+  reference_controls:
+  - urn: urn:test:risk:function:mfa
+    ref_id: MFA
+    name: Multi-factor authentication
+    category: technical
+    description: A second factor for every remote login.
+  - urn: urn:test:risk:function:policy
+    ref_id: POL
+    category: policy
+    description: Write the access policy. Review it yearly.
+  metric_definitions:
+  - urn: urn:test:risk:metric:patch-days
+    ref_id: M1
+    name: Days to patch critical flaws
+    description: How long critical flaws stay open.
+    unit: days
+    higher_is_better: false
+    target: 14
+    frequency: monthly
+  - urn: urn:test:risk:metric:trained
+    name: Staff trained
+    unit: '%'
+";
+
+/// Reference controls land in the catalog of reference measures; an applied control created
+/// from one through `POST /api/v1/controls` takes its name, description and category and keeps
+/// the link; metric definitions likewise for `POST /api/v1/metrics`. Unknown and foreign
+/// references are refused naming the field, and nothing is stored.
+#[tokio::test]
+async fn reference_controls_and_metric_definitions_create_linked_records() {
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme", "boss@acme.test", Role::Admin).await;
+        let other = org_with(&store, "Other", "o@other.test", Role::Admin).await;
+        let lib = isms_catalog::import_ciso_assistant("m.yaml", MEASURES.as_bytes()).unwrap();
+        let report = store
+            .import_library(&lib, "m.yaml", false, Tenant::Installation, &Actor::cli())
+            .await
+            .unwrap();
+        assert_eq!(report.reference_controls, 2, "{engine}");
+        assert_eq!(report.metric_definitions, 2);
+        // Another organisation's own library stays its own.
+        let private = MEASURES
+            .replace("library:measures", "library:private")
+            .replace("function:mfa", "function:secret")
+            .replace("function:policy", "function:secret2")
+            .replace("metric:patch-days", "metric:secret")
+            .replace("metric:trained", "metric:secret2");
+        let lib2 = isms_catalog::import_ciso_assistant("p.yaml", private.as_bytes()).unwrap();
+        store
+            .import_library(&lib2, "p.yaml", false, Tenant::Org(other.id), &Actor::cli())
+            .await
+            .unwrap();
+
+        let boss = store
+            .user_by_email("boss@acme.test")
+            .await
+            .unwrap()
+            .unwrap();
+        let (_, token) = store
+            .create_token(org.id, boss.id, "t", &Actor::cli())
+            .await
+            .unwrap();
+        let app = App::new(store.clone());
+        let r = app
+            .api("GET", "/api/v1/reference-controls?q=factor", Some(&token))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
+        let list: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(list["items"].as_array().unwrap().len(), 1, "{}", r.body);
+        assert_eq!(list["items"][0]["urn"], "urn:test:risk:function:mfa");
+        let r = app
+            .api("GET", "/api/v1/reference-controls", Some(&token))
+            .await;
+        assert!(!r.body.contains("function:secret"), "{}", r.body);
+        let policy_id = serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["ref_id"] == "POL")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+
+        let post = |path: &str, body: serde_json::Value| {
+            Request::post(path)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap()
+        };
+        let r = app
+            .send(post(
+                "/api/v1/controls",
+                serde_json::json!({"reference_control": "urn:test:risk:function:mfa", "status": "in_progress"}),
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{engine}: {}", r.body);
+        let c: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(c["name"], "MFA Multi-factor authentication");
+        assert_eq!(c["description"], "A second factor for every remote login.");
+        assert_eq!(c["category"], "technical");
+        assert_eq!(c["status"], "in_progress");
+        assert_eq!(c["reference_control"], "urn:test:risk:function:mfa");
+        // By id, with a name of one's own: the name given wins, the link is kept.
+        let r = app
+            .send(post(
+                "/api/v1/controls",
+                serde_json::json!({"reference_control": policy_id.to_string(), "name": "Access policy"}),
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let c: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(c["name"], "Access policy");
+        assert_eq!(c["category"], "policy");
+        assert_eq!(c["reference_control"], "urn:test:risk:function:policy");
+
+        // Bad input: unknown, and another organisation's, are refused alike; nothing stored.
+        for bad in [
+            "urn:test:risk:function:nowhere",
+            "urn:test:risk:function:secret",
+        ] {
+            let r = app
+                .send(post(
+                    "/api/v1/controls",
+                    serde_json::json!({"reference_control": bad}),
+                ))
+                .await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+            assert!(
+                r.body.contains("reference_control") && r.body.contains(bad),
+                "{}",
+                r.body
+            );
+        }
+        assert_eq!(store.controls(org.id).await.unwrap().len(), 2);
+
+        // Metric definitions.
+        let r = app
+            .api("GET", "/api/v1/metric-definitions", Some(&token))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(
+            r.body.contains("Days to patch critical flaws") && !r.body.contains("metric:secret"),
+            "{}",
+            r.body
+        );
+        let r = app
+            .send(post(
+                "/api/v1/metrics",
+                serde_json::json!({"metric_definition": "urn:test:risk:metric:patch-days"}),
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let m: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(m["unit"], "days");
+        assert_eq!(m["target"], 14.0);
+        assert_eq!(m["direction"], "lower");
+        assert_eq!(m["metric_definition"], "urn:test:risk:metric:patch-days");
+        let r = app
+            .send(post(
+                "/api/v1/metrics",
+                serde_json::json!({"metric_definition": "urn:test:risk:metric:trained"}),
+            ))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no target in the library nor the request: {}",
+            r.body
+        );
+        assert!(r.body.contains("target"), "{}", r.body);
+        let r = app
+            .send(post(
+                "/api/v1/metrics",
+                serde_json::json!({"metric_definition": "urn:test:risk:metric:secret"}),
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("metric_definition"), "{}", r.body);
+        assert_eq!(store.metrics(org.id).await.unwrap().len(), 1);
+
+        // The page offers the catalog and creates from it.
+        let (cookie, csrf) = app.login("boss@acme.test", PASSWORD).await;
+        let page = app.get("/controls?ref_q=policy", Some(&cookie)).await;
+        assert!(
+            page.body.contains("Create from a reference measure")
+                && page.body.contains("Write the access policy"),
+            "{}",
+            page.body
+        );
+        let r = app
+            .post(
+                "/controls",
+                Some(&cookie),
+                &[
+                    ("csrf_token", &csrf),
+                    ("reference_control", "urn:test:risk:function:mfa"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = app.get("/metrics", Some(&cookie)).await;
+        assert!(page.body.contains("Create from a library"), "{}", page.body);
+
+        let chains = store.verify_audit_log().await.unwrap();
+        assert!(
+            chains.iter().all(|c| c.problem.is_none()),
+            "{engine}: {chains:?}"
+        );
+    }
+}
+
+/// A preset bundles libraries: imported together with `--enable-for`, what it bundles is
+/// enabled for the organisation in one step, one report line per item; a bundled library not
+/// installed is reported missing. The Frameworks page lists libraries with their version,
+/// provider and last update, and enables a preset with a button.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_preset_imports_and_enables_what_it_bundles() {
+    for (engine, url) in crate::support::database_urls().await {
+        let store = Store::open(&url).await.unwrap();
+        org_with(&store, "Acme", "boss@acme.test", Role::Admin).await;
+        let d = dir("preset");
+        write(&d, "matrix.yaml", MATRIX);
+        write(&d, "threats.yaml", THREATS);
+        write(&d, "measures.yaml", MEASURES);
+        write(&d, "rep.yaml", &repeated(2, ""));
+        write(
+            &d,
+            "starter.yaml",
+            "urn: urn:test:risk:library:starter
+name: Starter kit
+version: 1
+dependencies:
+- urn:test:risk:library:matrix-3
+- urn:test:risk:library:threats
+objects:
+  preset:
+    name: Starter kit
+    description: What a small company starts with.
+    libraries:
+    - urn:test:risk:library:measures
+    - urn:test:risk:library:rep
+",
+        );
+        let (ok, out, err) = isms(
+            &url,
+            &[
+                "framework",
+                "import",
+                d.to_str().unwrap(),
+                "--enable-for",
+                "acme",
+            ],
+        );
+        assert!(ok, "{engine}: {out}{err}");
+        assert!(
+            out.contains("starter.yaml\timported\tpreset Starter kit bundling 4 libraries"),
+            "{out}"
+        );
+        for line in [
+            "library urn:test:risk:library:matrix-3\tinstalled",
+            "framework rep\tavailable",
+            "risk matrix Our 3x3\tenabled\tnow the organisation's risk methodology",
+            "2 threats\tavailable",
+            "2 reference controls\tavailable",
+            "metric Days to patch critical flaws\tcreated",
+            "metric Staff trained\tavailable",
+            "preset urn:test:risk:library:starter enabled for acme",
+        ] {
+            assert!(out.contains(line), "{engine}: {line:?} in {out}");
+        }
+        let org = store.org_by_slug("acme").await.unwrap().unwrap();
+        assert_eq!(
+            store
+                .risk_methodology(org.id)
+                .await
+                .unwrap()
+                .likelihood
+                .len(),
+            3
+        );
+        assert_eq!(store.metrics(org.id).await.unwrap().len(), 1);
+
+        // Enabling again: the methodology is kept, the metric is not made twice.
+        let (_, out, _) = isms(
+            &url,
+            &[
+                "framework",
+                "enable-preset",
+                "urn:test:risk:library:starter",
+                "--org",
+                "acme",
+            ],
+        );
+        assert!(out.contains("risk matrix Our 3x3\tkept"), "{out}");
+        assert!(
+            out.contains("metric Days to patch critical flaws\tskipped"),
+            "{out}"
+        );
+
+        // A preset naming a library that is not installed reports it missing (and fails).
+        let (ok, out, _) = isms(
+            &url,
+            &[
+                "framework",
+                "import",
+                &write(
+                    &d,
+                    "lonely.yaml",
+                    "urn: urn:test:risk:library:lonely\nname: Lonely\nobjects:\n  preset:\n    libraries: [urn:test:risk:library:nowhere]\n",
+                ),
+                "--enable-for",
+                "acme",
+            ],
+        );
+        assert!(!ok, "{out}");
+        assert!(
+            out.contains("library urn:test:risk:library:nowhere\tmissing"),
+            "{out}"
+        );
+        let (ok, out, err) = isms(&url, &["audit-log", "verify"]);
+        assert!(ok, "{engine}: {out}{err}");
+
+        // Versions on the Frameworks page and in the API; the Enable button.
+        let app = App::new(store.clone());
+        let (cookie, csrf) = app.login("boss@acme.test", PASSWORD).await;
+        let page = app.get("/frameworks", Some(&cookie)).await;
+        assert!(
+            page.body.contains("library version 2") && page.body.contains("Test provider"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("Enable preset"), "{}", page.body);
+        let r = app
+            .post(
+                "/frameworks/presets/enable",
+                Some(&cookie),
+                &[
+                    ("csrf_token", &csrf),
+                    ("urn", "urn:test:risk:library:starter"),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(
+            r.body.contains("Preset: what was enabled") && r.body.contains("kept"),
+            "{}",
+            r.body
+        );
+        let r = app
+            .post(
+                "/frameworks/presets/enable",
+                Some(&cookie),
+                &[("csrf_token", &csrf), ("urn", "urn:test:risk:library:rep")],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("is not a preset"), "{}", r.body);
+        let page = app.get("/frameworks/rep", Some(&cookie)).await;
+        assert!(page.body.contains("library version 2"), "{}", page.body);
     }
 }

@@ -65,6 +65,10 @@ pub struct ControlIn {
     pub annex_a: Option<Vec<String>>,
     /// Requirements of any installed framework.
     pub requirements: Option<Vec<RequirementRef>>,
+    /// A reference measure of an imported library (its URN or id, see
+    /// `GET /api/v1/reference-controls`): on create it fills the name, description and
+    /// category not given and the control keeps the link; "" removes the link.
+    pub reference_control: Option<String>,
     /// The version you last read.
     pub version: Option<i64>,
 }
@@ -92,6 +96,7 @@ impl From<ControlIn> for ControlInput {
                     })
                     .collect()
             }),
+            reference_control: c.reference_control,
             version: c.version,
         }
     }
@@ -116,6 +121,8 @@ pub struct ControlOut {
     annex_a: Vec<String>,
     /// Every linked requirement, Annex A included.
     requirements: Vec<RequirementRef>,
+    /// The URN of the reference measure it was created from.
+    reference_control: Option<String>,
     version: i64,
     updated_at: String,
     updated_by: String,
@@ -146,6 +153,7 @@ impl From<AppliedControl> for ControlOut {
                     title: Some(r.title),
                 })
                 .collect(),
+            reference_control: c.reference_control,
             version: c.version,
             updated_at: c.updated_at,
             updated_by: c.updated_by,
@@ -816,6 +824,9 @@ pub struct MetricIn {
     evaluates: Option<String>,
     /// An applied control it evaluates (0 removes).
     control: Option<i64>,
+    /// On create, a metric definition of an imported library (its URN or id, see
+    /// `GET /api/v1/metric-definitions`): fills what is not given and keeps the link.
+    metric_definition: Option<String>,
     version: Option<i64>,
 }
 
@@ -836,6 +847,7 @@ impl From<MetricIn> for MetricInput {
             analyst: m.analyst,
             evaluates: m.evaluates,
             applied_control_id: m.control,
+            metric_definition: m.metric_definition,
             version: m.version,
         }
     }
@@ -881,6 +893,8 @@ pub struct MetricOut {
     analyst: Option<String>,
     evaluates: String,
     control: Option<i64>,
+    /// The URN of the library metric definition it was created from.
+    metric_definition: Option<String>,
     /// The latest value's status: green, amber or red.
     status: Option<String>,
     latest: Option<MeasurementOut>,
@@ -909,6 +923,7 @@ impl From<Metric> for MetricOut {
             analyst: m.analyst,
             evaluates: m.evaluates,
             control: m.applied_control_id,
+            metric_definition: m.metric_definition,
             status: m.status.map(|s| s.as_str().to_owned()),
             latest: m.latest.map(MeasurementOut::from),
             overdue: m.overdue,

@@ -58,6 +58,9 @@ pub struct ControlForm {
     /// One `framework ref` per line.
     #[serde(default)]
     requirements: String,
+    /// The reference measure (URN) to create the control from: fills what is left blank.
+    #[serde(default)]
+    reference_control: String,
     #[serde(default)]
     version: Option<i64>,
 }
@@ -79,6 +82,7 @@ impl ControlForm {
                 .map(|s| s.as_str().to_owned())
                 .unwrap_or_default(),
             next_review: c.next_review.clone(),
+            reference_control: String::new(),
             annex_a: c.annex_a().join(", "),
             requirements: c
                 .requirements
@@ -137,6 +141,8 @@ impl ControlForm {
                     .collect(),
             ),
             requirements: Some(requirements),
+            reference_control: Some(self.reference_control.trim().to_owned())
+                .filter(|r| !r.is_empty()),
             version: self.version,
         })
     }
@@ -171,6 +177,19 @@ struct ControlsPage {
     can_edit: bool,
     csrf: String,
     error: Option<String>,
+    /// The catalog of reference measures, filtered by `ref_q` (at most 50 shown).
+    measures: Vec<isms_store::ReferenceMeasure>,
+    ref_q: String,
+}
+
+/// How many reference measures the controls page lists at once.
+const MEASURES_SHOWN: usize = 50;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    /// Words to find reference measures by.
+    #[serde(default)]
+    ref_q: String,
 }
 
 async fn controls_page(
@@ -179,6 +198,17 @@ async fn controls_page(
     status: StatusCode,
     form: ControlForm,
     error: Option<String>,
+) -> Result<Response, WebError> {
+    controls_page_with(state, user, status, form, error, "").await
+}
+
+async fn controls_page_with(
+    state: &AppState,
+    user: &CurrentUser,
+    status: StatusCode,
+    form: ControlForm,
+    error: Option<String>,
+    ref_q: &str,
 ) -> Result<Response, WebError> {
     let org = user.0.org_id;
     let chrome = Chrome::new(state, &user.0, "controls").await?;
@@ -199,18 +229,27 @@ async fn controls_page(
         can_edit: user.0.role.can(Permission::EditIsms),
         csrf: user.0.csrf_token.clone(),
         error,
+        measures: state
+            .store
+            .reference_measures(isms_store::Tenant::Org(org), ref_q, MEASURES_SHOWN)
+            .await?,
+        ref_q: ref_q.to_owned(),
     })?;
     Ok((status, html).into_response())
 }
 
-pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+) -> Result<Response, WebError> {
     user.require(Permission::ReadIsms)?;
     let form = ControlForm {
         category: "process".into(),
         status: "planned".into(),
         ..ControlForm::default()
     };
-    controls_page(&state, &user, StatusCode::OK, form, None).await
+    controls_page_with(&state, &user, StatusCode::OK, form, None, q.ref_q.trim()).await
 }
 
 pub async fn create(
@@ -588,6 +627,9 @@ pub struct MetricForm {
     frequency: String,
     #[serde(default)]
     evaluates: String,
+    /// The library metric definition (URN) to create the metric from.
+    #[serde(default)]
+    metric_definition: String,
 }
 
 impl MetricForm {
@@ -612,6 +654,8 @@ impl MetricForm {
             red_threshold: number("red_threshold", &self.red_threshold)?,
             frequency: Some(self.frequency.clone()).filter(|d| !d.is_empty()),
             evaluates: Some(self.evaluates.clone()),
+            metric_definition: Some(self.metric_definition.trim().to_owned())
+                .filter(|d| !d.is_empty()),
             ..MetricInput::default()
         })
     }
@@ -622,6 +666,8 @@ impl MetricForm {
 struct MetricsPage {
     chrome: Option<Chrome>,
     metrics: Vec<Metric>,
+    /// Metric definitions of imported libraries to create metrics from.
+    definitions: Vec<isms_store::MetricTemplate>,
     form: MetricForm,
     choices: Choices,
     can_edit: bool,
@@ -640,6 +686,10 @@ async fn metrics_page(
     let html = render(&MetricsPage {
         chrome: Some(chrome),
         metrics: state.store.metrics(user.0.org_id).await?,
+        definitions: state
+            .store
+            .metric_templates(isms_store::Tenant::Org(user.0.org_id))
+            .await?,
         form,
         choices: CHOICES,
         can_edit: user.0.role.can(Permission::EditIsms),

@@ -28,6 +28,11 @@ struct FrameworksPage {
     mapping_count: i64,
     /// One line per file of a multi-file import.
     reports: Vec<import::FileReport>,
+    /// Installed libraries: version, provider, last update; presets can be enabled.
+    libraries: Vec<isms_store::InstalledLibrary>,
+    /// What enabling a preset did, one line per item.
+    preset_items: Vec<isms_store::PresetItem>,
+    can_enable: bool,
 }
 
 async fn list_page(
@@ -37,20 +42,90 @@ async fn list_page(
     error: Option<String>,
     notice: Option<String>,
 ) -> Result<Response, WebError> {
+    list_page_with(state, user, status, error, notice, Vec::new(), Vec::new()).await
+}
+
+async fn list_page_with(
+    state: &AppState,
+    user: &CurrentUser,
+    status: StatusCode,
+    error: Option<String>,
+    notice: Option<String>,
+    reports: Vec<import::FileReport>,
+    preset_items: Vec<isms_store::PresetItem>,
+) -> Result<Response, WebError> {
     let chrome = Chrome::new(state, &user.0, "frameworks").await?;
+    let tenant = Tenant::Org(user.0.org_id);
     let html = render(&FrameworksPage {
         chrome: Some(chrome),
-        frameworks: state.store.frameworks(Tenant::Org(user.0.org_id)).await?,
+        frameworks: state.store.frameworks(tenant).await?,
         can_import: user.0.role.can(Permission::ImportFrameworks),
         error,
         notice,
-        mapping_count: state
-            .store
-            .count_imported_mappings(Tenant::Org(user.0.org_id))
-            .await?,
-        reports: Vec::new(),
+        mapping_count: state.store.count_imported_mappings(tenant).await?,
+        reports,
+        libraries: state.store.installed_libraries(tenant).await?,
+        preset_items,
+        can_enable: user.0.role.can(Permission::EditIsms),
     })?;
     Ok((status, html).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct EnableForm {
+    urn: String,
+}
+
+/// Enables for the organisation what an installed preset bundles, and shows each item.
+pub async fn enable_preset(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::Form(f): axum::Form<EnableForm>,
+) -> Result<Response, WebError> {
+    user.require(Permission::EditIsms)?;
+    match state
+        .store
+        .enable_preset(user.0.org_id, f.urn.trim(), &user.actor())
+        .await
+    {
+        Ok(items) => {
+            let missing = items.iter().filter(|i| i.outcome == "missing").count();
+            let notice = Some(format!(
+                "Preset enabled: {} items{}.",
+                items.len(),
+                if missing > 0 {
+                    format!(
+                        ", {missing} bundled libraries missing (import them, then enable again)"
+                    )
+                } else {
+                    String::new()
+                }
+            ));
+            list_page_with(
+                &state,
+                &user,
+                StatusCode::OK,
+                None,
+                notice,
+                Vec::new(),
+                items,
+            )
+            .await
+        }
+        Err(isms_store::StoreError::Invalid(m) | isms_store::StoreError::NotFound(m)) => {
+            list_page_with(
+                &state,
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(m),
+                None,
+                Vec::new(),
+                Vec::new(),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn list(
@@ -117,17 +192,19 @@ async fn import_several(
         reports.len() - refused,
         reports.len()
     ));
-    let chrome = Chrome::new(state, &user.0, "frameworks").await?;
-    let html = render(&FrameworksPage {
-        chrome: Some(chrome),
-        frameworks: state.store.frameworks(tenant).await?,
-        can_import: true,
-        error: None,
-        notice,
-        mapping_count: state.store.count_imported_mappings(tenant).await?,
-        reports,
-    })?;
-    Ok((status, html).into_response())
+    // Presets among the files: enabled once every file is in, when asked and allowed.
+    let mut items = Vec::new();
+    if up.enable_presets && user.0.role.can(Permission::EditIsms) {
+        for urn in reports.iter().filter_map(|r| r.preset.clone()) {
+            items.extend(
+                state
+                    .store
+                    .enable_preset(user.0.org_id, &urn, &actor)
+                    .await?,
+            );
+        }
+    }
+    list_page_with(state, user, status, None, notice, reports, items).await
 }
 
 /// The fields of an upload form.
@@ -138,6 +215,7 @@ struct Upload {
     format: String,
     id: String,
     replace: bool,
+    enable_presets: bool,
 }
 
 async fn read_upload(mut multipart: Multipart) -> Result<Upload, String> {
@@ -163,6 +241,7 @@ async fn read_upload(mut multipart: Multipart) -> Result<Upload, String> {
                 .trim()
                 .clone_into(&mut up.id),
             ("replace", _) => up.replace = !bytes.is_empty(),
+            ("enable_presets", _) => up.enable_presets = !bytes.is_empty(),
             _ => {}
         }
     }
@@ -471,4 +550,46 @@ pub async fn requirement(
         derived,
     })?
     .into_response())
+}
+
+/// Whether an installed library is a preset (it bundles other libraries).
+pub fn is_preset(l: &isms_store::InstalledLibrary) -> bool {
+    l.content()
+        .get("preset")
+        .is_some_and(serde_json::Value::is_object)
+}
+
+/// What a library holds, in words, from the content recorded at its import.
+pub fn holds(l: &isms_store::InstalledLibrary) -> String {
+    let c = l.content();
+    let c = &c;
+    let mut out = Vec::new();
+    if let Some(f) = c.get("framework").and_then(serde_json::Value::as_str) {
+        out.push(format!("framework {f}"));
+    }
+    for (key, what) in [
+        ("mappings", "mappings"),
+        ("risk_matrices", "risk matrices"),
+        ("threats", "threats"),
+        ("reference_controls", "reference controls"),
+        ("metric_definitions", "metric definitions"),
+    ] {
+        if let Some(n) = c.get(key).and_then(serde_json::Value::as_u64)
+            && n > 0
+        {
+            out.push(format!("{n} {what}"));
+        }
+    }
+    if let Some(n) = c
+        .get("preset")
+        .and_then(|p| p.get("libraries"))
+        .and_then(serde_json::Value::as_array)
+    {
+        out.push(format!("preset bundling {} libraries", n.len()));
+    }
+    if out.is_empty() {
+        "nothing imported".into()
+    } else {
+        out.join(", ")
+    }
 }

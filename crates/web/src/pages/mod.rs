@@ -557,6 +557,11 @@ fn tables() -> [Routes; 3] {
             "/requirements/{requirement}",
             Member,
             frameworks::requirement,
+        )
+        .post(
+            "/frameworks/presets/enable",
+            Needs(EditIsms),
+            frameworks::enable_preset,
         );
     // File uploads take larger bodies; the limit is set outside the session
     // layer so its CSRF check reads no more than the route accepts.
