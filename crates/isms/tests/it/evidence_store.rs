@@ -156,6 +156,17 @@ fn v(r: &Resp) -> Value {
     serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("not JSON: {}", r.body))
 }
 
+/// A GET to the bucket server as a signed-in client (moto checks no
+/// signature, but refuses anonymous reads of private objects).
+fn s3_get(url: &str) -> Result<ureq::Response, ureq::Error> {
+    ureq::get(url)
+        .set(
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=isms-test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00",
+        )
+        .call()
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
@@ -164,8 +175,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// The keys under `prefix` in the bucket, and the multipart uploads not
 /// completed nor aborted, as the server lists them.
 fn bucket_listing(endpoint: &str, bucket: &str, prefix: &str) -> (Vec<String>, usize) {
-    let xml = ureq::get(&format!("{endpoint}/{bucket}?list-type=2&prefix={prefix}"))
-        .call()
+    let xml = s3_get(&format!("{endpoint}/{bucket}?list-type=2&prefix={prefix}"))
         .unwrap()
         .into_string()
         .unwrap();
@@ -175,8 +185,7 @@ fn bucket_listing(endpoint: &str, bucket: &str, prefix: &str) -> (Vec<String>, u
         .filter_map(|s| s.split("</Key>").next())
         .map(str::to_owned)
         .collect();
-    let uploads = ureq::get(&format!("{endpoint}/{bucket}?uploads"))
-        .call()
+    let uploads = s3_get(&format!("{endpoint}/{bucket}?uploads"))
         .unwrap()
         .into_string()
         .unwrap();
@@ -215,8 +224,7 @@ async fn evidence_goes_to_an_s3_bucket_named_by_its_sha256_and_comes_back() {
         // In the bucket under its SHA-256, with the same bytes.
         let mut stored = Vec::new();
         std::io::Read::read_to_end(
-            &mut ureq::get(&format!("{endpoint}/{bucket}/evidence/{sha}"))
-                .call()
+            &mut s3_get(&format!("{endpoint}/{bucket}/evidence/{sha}"))
                 .expect("the object is named by its SHA-256")
                 .into_reader(),
             &mut stored,
