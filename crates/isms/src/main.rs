@@ -197,32 +197,45 @@ impl BackupBlobArgs {
 struct S3Args {
     /// The S3 endpoint, e.g. http://127.0.0.1:9000 for a local S3-compatible
     /// server (default: AWS_ENDPOINT_URL, else AWS itself).
-    #[arg(long, env = "ISMS_S3_ENDPOINT")]
-    s3_endpoint: Option<String>,
+    #[arg(id = "s3_endpoint", long = "s3-endpoint", env = "ISMS_S3_ENDPOINT")]
+    endpoint: Option<String>,
     /// The bucket's region (default: AWS_REGION or AWS_DEFAULT_REGION, else us-east-1).
-    #[arg(long, env = "ISMS_S3_REGION")]
-    s3_region: Option<String>,
+    #[arg(id = "s3_region", long = "s3-region", env = "ISMS_S3_REGION")]
+    region: Option<String>,
     /// Access key id (default: AWS_ACCESS_KEY_ID).
-    #[arg(long, env = "ISMS_S3_ACCESS_KEY_ID")]
-    s3_access_key_id: Option<String>,
+    #[arg(
+        id = "s3_access_key_id",
+        long = "s3-access-key-id",
+        env = "ISMS_S3_ACCESS_KEY_ID"
+    )]
+    access_key_id: Option<String>,
     /// Secret access key (default: AWS_SECRET_ACCESS_KEY). Prefer the
     /// environment: a command line is visible to other users of the machine.
-    #[arg(long, env = "ISMS_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
-    s3_secret_access_key: Option<String>,
+    #[arg(
+        id = "s3_secret_access_key",
+        long = "s3-secret-access-key",
+        env = "ISMS_S3_SECRET_ACCESS_KEY",
+        hide_env_values = true
+    )]
+    secret_access_key: Option<String>,
     /// Allow a plain http:// endpoint (a server on this machine or a private
     /// network); otherwise HTTPS only (also AWS_ALLOW_HTTP=true).
-    #[arg(long, env = "ISMS_S3_ALLOW_HTTP")]
-    s3_allow_http: bool,
+    #[arg(
+        id = "s3_allow_http",
+        long = "s3-allow-http",
+        env = "ISMS_S3_ALLOW_HTTP"
+    )]
+    allow_http: bool,
 }
 
 impl S3Args {
     fn settings(&self) -> isms_web::controls::blobs::S3Settings {
         isms_web::controls::blobs::S3Settings {
-            endpoint: self.s3_endpoint.clone(),
-            region: self.s3_region.clone(),
-            access_key_id: self.s3_access_key_id.clone(),
-            secret_access_key: self.s3_secret_access_key.clone(),
-            allow_http: self.s3_allow_http,
+            endpoint: self.endpoint.clone(),
+            region: self.region.clone(),
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key: self.secret_access_key.clone(),
+            allow_http: self.allow_http,
             connect_timeout: None,
         }
     }

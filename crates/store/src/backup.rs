@@ -670,11 +670,16 @@ mod tests {
         assert_eq!(done.missing, vec![absent]);
         assert_eq!(std::fs::read(to.join(&good)).unwrap(), b"evidence");
         // Copying again finds it present.
-        assert_eq!(copy_blobs(&[good.clone()], &from, &to).unwrap().present, 1);
+        assert_eq!(
+            copy_blobs(std::slice::from_ref(&good), &from, &to)
+                .unwrap()
+                .present,
+            1
+        );
         // A damaged file is refused and not put in place.
         let bad = hex::encode(sha2::Sha256::digest(b"original"));
         std::fs::write(from.join(&bad), b"tampered").unwrap();
-        let e = copy_blobs(&[bad.clone()], &from, &to).unwrap_err();
+        let e = copy_blobs(std::slice::from_ref(&bad), &from, &to).unwrap_err();
         assert!(e.to_string().contains("damaged"), "{e}");
         assert!(!to.join(&bad).exists());
         assert_eq!(

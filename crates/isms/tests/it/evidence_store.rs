@@ -158,13 +158,14 @@ fn v(r: &Resp) -> Value {
 
 /// A GET to the bucket server as a signed-in client (moto checks no
 /// signature, but refuses anonymous reads of private objects).
-fn s3_get(url: &str) -> Result<ureq::Response, ureq::Error> {
+fn s3_get(url: &str) -> ureq::Response {
     ureq::get(url)
         .set(
             "Authorization",
             "AWS4-HMAC-SHA256 Credential=isms-test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00",
         )
         .call()
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -176,7 +177,6 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// completed nor aborted, as the server lists them.
 fn bucket_listing(endpoint: &str, bucket: &str, prefix: &str) -> (Vec<String>, usize) {
     let xml = s3_get(&format!("{endpoint}/{bucket}?list-type=2&prefix={prefix}"))
-        .unwrap()
         .into_string()
         .unwrap();
     let keys = xml
@@ -186,7 +186,6 @@ fn bucket_listing(endpoint: &str, bucket: &str, prefix: &str) -> (Vec<String>, u
         .map(str::to_owned)
         .collect();
     let uploads = s3_get(&format!("{endpoint}/{bucket}?uploads"))
-        .unwrap()
         .into_string()
         .unwrap();
     (keys, uploads.matches("<UploadId>").count())
@@ -224,9 +223,7 @@ async fn evidence_goes_to_an_s3_bucket_named_by_its_sha256_and_comes_back() {
         // In the bucket under its SHA-256, with the same bytes.
         let mut stored = Vec::new();
         std::io::Read::read_to_end(
-            &mut s3_get(&format!("{endpoint}/{bucket}/evidence/{sha}"))
-                .expect("the object is named by its SHA-256")
-                .into_reader(),
+            &mut s3_get(&format!("{endpoint}/{bucket}/evidence/{sha}")).into_reader(),
             &mut stored,
         )
         .unwrap();
