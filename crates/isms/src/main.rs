@@ -97,9 +97,14 @@ enum Command {
     Oscal(OscalCommand),
     /// Write a consistent backup of the database (SQLite or PostgreSQL) to a
     /// new SQLite file, which `isms restore` reads and `isms serve` can open.
+    ///
+    /// Evidence files of a folder blob store go to the folder FILE.blobs
+    /// beside it, each one's SHA-256 checked as it is copied.
     Backup {
         /// The file to write (must not exist).
         path: String,
+        #[command(flatten)]
+        blobs: BackupBlobArgs,
     },
     /// Replace the content of the database (SQLite or PostgreSQL) with a
     /// backup written by `isms backup`; all or nothing. Stop every
@@ -110,6 +115,8 @@ enum Command {
         /// Replace a database that already holds organisations or users.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        blobs: BackupBlobArgs,
     },
 }
 
@@ -134,14 +141,104 @@ struct ServeArgs {
     /// `isms notify run-once` from cron instead).
     #[arg(long, env = "ISMS_REMINDER_MINUTES", default_value_t = 15, value_parser = clap::value_parser!(u64).range(0..=1440))]
     reminder_minutes: u64,
-    /// Where evidence files are kept, named by their SHA-256: file://DIR.
-    /// Default: a folder beside the SQLite file (isms.db -> isms-blobs), or
-    /// ./isms-blobs with PostgreSQL.
+    /// Where evidence files are kept, named by their SHA-256: file://DIR, or
+    /// s3://BUCKET/PREFIX for an S3-compatible bucket (settings below, or the
+    /// standard AWS_* environment variables). Default: a folder beside the
+    /// SQLite file (isms.db -> isms-blobs), or ./isms-blobs with PostgreSQL.
     #[arg(long, env = "ISMS_BLOB_STORE")]
     blob_store: Option<String>,
+    #[command(flatten)]
+    s3: S3Args,
     /// The largest evidence file accepted, in megabytes.
     #[arg(long, env = "ISMS_MAX_UPLOAD_MB", default_value_t = 2048, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     max_upload_mb: u64,
+}
+
+/// Where `isms backup` reads evidence files and `isms restore` puts them.
+#[derive(Args)]
+struct BackupBlobArgs {
+    /// The blob store `isms serve` uses (file://DIR); default: the folder
+    /// beside the SQLite file. With s3://... the files stay in the bucket
+    /// (back it up with the provider's tools) and only the database is copied.
+    #[arg(long, env = "ISMS_BLOB_STORE")]
+    blob_store: Option<String>,
+    /// Copy the database alone, not the evidence files (restore: even when
+    /// files the database names are missing).
+    #[arg(long)]
+    without_blobs: bool,
+}
+
+impl BackupBlobArgs {
+    /// The folder of the evidence files, or `None` (a bucket, or left out).
+    fn dir(&self, store: &isms_store::Store) -> anyhow::Result<Option<std::path::PathBuf>> {
+        if self.without_blobs {
+            return Ok(None);
+        }
+        match self.blob_store.as_deref() {
+            None => Ok(Some(store.default_blob_dir().to_path_buf())),
+            Some(url) if url.starts_with("s3://") => {
+                eprintln!(
+                    "evidence files are in {url}: they stay there (back the bucket up with its provider's tools); only the database is copied"
+                );
+                Ok(None)
+            }
+            Some(url) => {
+                let b = isms_web::controls::blobs::BlobStore::from_url(url)
+                    .map_err(|e| anyhow::anyhow!(e))?;
+                Ok(b.dir().map(std::path::Path::to_path_buf))
+            }
+        }
+    }
+}
+
+/// The bucket of `--blob-store s3://BUCKET/PREFIX`; each unset one falls
+/// back to the standard AWS_* environment variable.
+#[derive(Args)]
+struct S3Args {
+    /// The S3 endpoint, e.g. http://127.0.0.1:9000 for a local S3-compatible
+    /// server (default: AWS_ENDPOINT_URL, else AWS itself).
+    #[arg(id = "s3_endpoint", long = "s3-endpoint", env = "ISMS_S3_ENDPOINT")]
+    endpoint: Option<String>,
+    /// The bucket's region (default: AWS_REGION or AWS_DEFAULT_REGION, else us-east-1).
+    #[arg(id = "s3_region", long = "s3-region", env = "ISMS_S3_REGION")]
+    region: Option<String>,
+    /// Access key id (default: AWS_ACCESS_KEY_ID).
+    #[arg(
+        id = "s3_access_key_id",
+        long = "s3-access-key-id",
+        env = "ISMS_S3_ACCESS_KEY_ID"
+    )]
+    access_key_id: Option<String>,
+    /// Secret access key (default: AWS_SECRET_ACCESS_KEY). Prefer the
+    /// environment: a command line is visible to other users of the machine.
+    #[arg(
+        id = "s3_secret_access_key",
+        long = "s3-secret-access-key",
+        env = "ISMS_S3_SECRET_ACCESS_KEY",
+        hide_env_values = true
+    )]
+    secret_access_key: Option<String>,
+    /// Allow a plain http:// endpoint (a server on this machine or a private
+    /// network); otherwise HTTPS only (also AWS_ALLOW_HTTP=true).
+    #[arg(
+        id = "s3_allow_http",
+        long = "s3-allow-http",
+        env = "ISMS_S3_ALLOW_HTTP"
+    )]
+    allow_http: bool,
+}
+
+impl S3Args {
+    fn settings(&self) -> isms_web::controls::blobs::S3Settings {
+        isms_web::controls::blobs::S3Settings {
+            endpoint: self.endpoint.clone(),
+            region: self.region.clone(),
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key: self.secret_access_key.clone(),
+            allow_http: self.allow_http,
+            connect_timeout: None,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -476,11 +573,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Risk(RiskCommand::Simulate(_)) | Command::Oscal(_) => {
             unreachable!("handled before the runtime starts")
         }
-        Command::Backup { path } => {
+        Command::Backup { path, blobs } => {
+            let blob_copy = isms_store::backup_blob_dir(&path);
             if std::path::Path::new(&path).exists() {
                 bail!("{path} already exists: choose a new file name");
             }
+            if blob_copy.exists() {
+                bail!(
+                    "{} already exists: choose a new file name",
+                    blob_copy.display()
+                );
+            }
             let store = open(&cli.database).await?;
+            let source = blobs.dir(&store)?;
             eprintln!("backing up {} ...", isms_store::redact_url(&cli.database));
             let copied = store.backup(&path).await?;
             if copied.rows > 0 {
@@ -491,23 +596,99 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 println!("backed up {} tables to {path}", copied.tables);
             }
+            if let Some(source) = source {
+                // The files the backup's rows name (its own snapshot).
+                let backup = isms_store::Store::open_backup(&path).await?;
+                let hashes = backup.evidence_hashes().await;
+                backup.close().await;
+                let result = hashes.map_err(anyhow::Error::from).and_then(|h| {
+                    let done = isms_store::copy_blobs(&h, &source, &blob_copy)?;
+                    if let Some(first) = done.missing.first() {
+                        bail!(
+                            "{} evidence file(s) the database names are missing from {} (first: {first}); no backup was written. Run with --without-blobs to back up the database alone",
+                            done.missing.len(),
+                            source.display()
+                        );
+                    }
+                    Ok(done)
+                });
+                match result {
+                    Ok(done) => println!(
+                        "backed up {} evidence files ({}) to {}, each SHA-256 checked",
+                        done.copied.len(),
+                        isms_web::controls::blobs::human_size(done.bytes),
+                        blob_copy.display()
+                    ),
+                    Err(e) => {
+                        // Nothing half-written: the backup goes with its files.
+                        let _ = std::fs::remove_file(&path);
+                        let _ = std::fs::remove_dir_all(&blob_copy);
+                        return Err(e);
+                    }
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Restore { path, force } => {
+        Command::Restore { path, force, blobs } => {
             let backup = isms_store::Store::open_backup(&path)
                 .await
                 .with_context(|| format!("cannot read the backup {path}"))?;
             let store = open(&cli.database).await?;
+            let target = blobs.dir(&store)?;
+            // The evidence files first (each SHA-256 checked), so a backup
+            // whose files are damaged or missing restores nothing.
+            let mut placed = None;
+            if let Some(target) = &target {
+                let hashes = backup.evidence_hashes().await.map_err(|_| {
+                    anyhow::anyhow!(
+                        "not an isms backup: the file has no isms schema (it was not written by `isms backup`)"
+                    )
+                })?;
+                let from = isms_store::backup_blob_dir(&path);
+                let done = isms_store::copy_blobs(&hashes, &from, target)?;
+                if let Some(first) = done.missing.first() {
+                    for sha in &done.copied {
+                        let _ = std::fs::remove_file(target.join(sha));
+                    }
+                    bail!(
+                        "{} evidence file(s) the backup names are in neither {} nor {} (first: {first}); nothing was restored. Run with --without-blobs to restore the database alone",
+                        done.missing.len(),
+                        from.display(),
+                        target.display()
+                    );
+                }
+                placed = Some(done);
+            }
             eprintln!(
                 "restoring {path} into {} ...",
                 isms_store::redact_url(&cli.database)
             );
-            let copied = store.restore_from(&backup, force).await?;
+            let copied = match store.restore_from(&backup, force).await {
+                Ok(c) => c,
+                Err(e) => {
+                    // The files copied for this restore go again.
+                    if let (Some(done), Some(target)) = (&placed, &target) {
+                        for sha in &done.copied {
+                            let _ = std::fs::remove_file(target.join(sha));
+                        }
+                    }
+                    return Err(e.into());
+                }
+            };
             backup.close().await;
             println!(
                 "restored {} rows of {} tables from {path}; check it with `isms audit-log verify`",
                 copied.rows, copied.tables
             );
+            if let (Some(done), Some(target)) = (placed, target) {
+                println!(
+                    "restored {} evidence files ({}, each SHA-256 checked) into {}; {} were there already",
+                    done.copied.len(),
+                    isms_web::controls::blobs::human_size(done.bytes),
+                    target.display(),
+                    done.present
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -517,10 +698,11 @@ async fn serve(database: &str, args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Bad mail settings stop the start with one line, before anything else.
     let mailer = args.mail.mailer()?;
     let store = open(database).await?;
+    let s3 = args.s3.settings();
     let blob_store = args
         .blob_store
         .as_deref()
-        .map(isms_web::controls::blobs::BlobStore::from_url)
+        .map(|url| isms_web::controls::blobs::BlobStore::from_url_with(url, &s3))
         .transpose()
         .map_err(|e| anyhow::anyhow!(e))?;
     let listener = tokio::net::TcpListener::bind(&args.bind)

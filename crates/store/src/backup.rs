@@ -11,6 +11,10 @@
 //! read with their stored types and bound with the types the target declares,
 //! all rows in one transaction on the target (nothing half-written), and
 //! identity counters moved past the copied ids.
+//!
+//! Evidence files (a folder blob store) go beside the backup, in the folder
+//! `FILE.blobs`, named by their SHA-256 like in the store; [`copy_blobs`]
+//! checks every file's SHA-256 as it copies it, both ways.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -163,14 +167,24 @@ impl Store {
         copy_all(from, self).await
     }
 
-    /// The schema version (the last migration applied).
-    async fn schema_version(&self) -> Result<i64> {
-        let (v,): (Option<i64>,) = crate::on_pool!(self, |p| sqlx::query_as(
-            "SELECT MAX(version) FROM schema_migrations"
+    /// The numbers of the migrations applied.
+    async fn applied_migrations(&self) -> Result<BTreeSet<i64>> {
+        let rows: Vec<(i64,)> = crate::on_pool!(self, |p| sqlx::query_as(
+            "SELECT version FROM schema_migrations"
         )
-        .fetch_one(p)
+        .fetch_all(p)
         .await)?;
-        Ok(v.unwrap_or(0))
+        Ok(rows.into_iter().map(|(v,)| v).collect())
+    }
+
+    /// The SHA-256 of every evidence file this database names, in order.
+    pub async fn evidence_hashes(&self) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = crate::on_pool!(self, |p| sqlx::query_as(
+            "SELECT DISTINCT sha256 FROM evidence_revisions ORDER BY sha256"
+        )
+        .fetch_all(p)
+        .await)?;
+        Ok(rows.into_iter().map(|(h,)| h).collect())
     }
 
     /// Every isms table (not the migration ledger) with its columns.
@@ -247,6 +261,133 @@ impl Store {
             ),
         })
     }
+}
+
+/// Why two sets of applied migrations differ, if they do (the migrations
+/// are compared one by one, not by the highest number: branches merged in
+/// any order may leave the same highest number over different sets).
+fn migrations_differ(backup: &BTreeSet<i64>, here: &BTreeSet<i64>) -> Option<String> {
+    let list = |s: Vec<&i64>| {
+        s.iter()
+            .map(|v| format!("{v:04}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let only_backup: Vec<&i64> = backup.difference(here).collect();
+    let only_here: Vec<&i64> = here.difference(backup).collect();
+    let mut why = Vec::new();
+    if !only_here.is_empty() {
+        why.push(format!(
+            "the backup lacks migration {} that this isms has",
+            list(only_here)
+        ));
+    }
+    if !only_backup.is_empty() {
+        why.push(format!(
+            "the backup has migration {} that this isms does not know",
+            list(only_backup)
+        ));
+    }
+    (!why.is_empty()).then(|| why.join("; "))
+}
+
+/// The folder of a backup's evidence files: `FILE.blobs` beside `FILE`.
+pub fn backup_blob_dir(path: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("{path}.blobs"))
+}
+
+/// What [`copy_blobs`] did.
+#[derive(Debug, Clone, Default)]
+pub struct BlobCopy {
+    /// Files copied (each one's SHA-256 checked).
+    pub copied: Vec<String>,
+    /// Files the target held already (same name, so same content).
+    pub present: usize,
+    /// Files found in neither folder.
+    pub missing: Vec<String>,
+    /// Bytes copied.
+    pub bytes: u64,
+}
+
+/// Copies the evidence files `hashes` from the folder `from` to the folder
+/// `to` (created if needed), reading each one once: its SHA-256 is computed
+/// while it is copied to a temporary file, and only a file whose bytes match
+/// its name is renamed into place. A mismatch stops the copy with an error
+/// naming the file (what was copied before stays: content-addressed files
+/// are never wrong). Files `to` holds already are kept; files `from` lacks
+/// are listed in [`BlobCopy::missing`].
+pub fn copy_blobs(
+    hashes: &[String],
+    from: &std::path::Path,
+    to: &std::path::Path,
+) -> Result<BlobCopy> {
+    use sha2::Digest as _;
+    use std::io::{Read as _, Write as _};
+    let io = |what: String, e: std::io::Error| StoreError::Invalid(format!("{what}: {e}"));
+    let mut done = BlobCopy::default();
+    let tmp_dir = to.join(".tmp");
+    for sha in hashes {
+        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(StoreError::Invalid(format!(
+                "evidence file name '{sha}' is not a SHA-256"
+            )));
+        }
+        let target = to.join(sha);
+        if target.exists() {
+            done.present += 1;
+            continue;
+        }
+        let source = from.join(sha);
+        let mut input = match std::fs::File::open(&source) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                done.missing.push(sha.clone());
+                continue;
+            }
+            Err(e) => return Err(io(source.display().to_string(), e)),
+        };
+        std::fs::create_dir_all(&tmp_dir).map_err(|e| io(tmp_dir.display().to_string(), e))?;
+        let tmp = tmp_dir.join(format!("copy-{}", crate::random_token(12)));
+        let copied = (|| -> std::io::Result<(String, u64)> {
+            let mut out =
+                std::io::BufWriter::with_capacity(256 * 1024, std::fs::File::create(&tmp)?);
+            let mut h = sha2::Sha256::new();
+            let mut buf = vec![0u8; 256 * 1024];
+            let mut n_total = 0u64;
+            loop {
+                let n = input.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                h.update(&buf[..n]);
+                out.write_all(&buf[..n])?;
+                n_total += n as u64;
+            }
+            out.into_inner()
+                .map_err(std::io::IntoInnerError::into_error)?
+                .sync_all()?;
+            Ok((hex::encode(h.finalize()), n_total))
+        })();
+        let (actual, n) = match copied {
+            Ok(x) => x,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(io(source.display().to_string(), e));
+            }
+        };
+        if !actual.eq_ignore_ascii_case(sha) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(StoreError::Invalid(format!(
+                "evidence file {} is damaged: its bytes hash to {actual}, not to its name; nothing more was copied",
+                source.display()
+            )));
+        }
+        std::fs::rename(&tmp, &target).map_err(|e| io(target.display().to_string(), e))?;
+        done.copied.push(sha.clone());
+        done.bytes += n;
+    }
+    let _ = std::fs::remove_dir(&tmp_dir);
+    Ok(done)
 }
 
 /// Parents before children; ties by name, so the order is stable.
@@ -380,16 +521,16 @@ async fn read_table(src: &mut Tx, shape: &TableShape) -> Result<Vec<Vec<Val>>> {
 /// Copies every table of `from` into `to`, replacing what `to` holds, in
 /// one transaction on `to`.
 async fn copy_all(from: &Store, to: &Store) -> Result<CopySummary> {
-    let v_from = from.schema_version().await.map_err(|_| {
+    let m_from = from.applied_migrations().await.map_err(|_| {
         StoreError::Invalid(
             "not an isms backup: the file has no isms schema (it was not written by `isms backup`)"
                 .into(),
         )
     })?;
-    let v_to = to.schema_version().await?;
-    if v_from != v_to {
+    let m_to = to.applied_migrations().await?;
+    if let Some(why) = migrations_differ(&m_from, &m_to) {
         return Err(StoreError::Invalid(format!(
-            "the backup is at schema version {v_from} and this isms at {v_to}: use the isms version that wrote the backup, or bring the backup up to date first with `isms migrate --database sqlite://FILE` on a copy"
+            "the backup and this isms have different schemas ({why}): use the isms version that wrote the backup, or bring the backup up to date first with `isms migrate --database sqlite://FILE` on a copy"
         )));
     }
     let shapes = to.table_shapes().await?;
@@ -504,6 +645,49 @@ async fn insert_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn migrations_are_compared_as_sets() {
+        let set = |v: &[i64]| v.iter().copied().collect::<BTreeSet<i64>>();
+        assert_eq!(migrations_differ(&set(&[1, 2, 3]), &set(&[1, 2, 3])), None);
+        // Same highest number, different sets: refused.
+        let why = migrations_differ(&set(&[1, 2, 4]), &set(&[1, 3, 4])).unwrap();
+        assert!(why.contains("lacks migration 0003"), "{why}");
+        assert!(why.contains("has migration 0002"), "{why}");
+    }
+
+    #[test]
+    fn blobs_are_copied_only_when_their_bytes_match_their_name() {
+        use sha2::Digest as _;
+        let root = std::env::temp_dir().join(format!("isms_copy_blobs_{}", std::process::id()));
+        let (from, to) = (root.join("from"), root.join("to"));
+        std::fs::create_dir_all(&from).unwrap();
+        let good = hex::encode(sha2::Sha256::digest(b"evidence"));
+        std::fs::write(from.join(&good), b"evidence").unwrap();
+        let absent = "0".repeat(64);
+        let done = copy_blobs(&[good.clone(), absent.clone()], &from, &to).unwrap();
+        assert_eq!(done.copied, vec![good.clone()]);
+        assert_eq!(done.missing, vec![absent]);
+        assert_eq!(std::fs::read(to.join(&good)).unwrap(), b"evidence");
+        // Copying again finds it present.
+        assert_eq!(
+            copy_blobs(std::slice::from_ref(&good), &from, &to)
+                .unwrap()
+                .present,
+            1
+        );
+        // A damaged file is refused and not put in place.
+        let bad = hex::encode(sha2::Sha256::digest(b"original"));
+        std::fs::write(from.join(&bad), b"tampered").unwrap();
+        let e = copy_blobs(std::slice::from_ref(&bad), &from, &to).unwrap_err();
+        assert!(e.to_string().contains("damaged"), "{e}");
+        assert!(!to.join(&bad).exists());
+        assert_eq!(
+            std::fs::read_dir(to.join(".tmp")).map_or(0, Iterator::count),
+            0
+        );
+        let _ = std::fs::remove_dir_all(&root);
+    }
 
     #[test]
     fn parents_are_copied_before_children() {

@@ -45,7 +45,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use audit::{Actor, AuditEntry, AuditFilter, ChainReport, Via};
-pub use backup::CopySummary;
+pub use backup::{BlobCopy, CopySummary, backup_blob_dir, copy_blobs};
 pub use context::{CONTEXT_KINDS, ContextInput, ContextItem, Scope, ScopeInput};
 pub use controls::{
     AppliedControl, ControlInput, ControlRef, ControlReview, CoverageRow, Covered, Evidence,

@@ -222,32 +222,93 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, WebError> {
 /// Largest upload (framework files) of the upload routes.
 pub const MAX_UPLOAD_BYTES: usize = 70 * 1024 * 1024;
 
-/// Multipart forms (file uploads) carry the token as a `csrf_token` field.
+/// How far into a multipart form the CSRF check looks for the token.
+const CSRF_PREFIX: usize = 64 * 1024;
+
+/// Multipart forms (file uploads) carry the token as a `csrf_token` field
+/// before any file (our forms put it first). The check reads the body only
+/// up to the token, at most [`CSRF_PREFIX`] bytes, and hands the handler the
+/// whole body (those bytes, then the rest as it arrives), so a large file
+/// streams on to the handler instead of being held in memory here.
 async fn check_multipart_csrf(
     req: Request,
     content_type: &str,
     expected: &str,
     limit: usize,
 ) -> Result<Request, WebError> {
+    use futures_util::StreamExt as _;
     let refused = || {
         WebError::forbidden(
             "This form is out of date or was sent from another site, so nothing was changed. Reload the page and try again.",
         )
     };
     let boundary = multer::parse_boundary(content_type).map_err(|_| refused())?;
-    let (parts, bytes) = read_body(req, limit).await?;
-    let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes.clone())]);
-    let mut multipart = multer::Multipart::new(stream, boundary);
-    while let Ok(Some(field)) = multipart.next_field().await {
-        if field.name() == Some("csrf_token") {
-            let token = field.text().await.unwrap_or_default();
-            if secrets_match(&token, expected) {
-                return Ok(Request::from_parts(parts, Body::from(bytes)));
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(limit));
+    }
+    let (parts, body) = req.into_parts();
+    let mut rest = body.into_data_stream();
+    let mut read: Vec<axum::body::Bytes> = Vec::new();
+    let mut read_len = 0usize;
+    let mut ended = false;
+    loop {
+        match token_in(&read, &boundary, ended).await {
+            Some(Ok(token)) if secrets_match(&token, expected) => {
+                let head = futures_util::stream::iter(read.into_iter().map(Ok::<_, axum::Error>));
+                return Ok(Request::from_parts(
+                    parts,
+                    Body::from_stream(head.chain(rest)),
+                ));
             }
-            break;
+            Some(_) => return Err(refused()),
+            None if ended || read_len > CSRF_PREFIX => return Err(refused()),
+            None => {}
+        }
+        match rest.next().await {
+            Some(Ok(chunk)) => {
+                read_len += chunk.len();
+                read.push(chunk);
+            }
+            Some(Err(_)) => return Err(refused()),
+            None => ended = true,
         }
     }
-    Err(refused())
+}
+
+/// The CSRF token of the multipart form whose first bytes are `read`:
+/// `Some(Ok(token))` when found, `Some(Err(()))` when it cannot come (a file
+/// or the end of the form came first), `None` when more bytes are needed.
+async fn token_in(
+    read: &[axum::body::Bytes],
+    boundary: &str,
+    ended: bool,
+) -> Option<Result<String, ()>> {
+    let stream = futures_util::stream::iter(read.iter().cloned().map(Ok::<_, std::io::Error>));
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let is_token = field.name() == Some("csrf_token");
+                if !is_token && field.file_name().is_some() {
+                    return Some(Err(()));
+                }
+                match field.text().await {
+                    Ok(token) if is_token => return Some(Ok(token)),
+                    Ok(_) => {}
+                    Err(_) if ended => return Some(Err(())),
+                    Err(_) => return None,
+                }
+            }
+            Ok(None) => return Some(Err(())),
+            Err(_) if ended => return Some(Err(())),
+            Err(_) => return None,
+        }
+    }
 }
 
 fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {

@@ -139,10 +139,9 @@ pub fn app(store: Store, config: Config) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             auth::DEFAULT_BODY_BYTES,
         ))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            timeout,
-        ))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            time_limit(timeout, req, next)
+        }))
         // A bug that panics answers 500 (with headers and a problem
         // document or page from the layer above) instead of dropping the
         // connection.
@@ -151,6 +150,41 @@ pub fn app(store: Store, config: Config) -> Router {
             state.clone(),
             security::headers,
         ))
+}
+
+/// How long an evidence upload may take: it streams a file as large as
+/// `--max-upload-mb` from a client that may be slow.
+const UPLOAD_TIME: Duration = Duration::from_secs(3600);
+
+/// Whether a request uploads an evidence file (streamed to the blob store).
+fn is_evidence_upload(req: &axum::extract::Request) -> bool {
+    let path = req.uri().path();
+    let path = path.strip_prefix("/api/v1").unwrap_or(path);
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    req.method() == axum::http::Method::POST
+        && matches!(
+            segments.as_slice(),
+            ["controls", _, "evidence"] | ["evidence", _, "revisions"]
+        )
+}
+
+/// Answers 408 when a request takes longer than `limit` (evidence uploads:
+/// [`UPLOAD_TIME`], so a large file is not cut off by the ordinary limit).
+async fn time_limit(
+    limit: Duration,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let limit = if is_evidence_upload(&req) {
+        limit.max(UPLOAD_TIME)
+    } else {
+        limit
+    };
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => axum::http::StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
 }
 
 /// Serves the application on `listener` until ctrl-c or SIGTERM.

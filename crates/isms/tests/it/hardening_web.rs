@@ -612,10 +612,14 @@ async fn the_csrf_check_reads_no_more_than_the_routes_limit() {
                 .send(b.body(counting_body(total, read.clone())).unwrap())
                 .await;
             let what = format!("{engine}: {path} (length declared: {declared})");
-            assert_eq!(
+            // Refused as too large, or (a multipart form, which the check
+            // reads only up to its token) as having no token in its first
+            // 64 KB.
+            assert!(
+                r.status == StatusCode::PAYLOAD_TOO_LARGE
+                    || (!declared && r.status == StatusCode::FORBIDDEN),
+                "{what}: {} {}",
                 r.status,
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "{what}: {}",
                 r.body
             );
             assert_security_headers(&r, &what);

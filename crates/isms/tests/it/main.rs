@@ -25,6 +25,7 @@ mod cli;
 mod context;
 mod controls;
 mod documents;
+mod evidence_store;
 mod exports;
 mod fair;
 mod frameworks;

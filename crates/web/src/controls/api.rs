@@ -451,7 +451,8 @@ fn refuse_missing_file(up: &crate::controls::upload::Upload) -> Result<(), ApiEr
     responses((status = 201, body = EvidenceOut),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Larger than the configured limit", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Empty, bytes contradict the extension, or bad dates", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "Empty, bytes contradict the extension, or bad dates", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The blob store (an S3 bucket) could not be reached; nothing stored", body = Problem, content_type = "application/problem+json")))]
 pub async fn upload_evidence(
     State(state): State<AppState>,
     user: ApiUser,
@@ -561,7 +562,8 @@ pub async fn get_evidence(
     responses((status = 201, body = EvidenceOut),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The blob store could not be reached; nothing stored", body = Problem, content_type = "application/problem+json")))]
 pub async fn revise_evidence(
     State(state): State<AppState>,
     user: ApiUser,

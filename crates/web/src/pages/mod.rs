@@ -129,9 +129,10 @@ impl Chrome {
     }
 }
 
-/// The public pages, the session pages and the session uploads (larger
-/// bodies), each route with the access it declares.
-fn tables() -> [Routes; 3] {
+/// The public pages, the session pages, the session uploads (larger
+/// bodies, read whole) and the evidence uploads (streamed to the blob store,
+/// as large as `--max-upload-mb`), each route with the access it declares.
+fn tables() -> [Routes; 4] {
     use Access::{Member, Needs, Public};
     use Permission::{
         Approve, EditIsms, ImportFrameworks, ManageMembers, ReadAuditLog, ReadIsms, RecordFindings,
@@ -576,13 +577,13 @@ fn tables() -> [Routes; 3] {
             "/mappings/import",
             Needs(ImportFrameworks),
             frameworks::import_mappings,
-        )
-        .post(
-            "/controls/{applied_control}/evidence",
-            Needs(EditIsms),
-            controls::upload_evidence,
         );
-    [public, session, uploads]
+    let evidence = Routes::new().post(
+        "/controls/{applied_control}/evidence",
+        Needs(EditIsms),
+        controls::upload_evidence,
+    );
+    [public, session, uploads, evidence]
 }
 
 /// The declared page routes (for the route-matrix test).
@@ -594,7 +595,7 @@ pub(crate) fn route_table() -> Vec<Route> {
 }
 
 pub fn router(state: AppState) -> Router {
-    let [public, session, uploads] = tables().map(|t| t.into_parts().0);
+    let [public, session, uploads, evidence] = tables().map(|t| t.into_parts().0);
     let session = session.route_layer(axum::middleware::from_fn_with_state(
         state.clone(),
         crate::auth::session_layer,
@@ -610,10 +611,22 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::extract::DefaultBodyLimit::max(
             crate::auth::MAX_UPLOAD_BYTES,
         ));
+    // The handler streams the file to the blob store and refuses one larger
+    // than the configured limit; the whole form may carry 1 MiB more.
+    let evidence_limit = usize::try_from(state.config.max_upload_bytes.saturating_add(1024 * 1024))
+        .unwrap_or(usize::MAX);
+    let evidence = evidence
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::session_layer,
+        ))
+        .route_layer(axum::Extension(crate::auth::BodyLimit(evidence_limit)))
+        .route_layer(axum::extract::DefaultBodyLimit::max(evidence_limit));
     Router::new()
         .merge(public)
         .merge(session)
         .merge(uploads)
+        .merge(evidence)
         .fallback(not_found)
         .with_state(state)
 }
