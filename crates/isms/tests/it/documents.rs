@@ -1190,7 +1190,9 @@ fn unqp(s: &str) -> String {
     while i < b.len() {
         if b[i] == b'='
             && i + 2 < b.len()
-            && let Ok(x) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+            && let Some(x) = std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
         {
             out.push(x);
             i += 3;

@@ -788,7 +788,7 @@ async fn a_retired_course_takes_no_assignments_keeps_its_records_and_can_return(
             "POST",
             &format!("/api/v1/courses/{id}/complete"),
             &eve,
-            None,
+            Some(json!({})),
         )
         .await;
         assert_eq!(s, StatusCode::CREATED, "{engine}: {v}");
@@ -1019,7 +1019,7 @@ async fn the_competence_report_is_a_pdf_on_the_page_the_api_and_the_cli() {
             .api("GET", "/api/v1/competence/export?format=pdf", Some(&m))
             .await;
         assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
-        check(&r.bytes);
+        check(r.bytes.as_slice());
         let again = app
             .api("GET", "/api/v1/competence/export?format=pdf", Some(&m))
             .await;
@@ -1053,7 +1053,7 @@ async fn the_competence_report_is_a_pdf_on_the_page_the_api_and_the_cli() {
             .get("/training/competence/export?format=pdf", Some(&cookie))
             .await;
         assert_eq!(r.status, StatusCode::OK, "{engine}");
-        check(&r.bytes);
+        check(r.bytes.as_slice());
 
         // The command line.
         let dir =
@@ -1083,7 +1083,7 @@ async fn the_competence_report_is_a_pdf_on_the_page_the_api_and_the_cli() {
         .unwrap();
         assert!(o.status.success(), "{engine}: {}", stderr(&o));
         assert!(stdout(&o).contains("competence records"), "{}", stdout(&o));
-        check(&std::fs::read(&out).unwrap());
+        check(std::fs::read(&out).unwrap().as_slice());
         let _ = std::fs::remove_dir_all(&dir);
         store.close().await;
     }
