@@ -375,6 +375,56 @@ pub fn review_due(last_review: &str, review_months: i64) -> String {
     add_months(last_review.get(..10).unwrap_or(""), review_months)
 }
 
+/// `date` (YYYY-MM-DD) plus `days` (may be negative); "" for a bad date.
+pub fn add_days(date: &str, days: i64) -> String {
+    if !valid_date(date) {
+        return String::new();
+    }
+    let y: i64 = date[0..4].parse().unwrap_or(0);
+    let m: i64 = date[5..7].parse().unwrap_or(1);
+    let d: i64 = date[8..10].parse().unwrap_or(1);
+    // Days from civil and back (proleptic Gregorian), after H. Hinnant's
+    // public-domain description of the arithmetic.
+    let (yy, mm) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let doy = (153 * mm + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let n = era * 146_097 + doe + days;
+    let era = n.div_euclid(146_097);
+    let doe = n - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let nd = doy - (153 * mp + 2) / 5 + 1;
+    let nm = if mp < 10 { mp + 3 } else { mp - 9 };
+    let ny = yoe + era * 400 + i64::from(nm <= 2);
+    format!("{ny:04}-{nm:02}-{nd:02}")
+}
+
+/// The days people have to read and acknowledge a published version, when
+/// the document does not say otherwise.
+pub const DEFAULT_READING_DAYS: i64 = 14;
+/// The longest reading period.
+pub const MAX_READING_DAYS: i64 = 365;
+
+/// Checks a reading period in days (0: by the day of publication).
+pub fn check_reading_days(d: i64) -> Result<i64, String> {
+    if (0..=MAX_READING_DAYS).contains(&d) {
+        Ok(d)
+    } else {
+        Err(format!(
+            "reading_days: {d} is outside 0 to {MAX_READING_DAYS} (days people have to read and acknowledge a published version)"
+        ))
+    }
+}
+
+/// The day by which a version published at `published_at` (RFC 3339) must
+/// be acknowledged, `reading_days` later; "" while unpublished.
+pub fn read_by(published_at: &str, reading_days: i64) -> String {
+    add_days(published_at.get(..10).unwrap_or(""), reading_days)
+}
+
 /// The most months between reviews.
 pub const MAX_REVIEW_MONTHS: i64 = 60;
 
@@ -506,6 +556,20 @@ pub fn policy_readiness(f: &PolicyFacts, year_ago: &str) -> (crate::risk::Readin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_are_added_across_months_years_and_leap_days() {
+        assert_eq!(add_days("2026-12-25", 14), "2027-01-08");
+        assert_eq!(add_days("2028-02-20", 10), "2028-03-01");
+        assert_eq!(add_days("2027-02-20", 9), "2027-03-01");
+        assert_eq!(add_days("2026-03-01", -1), "2026-02-28");
+        assert_eq!(add_days("2026-05-31", 0), "2026-05-31");
+        assert_eq!(add_days("nope", 3), "");
+        assert_eq!(read_by("2026-12-06T10:00:00.000000Z", 14), "2026-12-20");
+        assert_eq!(read_by("", 14), "");
+        assert!(check_reading_days(0).is_ok() && check_reading_days(366).is_err());
+        assert!(check_reading_days(-1).unwrap_err().contains("reading_days"));
+    }
     use VersionState as S;
 
     #[test]

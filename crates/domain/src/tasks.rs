@@ -423,6 +423,10 @@ pub const CATEGORIES: &[(&str, &str)] = &[
     ("risk_action", "Risk treatment actions"),
     ("risk_review", "Risk reviews"),
     ("document_review", "Document reviews"),
+    (
+        "document_acknowledgement",
+        "Documents to read and acknowledge",
+    ),
     ("control_review", "Control reviews"),
     ("evidence_expiry", "Evidence expiring"),
     ("training", "Training due"),

@@ -365,6 +365,48 @@ impl Status {
     }
 }
 
+/// Whether a course is in use: a retired course takes no new assignments;
+/// its assignments and completion records stay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CourseStatus {
+    Active,
+    Retired,
+}
+
+impl CourseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CourseStatus::Active => "active",
+            CourseStatus::Retired => "retired",
+        }
+    }
+}
+
+impl std::str::FromStr for CourseStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "active" => Ok(CourseStatus::Active),
+            "retired" => Ok(CourseStatus::Retired),
+            other => Err(format!(
+                "'{other}' is not a course status (active or retired)"
+            )),
+        }
+    }
+}
+
+/// Why a course's status cannot change as asked.
+pub fn status_change(title: &str, from: CourseStatus, to: CourseStatus) -> Result<(), String> {
+    if from == to {
+        return Err(match to {
+            CourseStatus::Retired => format!("the course “{title}” is retired already"),
+            CourseStatus::Active => format!("the course “{title}” is active already"),
+        });
+    }
+    Ok(())
+}
+
 /// The last passed completion of an assignment: its date and expiry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Passed {

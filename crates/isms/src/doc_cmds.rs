@@ -1,5 +1,5 @@
-//! `isms doc export` and `isms doc list`: documented information on the
-//! command line.
+//! `isms doc export`, `isms doc list` and `isms doc remind`: documented
+//! information on the command line.
 
 use std::process::ExitCode;
 
@@ -15,6 +15,20 @@ pub enum DocCommand {
     Export(ExportArgs),
     /// List the document register.
     List(ListArgs),
+    /// Remind everyone who has not yet acknowledged the published version: an inbox message
+    /// (at most one a day) and, with --smtp-url, an e-mail.
+    Remind(RemindArgs),
+}
+
+#[derive(Args)]
+pub struct RemindArgs {
+    /// The document's id (the number in DOC-007 or /documents/7).
+    id: String,
+    /// The organisation's slug (see `isms org list`).
+    #[arg(long)]
+    org: String,
+    #[command(flatten)]
+    mail: crate::tasks_cmds::MailArgs,
 }
 
 #[derive(Args)]
@@ -68,6 +82,33 @@ pub async fn run(store: &Store, cmd: DocCommand) -> anyhow::Result<ExitCode> {
                 bytes.len(),
                 a.output.display()
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        DocCommand::Remind(a) => {
+            let org = store.require_org(&a.org).await?;
+            let id = parse_id(&a.id)?;
+            let mailer = a.mail.mailer()?;
+            let base = a
+                .mail
+                .public_url
+                .clone()
+                .unwrap_or_else(|| "http://localhost:8080".to_owned());
+            let o =
+                isms_web::documents::remind::remind_late(store, mailer.as_ref(), &base, &org, id)
+                    .await?;
+            println!(
+                "{} reminder(s) written, {} e-mail(s) sent for {}",
+                o.sent,
+                o.emailed,
+                export::key(id)
+            );
+            if mailer.is_none() {
+                println!("no --smtp-url: no e-mail sent");
+            }
+            if let Some(e) = o.mail_error {
+                eprintln!("error: {e}; the inbox messages were written");
+                return Ok(ExitCode::FAILURE);
+            }
             Ok(ExitCode::SUCCESS)
         }
         DocCommand::List(a) => {

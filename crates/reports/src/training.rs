@@ -232,6 +232,198 @@ pub fn training_pdf(doc: &TrainingDocument) -> Vec<u8> {
     })
 }
 
+/// One requirement of a person's role, and the evidence they hold for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompetenceLine {
+    /// The role's label, e.g. "Employee".
+    pub role: String,
+    pub person: String,
+    pub name: String,
+    pub requirement: String,
+    /// "Held", "Expired" or "Gap" (no evidence).
+    pub status: String,
+    /// What proves it ("" for a gap).
+    pub evidence: String,
+    pub achieved_on: String,
+    pub expires_on: String,
+}
+
+/// Competence (clause 7.2): per role, what it requires against the evidence
+/// each person holds, and the gaps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompetenceDocument {
+    pub organisation: String,
+    /// RFC 3339: the last change to a record ("" when none); every date
+    /// inside the files is this one, so the bytes depend on the data only.
+    pub date: String,
+    /// Per role: its label and what it requires (titles).
+    pub roles: Vec<(String, Vec<String>)>,
+    /// By role, person, requirement.
+    pub lines: Vec<CompetenceLine>,
+}
+
+pub const COMPETENCE_CSV_HEADER: [&str; 8] = [
+    "role",
+    "person",
+    "name",
+    "requirement",
+    "status",
+    "evidence",
+    "achieved_on",
+    "expires_on",
+];
+
+fn competence_cells(l: &CompetenceLine) -> [String; 8] {
+    [
+        l.role.clone(),
+        l.person.clone(),
+        l.name.clone(),
+        l.requirement.clone(),
+        l.status.clone(),
+        l.evidence.clone(),
+        l.achieved_on.clone(),
+        l.expires_on.clone(),
+    ]
+}
+
+/// One row per person and required competence (formula-like cells neutralised).
+pub fn competence_csv(doc: &CompetenceDocument) -> Result<Vec<u8>, ReportError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| ReportError::Csv(e.to_string());
+    cells::write_csv_record(&mut w, COMPETENCE_CSV_HEADER).map_err(err)?;
+    for l in &doc.lines {
+        cells::write_csv_record(&mut w, competence_cells(l)).map_err(err)?;
+    }
+    w.into_inner().map_err(|e| ReportError::Csv(e.to_string()))
+}
+
+/// One sheet, one row per person and required competence.
+pub fn competence_xlsx(doc: &CompetenceDocument) -> Result<Vec<u8>, ReportError> {
+    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
+    let err = |e: rust_xlsxwriter::XlsxError| ReportError::Xlsx(e.to_string());
+    let (year, month, day, hour, minute, second) = crate::date_parts(&doc.date);
+    let when = ExcelDateTime::from_ymd(year, month, day)
+        .and_then(|t| t.and_hms(u16::from(hour), minute, f64::from(second)))
+        .map_err(err)?;
+    let mut wb = Workbook::new();
+    wb.set_properties(
+        &DocProperties::new()
+            .set_title(format!("Competence: {}", doc.organisation))
+            .set_subject("ISO/IEC 27001:2022 clause 7.2")
+            .set_author("isms")
+            .set_company(&doc.organisation)
+            .set_creation_datetime(&when),
+    );
+    let bold = Format::new().set_bold();
+    let plain = Format::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("Competence").map_err(err)?;
+    for (c, t) in [
+        "Role",
+        "Person",
+        "Name",
+        "Requirement",
+        "Status",
+        "Evidence",
+        "Achieved on",
+        "Expires on",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string_with_format(0, c as u16, *t, &bold)
+            .map_err(err)?;
+    }
+    let mut row = 1u32;
+    for l in &doc.lines {
+        let cells = competence_cells(l);
+        let record: Vec<Cell<'_>> = cells.iter().map(|t| Cell::Text(t)).collect();
+        row += write_record(ws, row, &record, 0, &plain).map_err(err)?;
+    }
+    for (c, w) in [16.0, 28.0, 24.0, 32.0, 10.0, 48.0, 12.0, 12.0]
+        .into_iter()
+        .enumerate()
+    {
+        ws.set_column_width(c as u16, w).map_err(err)?;
+    }
+    ws.set_freeze_panes(1, 0).map_err(err)?;
+    wb.save_to_buffer().map_err(err)
+}
+
+/// Competence as a PDF: one band per role (naming what it requires), one
+/// row per person and requirement, gaps marked.
+pub fn competence_pdf(doc: &CompetenceDocument) -> Vec<u8> {
+    let mut sections: Vec<(String, Vec<Vec<String>>)> = Vec::new();
+    for (role, required) in &doc.roles {
+        let rows: Vec<Vec<String>> = doc
+            .lines
+            .iter()
+            .filter(|l| &l.role == role)
+            .map(|l| {
+                vec![
+                    l.person.clone(),
+                    l.name.clone(),
+                    l.requirement.clone(),
+                    l.status.clone(),
+                    l.evidence.clone(),
+                    l.achieved_on.clone(),
+                    l.expires_on.clone(),
+                ]
+            })
+            .collect();
+        let head = if required.is_empty() {
+            format!("{role}: no requirements")
+        } else {
+            format!("{role}: requires {}", required.join("; "))
+        };
+        sections.push((head, rows));
+    }
+    let gaps = doc.lines.iter().filter(|l| l.status != "Held").count();
+    let mut people: Vec<&str> = doc.lines.iter().map(|l| l.person.as_str()).collect();
+    people.sort_unstable();
+    people.dedup();
+    let day = doc.date.get(..10).unwrap_or("").to_owned();
+    render(&TableDoc {
+        title: "Competence records".into(),
+        subtitle: "ISO/IEC 27001:2022, clause 7.2: what each role requires and the evidence held"
+            .into(),
+        facts: vec![
+            ("Organisation".to_owned(), doc.organisation.clone()),
+            ("Last change".to_owned(), day.clone()),
+            (
+                "Required competences".to_owned(),
+                format!(
+                    "{} for {} person(s): {} held, {gaps} gap(s)",
+                    doc.lines.len(),
+                    people.len(),
+                    doc.lines.len() - gaps
+                ),
+            ),
+        ],
+        banner: (gaps > 0).then(|| {
+            (
+                format!("{gaps} gap(s)"),
+                "People lack current evidence for a competence their role requires: see the rows marked Gap or Expired."
+                    .to_owned(),
+            )
+        }),
+        footer: format!("{} \u{2013} Competence records \u{2013} {day}", doc.organisation),
+        columns: vec![
+            ("Person", 150.0),
+            ("Name", 110.0),
+            ("Requirement", 140.0),
+            ("Status", 50.0),
+            ("Evidence", 196.0),
+            ("Achieved on", 62.0),
+            ("Expires on", 62.0),
+        ],
+        sections,
+        info_title: format!("Competence records: {}", doc.organisation),
+        author: doc.organisation.clone(),
+        date: crate::date_parts(&doc.date),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,5 +468,46 @@ mod tests {
             text.contains("\u{141}\u{f3}d\u{17a} Ltd") && text.contains("\u{3a0}\u{3b1}\u{3c0}")
         );
         assert!(text.contains("Phishing") && text.contains("2027-11-20"));
+    }
+
+    #[test]
+    fn the_competence_report_names_requirements_evidence_and_gaps() {
+        let d = CompetenceDocument {
+            organisation: "\u{c6}r\u{f8} ApS".into(),
+            date: "2026-11-20T10:00:00.000000Z".into(),
+            roles: vec![("Employee".into(), vec!["Phishing awareness".into()])],
+            lines: vec![
+                CompetenceLine {
+                    role: "Employee".into(),
+                    person: "ann@x.test".into(),
+                    name: "Ann".into(),
+                    requirement: "Phishing awareness".into(),
+                    status: "Held".into(),
+                    evidence: "=Course certificate".into(),
+                    achieved_on: "2026-10-01".into(),
+                    expires_on: String::new(),
+                },
+                CompetenceLine {
+                    role: "Employee".into(),
+                    person: "bob@x.test".into(),
+                    name: "Bob".into(),
+                    requirement: "Phishing awareness".into(),
+                    status: "Gap".into(),
+                    evidence: String::new(),
+                    achieved_on: String::new(),
+                    expires_on: String::new(),
+                },
+            ],
+        };
+        let csv = String::from_utf8(competence_csv(&d).unwrap()).unwrap();
+        assert!(csv.starts_with("role,person,name,requirement,status"));
+        assert!(csv.contains("'=Course certificate"), "{csv}");
+        assert_eq!(competence_xlsx(&d).unwrap(), competence_xlsx(&d).unwrap());
+        let pdf = competence_pdf(&d);
+        assert_eq!(pdf, competence_pdf(&d));
+        let text = crate::pdf_text(&pdf);
+        assert!(text.contains("\u{c6}r\u{f8} ApS"), "{text}");
+        assert!(text.contains("requires Phishing awareness") && text.contains("Gap"));
+        assert!(text.contains("bob@x.test") && text.contains("1 gap(s)"));
     }
 }

@@ -63,6 +63,9 @@ pub struct DocVersion {
     pub published_at: String,
     /// Who must acknowledge it, as sent when publishing ("" for nobody).
     pub acknowledge: String,
+    /// YYYY-MM-DD: the day by which those asked must have acknowledged it
+    /// ("" while unpublished).
+    pub read_by: String,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -86,12 +89,18 @@ struct VersionRow {
     published_by: String,
     published_at: String,
     acknowledge: String,
+    read_by: String,
     created_at: String,
     updated_at: String,
 }
 
 impl VersionRow {
     fn into_version(self) -> (i64, DocVersion) {
+        let read_by = if self.read_by.is_empty() {
+            rules::read_by(&self.published_at, rules::DEFAULT_READING_DAYS)
+        } else {
+            self.read_by
+        };
         (
             self.document_id,
             DocVersion {
@@ -112,6 +121,7 @@ impl VersionRow {
                 published_by: self.published_by,
                 published_at: self.published_at,
                 acknowledge: self.acknowledge,
+                read_by,
                 created_at: self.created_at,
                 updated_at: self.updated_at,
             },
@@ -120,9 +130,9 @@ impl VersionRow {
 }
 
 const VERSION_COLS: &str = "id, document_id, major, minor, state, body, change_note, author, author_user_id, editor_user_id, \
-     reviewers, submitted_at, approved_by, approved_at, published_by, published_at, acknowledge, created_at, updated_at";
+     reviewers, submitted_at, approved_by, approved_at, published_by, published_at, acknowledge, read_by, created_at, updated_at";
 const VERSION_COLS_NO_BODY: &str = "id, document_id, major, minor, state, '' AS body, change_note, author, author_user_id, editor_user_id, \
-     reviewers, submitted_at, approved_by, approved_at, published_by, published_at, acknowledge, created_at, updated_at";
+     reviewers, submitted_at, approved_by, approved_at, published_by, published_at, acknowledge, read_by, created_at, updated_at";
 
 /// A document with its current and published versions and acknowledgement counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -139,6 +149,8 @@ pub struct Document {
     pub owner_user_id: Option<i64>,
     pub classification: Classification,
     pub review_months: i64,
+    /// Days people have to read and acknowledge a published version.
+    pub reading_days: i64,
     pub status: DocStatus,
     /// The last publication or confirmed review, "" before the first.
     pub reviewed_at: String,
@@ -188,6 +200,7 @@ struct DocRow {
     owner_user_id: Option<i64>,
     classification: String,
     review_months: i64,
+    reading_days: i64,
     status: String,
     reviewed_at: String,
     version: i64,
@@ -211,6 +224,7 @@ impl DocRow {
                 .parse()
                 .unwrap_or(Classification::Internal),
             review_months: self.review_months,
+            reading_days: self.reading_days,
             status: self.status.parse().unwrap_or(DocStatus::Active),
             review_due: rules::review_due(&self.reviewed_at, self.review_months),
             reviewed_at: self.reviewed_at,
@@ -229,7 +243,7 @@ impl DocRow {
 }
 
 const DOC_SELECT: &str = "SELECT d.id, d.title, d.doc_type, d.template, u.email AS owner, d.owner_user_id, d.classification, \
-     d.review_months, d.status, d.reviewed_at, d.version, d.created_at, d.created_by, d.updated_at, d.updated_by \
+     d.review_months, d.reading_days, d.status, d.reviewed_at, d.version, d.created_at, d.created_by, d.updated_at, d.updated_by \
      FROM documents d LEFT JOIN users u ON u.id = d.owner_user_id";
 
 /// A document to create (`template`, or `title` and `type`) or a change to
@@ -245,6 +259,8 @@ pub struct DocumentInput {
     pub owner: Option<String>,
     pub classification: Option<String>,
     pub review_months: Option<i64>,
+    /// Days to read and acknowledge a published version (0 to 365, default 14).
+    pub reading_days: Option<i64>,
     pub requirements: Option<Vec<String>>,
     pub version: Option<i64>,
 }
@@ -313,6 +329,38 @@ pub struct AckRecord {
     pub display_name: String,
     /// "" while pending.
     pub acknowledged_at: String,
+}
+
+/// One person's acknowledgements of the versions in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct PersonAcks {
+    pub email: String,
+    pub display_name: String,
+    /// Published versions of active documents they are asked to acknowledge.
+    pub required: i64,
+    /// Of those, how many they did.
+    pub acknowledged: i64,
+}
+
+impl PersonAcks {
+    /// Completion in percent (100 when nothing is asked).
+    pub fn percent(&self) -> i64 {
+        if self.required == 0 {
+            100
+        } else {
+            self.acknowledged * 100 / self.required
+        }
+    }
+}
+
+/// Someone reminded to acknowledge a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reminded {
+    #[serde(skip)]
+    pub user_id: i64,
+    pub email: String,
+    /// The day they were asked to acknowledge it by.
+    pub read_by: String,
 }
 
 /// The organisation's document settings.
@@ -686,6 +734,9 @@ impl Store {
         };
         let review_months =
             rules::check_review_months(input.review_months.unwrap_or(12)).map_err(invalid)?;
+        let reading_days =
+            rules::check_reading_days(input.reading_days.unwrap_or(rules::DEFAULT_READING_DAYS))
+                .map_err(invalid)?;
         let mut refs: Vec<String> = tpl
             .map(|t| t.requirements.iter().map(|r| (*r).to_owned()).collect())
             .unwrap_or_default();
@@ -709,7 +760,7 @@ impl Store {
         let (id,): (i64,) = on_tx!(&mut tx, |c| {
             sqlx::query_as(
             "INSERT INTO documents (org_id, title, doc_type, template, owner_user_id, classification, review_months, \
-             search_text, created_at, created_by, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9, $10) RETURNING id"
+             search_text, created_at, created_by, updated_at, updated_by, reading_days) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9, $10, $11) RETURNING id"
         )
         .bind(org_id)
         .bind(&title)
@@ -721,6 +772,7 @@ impl Store {
         .bind(title.to_lowercase())
         .bind(&at)
         .bind(&actor.label)
+        .bind(reading_days)
         .fetch_one(c)
         .await
         })?;
@@ -925,6 +977,10 @@ impl Store {
             Some(m) => rules::check_review_months(m).map_err(invalid)?,
             None => before.review_months,
         };
+        let reading_days = match input.reading_days {
+            Some(d) => rules::check_reading_days(d).map_err(invalid)?,
+            None => before.reading_days,
+        };
         let owner = match input.owner.as_deref().map(str::trim) {
             None => before.owner_user_id,
             Some("") => None,
@@ -933,7 +989,7 @@ impl Store {
         on_tx!(&mut tx, |c| {
             sqlx::query(
             "UPDATE documents SET title = $1, doc_type = $2, classification = $3, review_months = $4, owner_user_id = $5, \
-             search_text = $6 WHERE org_id = $7 AND id = $8"
+             search_text = $6, reading_days = $9 WHERE org_id = $7 AND id = $8"
         )
         .bind(&title)
         .bind(doc_type.as_str())
@@ -943,6 +999,7 @@ impl Store {
         .bind(title.to_lowercase())
         .bind(org_id)
         .bind(id)
+        .bind(reading_days)
         .execute(c)
         .await
         .map(|r| r.rows_affected())
@@ -1136,15 +1193,22 @@ impl Store {
 
     /// Puts the approved version in force; the one before is superseded.
     /// `audience` (or, when absent, the previous version's) must acknowledge
-    /// it; they are told in their inbox.
+    /// it within `reading_days` (absent: the document's reading period);
+    /// they are told in their inbox.
     pub async fn publish_document(
         &self,
         org_id: i64,
         id: i64,
         audience: Option<&Audience>,
+        reading_days: Option<i64>,
         actor: &Actor,
     ) -> Result<Document> {
+        let reading_days = reading_days
+            .map(rules::check_reading_days)
+            .transpose()
+            .map_err(invalid)?;
         let (mut tx, before, current) = self.step(org_id, id, Step::Publish).await?;
+        let reading_days = reading_days.unwrap_or(before.reading_days);
         let audience: Option<Audience> = match audience {
             Some(a) => Some(a.clone()),
             None => before
@@ -1193,13 +1257,14 @@ impl Store {
         on_tx!(&mut tx, |c| {
             sqlx::query(
             "UPDATE document_versions SET state = 'published', published_by = $1, published_at = $2, acknowledge = $3, \
-             updated_at = $2 WHERE org_id = $4 AND id = $5"
+             updated_at = $2, read_by = $6 WHERE org_id = $4 AND id = $5"
         )
         .bind(&actor.label)
         .bind(&at)
         .bind(audience.as_ref().map(|a| a.to_json().to_string()).unwrap_or_default())
         .bind(org_id)
         .bind(current.id)
+        .bind(rules::read_by(&at, reading_days))
         .execute(c)
         .await
         .map(|r| r.rows_affected())
@@ -1238,16 +1303,18 @@ impl Store {
     }
 
     /// Messages everyone who must still acknowledge the published version;
-    /// returns how many were told.
-    async fn notify_pending(&self, org_id: i64, d: &Document, key: &str) -> Result<usize> {
-        let Some(p) = &d.published else { return Ok(0) };
+    /// returns those told (not told before under `key`).
+    async fn notify_pending(&self, org_id: i64, d: &Document, key: &str) -> Result<Vec<Reminded>> {
+        let Some(p) = &d.published else {
+            return Ok(Vec::new());
+        };
         let title = format!(
             "Please read and acknowledge “{}” version {}",
             d.title, p.label
         );
         let link = format!("/documents/{}", d.id);
-        let mut n = 0;
-        for s in self.pending_acknowledgers(org_id, d.id).await? {
+        let mut told = Vec::new();
+        for (s, email) in self.pending_acknowledgers(org_id, d.id).await? {
             if self
                 .notify(
                     org_id,
@@ -1262,16 +1329,21 @@ impl Store {
                 )
                 .await?
             {
-                n += 1;
+                told.push(Reminded {
+                    user_id: s,
+                    email,
+                    read_by: p.read_by.clone(),
+                });
             }
         }
-        Ok(n)
+        Ok(told)
     }
 
-    async fn pending_acknowledgers(&self, org_id: i64, id: i64) -> Result<Vec<i64>> {
-        let rows: Vec<(i64,)> = on_pool!(self, |p| {
+    async fn pending_acknowledgers(&self, org_id: i64, id: i64) -> Result<Vec<(i64, String)>> {
+        Ok(on_pool!(self, |p| {
             sqlx::query_as(
-            "SELECT r.user_id FROM document_ack_requests r \
+            "SELECT r.user_id, u.email FROM document_ack_requests r \
+             JOIN users u ON u.id = r.user_id \
              JOIN document_versions v ON v.org_id = r.org_id AND v.id = r.version_id AND v.state = 'published' \
              JOIN memberships m ON m.org_id = r.org_id AND m.user_id = r.user_id AND m.active \
              WHERE r.org_id = $1 AND r.document_id = $2 AND NOT EXISTS (SELECT 1 FROM document_acks a \
@@ -1282,13 +1354,13 @@ impl Store {
         .bind(id)
         .fetch_all(p)
         .await
-        })?;
-        Ok(rows.into_iter().map(|(u,)| u).collect())
+        })?)
     }
 
-    /// Reminds those who have not acknowledged yet (once a day at most);
-    /// returns how many messages were sent.
-    pub async fn remind_document_late(&self, org_id: i64, id: i64) -> Result<usize> {
+    /// Reminds those who have not acknowledged yet in their inbox (once a
+    /// day at most); returns who was reminded now, so the caller can e-mail
+    /// them too.
+    pub async fn remind_document_late(&self, org_id: i64, id: i64) -> Result<Vec<Reminded>> {
         let d = self.document(org_id, id).await?;
         let Some(p) = &d.published else {
             return Err(StoreError::Conflict(format!(
@@ -1515,6 +1587,26 @@ impl Store {
             .collect())
     }
 
+    /// Acknowledgement completion per person over the versions in force, by e-mail.
+    pub async fn acknowledgements_by_person(&self, org_id: i64) -> Result<Vec<PersonAcks>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT u.email, u.display_name, COUNT(*) AS required, COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM document_acks a \
+               WHERE a.org_id = r.org_id AND a.document_id = r.document_id AND a.major = v.major AND a.user_id = r.user_id) \
+               THEN 1 ELSE 0 END), 0) AS acknowledged \
+             FROM document_ack_requests r \
+             JOIN documents d ON d.org_id = r.org_id AND d.id = r.document_id AND d.status = 'active' \
+             JOIN document_versions v ON v.org_id = r.org_id AND v.id = r.version_id AND v.state = 'published' \
+             JOIN users u ON u.id = r.user_id \
+             JOIN memberships m ON m.org_id = r.org_id AND m.user_id = r.user_id AND m.active \
+             WHERE r.org_id = $1 GROUP BY u.email, u.display_name ORDER BY u.email"
+        )
+        .bind(org_id)
+        .fetch_all(p)
+        .await
+        })?)
+    }
+
     /// Every acknowledgement ever recorded, and who is still pending on the
     /// published versions, for the auditor.
     pub async fn acknowledgement_records(&self, org_id: i64) -> Result<Vec<AckRecord>> {
@@ -1720,6 +1812,44 @@ impl Store {
                     id,
                     title: format!("Review “{title}”"),
                     owner,
+                    due_date: due,
+                    link: format!("/documents/{id}"),
+                })
+            })
+            .collect())
+    }
+
+    /// Acknowledgements still pending, one per person and document, due on
+    /// the published version's read-by date, on or before `until`.
+    pub async fn document_ack_due_items(&self, org_id: i64, until: &str) -> Result<Vec<DueItem>> {
+        type Row = (i64, String, i64, i64, String, String, String);
+        let rows: Vec<Row> = on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT d.id, d.title, v.major, v.minor, v.read_by, v.published_at, u.email FROM document_ack_requests r \
+             JOIN documents d ON d.org_id = r.org_id AND d.id = r.document_id AND d.status = 'active' \
+             JOIN document_versions v ON v.org_id = r.org_id AND v.id = r.version_id AND v.state = 'published' \
+             JOIN users u ON u.id = r.user_id \
+             JOIN memberships m ON m.org_id = r.org_id AND m.user_id = r.user_id AND m.active \
+             WHERE r.org_id = $1 AND NOT EXISTS (SELECT 1 FROM document_acks a WHERE a.org_id = r.org_id \
+               AND a.document_id = r.document_id AND a.major = v.major AND a.user_id = r.user_id) ORDER BY d.id, u.email"
+        )
+        .bind(org_id)
+        .fetch_all(p)
+        .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, title, ma, mi, read_by, published_at, email)| {
+                let due = if read_by.is_empty() {
+                    rules::read_by(&published_at, rules::DEFAULT_READING_DAYS)
+                } else {
+                    read_by
+                };
+                (!due.is_empty() && due.as_str() <= until).then(|| DueItem {
+                    kind: "document_acknowledgement",
+                    id,
+                    title: format!("Read and acknowledge “{title}” version {ma}.{mi}"),
+                    owner: Some(email),
                     due_date: due,
                     link: format!("/documents/{id}"),
                 })

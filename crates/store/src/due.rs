@@ -38,6 +38,7 @@ impl Store {
         out.extend(self.management_review_due_items(org_id, until).await?);
         out.extend(self.controls_due_items(org_id, until).await?);
         out.extend(self.document_due_items(org_id, until).await?);
+        out.extend(self.document_ack_due_items(org_id, until).await?);
         // Each module adds one line here.
         out.sort_by(|a, b| {
             a.due_date

@@ -54,7 +54,7 @@ pub use controls::{
 };
 pub use document::{
     AckRecord, AckStatus, Acknowledgement, DocVersion, Document, DocumentInput, DocumentQuery,
-    DocumentSettings, DraftInput, MAX_BODY, ToRead,
+    DocumentSettings, DraftInput, MAX_BODY, PersonAcks, Reminded, ToRead,
 };
 pub use due::DueItem;
 pub use fair::FairScenario;

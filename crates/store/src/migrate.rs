@@ -40,6 +40,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(15, "0015_tasks"),
     migration!(16, "0016_library_urns"),
     migration!(17, "0017_risk_quantitative"),
+    migration!(18, "0018_document_reading"),
     migration!(21, "0021_reference_measures"),
 ];
 

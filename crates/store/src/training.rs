@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use isms_domain::Role;
 use isms_domain::training::{
-    self as rules, Audience, CourseFields, Day, Passed, Quiz, Refused, Status,
+    self as rules, Audience, CourseFields, CourseStatus, Day, Passed, Quiz, Refused, Status,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -62,6 +62,10 @@ pub struct Course {
     /// 0: a completion never expires.
     pub validity_months: i64,
     pub quiz: Option<Quiz>,
+    /// active or retired (a retired course takes no new assignments).
+    pub status: CourseStatus,
+    /// When it was retired (RFC 3339), "" while active.
+    pub retired_at: String,
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
@@ -77,6 +81,8 @@ struct CourseRow {
     link: String,
     quiz_json: Option<String>,
     validity_months: i64,
+    status: String,
+    retired_at: String,
     version: i64,
     created_at: String,
     updated_at: String,
@@ -96,6 +102,8 @@ impl CourseRow {
                 .quiz_json
                 .as_deref()
                 .and_then(|q| serde_json::from_str(q).ok()),
+            status: self.status.parse().unwrap_or(CourseStatus::Active),
+            retired_at: self.retired_at,
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -104,8 +112,8 @@ impl CourseRow {
     }
 }
 
-const COURSE_SELECT: &str = "SELECT id, title, description, content, link, quiz_json, validity_months, version, \
-     created_at, updated_at, updated_by FROM courses WHERE org_id = $1";
+const COURSE_SELECT: &str = "SELECT id, title, description, content, link, quiz_json, validity_months, status, retired_at, \
+     version, created_at, updated_at, updated_by FROM courses WHERE org_id = $1";
 
 /// Fields of a course to create or change. Absent fields keep their value;
 /// `quiz: null` removes the quiz. `version` is required to change.
@@ -192,6 +200,8 @@ pub struct CourseSummary {
     pub description: String,
     pub validity_months: i64,
     pub has_quiz: bool,
+    /// active or retired.
+    pub status: String,
     pub assigned: i64,
     /// Assignees holding a valid completion.
     pub completed: i64,
@@ -226,6 +236,8 @@ impl Store {
             link: String::new(),
             validity_months: 12,
             quiz: None,
+            status: CourseStatus::Active,
+            retired_at: String::new(),
             version: 1,
             created_at: at.clone(),
             updated_at: at.clone(),
@@ -357,11 +369,105 @@ impl Store {
         Ok(after)
     }
 
-    /// Every course with its completion figures, by title. One query.
+    /// Retires a course (`CourseStatus::Retired`: no new assignments; its
+    /// assignments and records stay readable) or reactivates it. `sent` is
+    /// the version read; absent, the course as it is now.
+    pub async fn set_course_status(
+        &self,
+        org_id: i64,
+        id: i64,
+        to: CourseStatus,
+        sent: Option<i64>,
+        actor: &Actor,
+    ) -> Result<Course> {
+        let mut tx = self.begin().await?;
+        let sent = match sent {
+            Some(v) => v,
+            None => {
+                course_in_tx(&mut tx, org_id, id)
+                    .await?
+                    .ok_or_else(|| course_missing(id))?
+                    .version
+            }
+        };
+        let claim = versioned::claim(
+            &mut tx,
+            &Target {
+                table: "courses",
+                org_id,
+                keys: &[("id", Key::Int(id))],
+            },
+            sent,
+        )
+        .await?;
+        let mut before = course_in_tx(&mut tx, org_id, id)
+            .await?
+            .ok_or_else(|| course_missing(id))?;
+        match claim {
+            Claim::Missing => return Err(course_missing(id)),
+            Claim::Stale { current } => {
+                return Err(versioned::stale(
+                    &format!("course {id}"),
+                    current,
+                    sent,
+                    &before.updated_by,
+                    &before.updated_at,
+                ));
+            }
+            Claim::Won => before.version = sent,
+        }
+        rules::status_change(&before.title, before.status, to).map_err(StoreError::Conflict)?;
+        let at = now();
+        let mut after = before.clone();
+        after.status = to;
+        after.retired_at = if to == CourseStatus::Retired {
+            at.clone()
+        } else {
+            String::new()
+        };
+        after.version = sent + 1;
+        after.updated_at.clone_from(&at);
+        after.updated_by.clone_from(&actor.label);
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
+                "UPDATE courses SET status = $1, retired_at = $2, updated_at = $3, updated_by = $4 WHERE org_id = $5 AND id = $6",
+            )
+            .bind(to.as_str())
+            .bind(&after.retired_at)
+            .bind(&at)
+            .bind(&actor.label)
+            .bind(org_id)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                org_id,
+                action: if to == CourseStatus::Retired {
+                    "retire"
+                } else {
+                    "reactivate"
+                },
+                entity_type: "course",
+                entity_id: id.to_string(),
+                before: Some(serde_json::to_value(&before).unwrap_or_default()),
+                after: Some(serde_json::to_value(&after).unwrap_or_default()),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Every course (active and retired) with its completion figures, by title. One query.
     pub async fn courses(&self, org_id: i64) -> Result<Vec<CourseSummary>> {
         let mut list: Vec<CourseSummary> = on_pool!(self, |p| {
             sqlx::query_as(
-            "SELECT c.id, c.title, c.description, c.validity_months, c.quiz_json IS NOT NULL AS has_quiz, \
+            "SELECT c.id, c.title, c.description, c.validity_months, c.quiz_json IS NOT NULL AS has_quiz, c.status, \
              CAST(0 AS BIGINT) AS assigned, CAST(0 AS BIGINT) AS completed, CAST(0 AS BIGINT) AS overdue FROM courses c WHERE c.org_id = $1 ORDER BY c.title, c.id"
         )
         .bind(org_id)
@@ -606,6 +712,12 @@ impl Store {
         let course = course_in_tx(&mut tx, org_id, course_id)
             .await?
             .ok_or_else(|| course_missing(course_id))?;
+        if course.status == CourseStatus::Retired {
+            return Err(StoreError::Conflict(format!(
+                "course: “{}” (course {course_id}) is retired and takes no new assignments; reactivate it first",
+                course.title
+            )));
+        }
         let people = audience_members(&mut tx, org_id, audience).await?;
         if people.is_empty() {
             return Err(invalid("to: nobody in this organisation matches"));
@@ -1006,8 +1118,18 @@ impl Store {
         let all = self
             .assignments(org_id, &AssignmentFilter::default())
             .await?;
+        // A retired course asks nothing more of anyone.
+        let retired: Vec<(i64,)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT id FROM courses WHERE org_id = $1 AND status = 'retired'"
+        )
+        .bind(org_id)
+        .fetch_all(p)
+        .await)?;
         let mut out = Vec::new();
-        for a in all {
+        for a in all
+            .into_iter()
+            .filter(|a| !retired.iter().any(|(r,)| *r == a.course_id))
+        {
             let link = format!("/training/courses/{}", a.course_id);
             if a.status.is_valid() {
                 if let Some(e) = a

@@ -133,6 +133,9 @@ fn api_router() -> OpenApiRouter<AppState> {
             crate::training::api::assign_course
         ))
         .routes(routes!(crate::training::api::complete_course))
+        .routes(routes!(crate::training::api::retire_course))
+        .routes(routes!(crate::training::api::reactivate_course))
+        .routes(routes!(crate::training::api::export_competence))
         .routes(routes!(crate::training::api::put_assignment))
         .routes(routes!(crate::training::api::my_training))
         .routes(routes!(crate::training::api::list_assignments))
@@ -267,6 +270,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(crate::documents::api::remind_document))
         .routes(routes!(crate::documents::api::my_documents))
+        .routes(routes!(crate::documents::api::acknowledgements_by_person))
         .routes(routes!(
             crate::documents::api::get_document_settings,
             crate::documents::api::put_document_settings
@@ -348,6 +352,9 @@ const ACCESS: &[(&str, Access)] = {
         ("list_course_assignments", Needs(ReadIsms)),
         ("assign_course", Needs(EditIsms)),
         ("complete_course", Member),
+        ("retire_course", Needs(EditIsms)),
+        ("reactivate_course", Needs(EditIsms)),
+        ("export_competence", Needs(ReadIsms)),
         ("put_assignment", Needs(EditIsms)),
         ("my_training", Member),
         ("list_assignments", Needs(ReadIsms)),
@@ -439,6 +446,7 @@ const ACCESS: &[(&str, Access)] = {
         ("list_document_acknowledgements", Needs(ReadIsms)),
         ("remind_document", Needs(EditIsms)),
         ("my_documents", Member),
+        ("acknowledgements_by_person", Needs(ReadIsms)),
         ("get_document_settings", Needs(ReadIsms)),
         // Switching four-eyes off is an administrator's decision.
         ("put_document_settings", Needs(ManageMembers)),

@@ -393,6 +393,7 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         | "/risks/export"
         | "/risks/treatment/export"
         | "/training/export"
+        | "/training/competence/export"
         | "/controls/export"
         | "/evidence/{evidence}/download"
         | "/gap/{assessment}/report"

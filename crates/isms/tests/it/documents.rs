@@ -1180,3 +1180,318 @@ async fn the_register_and_acknowledgement_records_export_as_csv_and_xlsx() {
         assert!(r.body.starts_with("PK"), "{e}");
     }
 }
+
+/// Quoted-printable (as lettre writes a non-ASCII body) back to text.
+fn unqp(s: &str) -> String {
+    let s = s.replace("=\n", "");
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'='
+            && i + 2 < b.len()
+            && let Some(x) = std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(x);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn day(offset: i64) -> String {
+    isms_store::time_from_now(time::Duration::days(offset))[..10].to_owned()
+}
+
+async fn cli(db: &str, args: Vec<String>) -> std::process::Output {
+    let db = db.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        crate::cli::isms(&db, &args, None)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn pending_acknowledgements_are_due_items_digested_and_reminded_by_email() {
+    for (engine, url) in database_urls().await {
+        let store = Store::open(&url).await.unwrap();
+        let f = fixture(engine, store).await;
+        let e = f.engine;
+
+        // The reading period: 14 days by default, set on the document, and
+        // overridden when publishing; a bad one is refused and nothing published.
+        let id = create(
+            &f,
+            json!({"title": "Acceptable use", "type": "policy", "body": "Be careful."}),
+        )
+        .await;
+        let (s, v) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/documents/{id}"),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(
+            (s, v["reading_days"].as_i64()),
+            (StatusCode::OK, Some(14)),
+            "{e}: {v}"
+        );
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/documents/{id}"),
+            &f.admin,
+            Some(json!({"reading_days": 400, "version": v["version"]})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        assert!(
+            v["detail"].as_str().unwrap().contains("reading_days"),
+            "{e}: {v}"
+        );
+        let (_, v) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/documents/{id}"),
+            &f.admin,
+            None,
+        )
+        .await;
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/documents/{id}"),
+            &f.admin,
+            Some(json!({"reading_days": 10, "version": v["version"]})),
+        )
+        .await;
+        assert_eq!(
+            (s, v["reading_days"].as_i64()),
+            (StatusCode::OK, Some(10)),
+            "{e}: {v}"
+        );
+        for (path, token) in [("submit", &f.admin), ("approve", &f.manager)] {
+            let (s, v) = call(
+                &f.app,
+                "POST",
+                &format!("/api/v1/documents/{id}/{path}"),
+                token,
+                None,
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        }
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/documents/{id}/publish"),
+            &f.manager,
+            Some(json!({"acknowledge": "employees", "reading_days": -1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        assert!(
+            v["detail"].as_str().unwrap().contains("reading_days"),
+            "{e}: {v}"
+        );
+        let (_, v) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/documents/{id}"),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert!(v["published"].is_null(), "{e}: nothing published: {v}");
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/documents/{id}/publish"),
+            &f.manager,
+            Some(json!({"acknowledge": "employees", "reading_days": 3})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        assert_eq!(v["published"]["read_by"], day(3), "{e}: {v}");
+
+        // Each employee has a due item: in My tasks and the organisation's due list.
+        let (s, v) = call(&f.app, "GET", "/api/v1/me/tasks", &f.eve, None).await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        let mine: Vec<&Value> = v["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["kind"] == "document_acknowledgement")
+            .collect();
+        assert_eq!(mine.len(), 1, "{e}: {v}");
+        assert_eq!(mine[0]["due_date"], day(3));
+        assert_eq!(mine[0]["link"], format!("/documents/{id}"));
+        assert!(
+            mine[0]["title"]
+                .as_str()
+                .unwrap()
+                .contains("Acceptable use")
+        );
+        let owners = |items: Vec<isms_store::DueItem>| -> Vec<String> {
+            items
+                .into_iter()
+                .filter(|i| i.kind == "document_acknowledgement")
+                .filter_map(|i| i.owner)
+                .collect()
+        };
+        assert_eq!(
+            owners(f.store.due_items(f.org.id, &day(30)).await.unwrap()),
+            ["eve@acme.test", "sam@acme.test"],
+            "{e}"
+        );
+        assert!(
+            owners(f.store.due_items(f.org.id, &day(2)).await.unwrap()).is_empty(),
+            "{e}: not due before the read-by day"
+        );
+
+        // The read-by day passes: the daily digest names the document.
+        f.store
+            .execute_raw(&format!(
+                "UPDATE document_versions SET read_by = '{}' WHERE document_id = {id} AND state = 'published'",
+                day(-2)
+            ))
+            .await
+            .unwrap();
+        let (port, received) = crate::tasks::smtp_sink().await;
+        let smtp = format!("smtp://127.0.0.1:{port}");
+        let o = cli(
+            &url,
+            vec![
+                "notify".into(),
+                "run-once".into(),
+                "--smtp-url".into(),
+                smtp.clone(),
+            ],
+        )
+        .await;
+        assert!(o.status.success(), "{e}: {}", crate::cli::stderr(&o));
+        {
+            let mails = received.lock().unwrap();
+            let to_eve = mails
+                .iter()
+                .find(|m| m.to == ["eve@acme.test"])
+                .unwrap_or_else(|| panic!("{e}: no digest for eve: {mails:?}"));
+            let text = unqp(&to_eve.data);
+            assert!(text.contains("1 overdue item(s)"), "{e}: {text}");
+            assert!(
+                text.contains("Read and acknowledge “Acceptable use”"),
+                "{e}: {text}"
+            );
+            assert!(text.contains(&format!("/documents/{id}")), "{e}: {text}");
+        }
+
+        // Eve acknowledges: no longer due for her, still for sam.
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/documents/{id}/acknowledge"),
+            &f.eve,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {v}");
+        assert_eq!(
+            owners(f.store.due_items(f.org.id, &day(30)).await.unwrap()),
+            ["sam@acme.test"],
+            "{e}"
+        );
+        let (_, v) = call(&f.app, "GET", "/api/v1/me/tasks", &f.eve, None).await;
+        assert!(
+            !v["tasks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["kind"] == "document_acknowledgement"),
+            "{e}: {v}"
+        );
+        // Completion per person, for the manager.
+        let (s, v) = call(&f.app, "GET", "/api/v1/acknowledgements", &f.manager, None).await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        let per: Vec<(String, i64, i64)> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["email"].as_str().unwrap().to_owned(),
+                    p["acknowledged"].as_i64().unwrap(),
+                    p["required"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            per,
+            [
+                ("eve@acme.test".to_owned(), 1, 1),
+                ("sam@acme.test".to_owned(), 0, 1)
+            ],
+            "{e}: {v}"
+        );
+        let (s, _) = call(&f.app, "GET", "/api/v1/acknowledgements", &f.eve, None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+
+        // "Remind the late ones" e-mails sam (and writes his inbox) once a day.
+        received.lock().unwrap().clear();
+        let o = cli(
+            &url,
+            vec![
+                "doc".into(),
+                "remind".into(),
+                id.to_string(),
+                "--org".into(),
+                f.org.slug.clone(),
+                "--smtp-url".into(),
+                smtp,
+                "--public-url".into(),
+                "https://isms.acme.test".into(),
+            ],
+        )
+        .await;
+        assert!(o.status.success(), "{e}: {}", crate::cli::stderr(&o));
+        assert!(
+            crate::cli::stdout(&o).contains("1 reminder(s) written, 1 e-mail(s) sent"),
+            "{e}: {}",
+            crate::cli::stdout(&o)
+        );
+        {
+            let mails = received.lock().unwrap();
+            assert_eq!(mails.len(), 1, "{e}: {mails:?}");
+            assert_eq!(mails[0].to, ["sam@acme.test"]);
+            let text = unqp(&mails[0].data);
+            assert!(text.contains("“Acceptable use” version 1.0"), "{e}: {text}");
+            assert!(
+                text.contains(&format!("https://isms.acme.test/documents/{id}")),
+                "{e}: {text}"
+            );
+        }
+        let (s, v) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/documents/{id}/remind"),
+            &f.manager,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        assert_eq!(
+            (v["sent"].as_i64(), v["emailed"].as_i64()),
+            (Some(0), Some(0)),
+            "{e}: reminded today already: {v}"
+        );
+        f.store.close().await;
+    }
+}

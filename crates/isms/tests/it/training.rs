@@ -754,3 +754,337 @@ async fn the_pages_show_my_training_and_take_a_quiz() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_retired_course_takes_no_assignments_keeps_its_records_and_can_return() {
+    for (engine, store) in stores().await {
+        let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+        let m = token(&store, &org, "mia@acme.test", Role::IsmsManager).await;
+        let eve = token(&store, &org, "eve@acme.test", Role::Employee).await;
+        token(&store, &org, "ed@acme.test", Role::Employee).await;
+        let app = App::new(store.clone());
+        let (s, c) = call(
+            &app,
+            "POST",
+            "/api/v1/courses",
+            &m,
+            Some(json!({"title": "Clear desk 2025", "content": "Lock it away."})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{engine}: {c}");
+        let id = c["id"].as_i64().unwrap();
+        assert_eq!(c["status"], "active");
+        let (s, _) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/courses/{id}/assignments"),
+            &m,
+            Some(json!({"to": ["eve@acme.test"], "due_date": in_days(5)})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{engine}");
+        let (s, v) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/courses/{id}/complete"),
+            &eve,
+            Some(json!({})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{engine}: {v}");
+
+        // Only those who edit courses retire them; a stale version is refused.
+        let (s, _) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/courses/{id}/retire"),
+            &eve,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{engine}");
+        let (s, v) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/courses/{id}/retire"),
+            &m,
+            Some(json!({"version": 7})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{engine}: {v}");
+        let (s, v) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/courses/{id}/retire"),
+            &m,
+            Some(json!({"version": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{engine}: {v}");
+        assert_eq!(
+            (v["status"].as_str(), v["version"].as_i64()),
+            (Some("retired"), Some(2)),
+            "{engine}: {v}"
+        );
+        assert!(!v["retired_at"].as_str().unwrap().is_empty());
+        let (s, v) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/courses/{id}/retire"),
+            &m,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{engine}: twice: {v}");
+        assert!(
+            v["detail"].as_str().unwrap().contains("retired already"),
+            "{v}"
+        );
+
+        // No new assignments, naming the course; nothing stored.
+        let (s, v) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/courses/{id}/assignments"),
+            &m,
+            Some(json!({"to": ["ed@acme.test"], "due_date": in_days(5)})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{engine}: {v}");
+        let detail = v["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("Clear desk 2025") && detail.contains("retired"),
+            "{engine}: {v}"
+        );
+        let (_, v) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/courses/{id}/assignments"),
+            &m,
+            None,
+        )
+        .await;
+        assert_eq!(v.as_array().unwrap().len(), 1, "{engine}: {v}");
+
+        // Hidden from the active list, listed as retired; records stay readable and exported.
+        let titles = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["title"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let (_, v) = call(&app, "GET", "/api/v1/courses", &m, None).await;
+        assert!(titles(&v).is_empty(), "{engine}: {v}");
+        let (_, v) = call(&app, "GET", "/api/v1/courses?status=retired", &m, None).await;
+        assert_eq!(titles(&v), ["Clear desk 2025"], "{engine}: {v}");
+        let (_, v) = call(&app, "GET", "/api/v1/courses?status=all", &m, None).await;
+        assert_eq!(titles(&v).len(), 1, "{engine}: {v}");
+        let (s, v) = call(&app, "GET", "/api/v1/courses?status=gone", &m, None).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{engine}: {v}");
+        let (_, v) = call(&app, "GET", "/api/v1/training/records", &m, None).await;
+        assert!(
+            v.as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["course_title"] == "Clear desk 2025" && r["email"] == "eve@acme.test"),
+            "{engine}: {v}"
+        );
+        let r = app
+            .api("GET", "/api/v1/training/export?format=csv", Some(&m))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            r.body.contains("Clear desk 2025,eve@acme.test"),
+            "{engine}: {}",
+            r.body
+        );
+        assert!(
+            !store
+                .due_items(org.id, &in_days(3650))
+                .await
+                .unwrap()
+                .iter()
+                .any(|i| i.kind.starts_with("training")),
+            "{engine}: a retired course asks nothing more"
+        );
+        let log = store
+            .audit_entries(org.id, &AuditFilter::default())
+            .await
+            .unwrap();
+        assert!(
+            log.iter()
+                .any(|a| a.action == "retire" && a.entity_type == "course"),
+            "{engine}"
+        );
+
+        // Reactivated: assignable again.
+        let (s, v) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/courses/{id}/reactivate"),
+            &m,
+            Some(json!({"version": 2})),
+        )
+        .await;
+        assert_eq!(
+            (s, v["status"].as_str()),
+            (StatusCode::OK, Some("active")),
+            "{engine}: {v}"
+        );
+        let (s, v) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/courses/{id}/assignments"),
+            &m,
+            Some(json!({"to": ["ed@acme.test"], "due_date": in_days(5)})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{engine}: {v}");
+        let (_, v) = call(&app, "GET", "/api/v1/courses", &m, None).await;
+        assert_eq!(titles(&v), ["Clear desk 2025"], "{engine}: {v}");
+        let (s, _) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/courses/{id}/reactivate"),
+            &m,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{engine}: active already");
+
+        // The page's button retires it (version 3 now) and the list moves it.
+        let (cookie, csrf) = app.login("mia@acme.test", PASSWORD).await;
+        let page = app
+            .get(&format!("/training/courses/{id}"), Some(&cookie))
+            .await;
+        assert!(page.body.contains("id=\"retire-course\""), "{engine}");
+        let r = app
+            .post(
+                &format!("/training/courses/{id}/retire"),
+                Some(&cookie),
+                &[("csrf_token", &csrf), ("version", "3")],
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        let page = app
+            .get(&format!("/training/courses/{id}"), Some(&cookie))
+            .await;
+        assert!(page.body.contains("id=\"reactivate-course\""), "{engine}");
+        let list = app.get("/training", Some(&cookie)).await;
+        assert!(list.body.contains("Retired courses (1)"), "{engine}");
+    }
+}
+
+#[tokio::test]
+async fn the_competence_report_is_a_pdf_on_the_page_the_api_and_the_cli() {
+    for (engine, url) in database_urls().await {
+        let store = isms_store::Store::open(&url).await.unwrap();
+        let org = org_with(&store, "Łódź Trading", "ann@acme.test", Role::Admin).await;
+        let m = token(&store, &org, "mia@acme.test", Role::IsmsManager).await;
+        token(&store, &org, "eve@acme.test", Role::Employee).await;
+        token(&store, &org, "zoe@acme.test", Role::Employee).await;
+        let app = App::new(store.clone());
+        let (s, req) = call(
+            &app,
+            "POST",
+            "/api/v1/competence/requirements",
+            &m,
+            Some(json!({"role": "employee", "title": "Recognises phishing"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{engine}: {req}");
+        let (s, v) = call(&app, "POST", "/api/v1/competence/records", &m, Some(json!({"person": "eve@acme.test", "requirement": req["id"], "evidence": "Certificate Παπαδόπουλος 42", "achieved_on": "2026-01-10"}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{engine}: {v}");
+
+        let check = |pdf: &[u8]| {
+            assert!(pdf.starts_with(b"%PDF-"), "{engine}");
+            let text = pdf_text(pdf);
+            for want in [
+                "Competence records",
+                "Łódź Trading",
+                "Employee: requires Recognises phishing",
+                "eve@acme.test",
+                "Certificate Παπαδόπουλος 42",
+                "Held",
+                "zoe@acme.test",
+                "Gap",
+                "1 gap(s)",
+            ] {
+                assert!(text.contains(want), "{engine}: {want} in {text}");
+            }
+        };
+        let r = app
+            .api("GET", "/api/v1/competence/export?format=pdf", Some(&m))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{engine}: {}", r.body);
+        check(r.bytes.as_slice());
+        let again = app
+            .api("GET", "/api/v1/competence/export?format=pdf", Some(&m))
+            .await;
+        assert_eq!(r.bytes, again.bytes, "{engine}: deterministic");
+        let r = app
+            .api("GET", "/api/v1/competence/export?format=csv", Some(&m))
+            .await;
+        assert!(
+            r.body.contains("Employee,zoe@acme.test,"),
+            "{engine}: {}",
+            r.body
+        );
+        assert!(
+            r.body.contains(",Recognises phishing,Gap,"),
+            "{engine}: {}",
+            r.body
+        );
+        let r = app
+            .api("GET", "/api/v1/competence/export?format=doc", Some(&m))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{engine}");
+
+        // The page links the download, which answers the same PDF.
+        let (cookie, _) = app.login("mia@acme.test", PASSWORD).await;
+        let page = app.get("/training/competence", Some(&cookie)).await;
+        assert!(
+            page.body.contains("/training/competence/export?format=pdf"),
+            "{engine}"
+        );
+        let r = app
+            .get("/training/competence/export?format=pdf", Some(&cookie))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{engine}");
+        check(r.bytes.as_slice());
+
+        // The command line.
+        let dir =
+            std::env::temp_dir().join(format!("isms-competence-{}-{engine}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("competence.pdf");
+        let db = url.clone();
+        let path = out.display().to_string();
+        let slug = org.slug.clone();
+        let o = tokio::task::spawn_blocking(move || {
+            isms(
+                &db,
+                &[
+                    "training",
+                    "competence",
+                    "--org",
+                    &slug,
+                    "--format",
+                    "pdf",
+                    "-o",
+                    &path,
+                ],
+                None,
+            )
+        })
+        .await
+        .unwrap();
+        assert!(o.status.success(), "{engine}: {}", stderr(&o));
+        assert!(stdout(&o).contains("competence records"), "{}", stdout(&o));
+        check(std::fs::read(&out).unwrap().as_slice());
+        let _ = std::fs::remove_dir_all(&dir);
+        store.close().await;
+    }
+}

@@ -89,6 +89,8 @@ pub struct VersionOut {
     published_at: String,
     /// Who must acknowledge it (JSON as sent when publishing), "" for nobody.
     acknowledge: String,
+    /// YYYY-MM-DD: acknowledgements are due by this day ("" while unpublished).
+    read_by: String,
     created_at: String,
 }
 
@@ -110,6 +112,7 @@ impl From<DocVersion> for VersionOut {
             published_by: v.published_by,
             published_at: v.published_at,
             acknowledge: v.acknowledge,
+            read_by: v.read_by,
             created_at: v.created_at,
         }
     }
@@ -129,6 +132,8 @@ pub struct DocumentOut {
     owner: Option<String>,
     classification: String,
     review_months: i64,
+    /// Days people have to read and acknowledge a published version.
+    reading_days: i64,
     /// active or retired.
     status: String,
     reviewed_at: String,
@@ -168,6 +173,7 @@ impl DocumentOut {
             owner: d.owner,
             classification: d.classification.as_str().to_owned(),
             review_months: d.review_months,
+            reading_days: d.reading_days,
             status: d.status.as_str().to_owned(),
             reviewed_at: d.reviewed_at,
             review_due: d.review_due,
@@ -204,6 +210,8 @@ pub struct DocumentIn {
     classification: Option<String>,
     /// Months between reviews, 1 to 60 (default 12).
     review_months: Option<i64>,
+    /// Days people have to read and acknowledge a published version, 0 to 365 (default 14).
+    reading_days: Option<i64>,
     /// Clauses and Annex A controls addressed, e.g. `["5.2", "A.5.1"]` (the whole set).
     requirements: Option<Vec<String>>,
     /// For changes: the version you last read.
@@ -220,6 +228,7 @@ impl From<DocumentIn> for DocumentInput {
             owner: d.owner,
             classification: d.classification,
             review_months: d.review_months,
+            reading_days: d.reading_days,
             requirements: d.requirements,
             version: d.version,
         }
@@ -253,6 +262,8 @@ pub struct PublishIn {
     /// "all", "employees", a role name, or a list of members' e-mail
     /// addresses. Absent: the previous version's group (nobody for the first).
     acknowledge: Option<serde_json::Value>,
+    /// Days they have to acknowledge it, 0 to 365 (absent: the document's `reading_days`).
+    reading_days: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -328,6 +339,11 @@ pub struct ToReadOut {
 pub struct RemindOut {
     /// Messages sent (people already reminded today are not sent another).
     sent: usize,
+    /// E-mails sent to them (0 when no SMTP relay is configured or they opted out).
+    emailed: usize,
+    /// Why e-mail stopped, when it did (the inbox messages are written regardless).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mail_error: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -561,7 +577,13 @@ pub async fn publish_document(
     };
     let d = state
         .store
-        .publish_document(user.0.org_id, document, audience.as_ref(), &user.actor())
+        .publish_document(
+            user.0.org_id,
+            document,
+            audience.as_ref(),
+            i.reading_days,
+            &user.actor(),
+        )
         .await?;
     Ok(Json(DocumentOut::new(d, None, true)))
 }
@@ -739,13 +761,57 @@ pub async fn remind_document(
     State(state): State<AppState>,
     user: ApiUser,
     Path(document): Path<i64>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Json<RemindOut>, ApiError> {
     user.require(Permission::EditIsms)?;
-    let sent = state
+    let o = super::remind::remind_late(
+        &state.store,
+        state.config.mailer.as_ref(),
+        &crate::tasks::base_url(&state, &headers),
+        &user.0.org(),
+        document,
+    )
+    .await?;
+    Ok(Json(RemindOut {
+        sent: o.sent,
+        emailed: o.emailed,
+        mail_error: o.mail_error,
+    }))
+}
+
+/// One person's acknowledgements of the versions in force.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonAcksOut {
+    email: String,
+    display_name: String,
+    /// Published versions they are asked to acknowledge.
+    required: i64,
+    acknowledged: i64,
+    percent: i64,
+}
+
+#[utoipa::path(get, path = "/acknowledgements", tag = "documents",
+    responses((status = 200, description = "Acknowledgement completion per person over the versions in force", body = [PersonAcksOut])))]
+pub async fn acknowledgements_by_person(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> Result<Json<Vec<PersonAcksOut>>, ApiError> {
+    user.require(Permission::ReadIsms)?;
+    let rows = state
         .store
-        .remind_document_late(user.0.org_id, document)
+        .acknowledgements_by_person(user.0.org_id)
         .await?;
-    Ok(Json(RemindOut { sent }))
+    Ok(Json(
+        rows.into_iter()
+            .map(|p| PersonAcksOut {
+                percent: p.percent(),
+                email: p.email,
+                display_name: p.display_name,
+                required: p.required,
+                acknowledged: p.acknowledged,
+            })
+            .collect(),
+    ))
 }
 
 #[utoipa::path(get, path = "/me/documents", tag = "documents",

@@ -5,3 +5,4 @@
 pub(crate) mod api;
 pub mod export;
 pub mod markdown;
+pub mod remind;

@@ -45,6 +45,8 @@ pub struct Filter {
 struct RegisterPage {
     chrome: Option<Chrome>,
     docs: Vec<Document>,
+    /// Acknowledgement completion per person.
+    people: Vec<isms_store::PersonAcks>,
     filter: Filter,
     today: String,
     templates: &'static [DocTemplate],
@@ -90,9 +92,14 @@ async fn register(
         "" => None,
         s => Some(format!("Saved: {s}.")),
     };
+    let people = state
+        .store
+        .acknowledgements_by_person(user.0.org_id)
+        .await?;
     let html = render(&RegisterPage {
         chrome: Some(Chrome::new(state, &user.0, "documents").await?),
         docs,
+        people,
         filter,
         today,
         templates: TEMPLATES,
@@ -500,6 +507,8 @@ pub struct DetailsForm {
     classification: String,
     #[serde(default)]
     review_months: String,
+    #[serde(default)]
+    reading_days: String,
     /// Separated by commas, semicolons or spaces.
     #[serde(default)]
     requirements: String,
@@ -520,12 +529,19 @@ pub async fn save_details(
             WebError::invalid(format!("review_months: '{m}' is not a whole number"))
         })?),
     };
+    let reading_days = match f.reading_days.trim() {
+        "" => None,
+        d => Some(d.parse::<i64>().map_err(|_| {
+            WebError::invalid(format!("reading_days: '{d}' is not a whole number of days"))
+        })?),
+    };
     let input = DocumentInput {
         title: Some(f.title),
         doc_type: some(&f.doc_type),
         owner: Some(f.owner),
         classification: some(&f.classification),
         review_months: months,
+        reading_days,
         requirements: Some(
             f.requirements
                 .split([',', ';', ' ', '\n'])
@@ -605,6 +621,9 @@ pub struct PublishForm {
     /// With "people": e-mail addresses.
     #[serde(default)]
     people: String,
+    /// Days to acknowledge ("" for the document's reading period).
+    #[serde(default)]
+    reading_days: String,
 }
 
 pub async fn publish(
@@ -631,9 +650,21 @@ pub async fn publish(
                 .map_err(WebError::invalid)?,
         ),
     };
+    let reading_days = match f.reading_days.trim() {
+        "" => None,
+        d => Some(d.parse::<i64>().map_err(|_| {
+            WebError::invalid(format!("reading_days: '{d}' is not a whole number of days"))
+        })?),
+    };
     let r = state
         .store
-        .publish_document(user.0.org_id, document, audience.as_ref(), &user.actor())
+        .publish_document(
+            user.0.org_id,
+            document,
+            audience.as_ref(),
+            reading_days,
+            &user.actor(),
+        )
         .await;
     outcome(&state, &user, document, r, "published", None).await
 }
@@ -668,15 +699,31 @@ pub async fn remind(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(document): Path<i64>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, WebError> {
     user.require(Permission::EditIsms)?;
-    let n = state
-        .store
-        .remind_document_late(user.0.org_id, document)
-        .await?;
+    let o = crate::documents::remind::remind_late(
+        &state.store,
+        state.config.mailer.as_ref(),
+        &crate::tasks::base_url(&state, &headers),
+        &user.0.org(),
+        document,
+    )
+    .await?;
+    let mail = match (&state.config.mailer, &o.mail_error) {
+        (None, _) => " in the inbox (no e-mail: no SMTP relay is configured)".to_owned(),
+        (Some(_), None) => format!(", {} by e-mail", o.emailed),
+        (Some(_), Some(_)) => format!(
+            ", {} by e-mail before the SMTP relay failed (see the server log)",
+            o.emailed
+        ),
+    };
     Ok(done(
         document,
-        &format!("{n} reminder(s) sent (anyone reminded today is not sent another)"),
+        &format!(
+            "{} reminder(s) sent{mail} (anyone reminded today is not sent another)",
+            o.sent
+        ),
     ))
 }
 

@@ -300,6 +300,11 @@ fn tables() -> [Routes; 4] {
         .post("/training/remind", Needs(EditIsms), training::remind)
         .get("/training/export", Needs(ReadIsms), training::export)
         .get(
+            "/training/competence/export",
+            Needs(ReadIsms),
+            training::export_competence,
+        )
+        .get(
             "/training/competence",
             Needs(ReadIsms),
             training::competence,
@@ -329,6 +334,16 @@ fn tables() -> [Routes; 4] {
             "/training/courses/{course}/complete",
             Member,
             training::complete,
+        )
+        .post(
+            "/training/courses/{course}/retire",
+            Needs(EditIsms),
+            training::retire,
+        )
+        .post(
+            "/training/courses/{course}/reactivate",
+            Needs(EditIsms),
+            training::reactivate,
         )
         .post(
             "/training/assignments/{assignment}",

@@ -9,7 +9,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use isms_domain::Permission;
-use isms_domain::training::{Audience, Status, parse_quiz_text, quiz_text};
+use isms_domain::training::{Audience, CourseStatus, Status, parse_quiz_text, quiz_text};
 use isms_store::{
     Assignment, AssignmentFilter, AssignmentInput, CompetenceInput, CompetenceRequirement, Course,
     CourseInput, CourseSummary, PersonCompetence, RequirementInput, StoreError,
@@ -38,6 +38,8 @@ struct TrainingPage {
     can_read: bool,
     can_edit: bool,
     courses: Vec<CourseSummary>,
+    /// Retired courses: no new assignments, records kept.
+    retired: Vec<CourseSummary>,
     people: Vec<PersonRow>,
     overdue: Vec<Assignment>,
     expiring: Vec<Assignment>,
@@ -179,12 +181,15 @@ async fn list_page(
     } else {
         (Vec::new(), Vec::new(), Vec::new(), Vec::new())
     };
+    let (courses, retired): (Vec<CourseSummary>, Vec<CourseSummary>) =
+        courses.into_iter().partition(|c| c.status != "retired");
     let html = render(&TrainingPage {
         chrome: Some(Chrome::new(state, &user.0, "training").await?),
         mine,
         can_read,
         can_edit: user.0.role.can(Permission::EditIsms),
         courses,
+        retired,
         people,
         overdue,
         expiring,
@@ -280,6 +285,27 @@ pub async fn export(
     Ok(crate::isms_reports::attachment(
         bytes,
         &crate::training::export::file_name(&org.slug, format),
+        format,
+    ))
+}
+
+pub async fn export_competence(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, WebError> {
+    user.require(Permission::ReadIsms)?;
+    let format = Format::parse(&q.format).map_err(WebError::invalid)?;
+    let org = user.0.org();
+    let (bytes, _) = crate::training::export::competence_export(&state.store, &org, format)
+        .await
+        .map_err(|e| {
+            tracing::error!("competence export failed: {e}");
+            WebError::internal()
+        })?;
+    Ok(crate::isms_reports::attachment(
+        bytes,
+        &crate::training::export::competence_file_name(&org.slug, format),
         format,
     ))
 }
@@ -426,6 +452,8 @@ pub async fn show(
             "passed" => "Completed: the course is recorded for you.",
             "failed" => "Not passed this time: read the course again and retake the quiz before the due date.",
             "assigned" => "Assigned.",
+            "retired" => "Retired: the course takes no new assignments; its records stay.",
+            "reactivated" => "Active again: the course can be assigned.",
             _ => "Saved.",
         }
         .to_owned()
@@ -504,7 +532,7 @@ pub async fn assign(
         Ok(_) => {
             Ok(Redirect::to(&format!("/training/courses/{course}?done=assigned")).into_response())
         }
-        Err(StoreError::Invalid(m)) => {
+        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => {
             course_page(
                 &state,
                 &user,
@@ -522,6 +550,75 @@ pub async fn assign(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The version of the course shown when the button was pressed.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    version: String,
+}
+
+async fn change_status(
+    state: &AppState,
+    user: &CurrentUser,
+    course: i64,
+    to: CourseStatus,
+    f: &StatusForm,
+) -> Result<Response, WebError> {
+    user.require(Permission::EditIsms)?;
+    match state
+        .store
+        .set_course_status(
+            user.0.org_id,
+            course,
+            to,
+            f.version.trim().parse().ok(),
+            &user.actor(),
+        )
+        .await
+    {
+        Ok(_) => {
+            let done = if to == CourseStatus::Retired {
+                "retired"
+            } else {
+                "reactivated"
+            };
+            Ok(Redirect::to(&format!("/training/courses/{course}?done={done}")).into_response())
+        }
+        Err(StoreError::Conflict(m)) => {
+            course_page(
+                state,
+                user,
+                course,
+                view(
+                    StatusCode::CONFLICT,
+                    Some(format!("Nothing was changed: {m}.")),
+                    None,
+                ),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn retire(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(course): Path<i64>,
+    Form(f): Form<StatusForm>,
+) -> Result<Response, WebError> {
+    change_status(&state, &user, course, CourseStatus::Retired, &f).await
+}
+
+pub async fn reactivate(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(course): Path<i64>,
+    Form(f): Form<StatusForm>,
+) -> Result<Response, WebError> {
+    change_status(&state, &user, course, CourseStatus::Active, &f).await
 }
 
 /// The quiz form: `q0`, `q1`, ... hold the chosen option of each question.

@@ -1,12 +1,13 @@
 //! The training API: courses, assignments, completions, records, competence.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use isms_domain::Permission;
-use isms_domain::training::{Audience, Quiz, Status};
+use isms_domain::training::{Audience, CourseStatus, Quiz, Status};
 use isms_store::{
     AssignmentFilter, AssignmentInput, CompetenceInput, Course, CourseInput, RequirementInput,
 };
@@ -91,6 +92,10 @@ pub struct CourseOut {
     pub link: String,
     pub validity_months: i64,
     pub quiz: Option<QuizOut>,
+    /// active or retired (a retired course takes no new assignments).
+    pub status: &'static str,
+    /// When it was retired, "" while active.
+    pub retired_at: String,
     pub version: i64,
     pub updated_at: String,
     pub updated_by: String,
@@ -120,21 +125,43 @@ fn course_out(c: Course, answers: bool) -> CourseOut {
         content: c.content,
         link: c.link,
         validity_months: c.validity_months,
+        status: c.status.as_str(),
+        retired_at: c.retired_at,
         version: c.version,
         updated_at: c.updated_at,
         updated_by: c.updated_by,
     }
 }
 
-#[utoipa::path(get, path = "/courses", tag = "training",
-    responses((status = 200, description = "Every course with its completion figures", body = Vec<Object>)))]
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct CoursesQuery {
+    /// active (the default), retired or all.
+    pub status: Option<String>,
+}
+
+#[utoipa::path(get, path = "/courses", tag = "training", params(CoursesQuery),
+    responses((status = 200, description = "The active courses (or `?status=retired|all`) with their completion figures", body = Vec<Object>),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_courses(
     State(state): State<AppState>,
     user: ApiUser,
+    Query(q): Query<CoursesQuery>,
 ) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    let want = match q.status.as_deref().map(str::trim) {
+        None | Some("" | "active") => Some("active"),
+        Some("retired") => Some("retired"),
+        Some("all") => None,
+        Some(other) => {
+            return Err(WebError::invalid(format!(
+                "status: '{other}' is not one of active, retired, all"
+            ))
+            .into());
+        }
+    };
     let list = state.store.courses(user.0.org_id).await?;
     Ok(Json(
         list.into_iter()
+            .filter(|c| want.is_none_or(|w| c.status == w))
             .map(|c| {
                 let percent = c.percent();
                 let mut v = serde_json::to_value(c).unwrap_or_default();
@@ -191,6 +218,65 @@ pub async fn put_course(
         .update_course(user.0.org_id, course, &body(input)?.into(), &user.actor())
         .await?;
     Ok(Json(course_out(c, true)))
+}
+
+/// The version of the course you last read (optional: when sent, a stale
+/// one is refused with 409).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct CourseStatusIn {
+    pub version: Option<i64>,
+}
+
+async fn change_course_status(
+    state: &AppState,
+    user: &ApiUser,
+    course: i64,
+    to: CourseStatus,
+    raw: &Bytes,
+) -> Result<Json<CourseOut>, ApiError> {
+    user.require(Permission::EditIsms)?;
+    let i: CourseStatusIn = if raw.iter().all(u8::is_ascii_whitespace) {
+        CourseStatusIn::default()
+    } else {
+        serde_json::from_slice(raw).map_err(|e| {
+            WebError::invalid(format!(
+                "the request body is not valid JSON for this operation: {e}"
+            ))
+        })?
+    };
+    let c = state
+        .store
+        .set_course_status(user.0.org_id, course, to, i.version, &user.actor())
+        .await?;
+    Ok(Json(course_out(c, true)))
+}
+
+#[utoipa::path(post, path = "/courses/{course}/retire", tag = "training", params(("course" = i64, Path)),
+    request_body(content = CourseStatusIn, description = "Optional"),
+    responses((status = 200, description = "The course, retired: no new assignments; its records stay", body = Object),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Retired already, or a stale version", body = Problem, content_type = "application/problem+json")))]
+pub async fn retire_course(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(course): Path<i64>,
+    raw: Bytes,
+) -> Result<Json<CourseOut>, ApiError> {
+    change_course_status(&state, &user, course, CourseStatus::Retired, &raw).await
+}
+
+#[utoipa::path(post, path = "/courses/{course}/reactivate", tag = "training", params(("course" = i64, Path)),
+    request_body(content = CourseStatusIn, description = "Optional"),
+    responses((status = 200, description = "The course, active again", body = Object),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Active already, or a stale version", body = Problem, content_type = "application/problem+json")))]
+pub async fn reactivate_course(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(course): Path<i64>,
+    raw: Bytes,
+) -> Result<Json<CourseOut>, ApiError> {
+    change_course_status(&state, &user, course, CourseStatus::Active, &raw).await
 }
 
 /// Who must take a course, and by when.
@@ -429,6 +515,30 @@ pub async fn export_training(
     Ok(crate::isms_reports::attachment(
         bytes,
         &super::export::file_name(&org.slug, format),
+        format,
+    ))
+}
+
+#[utoipa::path(get, path = "/competence/export", tag = "training", params(ExportQuery),
+    responses((status = 200, description = "Competence per role and person (required, evidence held, gaps) as a file", content_type = "application/octet-stream"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn export_competence(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    user.require(Permission::ReadIsms)?;
+    let format = Format::parse(&q.format).map_err(WebError::invalid)?;
+    let org = user.0.org();
+    let (bytes, _) = super::export::competence_export(&state.store, &org, format)
+        .await
+        .map_err(|e| {
+            tracing::error!("competence export failed: {e}");
+            WebError::internal()
+        })?;
+    Ok(crate::isms_reports::attachment(
+        bytes,
+        &super::export::competence_file_name(&org.slug, format),
         format,
     ))
 }
