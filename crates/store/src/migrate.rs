@@ -40,6 +40,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(15, "0015_tasks"),
     migration!(16, "0016_library_urns"),
     migration!(17, "0017_risk_quantitative"),
+    migration!(19, "0019_audit_evidence_sources"),
 ];
 
 /// How many migrations this binary carries.

@@ -353,6 +353,11 @@ fn tables() -> [Routes; 3] {
         .get("/audits/{audit}", Needs(ReadIsms), internal_audit::show)
         .post("/audits/{audit}", Needs(EditIsms), internal_audit::save)
         .post(
+            "/audits/{audit}/team",
+            Needs(EditIsms),
+            internal_audit::save_team,
+        )
+        .post(
             "/audits/{audit}/findings",
             Needs(RecordFindings),
             internal_audit::record,
@@ -423,6 +428,11 @@ fn tables() -> [Routes; 3] {
             "/management-reviews/{review}/report",
             Needs(ReadIsms),
             management_review::report,
+        )
+        .post(
+            "/management-reviews/{review}/freeze",
+            Needs(EditIsms),
+            management_review::freeze,
         )
         .post(
             "/management-reviews/{review}/decisions",
@@ -576,6 +586,11 @@ fn tables() -> [Routes; 3] {
             "/controls/{applied_control}/evidence",
             Needs(EditIsms),
             controls::upload_evidence,
+        )
+        .post(
+            "/audits/{audit}/findings/{finding}/evidence",
+            Needs(RecordFindings),
+            internal_audit::upload_finding_evidence,
         );
     [public, session, uploads]
 }
