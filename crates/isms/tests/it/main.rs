@@ -17,7 +17,6 @@ mod audit_log;
 mod backup;
 mod browser;
 mod browser_a11y;
-mod browser_audit;
 mod browser_controls;
 mod browser_documents;
 mod browser_soa;
