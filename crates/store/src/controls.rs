@@ -1800,4 +1800,3 @@ pub(crate) async fn create_evidence_in_tx(
     .await?;
     Ok(e)
 }
-

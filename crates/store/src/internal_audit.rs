@@ -693,12 +693,12 @@ impl Store {
         let Some(sent) = patch.version else {
             return Err(versioned::version_required(" of the audit"));
         };
-        let team = if patch.scope.is_some() || patch.auditors.is_some() || patch.lead_auditor.is_some()
-        {
-            Some(self.plan_team(org_id, id, patch).await?)
-        } else {
-            None
-        };
+        let team =
+            if patch.scope.is_some() || patch.auditors.is_some() || patch.lead_auditor.is_some() {
+                Some(self.plan_team(org_id, id, patch).await?)
+            } else {
+                None
+            };
         let mut tx = self.begin().await?;
         let claim = versioned::claim(
             &mut tx,
@@ -773,7 +773,10 @@ impl Store {
             return Ok(before);
         }
         if let Some(t) = &team {
-            if matches!(before.status, AuditStatus::Completed | AuditStatus::Cancelled) {
+            if matches!(
+                before.status,
+                AuditStatus::Completed | AuditStatus::Cancelled
+            ) {
                 return Err(invalid(format!(
                     "scope: the audit is {}: its scope and team stay as they were",
                     before.status.label().to_lowercase()
@@ -932,7 +935,8 @@ impl Store {
                 .as_deref()
                 .map(|u| u.trim().chars().take(300).collect());
         }
-        let e = crate::controls::create_evidence_in_tx(&mut tx, org_id, &input, file, actor).await?;
+        let e =
+            crate::controls::create_evidence_in_tx(&mut tx, org_id, &input, file, actor).await?;
         on_tx!(&mut tx, |c| sqlx::query(
             "INSERT INTO finding_evidence (org_id, finding_id, evidence_id) VALUES ($1, $2, $3)"
         )
@@ -1274,7 +1278,10 @@ impl TeamPlan {
     fn same_as(&self, a: &Audit) -> bool {
         let scope_same = self.items.as_ref().is_none_or(|items| {
             items.iter().map(|i| i.0.as_str()).collect::<Vec<_>>()
-                == a.checklist.iter().map(|c| c.ref_id.as_str()).collect::<Vec<_>>()
+                == a.checklist
+                    .iter()
+                    .map(|c| c.ref_id.as_str())
+                    .collect::<Vec<_>>()
         });
         let mut mine = self.auditors.clone();
         mine.sort();
@@ -1305,8 +1312,9 @@ async fn write_team(tx: &mut Tx, org_id: i64, before: &Audit, t: &TeamPlan) -> R
             )));
         }
         if !removed.is_empty() {
-            let mut sql =
-                String::from("DELETE FROM audit_items WHERE org_id = $1 AND audit_id = $2 AND ref_id IN (");
+            let mut sql = String::from(
+                "DELETE FROM audit_items WHERE org_id = $1 AND audit_id = $2 AND ref_id IN (",
+            );
             for i in 0..removed.len() {
                 let _ = write!(sql, "{}${}", if i == 0 { "" } else { ", " }, i + 3);
             }

@@ -67,8 +67,7 @@ pub use gap::{
 };
 pub use internal_audit::{
     Audit, AuditInput, AuditPatch, AuditSummary, ChecklistItem, Finding, FindingEvidence,
-    FindingInput, shown_ref,
-    soa_control,
+    FindingInput, shown_ref, soa_control,
 };
 pub use invitations::{Invitation, OpenedInvitation};
 pub use library::{LibraryReport, LibraryThreat, MethodologyTemplate, methodology_from_matrix};

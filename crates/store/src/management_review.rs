@@ -557,8 +557,12 @@ impl Store {
         .await
         })?;
         if !row.inputs_frozen_at.is_empty() {
-            let inputs: Vec<InputSection> = serde_json::from_str(&row.inputs_json)
-                .map_err(|e| invalid(format!("the frozen inputs of review {id} cannot be read: {e}")))?;
+            let inputs: Vec<InputSection> =
+                serde_json::from_str(&row.inputs_json).map_err(|e| {
+                    invalid(format!(
+                        "the frozen inputs of review {id} cannot be read: {e}"
+                    ))
+                })?;
             return Ok(review_of(row, decisions, actions, inputs));
         }
         let today = now();

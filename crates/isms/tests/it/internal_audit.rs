@@ -825,11 +825,28 @@ async fn evidence_files_and_links_on_a_finding_go_through_the_evidence_store_and
         // file whose bytes contradict its name.
         let before = store.evidence_list(org.id, None).await.unwrap().len();
         let r = upload_to(&app, &auditor, &path, "empty.pdf", b"").await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{e}: {}",
+            r.body
+        );
         assert!(r.body.contains("empty"), "{e}: {}", r.body);
         let r = upload_to(&app, &auditor, &path, "scan.pdf", b"not a pdf at all").await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {}", r.body);
-        let (s, v) = call(&app, "POST", &path, &auditor, Some(json!({"url": "javascript:alert(1)"}))).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{e}: {}",
+            r.body
+        );
+        let (s, v) = call(
+            &app,
+            "POST",
+            &path,
+            &auditor,
+            Some(json!({"url": "javascript:alert(1)"})),
+        )
+        .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
         assert!(detail(&v).contains("url"), "{e}: {v}");
         let (s, v) = call(&app, "POST", &path, &auditor, Some(json!({}))).await;
@@ -872,7 +889,8 @@ async fn evidence_files_and_links_on_a_finding_go_through_the_evidence_store_and
         );
 
         // Too large: refused before any row, no blob kept.
-        let blobs = std::env::temp_dir().join(format!("isms_audit_limit_{e}_{}", std::process::id()));
+        let blobs =
+            std::env::temp_dir().join(format!("isms_audit_limit_{e}_{}", std::process::id()));
         let small = App {
             router: isms_web::app(
                 store.clone(),
@@ -888,7 +906,10 @@ async fn evidence_files_and_links_on_a_finding_go_through_the_evidence_store_and
         };
         let r = upload_to(&small, &auditor, &path, "big.txt", b"seventeen bytes!!").await;
         assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{e}: {}", r.body);
-        assert_eq!(store.evidence_list(org.id, None).await.unwrap().len(), before);
+        assert_eq!(
+            store.evidence_list(org.id, None).await.unwrap().len(),
+            before
+        );
         let kept = std::fs::read_dir(&blobs).map_or(0, |d| {
             d.filter_map(Result::ok)
                 .filter(|f| f.file_name() != ".tmp")
@@ -898,7 +919,14 @@ async fn evidence_files_and_links_on_a_finding_go_through_the_evidence_store_and
         let _ = std::fs::remove_dir_all(&blobs);
 
         // The audit lists the evidence per finding; the file downloads as an attachment.
-        let (s, a) = call(&app, "GET", &format!("/api/v1/audits/{audit}"), &admin, None).await;
+        let (s, a) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/audits/{audit}"),
+            &admin,
+            None,
+        )
+        .await;
         assert_eq!(s, StatusCode::OK);
         let items = a["checklist"][1]["findings"][0]["evidence_items"].clone();
         assert_eq!(items.as_array().map(Vec::len), Some(2), "{e}: {a}");
@@ -912,8 +940,15 @@ async fn evidence_files_and_links_on_a_finding_go_through_the_evidence_store_and
             .await;
         assert_eq!(r.status, StatusCode::OK, "{e}: {}", r.body);
         assert_eq!(r.bytes, bytes);
-        assert!(r.header("content-disposition").unwrap_or_default().starts_with("attachment"));
-        assert_eq!(r.header("x-content-type-options").as_deref(), Some("nosniff"));
+        assert!(
+            r.header("content-disposition")
+                .unwrap_or_default()
+                .starts_with("attachment")
+        );
+        assert_eq!(
+            r.header("x-content-type-options").as_deref(),
+            Some("nosniff")
+        );
 
         // The report lists each finding's evidence: file name and SHA-256, or the link.
         for format in ["pdf", "xlsx"] {
@@ -969,7 +1004,9 @@ async fn an_audits_team_and_scope_change_with_the_independence_rule_checked_agai
             "POST",
             "/api/v1/audits",
             &admin,
-            Some(json!({"title": "Access audit", "scope": ["5.15"], "auditors": ["aud@acme.test"]})),
+            Some(
+                json!({"title": "Access audit", "scope": ["5.15"], "auditors": ["aud@acme.test"]}),
+            ),
         )
         .await;
         assert_eq!(s, StatusCode::CREATED, "{e}: {v}");
@@ -995,7 +1032,9 @@ async fn an_audits_team_and_scope_change_with_the_independence_rule_checked_agai
             "POST",
             &format!("{path}/findings"),
             &auditor,
-            Some(json!({"requirement": "5.15", "result": "conform", "notes": "Reviewed quarterly"})),
+            Some(
+                json!({"requirement": "5.15", "result": "conform", "notes": "Reviewed quarterly"}),
+            ),
         )
         .await;
         assert_eq!(s, StatusCode::CREATED, "{e}: {v}");
@@ -1032,7 +1071,11 @@ async fn an_audits_team_and_scope_change_with_the_independence_rule_checked_agai
             .iter()
             .map(|i| i["requirement"].as_str().unwrap())
             .collect();
-        assert_eq!(scope, ["5.1", "5.15", "8.5"], "{e}: in the framework's order");
+        assert_eq!(
+            scope,
+            ["5.1", "5.15", "8.5"],
+            "{e}: in the framework's order"
+        );
         assert_eq!(v["lead_auditor"], "cy@acme.test");
         assert_eq!(v["version"], version + 1);
         assert_eq!(
@@ -1092,9 +1135,15 @@ async fn an_audits_team_and_scope_change_with_the_independence_rule_checked_agai
             )
             .await
             .unwrap();
-        let update = log.iter().find(|l| l.action == "update").expect("update logged");
+        let update = log
+            .iter()
+            .find(|l| l.action == "update")
+            .expect("update logged");
         let after = update.after_json.clone().unwrap_or_default();
-        assert!(after.contains("cy@acme.test") && after.contains("5.1"), "{e}: {after}");
+        assert!(
+            after.contains("cy@acme.test") && after.contains("5.1"),
+            "{e}: {after}"
+        );
     }
 }
 
@@ -1134,10 +1183,20 @@ async fn a_management_reviews_inputs_once_frozen_stay_as_the_meeting_saw_them() 
         assert_eq!(r["inputs_frozen_at"], "");
         let (s, v) = call(&app, "POST", &format!("{path}/recompile"), &admin, None).await;
         assert_eq!(s, StatusCode::OK, "{e}: recompiling while not frozen: {v}");
-        let (s, frozen) = call(&app, "POST", &format!("{path}/freeze"), &admin, Some(json!({"version": r["version"]}))).await;
+        let (s, frozen) = call(
+            &app,
+            "POST",
+            &format!("{path}/freeze"),
+            &admin,
+            Some(json!({"version": r["version"]})),
+        )
+        .await;
         assert_eq!(s, StatusCode::OK, "{e}: {frozen}");
         assert_ne!(frozen["inputs_frozen_at"], "");
-        assert!(frozen["inputs"].to_string().contains("Visitors not logged"), "{e}");
+        assert!(
+            frozen["inputs"].to_string().contains("Visitors not logged"),
+            "{e}"
+        );
 
         // Later data does not change what the meeting saw.
         let (s, _) = call(
@@ -1154,7 +1213,14 @@ async fn a_management_reviews_inputs_once_frozen_stay_as_the_meeting_saw_them() 
         assert_eq!(v["inputs"], frozen["inputs"], "{e}");
         assert!(!v["inputs"].to_string().contains("Badge lost"), "{e}");
         // Freezing again, recompiling, or moving the date: refused.
-        let (s, v) = call(&app, "POST", &format!("{path}/freeze"), &admin, Some(json!({}))).await;
+        let (s, v) = call(
+            &app,
+            "POST",
+            &format!("{path}/freeze"),
+            &admin,
+            Some(json!({})),
+        )
+        .await;
         assert_eq!(s, StatusCode::CONFLICT, "{e}: {v}");
         assert!(detail(&v).contains("frozen"), "{e}: {v}");
         let (s, v) = call(&app, "POST", &format!("{path}/recompile"), &admin, None).await;
@@ -1170,7 +1236,9 @@ async fn a_management_reviews_inputs_once_frozen_stay_as_the_meeting_saw_them() 
         .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
         // The minutes say so; the freeze is in the audit log.
-        let r = app.api("GET", &format!("{path}/report"), Some(&admin)).await;
+        let r = app
+            .api("GET", &format!("{path}/report"), Some(&admin))
+            .await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(crate::support::pdf_text(&r.bytes).contains("Frozen"), "{e}");
         assert!(
@@ -1231,15 +1299,28 @@ async fn nonconformities_come_from_incidents_reviews_and_control_reviews_with_a_
         let (s, v) = nc(json!({"title": "No backup owner", "source": "review"})).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
         assert!(detail(&v).contains("review_id"), "{e}: {v}");
-        let (s, v) = nc(json!({"title": "No backup owner", "source": "review", "review_id": 999999})).await;
+        let (s, v) =
+            nc(json!({"title": "No backup owner", "source": "review", "review_id": 999999})).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
-        let (s, rev) = nc(json!({"title": "No backup owner", "source": "review", "review_id": review["id"]})).await;
+        let (s, rev) =
+            nc(json!({"title": "No backup owner", "source": "review", "review_id": review["id"]}))
+                .await;
         assert_eq!(s, StatusCode::CREATED, "{e}: {rev}");
         assert_eq!(rev["source"], "review");
-        assert_eq!(rev["source_link"], format!("/management-reviews/{}", review["id"]));
+        assert_eq!(
+            rev["source_link"],
+            format!("/management-reviews/{}", review["id"])
+        );
 
         // A control review that found the control not effective.
-        let (s, control) = call(&app, "POST", "/api/v1/controls", &admin, Some(json!({"name": "Backups"}))).await;
+        let (s, control) = call(
+            &app,
+            "POST",
+            "/api/v1/controls",
+            &admin,
+            Some(json!({"name": "Backups"})),
+        )
+        .await;
         assert_eq!(s, StatusCode::CREATED, "{e}: {control}");
         let cid = control["id"].as_i64().unwrap();
         let mut reviews = Vec::new();
@@ -1256,7 +1337,11 @@ async fn nonconformities_come_from_incidents_reviews_and_control_reviews_with_a_
             reviews.push(v["id"].as_i64().unwrap());
         }
         let (s, v) = nc(json!({"title": "Restore failed", "source": "control_review", "control_review_id": reviews[0]})).await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: an effective review: {v}");
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{e}: an effective review: {v}"
+        );
         assert!(detail(&v).contains("effective"), "{e}: {v}");
         let (s, cr) = nc(json!({"title": "Restore failed", "source": "control_review", "control_review_id": reviews[1]})).await;
         assert_eq!(s, StatusCode::CREATED, "{e}: {cr}");
@@ -1264,7 +1349,8 @@ async fn nonconformities_come_from_incidents_reviews_and_control_reviews_with_a_
         assert_eq!(cr["control_id"], cid);
         assert_eq!(cr["source_link"], format!("/controls/{cid}#reviews"));
         // A link to a review with another source is refused.
-        let (s, v) = nc(json!({"title": "Odd", "source": "manual", "review_id": review["id"]})).await;
+        let (s, v) =
+            nc(json!({"title": "Odd", "source": "manual", "review_id": review["id"]})).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
 
         // The register filters by source.
@@ -1282,7 +1368,12 @@ async fn nonconformities_come_from_incidents_reviews_and_control_reviews_with_a_
             )
             .await;
             assert_eq!(s, StatusCode::OK, "{e}: {v}");
-            let ids: Vec<Value> = v["items"].as_array().unwrap().iter().map(|i| i["id"].clone()).collect();
+            let ids: Vec<Value> = v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].clone())
+                .collect();
             assert_eq!(ids, vec![want], "{e}: {source}");
         }
     }

@@ -339,9 +339,8 @@ pub(crate) async fn finding_evidence_input(
         let bytes = axum::body::to_bytes(request, MAX_LINK_BODY)
             .await
             .map_err(|_| WebError::invalid("the request body is too long for a link"))?;
-        let link: FindingEvidenceLinkIn = serde_json::from_slice(&bytes).map_err(|e| {
-            WebError::invalid(format!("the request body is not valid: {e}"))
-        })?;
+        let link: FindingEvidenceLinkIn = serde_json::from_slice(&bytes)
+            .map_err(|e| WebError::invalid(format!("the request body is not valid: {e}")))?;
         if link.url.as_deref().is_none_or(|u| u.trim().is_empty()) {
             return Err(WebError::invalid("url: required, an http or https address"));
         }

@@ -57,10 +57,12 @@ pub fn audit_document(org: &Org, a: &Audit) -> AuditDocument {
                             .evidence
                             .iter()
                             .cloned()
-                            .chain(f.evidence_items.iter().map(|e| match (&e.file_name, &e.sha256) {
-                                (Some(name), Some(sha)) => format!("{name} (sha256 {sha})"),
-                                _ if e.title == e.url => e.url.clone(),
-                                _ => format!("{}: {}", e.title, e.url),
+                            .chain(f.evidence_items.iter().map(|e| {
+                                match (&e.file_name, &e.sha256) {
+                                    (Some(name), Some(sha)) => format!("{name} (sha256 {sha})"),
+                                    _ if e.title == e.url => e.url.clone(),
+                                    _ => format!("{}: {}", e.title, e.url),
+                                }
                             }))
                             .collect(),
                         nonconformity: f

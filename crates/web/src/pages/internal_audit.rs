@@ -226,10 +226,7 @@ async fn audit_page(
     error: Option<String>,
     notice: Option<String>,
 ) -> Result<Response, WebError> {
-    audit_page_with(
-        state, user, id, status, finding, form, None, error, notice,
-    )
-    .await
+    audit_page_with(state, user, id, status, finding, form, None, error, notice).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -451,7 +448,18 @@ pub async fn save_team(
                 version: current.version.to_string(),
                 ..f
             };
-            audit_page_with(&state, &user, audit, code, None, None, Some(f), Some(m), None).await
+            audit_page_with(
+                &state,
+                &user,
+                audit,
+                code,
+                None,
+                None,
+                Some(f),
+                Some(m),
+                None,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -482,10 +490,10 @@ pub async fn upload_finding_evidence(
     }
     .await;
     match result {
-        Ok(_) => Ok(Redirect::to(&format!(
-            "/audits/{audit}?saved=evidence#finding-{finding}"
-        ))
-        .into_response()),
+        Ok(_) => Ok(
+            Redirect::to(&format!("/audits/{audit}?saved=evidence#finding-{finding}"))
+                .into_response(),
+        ),
         Err(e) if e.status.is_client_error() => {
             audit_page(
                 &state,
