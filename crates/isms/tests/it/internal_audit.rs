@@ -1300,7 +1300,7 @@ async fn nonconformities_come_from_incidents_reviews_and_control_reviews_with_a_
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
         assert!(detail(&v).contains("review_id"), "{e}: {v}");
         let (s, v) =
-            nc(json!({"title": "No backup owner", "source": "review", "review_id": 999999})).await;
+            nc(json!({"title": "No backup owner", "source": "review", "review_id": 999_999})).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
         let (s, rev) =
             nc(json!({"title": "No backup owner", "source": "review", "review_id": review["id"]}))
