@@ -28,21 +28,22 @@ named_enum!(
 });
 
 /// One line of an input section, with a link to where it comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputLine {
     pub text: String,
     /// A local path in the web application, or empty.
     pub link: String,
 }
 
-/// One input of 9.3.2 (a), (b), ... compiled from the data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One input of 9.3.2 (a), (b), ... compiled from the data (and kept as
+/// JSON when a review freezes its inputs, hence owned text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputSection {
     /// Stable key, e.g. `nonconformities`.
-    pub key: &'static str,
+    pub key: String,
     /// The clause item it answers, e.g. `9.3.2 d) 1)`.
-    pub clause: &'static str,
-    pub title: &'static str,
+    pub clause: String,
+    pub title: String,
     /// One sentence summing the section up.
     pub summary: String,
     pub lines: Vec<InputLine>,
@@ -51,9 +52,9 @@ pub struct InputSection {
 impl InputSection {
     pub fn new(key: &'static str, clause: &'static str, title: &'static str) -> Self {
         InputSection {
-            key,
-            clause,
-            title,
+            key: key.into(),
+            clause: clause.into(),
+            title: title.into(),
             summary: String::new(),
             lines: Vec::new(),
         }

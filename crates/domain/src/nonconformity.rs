@@ -24,8 +24,36 @@ named_enum!(
     Audit => "audit" / "Internal audit",
     Incident => "incident" / "Incident",
     Review => "review" / "Management review",
+    ControlReview => "control_review" / "Control review (not effective)",
     Manual => "manual" / "Raised by hand",
 });
+
+impl Source {
+    /// Whether raising by hand with this source needs a link to a record:
+    /// the management review or the control review it came from.
+    pub fn needs_record(self) -> bool {
+        matches!(self, Source::Review | Source::ControlReview)
+    }
+}
+
+/// The reference of a nonconformity's source (an incident's number or
+/// address, a note for one raised by hand): one line of up to 500
+/// characters; an incident needs one.
+pub fn check_source_ref(source: Source, reference: &str) -> Result<(), Invalid> {
+    if reference.chars().count() > 500 || reference.contains(['\n', '\r']) {
+        return Err(Invalid::new(
+            "source_ref",
+            "one line of at most 500 characters",
+        ));
+    }
+    if source == Source::Incident && reference.is_empty() {
+        return Err(Invalid::new(
+            "source_ref",
+            "name the incident (its number or the address of its record)",
+        ));
+    }
+    Ok(())
+}
 
 named_enum!(
     /// Where a nonconformity stands.
@@ -234,6 +262,15 @@ pub fn register_readiness(f: &RegisterFacts) -> (crate::risk::Readiness, String)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_incident_needs_a_reference_of_one_line() {
+        assert!(check_source_ref(Source::Incident, "").is_err());
+        assert!(check_source_ref(Source::Incident, "INC-42").is_ok());
+        assert!(check_source_ref(Source::Manual, "").is_ok());
+        assert!(check_source_ref(Source::Manual, "a\nb").is_err());
+        assert!(Source::ControlReview.needs_record() && !Source::Manual.needs_record());
+    }
 
     #[test]
     fn the_loop_runs_open_action_verified_closed() {

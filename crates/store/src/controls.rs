@@ -1491,117 +1491,8 @@ impl Store {
         file: Option<&StoredFile>,
         actor: &Actor,
     ) -> Result<Evidence> {
-        let (title, collected, expires) =
-            check_evidence(input, file.map_or("", |f| f.file_name.as_str()))?;
-        let url = input.url.as_deref().unwrap_or("").trim().to_owned();
-        let kind = match (file, url.is_empty()) {
-            (Some(_), true) => "file",
-            (None, false) => {
-                let ok = url::Url::parse(&url)
-                    .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-                if !ok || url.len() > 2000 {
-                    return Err(invalid(format!(
-                        "url: '{url}' is not an http or https address"
-                    )));
-                }
-                "link"
-            }
-            (Some(_), false) => return Err(invalid("url: send a file or a link, not both")),
-            (None, true) => return Err(invalid("file: required (or a url for a link)")),
-        };
-        let description = input.description.as_deref().unwrap_or("").trim().to_owned();
         let mut tx = self.begin().await?;
-        let controls: BTreeSet<i64> = input.controls.iter().flatten().copied().collect();
-        for c in &controls {
-            let found: Option<(i64,)> = on_tx!(&mut tx, |conn| sqlx::query_as(
-                "SELECT id FROM applied_controls WHERE org_id = $1 AND id = $2"
-            )
-            .bind(org_id)
-            .bind(*c)
-            .fetch_optional(conn)
-            .await)?;
-            if found.is_none() {
-                return Err(control_missing(*c));
-            }
-        }
-        let reqs = if input.requirements.is_some() {
-            resolve_links(
-                &mut tx,
-                org_id,
-                &ControlInput {
-                    requirements: input.requirements.clone(),
-                    ..ControlInput::default()
-                },
-            )
-            .await?
-            .unwrap_or_default()
-        } else {
-            Vec::new()
-        };
-        let at = now();
-        let (id,): (i64,) = on_tx!(&mut tx, |c| {
-            sqlx::query_as(
-            "INSERT INTO evidence (org_id, title, description, kind, url, collected_on, expires_on, created_at, created_by, updated_at, updated_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8, $9) RETURNING id"
-        )
-        .bind(org_id)
-        .bind(&title)
-        .bind(&description)
-        .bind(kind)
-        .bind(&url)
-        .bind(&collected)
-        .bind(&expires)
-        .bind(&at)
-        .bind(&actor.label)
-        .fetch_one(c)
-        .await
-        })?;
-        if let Some(f) = file {
-            insert_revision(&mut tx, org_id, id, 1, f, &at, &actor.label).await?;
-        }
-        for c in &controls {
-            on_tx!(&mut tx, |conn| {
-                sqlx::query(
-                "INSERT INTO evidence_controls (org_id, applied_control_id, evidence_id) VALUES ($1, $2, $3)"
-            )
-            .bind(org_id)
-            .bind(*c)
-            .bind(id)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected())
-            })?;
-        }
-        for r in &reqs {
-            on_tx!(&mut tx, |conn| {
-                sqlx::query(
-                "INSERT INTO evidence_requirements (org_id, evidence_id, framework, ref_id) VALUES ($1, $2, $3, $4)"
-            )
-            .bind(org_id)
-            .bind(id)
-            .bind(&r.framework)
-            .bind(&r.ref_id)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected())
-            })?;
-        }
-        let e = evidence_in_tx(&mut tx, org_id, id)
-            .await?
-            .ok_or_else(|| evidence_missing(id))?;
-        audit::record(
-            &mut tx,
-            actor,
-            Change {
-                org_id,
-                action: "create",
-                entity_type: "evidence",
-                entity_id: id.to_string(),
-                before: None,
-                after: Some(serde_json::to_value(&e).unwrap_or_default()),
-            },
-        )
-        .await?;
+        let e = create_evidence_in_tx(&mut tx, org_id, input, file, actor).await?;
         tx.commit().await?;
         Ok(e)
     }
@@ -1862,6 +1753,128 @@ async fn evidence_in_tx(tx: &mut Tx, org_id: i64, id: i64) -> Result<Option<Evid
         .map(|(framework, ref_id)| RequirementKey { framework, ref_id })
         .collect();
     Ok(Some(e))
+}
+
+/// Records new evidence inside `tx` (the caller commits): a file already in
+/// the blob store or a link, with its links to controls and requirements.
+pub(crate) async fn create_evidence_in_tx(
+    tx: &mut Tx,
+    org_id: i64,
+    input: &EvidenceInput,
+    file: Option<&StoredFile>,
+    actor: &Actor,
+) -> Result<Evidence> {
+    let (title, collected, expires) =
+        check_evidence(input, file.map_or("", |f| f.file_name.as_str()))?;
+    let url = input.url.as_deref().unwrap_or("").trim().to_owned();
+    let kind = match (file, url.is_empty()) {
+        (Some(_), true) => "file",
+        (None, false) => {
+            let ok = url::Url::parse(&url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !ok || url.len() > 2000 {
+                return Err(invalid(format!(
+                    "url: '{url}' is not an http or https address"
+                )));
+            }
+            "link"
+        }
+        (Some(_), false) => return Err(invalid("url: send a file or a link, not both")),
+        (None, true) => return Err(invalid("file: required (or a url for a link)")),
+    };
+    let description = input.description.as_deref().unwrap_or("").trim().to_owned();
+    let controls: BTreeSet<i64> = input.controls.iter().flatten().copied().collect();
+    for c in &controls {
+        let found: Option<(i64,)> = on_tx!(tx, |conn| sqlx::query_as(
+            "SELECT id FROM applied_controls WHERE org_id = $1 AND id = $2"
+        )
+        .bind(org_id)
+        .bind(*c)
+        .fetch_optional(conn)
+        .await)?;
+        if found.is_none() {
+            return Err(control_missing(*c));
+        }
+    }
+    let reqs = if input.requirements.is_some() {
+        resolve_links(
+            tx,
+            org_id,
+            &ControlInput {
+                requirements: input.requirements.clone(),
+                ..ControlInput::default()
+            },
+        )
+        .await?
+        .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let at = now();
+    let (id,): (i64,) = on_tx!(tx, |c| {
+        sqlx::query_as(
+        "INSERT INTO evidence (org_id, title, description, kind, url, collected_on, expires_on, created_at, created_by, updated_at, updated_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8, $9) RETURNING id"
+    )
+    .bind(org_id)
+    .bind(&title)
+    .bind(&description)
+    .bind(kind)
+    .bind(&url)
+    .bind(&collected)
+    .bind(&expires)
+    .bind(&at)
+    .bind(&actor.label)
+    .fetch_one(c)
+    .await
+    })?;
+    if let Some(f) = file {
+        insert_revision(tx, org_id, id, 1, f, &at, &actor.label).await?;
+    }
+    for c in &controls {
+        on_tx!(tx, |conn| {
+            sqlx::query(
+            "INSERT INTO evidence_controls (org_id, applied_control_id, evidence_id) VALUES ($1, $2, $3)"
+        )
+        .bind(org_id)
+        .bind(*c)
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+    }
+    for r in &reqs {
+        on_tx!(tx, |conn| {
+            sqlx::query(
+            "INSERT INTO evidence_requirements (org_id, evidence_id, framework, ref_id) VALUES ($1, $2, $3, $4)"
+        )
+        .bind(org_id)
+        .bind(id)
+        .bind(&r.framework)
+        .bind(&r.ref_id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+    }
+    let e = evidence_in_tx(tx, org_id, id)
+        .await?
+        .ok_or_else(|| evidence_missing(id))?;
+    audit::record(
+        tx,
+        actor,
+        Change {
+            org_id,
+            action: "create",
+            entity_type: "evidence",
+            entity_id: id.to_string(),
+            before: None,
+            after: Some(serde_json::to_value(&e).unwrap_or_default()),
+        },
+    )
+    .await?;
+    Ok(e)
 }
 
 versioned::versioned_record!(AppliedControl);

@@ -49,13 +49,58 @@ pub struct Finding {
     pub ref_id: String,
     pub result: FindingResult,
     pub notes: String,
-    /// Links to the evidence seen.
+    /// Links to the evidence seen (typed with the finding).
     pub evidence: Vec<String>,
+    /// Evidence files and links kept in the evidence store.
+    pub evidence_items: Vec<FindingEvidence>,
     /// The nonconformity it raised.
     pub nonconformity_id: Option<i64>,
     pub created_at: String,
     pub created_by: String,
 }
+
+/// A piece of evidence of the evidence store attached to a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct FindingEvidence {
+    pub finding_id: i64,
+    pub evidence_id: i64,
+    pub title: String,
+    /// `file` or `link`.
+    pub kind: String,
+    /// The address of a link (empty for a file).
+    pub url: String,
+    /// The current file (files only).
+    pub file_name: Option<String>,
+    pub sha256: Option<String>,
+    pub size: Option<i64>,
+}
+
+impl FindingEvidence {
+    /// The first characters of the file's SHA-256, for display.
+    pub fn short_sha(&self) -> String {
+        self.sha256
+            .as_deref()
+            .map(|h| h.chars().take(12).collect())
+            .unwrap_or_default()
+    }
+
+    /// Where a person opens it: the file's download, or the link.
+    pub fn href(&self) -> String {
+        if self.kind == "file" {
+            format!("/evidence/{}/download", self.evidence_id)
+        } else {
+            self.url.clone()
+        }
+    }
+}
+
+const FINDING_EVIDENCE_SELECT: &str = "SELECT fe.finding_id, e.id AS evidence_id, e.title, e.kind, e.url, \
+     r.file_name, r.sha256, r.size FROM finding_evidence fe \
+     JOIN audit_findings f ON f.org_id = fe.org_id AND f.id = fe.finding_id \
+     JOIN evidence e ON e.org_id = fe.org_id AND e.id = fe.evidence_id \
+     LEFT JOIN evidence_revisions r ON r.org_id = e.org_id AND r.evidence_id = e.id \
+       AND r.revision = (SELECT MAX(r2.revision) FROM evidence_revisions r2 WHERE r2.org_id = e.org_id AND r2.evidence_id = e.id) \
+     WHERE fe.org_id = $1";
 
 /// One item of an audit's checklist with its findings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -144,6 +189,13 @@ pub struct AuditPatch {
     pub start_date: Option<String>,
     pub end_date: Option<String>,
     pub summary: Option<String>,
+    /// The requirements audited (replaces the scope; a requirement with
+    /// findings cannot leave it).
+    pub scope: Option<Vec<String>>,
+    /// E-mails of the team (replaces it).
+    pub auditors: Option<Vec<String>>,
+    /// One of the auditors.
+    pub lead_auditor: Option<String>,
     pub version: Option<i64>,
 }
 
@@ -203,6 +255,7 @@ impl FindingRow {
                 .filter(|l| !l.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            evidence_items: Vec::new(),
             nonconformity_id: self.nonconformity_id,
             created_at: self.created_at,
             created_by: self.created_by,
@@ -492,7 +545,43 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.notify_audit_team(org_id, &audit).await;
         Ok(audit)
+    }
+
+    /// Tells each member of the team (once per audit) that they audit it; a
+    /// failed message does not undo the change.
+    async fn notify_audit_team(&self, org_id: i64, audit: &Audit) {
+        let team: Vec<(i64,)> = match on_pool!(self, |p| sqlx::query_as(
+            "SELECT user_id FROM audit_auditors WHERE org_id = $1 AND audit_id = $2"
+        )
+        .bind(org_id)
+        .bind(audit.id)
+        .fetch_all(p)
+        .await)
+        {
+            Ok(t) => t,
+            Err(_) => return,
+        };
+        let title = format!("You audit \u{201c}{}\u{201d}", audit.title);
+        let body = format!("Scope: {}", audit.scope().join(", "));
+        let link = format!("/audits/{}", audit.id);
+        for (uid,) in team {
+            let key = format!("audit_team:{}:{uid}", audit.id);
+            let _ = self
+                .notify(
+                    org_id,
+                    uid,
+                    &crate::NewNotification {
+                        category: "audit",
+                        title: &title,
+                        body: &body,
+                        link: &link,
+                        dedupe_key: Some(&key),
+                    },
+                )
+                .await;
+        }
     }
 
     async fn audit_in_tx(&self, tx: &mut Tx, org_id: i64, id: i64) -> Result<Audit> {
@@ -523,9 +612,21 @@ impl Store {
         .bind(id)
         .fetch_all(c)
         .await)?;
+        let evidence: Vec<FindingEvidence> = on_tx!(tx, |c| sqlx::query_as::<_, FindingEvidence>(
+            &format!("{FINDING_EVIDENCE_SELECT} AND f.audit_id = $2 ORDER BY fe.finding_id, e.id")
+        )
+        .bind(org_id)
+        .bind(id)
+        .fetch_all(c)
+        .await)?;
+        let mut by_finding: HashMap<i64, Vec<FindingEvidence>> = HashMap::new();
+        for e in evidence {
+            by_finding.entry(e.finding_id).or_default().push(e);
+        }
         let mut by_ref: HashMap<String, Vec<Finding>> = HashMap::new();
         for f in findings {
-            let f = f.into_finding(&row.framework)?;
+            let mut f = f.into_finding(&row.framework)?;
+            f.evidence_items = by_finding.remove(&f.id).unwrap_or_default();
             by_ref.entry(f.ref_id.clone()).or_default().push(f);
         }
         let checklist = items
@@ -592,6 +693,12 @@ impl Store {
         let Some(sent) = patch.version else {
             return Err(versioned::version_required(" of the audit"));
         };
+        let team =
+            if patch.scope.is_some() || patch.auditors.is_some() || patch.lead_auditor.is_some() {
+                Some(self.plan_team(org_id, id, patch).await?)
+            } else {
+                None
+            };
         let mut tx = self.begin().await?;
         let before = versioned::claim_and_load(
             &mut tx,
@@ -643,8 +750,24 @@ impl Store {
                     .clone_into(&mut after.end_date);
             }
         }
-        if after == before {
+        let team = match team {
+            Some(t) if !t.same_as(&before) => Some(t),
+            _ => None,
+        };
+        if after == before && team.is_none() {
             return Ok(before);
+        }
+        if let Some(t) = &team {
+            if matches!(
+                before.status,
+                AuditStatus::Completed | AuditStatus::Cancelled
+            ) {
+                return Err(invalid(format!(
+                    "scope: the audit is {}: its scope and team stay as they were",
+                    before.status.label().to_lowercase()
+                )));
+            }
+            write_team(&mut tx, org_id, &before, t).await?;
         }
         after.version = sent + 1;
         after.updated_at = now();
@@ -668,9 +791,16 @@ impl Store {
         .await
         .map(|r| r.rows_affected())
         })?;
+        if team.is_some() {
+            let mut reloaded = self.audit_in_tx(&mut tx, org_id, id).await?;
+            reloaded.updated_at.clone_from(&after.updated_at);
+            reloaded.updated_by.clone_from(&after.updated_by);
+            after = reloaded;
+        }
         let brief = |a: &Audit| {
             json!({"title": a.title, "criteria": a.criteria, "summary": a.summary, "status": a.status,
-                "start_date": a.start_date, "end_date": a.end_date, "version": a.version})
+                "start_date": a.start_date, "end_date": a.end_date, "version": a.version,
+                "scope": a.scope(), "auditors": a.auditors, "lead_auditor": a.lead_auditor})
         };
         audit::record(
             &mut tx,
@@ -686,7 +816,182 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        if team.is_some() {
+            self.notify_audit_team(org_id, &after).await;
+        }
         Ok(after)
+    }
+
+    /// The new team and scope of `patch`, checked against the independence
+    /// rule before any write.
+    async fn plan_team(&self, org_id: i64, id: i64, patch: &AuditPatch) -> Result<TeamPlan> {
+        let current = self.internal_audit(org_id, id).await?;
+        let items = match &patch.scope {
+            Some(scope) => Some(
+                self.scope_requirements(org_id, &current.framework, scope)
+                    .await?,
+            ),
+            None => None,
+        };
+        let auditors: Vec<String> = match &patch.auditors {
+            Some(list) => list
+                .iter()
+                .map(|a| a.trim().to_lowercase())
+                .filter(|a| !a.is_empty())
+                .collect(),
+            None => current.auditors.clone(),
+        };
+        if auditors.is_empty() {
+            return Err(invalid(
+                "auditors: name at least one auditor (a member's e-mail)",
+            ));
+        }
+        let lead = match patch
+            .lead_auditor
+            .as_deref()
+            .map(|l| l.trim().to_lowercase())
+            .filter(|l| !l.is_empty())
+        {
+            Some(l) => l,
+            None => current
+                .lead_auditor
+                .clone()
+                .filter(|l| auditors.contains(l))
+                .unwrap_or_else(|| auditors[0].clone()),
+        };
+        if !auditors.contains(&lead) {
+            return Err(invalid(format!(
+                "lead_auditor: {lead} is not one of the auditors"
+            )));
+        }
+        let scope: Vec<String> = match &items {
+            Some(items) => items
+                .iter()
+                .map(|i| shown_ref(&current.framework, &i.0))
+                .collect(),
+            None => current.scope(),
+        };
+        let owners = self.requirement_owners(org_id, &current.framework).await?;
+        rules::independence(&rules::independence_conflicts(&scope, &owners, &auditors))
+            .map_err(invalid)?;
+        Ok(TeamPlan {
+            items,
+            auditors,
+            lead,
+        })
+    }
+
+    /// Attaches evidence (a file already in the blob store, or a link) to a
+    /// finding of an audit: the evidence is recorded in the evidence store
+    /// and linked to the finding in one transaction.
+    pub async fn attach_finding_evidence(
+        &self,
+        org_id: i64,
+        audit_id: i64,
+        finding_id: i64,
+        input: &crate::EvidenceInput,
+        file: Option<&crate::StoredFile>,
+        actor: &Actor,
+    ) -> Result<FindingEvidence> {
+        let mut tx = self.begin().await?;
+        self.finding_in_audit(&mut tx, org_id, audit_id, finding_id)
+            .await?;
+        let (count,): (i64,) = on_tx!(&mut tx, |c| sqlx::query_as(
+            "SELECT COUNT(*) FROM finding_evidence WHERE org_id = $1 AND finding_id = $2"
+        )
+        .bind(org_id)
+        .bind(finding_id)
+        .fetch_one(c)
+        .await)?;
+        if count >= MAX_EVIDENCE as i64 {
+            return Err(invalid(format!(
+                "evidence: at most {MAX_EVIDENCE} pieces of evidence per finding"
+            )));
+        }
+        let mut input = crate::EvidenceInput {
+            controls: None,
+            requirements: None,
+            ..input.clone()
+        };
+        if file.is_none() && input.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
+            // A link without a title is named by its address.
+            input.title = input
+                .url
+                .as_deref()
+                .map(|u| u.trim().chars().take(300).collect());
+        }
+        let e =
+            crate::controls::create_evidence_in_tx(&mut tx, org_id, &input, file, actor).await?;
+        on_tx!(&mut tx, |c| sqlx::query(
+            "INSERT INTO finding_evidence (org_id, finding_id, evidence_id) VALUES ($1, $2, $3)"
+        )
+        .bind(org_id)
+        .bind(finding_id)
+        .bind(e.id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        let item: FindingEvidence = on_tx!(&mut tx, |c| sqlx::query_as::<_, FindingEvidence>(
+            &format!("{FINDING_EVIDENCE_SELECT} AND fe.finding_id = $2 AND fe.evidence_id = $3")
+        )
+        .bind(org_id)
+        .bind(finding_id)
+        .bind(e.id)
+        .fetch_one(c)
+        .await)?;
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                org_id,
+                action: "add_evidence",
+                entity_type: "audit_finding",
+                entity_id: finding_id.to_string(),
+                before: None,
+                after: Some(serde_json::to_value(&item).unwrap_or_default()),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(item)
+    }
+
+    /// Checks that `finding_id` is a finding of `audit_id` (404 otherwise).
+    async fn finding_in_audit(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        audit_id: i64,
+        finding_id: i64,
+    ) -> Result<()> {
+        audit_row(tx, org_id, audit_id)
+            .await?
+            .ok_or_else(|| audit_missing(audit_id))?;
+        let found: Option<(i64,)> = on_tx!(tx, |c| sqlx::query_as(
+            "SELECT id FROM audit_findings WHERE org_id = $1 AND audit_id = $2 AND id = $3"
+        )
+        .bind(org_id)
+        .bind(audit_id)
+        .bind(finding_id)
+        .fetch_optional(c)
+        .await)?;
+        found.map(|_| ()).ok_or_else(|| {
+            StoreError::NotFound(format!(
+                "no finding {finding_id} on audit {audit_id} in this organisation"
+            ))
+        })
+    }
+
+    /// Whether `finding_id` is a finding of `audit_id` (for checks before an upload).
+    pub async fn audit_finding_exists(
+        &self,
+        org_id: i64,
+        audit_id: i64,
+        finding_id: i64,
+    ) -> Result<()> {
+        let mut tx = self.read_tx().await?;
+        self.finding_in_audit(&mut tx, org_id, audit_id, finding_id)
+            .await
     }
 
     /// Records a finding on a requirement in the audit's scope; a
@@ -789,6 +1094,7 @@ impl Store {
             result,
             notes,
             evidence: evidence.lines().map(str::to_owned).collect(),
+            evidence_items: Vec::new(),
             nonconformity_id: None,
             created_at: at.clone(),
             created_by: actor.label.clone(),
@@ -819,6 +1125,9 @@ impl Store {
                     source: isms_domain::nonconformity::Source::Audit,
                     audit_id: Some(audit_id),
                     finding_id: Some(id),
+                    review_id: None,
+                    control_review_id: None,
+                    source_ref: String::new(),
                     requirement: shown,
                     owner_user_id: None,
                 },
@@ -940,6 +1249,122 @@ impl Store {
             link: "/audits",
         })
     }
+}
+
+/// A checked change of an audit's team and scope.
+struct TeamPlan {
+    /// The new checklist (ref id, title, position), or `None` to keep it.
+    items: Option<Vec<(String, String, i64)>>,
+    auditors: Vec<String>,
+    lead: String,
+}
+
+impl TeamPlan {
+    fn same_as(&self, a: &Audit) -> bool {
+        let scope_same = self.items.as_ref().is_none_or(|items| {
+            items.iter().map(|i| i.0.as_str()).collect::<Vec<_>>()
+                == a.checklist
+                    .iter()
+                    .map(|c| c.ref_id.as_str())
+                    .collect::<Vec<_>>()
+        });
+        let mut mine = self.auditors.clone();
+        mine.sort();
+        let mut theirs = a.auditors.clone();
+        theirs.sort();
+        scope_same && mine == theirs && a.lead_auditor.as_deref() == Some(self.lead.as_str())
+    }
+}
+
+/// Writes a new team and checklist; a requirement with findings cannot
+/// leave the scope (refused by name, nothing written).
+async fn write_team(tx: &mut Tx, org_id: i64, before: &Audit, t: &TeamPlan) -> Result<()> {
+    if let Some(items) = &t.items {
+        let removed: Vec<&ChecklistItem> = before
+            .checklist
+            .iter()
+            .filter(|c| !items.iter().any(|i| i.0 == c.ref_id))
+            .collect();
+        let kept: Vec<String> = removed
+            .iter()
+            .filter(|c| !c.findings.is_empty())
+            .map(|c| format!("{} ({} finding(s))", c.requirement, c.findings.len()))
+            .collect();
+        if !kept.is_empty() {
+            return Err(invalid(format!(
+                "scope: {} cannot leave the audit's scope: findings were recorded on it",
+                kept.join(", ")
+            )));
+        }
+        if !removed.is_empty() {
+            let mut sql = String::from(
+                "DELETE FROM audit_items WHERE org_id = $1 AND audit_id = $2 AND ref_id IN (",
+            );
+            for i in 0..removed.len() {
+                let _ = write!(sql, "{}${}", if i == 0 { "" } else { ", " }, i + 3);
+            }
+            sql.push(')');
+            on_tx!(tx, |c| {
+                let mut q = sqlx::query(&sql).bind(org_id).bind(before.id);
+                for r in &removed {
+                    q = q.bind(&r.ref_id);
+                }
+                q.execute(c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        let mut sql =
+            String::from("INSERT INTO audit_items (org_id, audit_id, ref_id, ord, title) VALUES ");
+        for i in 0..items.len() {
+            let b = i * 3;
+            let _ = write!(
+                sql,
+                "{}($1, $2, ${}, ${}, ${})",
+                if i == 0 { "" } else { ", " },
+                b + 3,
+                b + 4,
+                b + 5
+            );
+        }
+        sql.push_str(
+            " ON CONFLICT (org_id, audit_id, ref_id) DO UPDATE SET ord = excluded.ord, title = excluded.title",
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(&sql).bind(org_id).bind(before.id);
+            for (n, (r, title, _)) in items.iter().enumerate() {
+                q = q.bind(r).bind(n as i64).bind(title);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    let mut ids = Vec::new();
+    for a in &t.auditors {
+        let id = member_id(tx, org_id, "auditors", a).await?;
+        if ids.contains(&id) {
+            return Err(invalid(format!("auditors: {a} is named twice")));
+        }
+        ids.push(id);
+    }
+    on_tx!(tx, |c| sqlx::query(
+        "DELETE FROM audit_auditors WHERE org_id = $1 AND audit_id = $2"
+    )
+    .bind(org_id)
+    .bind(before.id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    for (a, uid) in t.auditors.iter().zip(&ids) {
+        on_tx!(tx, |c| sqlx::query(
+            "INSERT INTO audit_auditors (org_id, audit_id, user_id, lead) VALUES ($1, $2, $3, $4)"
+        )
+        .bind(org_id)
+        .bind(before.id)
+        .bind(uid)
+        .bind(*a == t.lead)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    Ok(())
 }
 
 /// The store's readiness state of a domain rule's answer.

@@ -66,8 +66,8 @@ pub use gap::{
     gap_progress, gap_requirements, gap_status_label,
 };
 pub use internal_audit::{
-    Audit, AuditInput, AuditPatch, AuditSummary, ChecklistItem, Finding, FindingInput, shown_ref,
-    soa_control,
+    Audit, AuditInput, AuditPatch, AuditSummary, ChecklistItem, Finding, FindingEvidence,
+    FindingInput, shown_ref, soa_control,
 };
 pub use invitations::{Invitation, OpenedInvitation};
 pub use library::{

@@ -53,8 +53,12 @@ pub struct ManagementReview {
     pub minutes: String,
     pub decisions: Vec<Decision>,
     pub actions: Vec<ReviewAction>,
-    /// What the review considered (9.3.2), compiled from the data.
+    /// What the review considered (9.3.2): compiled from the data at every
+    /// read until the inputs are frozen, then as they were when frozen.
     pub inputs: Vec<InputSection>,
+    /// When the inputs were frozen (RFC 3339), empty while they are compiled live.
+    pub inputs_frozen_at: String,
+    pub inputs_frozen_by: String,
     pub version: i64,
     pub created_at: String,
     pub created_by: String,
@@ -110,11 +114,47 @@ struct ReviewRow {
     created_by: String,
     updated_at: String,
     updated_by: String,
+    inputs_json: String,
+    inputs_frozen_at: String,
+    inputs_frozen_by: String,
 }
 
-const REVIEW_COLS: &str = "id, title, review_date, attendees, minutes, version, created_at, created_by, updated_at, updated_by";
+const REVIEW_COLS: &str = "id, title, review_date, attendees, minutes, version, created_at, created_by, updated_at, updated_by, \
+     inputs_json, inputs_frozen_at, inputs_frozen_by";
 const ACTION_SELECT: &str = "SELECT a.id, a.review_id, a.title, u.email AS owner, a.due_date, a.status, a.created_at \
      FROM review_actions a LEFT JOIN users u ON u.id = a.owner_user_id WHERE a.org_id = $1";
+
+fn already_frozen(r: &ManagementReview) -> StoreError {
+    StoreError::Conflict(format!(
+        "the inputs of management review {} were frozen on {} by {}: they stay as the meeting saw them",
+        r.id, r.inputs_frozen_at, r.inputs_frozen_by
+    ))
+}
+
+fn review_of(
+    row: ReviewRow,
+    decisions: Vec<Decision>,
+    actions: Vec<ReviewAction>,
+    inputs: Vec<InputSection>,
+) -> ManagementReview {
+    ManagementReview {
+        id: row.id,
+        title: row.title,
+        date: row.review_date,
+        attendees: row.attendees.lines().map(str::to_owned).collect(),
+        minutes: row.minutes,
+        decisions,
+        actions,
+        inputs,
+        inputs_frozen_at: row.inputs_frozen_at,
+        inputs_frozen_by: row.inputs_frozen_by,
+        version: row.version,
+        created_at: row.created_at,
+        created_by: row.created_by,
+        updated_at: row.updated_at,
+        updated_by: row.updated_by,
+    }
+}
 
 fn review_missing(id: i64) -> StoreError {
     StoreError::NotFound(format!("no management review {id} in this organisation"))
@@ -250,6 +290,12 @@ impl Store {
             .map_or(before.review_date.clone(), |d| d.trim().to_owned());
         rules::check_review(&title, &date).map_err(invalid)?;
         check_date("date", &date)?;
+        if date != before.review_date && !before.inputs_frozen_at.is_empty() {
+            return Err(invalid(format!(
+                "date: the inputs were frozen as of {} on {}: the date of the meeting they describe cannot change",
+                before.review_date, before.inputs_frozen_at
+            )));
+        }
         let people = match &input.attendees {
             Some(a) => attendees(a)?,
             None => before.attendees.clone(),
@@ -499,6 +545,15 @@ impl Store {
         .fetch_optional(p)
         .await
         })?;
+        if !row.inputs_frozen_at.is_empty() {
+            let inputs: Vec<InputSection> =
+                serde_json::from_str(&row.inputs_json).map_err(|e| {
+                    invalid(format!(
+                        "the frozen inputs of review {id} cannot be read: {e}"
+                    ))
+                })?;
+            return Ok(review_of(row, decisions, actions, inputs));
+        }
         let today = now();
         let ctx = InputContext {
             review_id: id,
@@ -512,21 +567,98 @@ impl Store {
             today: today.get(..10).unwrap_or("").to_owned(),
         };
         let inputs = self.review_inputs(org_id, &ctx).await?;
-        Ok(ManagementReview {
-            id: row.id,
-            title: row.title,
-            date: row.review_date,
-            attendees: row.attendees.lines().map(str::to_owned).collect(),
-            minutes: row.minutes,
-            decisions,
-            actions,
-            inputs,
-            version: row.version,
-            created_at: row.created_at,
-            created_by: row.created_by,
-            updated_at: row.updated_at,
-            updated_by: row.updated_by,
-        })
+        Ok(review_of(row, decisions, actions, inputs))
+    }
+
+    /// Freezes a review's inputs: compiles them now and keeps them, so
+    /// later reads show what the meeting saw. `version` is the review's
+    /// (the current one when absent); freezing twice is refused.
+    pub async fn freeze_review_inputs(
+        &self,
+        org_id: i64,
+        id: i64,
+        version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<ManagementReview> {
+        let compiled = self.management_review(org_id, id).await?;
+        if !compiled.inputs_frozen_at.is_empty() {
+            return Err(already_frozen(&compiled));
+        }
+        let sent = version.unwrap_or(compiled.version);
+        let mut tx = self.begin().await?;
+        let claim = versioned::claim(
+            &mut tx,
+            &Target {
+                table: "management_reviews",
+                org_id,
+                keys: &[("id", Key::Int(id))],
+            },
+            sent,
+        )
+        .await?;
+        let before = match claim {
+            Claim::Missing => return Err(review_missing(id)),
+            Claim::Stale { current } => {
+                let b = review_row(&mut tx, org_id, id).await?;
+                return Err(versioned::stale(
+                    &format!("management review {id}"),
+                    current,
+                    sent,
+                    &b.updated_by,
+                    &b.updated_at,
+                ));
+            }
+            Claim::Won => review_row(&mut tx, org_id, id).await?,
+        };
+        if !before.inputs_frozen_at.is_empty() || before.review_date != compiled.date {
+            // Changed between the compiling and the claim: compile again.
+            return Err(StoreError::Conflict(format!(
+                "management review {id} changed while its inputs were compiled: try again"
+            )));
+        }
+        let json = serde_json::to_string(&compiled.inputs).map_err(invalid)?;
+        let at = now();
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
+                "UPDATE management_reviews SET inputs_json = $1, inputs_frozen_at = $2, inputs_frozen_by = $3, \
+                 updated_at = $2, updated_by = $3 WHERE org_id = $4 AND id = $5",
+            )
+            .bind(&json)
+            .bind(&at)
+            .bind(&actor.label)
+            .bind(org_id)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        audit::record(
+            &mut tx,
+            actor,
+            Change {
+                org_id,
+                action: "freeze_inputs",
+                entity_type: "management_review",
+                entity_id: id.to_string(),
+                before: Some(json!({"inputs_frozen_at": "", "version": sent})),
+                after: Some(json!({"inputs_frozen_at": at, "version": sent + 1,
+                    "inputs": compiled.inputs})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.management_review(org_id, id).await
+    }
+
+    /// Compiles a review's inputs again from the data as it stands: allowed
+    /// only while they are not frozen (a frozen review keeps what the
+    /// meeting saw).
+    pub async fn recompile_review_inputs(&self, org_id: i64, id: i64) -> Result<ManagementReview> {
+        let r = self.management_review(org_id, id).await?;
+        if !r.inputs_frozen_at.is_empty() {
+            return Err(already_frozen(&r));
+        }
+        Ok(r)
     }
 
     /// Every review, latest first.

@@ -41,6 +41,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(16, "0016_library_urns"),
     migration!(17, "0017_risk_quantitative"),
     migration!(18, "0018_document_reading"),
+    migration!(19, "0019_audit_evidence_sources"),
     migration!(21, "0021_reference_measures"),
 ];
 

@@ -69,6 +69,15 @@ pub struct Nonconformity {
     pub source: Source,
     pub audit_id: Option<i64>,
     pub finding_id: Option<i64>,
+    /// The management review it was raised from.
+    pub review_id: Option<i64>,
+    /// The control review (not effective) it was raised from, and its control.
+    pub control_review_id: Option<i64>,
+    pub control_id: Option<i64>,
+    /// A reference to its source: an incident's number or address, a note.
+    pub source_ref: String,
+    /// Where its source is shown (a local path or the reference's address), or empty.
+    pub source_link: String,
     /// The requirement not met, as shown (`8.5`), or empty.
     pub requirement: String,
     pub owner: Option<String>,
@@ -128,6 +137,9 @@ pub(crate) struct Raised {
     pub source: Source,
     pub audit_id: Option<i64>,
     pub finding_id: Option<i64>,
+    pub review_id: Option<i64>,
+    pub control_review_id: Option<i64>,
+    pub source_ref: String,
     pub requirement: String,
     pub owner_user_id: Option<i64>,
 }
@@ -138,8 +150,14 @@ pub struct NcInput {
     pub title: Option<String>,
     pub description: Option<String>,
     pub severity: Option<String>,
-    /// incident, review or manual (audit ones come from findings).
+    /// incident, review, control_review or manual (audit ones come from findings).
     pub source: Option<String>,
+    /// The management review it comes from (source `review`).
+    pub review_id: Option<i64>,
+    /// The control review found not effective (source `control_review`).
+    pub control_review_id: Option<i64>,
+    /// An incident's number or address (required for `incident`), or a note.
+    pub source_ref: Option<String>,
     pub requirement: Option<String>,
     /// E-mail of a member; "" removes.
     pub owner: Option<String>,
@@ -165,6 +183,10 @@ struct NcRow {
     source: String,
     audit_id: Option<i64>,
     finding_id: Option<i64>,
+    review_id: Option<i64>,
+    control_review_id: Option<i64>,
+    control_id: Option<i64>,
+    source_ref: String,
     requirement: String,
     owner_user_id: Option<i64>,
     owner: Option<String>,
@@ -179,8 +201,16 @@ struct NcRow {
     updated_by: String,
 }
 
-const NC_SELECT: &str = "SELECT n.id, n.title, n.description, n.severity, n.source, n.audit_id, n.finding_id, \
-     n.requirement, n.owner_user_id, u.email AS owner, n.correction, n.root_cause_json, n.status, n.raised_at, n.raised_by, \
+/// The source as the domain names it: the `source` column keeps four values
+/// (see migration 0019); a control review is a review with its link.
+const SOURCE_SQL: &str =
+    "CASE WHEN n.control_review_id IS NOT NULL THEN 'control_review' ELSE n.source END";
+
+const NC_SELECT: &str = "SELECT n.id, n.title, n.description, n.severity, \
+     CASE WHEN n.control_review_id IS NOT NULL THEN 'control_review' ELSE n.source END AS source, n.audit_id, n.finding_id, \
+     n.review_id, n.control_review_id, \
+     (SELECT cr.applied_control_id FROM control_reviews cr WHERE cr.org_id = n.org_id AND cr.id = n.control_review_id) AS control_id, \
+     n.source_ref, n.requirement, n.owner_user_id, u.email AS owner, n.correction, n.root_cause_json, n.status, n.raised_at, n.raised_by, \
      n.closed_at, n.version, n.updated_at, n.updated_by \
      FROM nonconformities n LEFT JOIN users u ON u.id = n.owner_user_id WHERE n.org_id = $1";
 const ACTION_SELECT: &str = "SELECT a.id, a.nc_id, a.title, u.email AS owner, a.due_date, a.status, a.created_at, \
@@ -205,6 +235,32 @@ fn long(field: &str, v: &str) -> Result<String> {
     Ok(v.trim().to_owned())
 }
 
+/// The value of the `source` column for `source` (four values on both engines).
+fn stored_source(source: Source) -> &'static str {
+    match source {
+        Source::ControlReview => Source::Review.as_str(),
+        other => other.as_str(),
+    }
+}
+
+/// Where a nonconformity's source is shown.
+fn source_link(row: &NcRow) -> String {
+    if let Some(a) = row.audit_id {
+        return format!("/audits/{a}");
+    }
+    if let Some(r) = row.review_id {
+        return format!("/management-reviews/{r}");
+    }
+    if let Some(c) = row.control_id {
+        return format!("/controls/{c}#reviews");
+    }
+    let r = row.source_ref.trim();
+    if (r.starts_with("https://") || r.starts_with("http://")) && !r.contains(char::is_whitespace) {
+        return r.to_owned();
+    }
+    String::new()
+}
+
 /// Inserts a nonconformity and its audit entry inside `tx`; returns its id.
 pub(crate) async fn raise_in_tx(
     tx: &mut Tx,
@@ -216,20 +272,23 @@ pub(crate) async fn raise_in_tx(
     let (id,): (i64,) = on_tx!(tx, |c| {
         sqlx::query_as(
         "INSERT INTO nonconformities (org_id, title, description, severity, source, audit_id, finding_id, requirement, \
-         owner_user_id, raised_at, raised_by, updated_at, updated_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10, $11) RETURNING id"
+         owner_user_id, raised_at, raised_by, updated_at, updated_by, review_id, control_review_id, source_ref) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10, $11, $12, $13, $14) RETURNING id"
     )
     .bind(org_id)
     .bind(&r.title)
     .bind(&r.description)
     .bind(r.severity.as_str())
-    .bind(r.source.as_str())
+    .bind(stored_source(r.source))
     .bind(r.audit_id)
     .bind(r.finding_id)
     .bind(&r.requirement)
     .bind(r.owner_user_id)
     .bind(&at)
     .bind(&actor.label)
+    .bind(r.review_id)
+    .bind(r.control_review_id)
+    .bind(&r.source_ref)
     .fetch_one(c)
     .await
     })?;
@@ -245,6 +304,7 @@ pub(crate) async fn raise_in_tx(
             after: Some(
                 json!({"title": r.title, "description": r.description, "severity": r.severity,
                 "source": r.source, "audit_id": r.audit_id, "finding_id": r.finding_id,
+                "review_id": r.review_id, "control_review_id": r.control_review_id, "source_ref": r.source_ref,
                 "requirement": r.requirement, "status": NcStatus::Open}),
             ),
         },
@@ -277,7 +337,13 @@ async fn nc_in_tx(tx: &mut Tx, org_id: i64, id: i64) -> Result<Nonconformity> {
     .bind(id)
     .fetch_all(c)
     .await)?;
+    let link = source_link(&row);
     Ok(Nonconformity {
+        source_link: link,
+        review_id: row.review_id,
+        control_review_id: row.control_review_id,
+        control_id: row.control_id,
+        source_ref: row.source_ref,
         id: row.id,
         key: format!("NC-{}", row.id),
         title: row.title,
@@ -419,7 +485,68 @@ impl Store {
         }
         let description = long("description", input.description.as_deref().unwrap_or(""))?;
         let requirement = long("requirement", input.requirement.as_deref().unwrap_or(""))?;
+        let source_ref = input.source_ref.as_deref().unwrap_or("").trim().to_owned();
+        rules::check_source_ref(source, &source_ref).map_err(invalid)?;
+        let (review_id, control_review_id) = match source {
+            Source::Review => (
+                Some(input.review_id.ok_or_else(|| {
+                    invalid("review_id: required: the management review the nonconformity was raised from")
+                })?),
+                None,
+            ),
+            Source::ControlReview => (
+                None,
+                Some(input.control_review_id.ok_or_else(|| {
+                    invalid("control_review_id: required: the control review that found the control not effective")
+                })?),
+            ),
+            _ => {
+                if input.review_id.is_some() || input.control_review_id.is_some() {
+                    return Err(invalid(format!(
+                        "source: a link to a review needs the source review or control_review, not {}",
+                        source.as_str()
+                    )));
+                }
+                (None, None)
+            }
+        };
         let mut tx = self.begin().await?;
+        if let Some(r) = review_id {
+            let found: Option<(i64,)> = on_tx!(&mut tx, |c| sqlx::query_as(
+                "SELECT id FROM management_reviews WHERE org_id = $1 AND id = $2"
+            )
+            .bind(org_id)
+            .bind(r)
+            .fetch_optional(c)
+            .await)?;
+            if found.is_none() {
+                return Err(invalid(format!(
+                    "review_id: there is no management review {r} in this organisation"
+                )));
+            }
+        }
+        if let Some(r) = control_review_id {
+            let found: Option<(String,)> = on_tx!(&mut tx, |c| sqlx::query_as(
+                "SELECT result FROM control_reviews WHERE org_id = $1 AND id = $2"
+            )
+            .bind(org_id)
+            .bind(r)
+            .fetch_optional(c)
+            .await)?;
+            match found {
+                None => {
+                    return Err(invalid(format!(
+                        "control_review_id: there is no control review {r} in this organisation"
+                    )));
+                }
+                Some((result,)) if result == "effective" => {
+                    return Err(invalid(format!(
+                        "control_review_id: control review {r} found the control effective: raise a nonconformity from a review that found it not effective"
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
         let owner = match input
             .owner
             .as_deref()
@@ -439,6 +566,9 @@ impl Store {
                 source,
                 audit_id: None,
                 finding_id: None,
+                review_id,
+                control_review_id,
+                source_ref,
                 requirement,
                 owner_user_id: owner,
             },
@@ -757,7 +887,7 @@ impl Store {
         }
         let rows: Vec<NcSummary> = on_pool!(self, |p| {
             sqlx::query_as::<_, NcSummary>(&format!(
-            "SELECT * FROM (SELECT n.id, n.title, n.severity, n.source, n.status, n.requirement, n.audit_id, \
+            "SELECT * FROM (SELECT n.id, n.title, n.severity, {SOURCE_SQL} AS source, n.status, n.requirement, n.audit_id, \
              u.email AS owner, n.raised_at, n.closed_at, \
              (SELECT COUNT(*) FROM nc_actions a WHERE a.org_id = n.org_id AND a.nc_id = n.id) AS actions, \
              (SELECT COUNT(*) FROM nc_actions a WHERE a.org_id = n.org_id AND a.nc_id = n.id AND a.status = 'open' \
@@ -766,7 +896,7 @@ impl Store {
                AND a.due_date <> '') AS next_due \
              FROM nonconformities n LEFT JOIN users u ON u.id = n.owner_user_id WHERE n.org_id = $1 \
              AND ($3 IS NULL OR ($3 = 'open' AND n.status <> 'closed') OR n.status = $3) \
-             AND ($4 IS NULL OR n.severity = $4) AND ($5 IS NULL OR n.source = $5)) x \
+             AND ($4 IS NULL OR n.severity = $4) AND ($5 IS NULL OR {SOURCE_SQL} = $5)) x \
              WHERE ($6 = 0 OR x.overdue_actions > 0) ORDER BY x.id DESC LIMIT {MAX_REGISTER}"
         ))
         .bind(org_id)

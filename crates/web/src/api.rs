@@ -175,6 +175,7 @@ fn api_router() -> OpenApiRouter<AppState> {
             crate::internal_audit::api::patch_audit
         ))
         .routes(routes!(crate::internal_audit::api::record_finding))
+        .routes(routes!(crate::internal_audit::api::add_finding_evidence))
         .routes(routes!(crate::internal_audit::api::audit_report))
         .routes(routes!(
             crate::internal_audit::nc_api::list_nonconformities,
@@ -210,6 +211,12 @@ fn api_router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(
             crate::internal_audit::review_api::management_review_report
+        ))
+        .routes(routes!(
+            crate::internal_audit::review_api::freeze_review_inputs
+        ))
+        .routes(routes!(
+            crate::internal_audit::review_api::recompile_review_inputs
         ))
         .routes(routes!(crate::risk::api::list_methodology_templates))
         .routes(routes!(crate::risk::api::choose_methodology_template))
@@ -385,6 +392,7 @@ const ACCESS: &[(&str, Access)] = {
         ("patch_audit", Needs(EditIsms)),
         // Auditors record findings; so do those who run the ISMS.
         ("record_finding", Needs(RecordFindings)),
+        ("add_finding_evidence", Needs(RecordFindings)),
         ("audit_report", Needs(ReadIsms)),
         ("list_nonconformities", Needs(ReadIsms)),
         ("create_nonconformity", Needs(EditIsms)),
@@ -403,6 +411,8 @@ const ACCESS: &[(&str, Access)] = {
         ("add_review_action", Needs(EditIsms)),
         ("patch_review_action", Needs(EditIsms)),
         ("management_review_report", Needs(ReadIsms)),
+        ("freeze_review_inputs", Needs(EditIsms)),
+        ("recompile_review_inputs", Needs(EditIsms)),
         ("list_methodology_templates", Needs(ReadIsms)),
         ("choose_methodology_template", Needs(Approve)),
         ("list_controls", Needs(ReadIsms)),

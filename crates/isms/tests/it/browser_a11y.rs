@@ -1032,6 +1032,41 @@ async fn an_audit_finding_is_corrected_verified_closed_and_reviewed_by_managemen
         .await
         .unwrap()
         .unwrap();
+    // The file seen goes with the finding, through the evidence store.
+    let evidence = std::env::temp_dir().join(format!("vpn-users-{}.csv", std::process::id()));
+    std::fs::write(&evidence, "user,second factor\nann,no\n").unwrap();
+    c.find(Locator::Css("[id^='finding-'] details summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[type=file][id^='ev-file-']"))
+        .await
+        .unwrap()
+        .send_keys(&evidence.display().to_string())
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[id^='add-evidence-']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let name = evidence.file_name().unwrap().to_string_lossy().into_owned();
+    let mut source = String::new();
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        source = c.source().await.unwrap_or_default();
+        if source.contains(&format!("{name}</a>")) {
+            break;
+        }
+    }
+    assert!(
+        source.contains(&format!("{name}</a>")) && source.contains("sha256"),
+        "{source}"
+    );
+    let _ = std::fs::remove_file(&evidence);
     shot(&c, "audit-finding").await;
     logout(&c).await;
 
@@ -1094,4 +1129,23 @@ async fn an_audit_finding_is_corrected_verified_closed_and_reviewed_by_managemen
         "{link}"
     );
     shot(&c, "management-review-inputs").await;
+
+    // Frozen, the inputs stay as the meeting saw them.
+    c.find(Locator::Id("freeze-inputs"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let mut state = String::new();
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if let Ok(e) = c.find(Locator::Id("inputs-state")).await {
+            state = e.text().await.unwrap_or_default();
+            if state.starts_with("Frozen") {
+                break;
+            }
+        }
+    }
+    assert!(state.starts_with("Frozen"), "{state}");
 }

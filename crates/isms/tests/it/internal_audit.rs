@@ -723,3 +723,658 @@ async fn the_cli_writes_the_audit_report_and_the_review_minutes() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// Posts a multipart upload (one file field `file`) with a bearer token.
+async fn upload_to(
+    app: &App,
+    token: &str,
+    path: &str,
+    name: &str,
+    bytes: &[u8],
+) -> crate::support::Resp {
+    let (ct, body) = crate::controls::multipart_bytes(&[], name, bytes);
+    app.send(
+        axum::http::Request::post(path)
+            .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(axum::http::header::CONTENT_TYPE, ct)
+            .body(axum::body::Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+async fn audit_log_actions(store: &Store, org_id: i64, entity: &str) -> Vec<String> {
+    store
+        .audit_entries(
+            org_id,
+            &AuditFilter {
+                entity_type: Some(entity.into()),
+                limit: 100,
+                ..AuditFilter::default()
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect()
+}
+
+#[tokio::test]
+async fn evidence_files_and_links_on_a_finding_go_through_the_evidence_store_and_into_the_report() {
+    for (e, store) in stores().await {
+        let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+        let admin = {
+            let u = store.user_by_email("ann@acme.test").await.unwrap().unwrap();
+            store
+                .create_token(org.id, u.id, "t", &Actor::cli())
+                .await
+                .unwrap()
+                .1
+        };
+        let auditor = token(&store, &org, "aud@acme.test", Role::Auditor).await;
+        let employee = token(&store, &org, "emp@acme.test", Role::Employee).await;
+        let app = App::new(store.clone());
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/v1/audits",
+            &admin,
+            Some(json!({"title": "Access audit", "scope": ["8.5", "5.15"], "auditors": ["aud@acme.test"]})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {v}");
+        let audit = v["id"].as_i64().unwrap();
+        let (s, v) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/audits/{audit}/findings"),
+            &auditor,
+            Some(json!({"requirement": "8.5", "result": "minor_nonconformity", "notes": "MFA missing on the VPN"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {v}");
+        let finding = v["id"].as_i64().unwrap();
+        let path = format!("/api/v1/audits/{audit}/findings/{finding}/evidence");
+
+        // A file: stored content-addressed, named with its SHA-256.
+        let bytes = b"user,mfa\nann,no\nbob,yes\n";
+        let r = upload_to(&app, &auditor, &path, "vpn-users.csv", bytes).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{e}: {}", r.body);
+        let file: Value = serde_json::from_str(&r.body).unwrap();
+        let sha = {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(bytes))
+        };
+        assert_eq!(file["sha256"], sha.as_str(), "{e}: {file}");
+        assert_eq!(file["file_name"], "vpn-users.csv");
+        assert_eq!(file["kind"], "file");
+        // A link, as JSON.
+        let (s, link) = call(
+            &app,
+            "POST",
+            &path,
+            &auditor,
+            Some(json!({"url": "https://wiki.acme.test/vpn", "title": "VPN runbook"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {link}");
+        assert_eq!(link["kind"], "link");
+
+        // Bad input stores nothing: an empty file, a bad link, no file, a
+        // file whose bytes contradict its name.
+        let before = store.evidence_list(org.id, None).await.unwrap().len();
+        let r = upload_to(&app, &auditor, &path, "empty.pdf", b"").await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{e}: {}",
+            r.body
+        );
+        assert!(r.body.contains("empty"), "{e}: {}", r.body);
+        let r = upload_to(&app, &auditor, &path, "scan.pdf", b"not a pdf at all").await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{e}: {}",
+            r.body
+        );
+        let (s, v) = call(
+            &app,
+            "POST",
+            &path,
+            &auditor,
+            Some(json!({"url": "javascript:alert(1)"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        assert!(detail(&v).contains("url"), "{e}: {v}");
+        let (s, v) = call(&app, "POST", &path, &auditor, Some(json!({}))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        // An employee may not; an unknown finding or one of another audit is 404.
+        let r = upload_to(&app, &employee, &path, "x.csv", b"a,b\n").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{e}: {}", r.body);
+        let r = upload_to(
+            &app,
+            &auditor,
+            &format!("/api/v1/audits/{audit}/findings/999999/evidence"),
+            "x.csv",
+            b"a,b\n",
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{e}: {}", r.body);
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/v1/audits",
+            &admin,
+            Some(json!({"title": "Other", "scope": ["5.1"], "auditors": ["aud@acme.test"]})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {v}");
+        let other = v["id"].as_i64().unwrap();
+        let (s, _) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/audits/{other}/findings/{finding}/evidence"),
+            &auditor,
+            Some(json!({"url": "https://wiki.acme.test/x"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+        assert_eq!(
+            store.evidence_list(org.id, None).await.unwrap().len(),
+            before,
+            "{e}: nothing half-stored"
+        );
+
+        // Too large: refused before any row, no blob kept.
+        let blobs =
+            std::env::temp_dir().join(format!("isms_audit_limit_{e}_{}", std::process::id()));
+        let small = App {
+            router: isms_web::app(
+                store.clone(),
+                isms_web::Config {
+                    max_upload_bytes: 16,
+                    blob_store: Some(isms_web::controls::blobs::BlobStore::new(&blobs)),
+                    ..isms_web::Config::default()
+                },
+            )
+            .layer(axum::extract::connect_info::MockConnectInfo(
+                std::net::SocketAddr::from(([127, 0, 0, 1], 40000)),
+            )),
+        };
+        let r = upload_to(&small, &auditor, &path, "big.txt", b"seventeen bytes!!").await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{e}: {}", r.body);
+        assert_eq!(
+            store.evidence_list(org.id, None).await.unwrap().len(),
+            before
+        );
+        let kept = std::fs::read_dir(&blobs).map_or(0, |d| {
+            d.filter_map(Result::ok)
+                .filter(|f| f.file_name() != ".tmp")
+                .count()
+        });
+        assert_eq!(kept, 0, "{e}: no blob kept");
+        let _ = std::fs::remove_dir_all(&blobs);
+
+        // The audit lists the evidence per finding; the file downloads as an attachment.
+        let (s, a) = call(
+            &app,
+            "GET",
+            &format!("/api/v1/audits/{audit}"),
+            &admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let items = a["checklist"][1]["findings"][0]["evidence_items"].clone();
+        assert_eq!(items.as_array().map(Vec::len), Some(2), "{e}: {a}");
+        assert_eq!(items[0]["sha256"], sha.as_str());
+        let r = app
+            .api(
+                "GET",
+                &format!("/api/v1/evidence/{}/download", file["evidence_id"]),
+                Some(&auditor),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{e}: {}", r.body);
+        assert_eq!(r.bytes, bytes);
+        assert!(
+            r.header("content-disposition")
+                .unwrap_or_default()
+                .starts_with("attachment")
+        );
+        assert_eq!(
+            r.header("x-content-type-options").as_deref(),
+            Some("nosniff")
+        );
+
+        // The report lists each finding's evidence: file name and SHA-256, or the link.
+        for format in ["pdf", "xlsx"] {
+            let r = app
+                .api(
+                    "GET",
+                    &format!("/api/v1/audits/{audit}/report?format={format}"),
+                    Some(&admin),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{e} {format}");
+            let text = if format == "xlsx" {
+                crate::risk::xlsx_text(&r.bytes)
+            } else {
+                crate::support::pdf_text(&r.bytes)
+            };
+            let flat: String = text.split_whitespace().collect();
+            for want in ["vpn-users.csv", sha.as_str(), "https://wiki.acme.test/vpn"] {
+                assert!(flat.contains(want), "{e} {format}: {want} missing");
+            }
+        }
+        assert_eq!(
+            audit_log_actions(&store, org.id, "audit_finding")
+                .await
+                .iter()
+                .filter(|a| *a == "add_evidence")
+                .count(),
+            2,
+            "{e}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_audits_team_and_scope_change_with_the_independence_rule_checked_again() {
+    for (e, store) in stores().await {
+        let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+        let admin = {
+            let u = store.user_by_email("ann@acme.test").await.unwrap().unwrap();
+            store
+                .create_token(org.id, u.id, "t", &Actor::cli())
+                .await
+                .unwrap()
+                .1
+        };
+        let auditor = token(&store, &org, "aud@acme.test", Role::Auditor).await;
+        let _bob = token(&store, &org, "bob@acme.test", Role::ControlOwner).await;
+        let _cy = token(&store, &org, "cy@acme.test", Role::Auditor).await;
+        let app = App::new(store.clone());
+        own_soa_entry(&app, &admin, "8.5", "bob@acme.test").await;
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/v1/audits",
+            &admin,
+            Some(
+                json!({"title": "Access audit", "scope": ["5.15"], "auditors": ["aud@acme.test"]}),
+            ),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {v}");
+        let audit = v["id"].as_i64().unwrap();
+        let version = v["version"].as_i64().unwrap();
+        let path = format!("/api/v1/audits/{audit}");
+
+        // Adding 8.5 while bob is on the team: refused, naming him and 8.5.
+        let (s, v) = call(
+            &app,
+            "PATCH",
+            &path,
+            &admin,
+            Some(json!({"scope": ["5.15", "8.5"], "auditors": ["aud@acme.test", "bob@acme.test"], "version": version})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        let d = detail(&v);
+        assert!(d.contains("bob@acme.test") && d.contains("8.5"), "{e}: {d}");
+        // A requirement with findings cannot leave the scope.
+        let (s, v) = call(
+            &app,
+            "POST",
+            &format!("{path}/findings"),
+            &auditor,
+            Some(
+                json!({"requirement": "5.15", "result": "conform", "notes": "Reviewed quarterly"}),
+            ),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {v}");
+        let (s, cur) = call(&app, "GET", &path, &admin, None).await;
+        assert_eq!(s, StatusCode::OK);
+        let version = cur["version"].as_i64().unwrap();
+        let (s, v) = call(
+            &app,
+            "PATCH",
+            &path,
+            &admin,
+            Some(json!({"scope": ["8.5"], "version": version})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        assert!(detail(&v).contains("5.15"), "{e}: {v}");
+        let (_, same) = call(&app, "GET", &path, &admin, None).await;
+        assert_eq!(same, cur, "{e}: nothing changed");
+
+        // A good change: 8.5 and 5.1 added, cy joins and leads.
+        let (s, v) = call(
+            &app,
+            "PATCH",
+            &path,
+            &admin,
+            Some(json!({"scope": ["5.15", "8.5", "5.1"], "auditors": ["aud@acme.test", "cy@acme.test"],
+                "lead_auditor": "cy@acme.test", "version": version})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        let scope: Vec<&str> = v["checklist"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["requirement"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            scope,
+            ["5.1", "5.15", "8.5"],
+            "{e}: in the framework's order"
+        );
+        assert_eq!(v["lead_auditor"], "cy@acme.test");
+        assert_eq!(v["version"], version + 1);
+        assert_eq!(
+            v["checklist"][1]["findings"][0]["notes"], "Reviewed quarterly",
+            "{e}: findings kept"
+        );
+        // A stale version is a 409; findings on the new requirement are accepted.
+        let (s, v) = call(
+            &app,
+            "PATCH",
+            &path,
+            &admin,
+            Some(json!({"auditors": ["aud@acme.test"], "version": version})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}: {v}");
+        let (s, v) = call(
+            &app,
+            "POST",
+            &format!("{path}/findings"),
+            &auditor,
+            Some(json!({"requirement": "5.1", "result": "observation", "notes": "Policy signed"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {v}");
+        // Unknown members and requirements are named.
+        let (_, cur) = call(&app, "GET", &path, &admin, None).await;
+        let (s, v) = call(
+            &app,
+            "PATCH",
+            &path,
+            &admin,
+            Some(json!({"auditors": ["nobody@acme.test"], "version": cur["version"]})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        assert!(detail(&v).contains("nobody@acme.test"), "{e}: {v}");
+        let (s, v) = call(
+            &app,
+            "PATCH",
+            &path,
+            &admin,
+            Some(json!({"scope": ["5.15", "5.1", "99.9"], "version": cur["version"]})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        assert!(detail(&v).contains("99.9"), "{e}: {v}");
+        // The change is in the audit log with the scope and team.
+        let log = store
+            .audit_entries(
+                org.id,
+                &AuditFilter {
+                    entity_type: Some("internal_audit".into()),
+                    limit: 10,
+                    ..AuditFilter::default()
+                },
+            )
+            .await
+            .unwrap();
+        let update = log
+            .iter()
+            .find(|l| l.action == "update")
+            .expect("update logged");
+        let after = update.after_json.clone().unwrap_or_default();
+        assert!(
+            after.contains("cy@acme.test") && after.contains("5.1"),
+            "{e}: {after}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_management_reviews_inputs_once_frozen_stay_as_the_meeting_saw_them() {
+    for (e, store) in stores().await {
+        let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+        let admin = {
+            let u = store.user_by_email("ann@acme.test").await.unwrap().unwrap();
+            store
+                .create_token(org.id, u.id, "t", &Actor::cli())
+                .await
+                .unwrap()
+                .1
+        };
+        let app = App::new(store.clone());
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/v1/nonconformities",
+            &admin,
+            Some(json!({"title": "Visitors not logged"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {v}");
+        let (s, r) = call(
+            &app,
+            "POST",
+            "/api/v1/management-reviews",
+            &admin,
+            Some(json!({"title": "Annual review", "date": today()})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {r}");
+        let id = r["id"].as_i64().unwrap();
+        let path = format!("/api/v1/management-reviews/{id}");
+        assert_eq!(r["inputs_frozen_at"], "");
+        let (s, v) = call(&app, "POST", &format!("{path}/recompile"), &admin, None).await;
+        assert_eq!(s, StatusCode::OK, "{e}: recompiling while not frozen: {v}");
+        let (s, frozen) = call(
+            &app,
+            "POST",
+            &format!("{path}/freeze"),
+            &admin,
+            Some(json!({"version": r["version"]})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {frozen}");
+        assert_ne!(frozen["inputs_frozen_at"], "");
+        assert!(
+            frozen["inputs"].to_string().contains("Visitors not logged"),
+            "{e}"
+        );
+
+        // Later data does not change what the meeting saw.
+        let (s, _) = call(
+            &app,
+            "POST",
+            "/api/v1/nonconformities",
+            &admin,
+            Some(json!({"title": "Badge lost at reception"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (s, v) = call(&app, "GET", &path, &admin, None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(v["inputs"], frozen["inputs"], "{e}");
+        assert!(!v["inputs"].to_string().contains("Badge lost"), "{e}");
+        // Freezing again, recompiling, or moving the date: refused.
+        let (s, v) = call(
+            &app,
+            "POST",
+            &format!("{path}/freeze"),
+            &admin,
+            Some(json!({})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}: {v}");
+        assert!(detail(&v).contains("frozen"), "{e}: {v}");
+        let (s, v) = call(&app, "POST", &format!("{path}/recompile"), &admin, None).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}: {v}");
+        let (_, cur) = call(&app, "GET", &path, &admin, None).await;
+        let (s, v) = call(
+            &app,
+            "PATCH",
+            &path,
+            &admin,
+            Some(json!({"date": "2020-01-01", "version": cur["version"]})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        // The minutes say so; the freeze is in the audit log.
+        let r = app
+            .api("GET", &format!("{path}/report"), Some(&admin))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(crate::support::pdf_text(&r.bytes).contains("Frozen"), "{e}");
+        assert!(
+            audit_log_actions(&store, org.id, "management_review")
+                .await
+                .contains(&"freeze_inputs".to_owned()),
+            "{e}"
+        );
+        // A review not frozen compiles the new data.
+        let (_, other) = call(
+            &app,
+            "POST",
+            "/api/v1/management-reviews",
+            &admin,
+            Some(json!({"title": "Extra review", "date": today()})),
+        )
+        .await;
+        assert!(other["inputs"].to_string().contains("Badge lost"), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn nonconformities_come_from_incidents_reviews_and_control_reviews_with_a_link_back() {
+    for (e, store) in stores().await {
+        let org = org_with(&store, "Acme Ltd", "ann@acme.test", Role::Admin).await;
+        let admin = {
+            let u = store.user_by_email("ann@acme.test").await.unwrap().unwrap();
+            store
+                .create_token(org.id, u.id, "t", &Actor::cli())
+                .await
+                .unwrap()
+                .1
+        };
+        let app = App::new(store.clone());
+        let nc = |body: Value| {
+            let app = &app;
+            let admin = &admin;
+            async move { call(app, "POST", "/api/v1/nonconformities", admin, Some(body)).await }
+        };
+        // An incident needs its reference.
+        let (s, v) = nc(json!({"title": "Laptop stolen", "source": "incident"})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        assert!(detail(&v).contains("source_ref"), "{e}: {v}");
+        let (s, inc) = nc(json!({"title": "Laptop stolen", "source": "incident", "source_ref": "https://tickets.acme.test/INC-42"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {inc}");
+        assert_eq!(inc["source"], "incident");
+        assert_eq!(inc["source_link"], "https://tickets.acme.test/INC-42");
+
+        // A management review: its id is required and must be one of ours.
+        let (_, review) = call(
+            &app,
+            "POST",
+            "/api/v1/management-reviews",
+            &admin,
+            Some(json!({"title": "Annual review", "date": today()})),
+        )
+        .await;
+        let (s, v) = nc(json!({"title": "No backup owner", "source": "review"})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        assert!(detail(&v).contains("review_id"), "{e}: {v}");
+        let (s, v) =
+            nc(json!({"title": "No backup owner", "source": "review", "review_id": 999_999})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+        let (s, rev) =
+            nc(json!({"title": "No backup owner", "source": "review", "review_id": review["id"]}))
+                .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {rev}");
+        assert_eq!(rev["source"], "review");
+        assert_eq!(
+            rev["source_link"],
+            format!("/management-reviews/{}", review["id"])
+        );
+
+        // A control review that found the control not effective.
+        let (s, control) = call(
+            &app,
+            "POST",
+            "/api/v1/controls",
+            &admin,
+            Some(json!({"name": "Backups"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {control}");
+        let cid = control["id"].as_i64().unwrap();
+        let mut reviews = Vec::new();
+        for result in ["effective", "not_effective"] {
+            let (s, v) = call(
+                &app,
+                "POST",
+                &format!("/api/v1/controls/{cid}/reviews"),
+                &admin,
+                Some(json!({"result": result, "notes": "Restore test"})),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED, "{e}: {v}");
+            reviews.push(v["id"].as_i64().unwrap());
+        }
+        let (s, v) = nc(json!({"title": "Restore failed", "source": "control_review", "control_review_id": reviews[0]})).await;
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{e}: an effective review: {v}"
+        );
+        assert!(detail(&v).contains("effective"), "{e}: {v}");
+        let (s, cr) = nc(json!({"title": "Restore failed", "source": "control_review", "control_review_id": reviews[1]})).await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {cr}");
+        assert_eq!(cr["source"], "control_review");
+        assert_eq!(cr["control_id"], cid);
+        assert_eq!(cr["source_link"], format!("/controls/{cid}#reviews"));
+        // A link to a review with another source is refused.
+        let (s, v) =
+            nc(json!({"title": "Odd", "source": "manual", "review_id": review["id"]})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+
+        // The register filters by source.
+        for (source, want) in [
+            ("control_review", cr["id"].clone()),
+            ("review", rev["id"].clone()),
+            ("incident", inc["id"].clone()),
+        ] {
+            let (s, v) = call(
+                &app,
+                "GET",
+                &format!("/api/v1/nonconformities?source={source}"),
+                &admin,
+                None,
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{e}: {v}");
+            let ids: Vec<Value> = v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].clone())
+                .collect();
+            assert_eq!(ids, vec![want], "{e}: {source}");
+        }
+    }
+}

@@ -205,6 +205,19 @@ async fn foreign_objects(store: &Store) -> HashMap<&'static str, Fill> {
         )
         .await
         .unwrap();
+    let finding = store
+        .record_finding(
+            b.id,
+            audit.id,
+            &isms_store::FindingInput {
+                requirement: Some("8.5".into()),
+                result: Some("observation".into()),
+                ..Default::default()
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
     let task = store
         .create_task(
             b.id,
@@ -378,6 +391,7 @@ objects:
         // Every organisation has the same roadmap steps.
         ("step", f("scope".into(), false)),
         ("audit", f(audit.id.to_string(), true)),
+        ("finding", f(finding.id.to_string(), true)),
         ("nonconformity", f(nonconformity.id.to_string(), true)),
         ("review", f(review.id.to_string(), true)),
         ("review_action", f(review.actions[0].id.to_string(), true)),

@@ -1,9 +1,10 @@
 //! The internal audit API: the programme, audits and findings, the report.
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use isms_domain::Permission;
 use isms_store::{AuditInput, AuditPatch, FindingInput};
@@ -48,6 +49,14 @@ pub struct AuditPatchIn {
     pub end_date: Option<String>,
     /// The audit's conclusion.
     pub summary: Option<String>,
+    /// Replaces the requirements audited; a requirement with findings
+    /// cannot leave the scope. Not once the audit is completed or cancelled.
+    pub scope: Option<Vec<String>>,
+    /// Replaces the team (e-mails of members); none may own an audited
+    /// requirement's SoA entry or applied control.
+    pub auditors: Option<Vec<String>>,
+    /// One of the auditors.
+    pub lead_auditor: Option<String>,
     pub version: Option<i64>,
 }
 
@@ -205,6 +214,9 @@ pub async fn patch_audit(
                     start_date: p.start_date,
                     end_date: p.end_date,
                     summary: p.summary,
+                    scope: p.scope,
+                    auditors: p.auditors,
+                    lead_auditor: p.lead_auditor,
                     version: p.version,
                 },
                 &user.actor(),
@@ -273,4 +285,112 @@ pub async fn audit_report(
         &format!("audit-{audit}.{}", format.extension()),
         format,
     ))
+}
+
+/// Evidence of a finding given as a link (JSON), instead of a file.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct FindingEvidenceLinkIn {
+    /// http or https.
+    pub url: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+}
+
+/// The upload form (multipart/form-data).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct FindingEvidenceUpload {
+    /// The file; its type is sniffed from the bytes and must agree with its name.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    title: Option<String>,
+    description: Option<String>,
+}
+
+/// The most bytes of a JSON link body.
+const MAX_LINK_BODY: usize = 64 * 1024;
+
+/// Reads evidence for a finding: a multipart upload (field `file`, streamed
+/// into the blob store) or a JSON link. Nothing is stored on bad input.
+pub(crate) async fn finding_evidence_input(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: Body,
+) -> Result<(isms_store::EvidenceInput, Option<isms_store::StoredFile>), WebError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if content_type.starts_with("multipart/form-data") {
+        let mut up = crate::controls::upload::read(state, headers, request).await?;
+        if up.file.is_none() && up.input.url.as_deref().is_none_or(|u| u.trim().is_empty()) {
+            return Err(WebError::invalid(
+                "file: required, a multipart field named `file` (or send a JSON body with a `url`)",
+            ));
+        }
+        if up.file.is_some() {
+            up.input.url = None;
+        }
+        up.input.controls = None;
+        return Ok((up.input, up.file));
+    }
+    if content_type.starts_with("application/json") {
+        let bytes = axum::body::to_bytes(request, MAX_LINK_BODY)
+            .await
+            .map_err(|_| WebError::invalid("the request body is too long for a link"))?;
+        let link: FindingEvidenceLinkIn = serde_json::from_slice(&bytes)
+            .map_err(|e| WebError::invalid(format!("the request body is not valid: {e}")))?;
+        if link.url.as_deref().is_none_or(|u| u.trim().is_empty()) {
+            return Err(WebError::invalid("url: required, an http or https address"));
+        }
+        return Ok((
+            isms_store::EvidenceInput {
+                title: link.title,
+                description: link.description,
+                url: link.url,
+                ..isms_store::EvidenceInput::default()
+            },
+            None,
+        ));
+    }
+    Err(WebError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "Please check your input",
+        "send multipart/form-data with the file in the field `file`, or JSON with a `url`",
+    ))
+}
+
+#[utoipa::path(post, path = "/audits/{audit}/findings/{finding}/evidence", tag = "audit",
+    params(("audit" = i64, Path), ("finding" = i64, Path, description = "The finding's id")),
+    request_body(content(
+        (FindingEvidenceUpload = "multipart/form-data"),
+        (FindingEvidenceLinkIn = "application/json")
+    )),
+    responses((status = 201, description = "The evidence attached: file name and SHA-256, or the link", body = Object),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than the configured limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Empty file, bytes contradicting the name, or a bad link", body = Problem, content_type = "application/problem+json")))]
+pub async fn add_finding_evidence(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path((audit, finding)): Path<(i64, i64)>,
+    headers: HeaderMap,
+    request: Body,
+) -> Result<Response, ApiError> {
+    user.require(Permission::RecordFindings)?;
+    let org = user.0.org_id;
+    // An unknown audit or finding is refused before any byte is stored.
+    state
+        .store
+        .audit_finding_exists(org, audit, finding)
+        .await?;
+    let (input, file) = finding_evidence_input(&state, &headers, request).await?;
+    let item = state
+        .store
+        .attach_finding_evidence(org, audit, finding, &input, file.as_ref(), &user.actor())
+        .await?;
+    Ok((StatusCode::CREATED, Json(item)).into_response())
 }

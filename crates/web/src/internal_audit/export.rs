@@ -53,7 +53,18 @@ pub fn audit_document(org: &Org, a: &Audit) -> AuditDocument {
                     .map(|f| FindingLine {
                         result: f.result.label().to_owned(),
                         notes: f.notes.clone(),
-                        evidence: f.evidence.clone(),
+                        evidence: f
+                            .evidence
+                            .iter()
+                            .cloned()
+                            .chain(f.evidence_items.iter().map(|e| {
+                                match (&e.file_name, &e.sha256) {
+                                    (Some(name), Some(sha)) => format!("{name} (sha256 {sha})"),
+                                    _ if e.title == e.url => e.url.clone(),
+                                    _ => format!("{}: {}", e.title, e.url),
+                                }
+                            }))
+                            .collect(),
                         nonconformity: f
                             .nonconformity_id
                             .map(|n| format!("NC-{n}"))
@@ -151,16 +162,29 @@ pub fn review_document(org: &Org, r: &ManagementReview) -> ReviewDocument {
         review_date: r.date.clone(),
         attendees: r.attendees.clone(),
         minutes: r.minutes.clone(),
-        inputs: r
-            .inputs
-            .iter()
-            .map(|s| ReviewSection {
-                clause: s.clause.to_owned(),
-                title: s.title.to_owned(),
-                summary: s.summary.clone(),
-                lines: s.lines.iter().map(|l| l.text.clone()).collect(),
-            })
-            .collect(),
+        inputs: std::iter::once(ReviewSection {
+            clause: "9.3.2".into(),
+            title: "About these inputs".into(),
+            summary: if r.inputs_frozen_at.is_empty() {
+                format!(
+                    "Compiled from the data as of {}; not frozen, so they follow the data until they are.",
+                    r.date
+                )
+            } else {
+                format!(
+                    "Frozen on {} by {}: the inputs as the meeting saw them.",
+                    r.inputs_frozen_at, r.inputs_frozen_by
+                )
+            },
+            lines: Vec::new(),
+        })
+        .chain(r.inputs.iter().map(|s| ReviewSection {
+            clause: s.clause.clone(),
+            title: s.title.clone(),
+            summary: s.summary.clone(),
+            lines: s.lines.iter().map(|l| l.text.clone()).collect(),
+        }))
+        .collect(),
         decisions: r
             .decisions
             .iter()

@@ -25,8 +25,15 @@ pub struct NcIn {
     pub description: Option<String>,
     /// minor or major.
     pub severity: Option<String>,
-    /// incident, review or manual.
+    /// incident, review (a management review), control_review (one that
+    /// found a control not effective) or manual.
     pub source: Option<String>,
+    /// The management review it comes from (required for `review`).
+    pub review_id: Option<i64>,
+    /// The control review it comes from (required for `control_review`).
+    pub control_review_id: Option<i64>,
+    /// The incident's number or address (required for `incident`), or a note.
+    pub source_ref: Option<String>,
     pub requirement: Option<String>,
     /// E-mail of a member; "" removes.
     pub owner: Option<String>,
@@ -45,6 +52,9 @@ impl From<NcIn> for NcInput {
             description: n.description,
             severity: n.severity,
             source: n.source,
+            review_id: n.review_id,
+            control_review_id: n.control_review_id,
+            source_ref: n.source_ref,
             requirement: n.requirement,
             owner: n.owner,
             correction: n.correction,
@@ -88,7 +98,7 @@ pub struct NcQuery {
     status: Option<String>,
     /// minor or major.
     severity: Option<String>,
-    /// audit, incident, review or manual.
+    /// audit, incident, review, control_review or manual.
     source: Option<String>,
     /// Only those with an overdue corrective action.
     overdue: Option<bool>,

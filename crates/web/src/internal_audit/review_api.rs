@@ -234,3 +234,48 @@ pub async fn management_review_report(
         Format::Pdf,
     ))
 }
+
+/// Freezing a review's inputs.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct FreezeIn {
+    /// The version you last read; without it, the current one.
+    pub version: Option<i64>,
+}
+
+#[utoipa::path(post, path = "/management-reviews/{review}/freeze", tag = "management-review", params(("review" = i64, Path)), request_body = FreezeIn,
+    responses((status = 200, description = "The review, its inputs kept as compiled now (inputs_frozen_at set)", body = Object),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already frozen, or a stale version", body = Problem, content_type = "application/problem+json")))]
+pub async fn freeze_review_inputs(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(review): Path<i64>,
+    input: Result<Json<FreezeIn>, JsonRejection>,
+) -> Result<Json<ManagementReview>, ApiError> {
+    user.require(Permission::EditIsms)?;
+    let f = body(input)?;
+    Ok(Json(
+        state
+            .store
+            .freeze_review_inputs(user.0.org_id, review, f.version, &user.actor())
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/management-reviews/{review}/recompile", tag = "management-review", params(("review" = i64, Path)),
+    responses((status = 200, description = "The review with its inputs compiled again from the data", body = Object),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The inputs are frozen: they stay as the meeting saw them", body = Problem, content_type = "application/problem+json")))]
+pub async fn recompile_review_inputs(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(review): Path<i64>,
+) -> Result<Json<ManagementReview>, ApiError> {
+    user.require(Permission::EditIsms)?;
+    Ok(Json(
+        state
+            .store
+            .recompile_review_inputs(user.0.org_id, review)
+            .await?,
+    ))
+}

@@ -4,8 +4,9 @@
 //! typed after a 409 or 422.
 
 use askama::Template;
+use axum::body::Body;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use isms_domain::Permission;
 use isms_domain::internal_audit::{AuditStatus, CoverageRow, FindingResult};
@@ -176,6 +177,21 @@ pub struct AuditForm {
     version: String,
 }
 
+/// What the team and scope form sends.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TeamForm {
+    /// Requirements separated by commas.
+    #[serde(default)]
+    scope: String,
+    /// E-mails separated by commas.
+    #[serde(default)]
+    auditors: String,
+    #[serde(default)]
+    lead_auditor: String,
+    #[serde(default)]
+    version: String,
+}
+
 #[derive(Template)]
 #[template(path = "page_internal_audit.html")]
 struct AuditPage {
@@ -185,6 +201,7 @@ struct AuditPage {
     statuses: Vec<(&'static str, &'static str)>,
     finding: FindingForm,
     form: AuditForm,
+    team: TeamForm,
     can_edit: bool,
     can_record: bool,
     csrf: String,
@@ -209,7 +226,28 @@ async fn audit_page(
     error: Option<String>,
     notice: Option<String>,
 ) -> Result<Response, WebError> {
+    audit_page_with(state, user, id, status, finding, form, None, error, notice).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn audit_page_with(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    status: StatusCode,
+    finding: Option<FindingForm>,
+    form: Option<AuditForm>,
+    team: Option<TeamForm>,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, WebError> {
     let audit = state.store.internal_audit(user.0.org_id, id).await?;
+    let team = team.unwrap_or_else(|| TeamForm {
+        scope: audit.scope().join(", "),
+        auditors: audit.auditors.join(", "),
+        lead_auditor: audit.lead_auditor.clone().unwrap_or_default(),
+        version: audit.version.to_string(),
+    });
     let chrome = Chrome::new(state, &user.0, "audits")
         .await?
         .detail(&[], audit.title.clone());
@@ -234,6 +272,7 @@ async fn audit_page(
         audit,
         finding: finding.unwrap_or_default(),
         form,
+        team,
         can_edit: user.0.role.can(Permission::EditIsms),
         can_record: user.0.role.can(Permission::RecordFindings),
         csrf: user.0.csrf_token.clone(),
@@ -359,6 +398,116 @@ pub async fn save(
             audit_page(&state, &user, audit, code, None, Some(f), Some(m), None).await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Changes the team and scope (the independence rule is checked again).
+pub async fn save_team(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(audit): Path<i64>,
+    Form(f): Form<TeamForm>,
+) -> Result<Response, WebError> {
+    user.require(Permission::EditIsms)?;
+    let text = |s: &str| Some(s.to_owned()).filter(|s| !s.trim().is_empty());
+    let result = match f.version.trim().parse::<i64>() {
+        Ok(v) => {
+            state
+                .store
+                .update_audit(
+                    user.0.org_id,
+                    audit,
+                    &AuditPatch {
+                        scope: Some(list(&f.scope)),
+                        auditors: Some(list(&f.auditors)),
+                        lead_auditor: text(&f.lead_auditor),
+                        version: Some(v),
+                        ..AuditPatch::default()
+                    },
+                    &user.actor(),
+                )
+                .await
+        }
+        Err(_) => Err(StoreError::Invalid("version: required".into())),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/audits/{audit}?saved=team and scope")).into_response()),
+        Err(e @ (StoreError::Invalid(_) | StoreError::Conflict(_))) => {
+            let (code, m) = match e {
+                StoreError::Conflict(m) => (
+                    StatusCode::CONFLICT,
+                    format!("{m}. Your changes are kept below."),
+                ),
+                other => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("The team and scope were not changed: {other}."),
+                ),
+            };
+            let current = state.store.internal_audit(user.0.org_id, audit).await?;
+            let f = TeamForm {
+                version: current.version.to_string(),
+                ..f
+            };
+            audit_page_with(
+                &state,
+                &user,
+                audit,
+                code,
+                None,
+                None,
+                Some(f),
+                Some(m),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Attaches evidence (a file, or a link) to a finding.
+pub async fn upload_finding_evidence(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((audit, finding)): Path<(i64, i64)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, WebError> {
+    user.require(Permission::RecordFindings)?;
+    let org = user.0.org_id;
+    state
+        .store
+        .audit_finding_exists(org, audit, finding)
+        .await?;
+    let result = async {
+        let (input, file) =
+            crate::internal_audit::api::finding_evidence_input(&state, &headers, body).await?;
+        state
+            .store
+            .attach_finding_evidence(org, audit, finding, &input, file.as_ref(), &user.actor())
+            .await
+            .map_err(WebError::from)
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/audits/{audit}?saved=evidence#finding-{finding}"))
+                .into_response(),
+        ),
+        Err(e) if e.status.is_client_error() => {
+            audit_page(
+                &state,
+                &user,
+                audit,
+                e.status,
+                None,
+                None,
+                Some(format!("Nothing was stored: {}", e.detail)),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -395,3 +395,43 @@ pub async fn report(
         Format::Pdf,
     ))
 }
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct FreezeForm {
+    #[serde(default)]
+    version: String,
+}
+
+/// Freezes the inputs: later reads show what the meeting saw.
+pub async fn freeze(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(review): Path<i64>,
+    Form(f): Form<FreezeForm>,
+) -> Result<Response, WebError> {
+    user.require(Permission::EditIsms)?;
+    let result = state
+        .store
+        .freeze_review_inputs(
+            user.0.org_id,
+            review,
+            f.version.trim().parse().ok(),
+            &user.actor(),
+        )
+        .await;
+    match result {
+        Err(StoreError::Conflict(m)) => {
+            review_page(
+                &state,
+                &user,
+                review,
+                StatusCode::CONFLICT,
+                None,
+                Some(format!("The inputs were not frozen: {m}.")),
+                None,
+            )
+            .await
+        }
+        other => after(&state, &user, review, other, "inputs frozen").await,
+    }
+}

@@ -369,6 +369,11 @@ fn tables() -> [Routes; 4] {
         .get("/audits/{audit}", Needs(ReadIsms), internal_audit::show)
         .post("/audits/{audit}", Needs(EditIsms), internal_audit::save)
         .post(
+            "/audits/{audit}/team",
+            Needs(EditIsms),
+            internal_audit::save_team,
+        )
+        .post(
             "/audits/{audit}/findings",
             Needs(RecordFindings),
             internal_audit::record,
@@ -439,6 +444,11 @@ fn tables() -> [Routes; 4] {
             "/management-reviews/{review}/report",
             Needs(ReadIsms),
             management_review::report,
+        )
+        .post(
+            "/management-reviews/{review}/freeze",
+            Needs(EditIsms),
+            management_review::freeze,
         )
         .post(
             "/management-reviews/{review}/decisions",
@@ -593,11 +603,17 @@ fn tables() -> [Routes; 4] {
             Needs(ImportFrameworks),
             frameworks::import_mappings,
         );
-    let evidence = Routes::new().post(
-        "/controls/{applied_control}/evidence",
-        Needs(EditIsms),
-        controls::upload_evidence,
-    );
+    let evidence = Routes::new()
+        .post(
+            "/controls/{applied_control}/evidence",
+            Needs(EditIsms),
+            controls::upload_evidence,
+        )
+        .post(
+            "/audits/{audit}/findings/{finding}/evidence",
+            Needs(RecordFindings),
+            internal_audit::upload_finding_evidence,
+        );
     [public, session, uploads, evidence]
 }
 

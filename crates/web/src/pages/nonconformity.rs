@@ -73,6 +73,15 @@ pub struct RaiseForm {
     requirement: String,
     #[serde(default)]
     owner: String,
+    /// The management review it comes from (from the review's page).
+    #[serde(default)]
+    review_id: String,
+    /// The control review it comes from (from the control's page).
+    #[serde(default)]
+    control_review_id: String,
+    /// An incident's number or address, or a note.
+    #[serde(default)]
+    source_ref: String,
 }
 
 type Choices = Vec<(&'static str, &'static str)>;
@@ -155,22 +164,42 @@ pub async fn raise(
 ) -> Result<Response, WebError> {
     user.require(Permission::EditIsms)?;
     let opt = |s: &str| Some(s.to_owned()).filter(|s| !s.trim().is_empty());
-    let result = state
-        .store
-        .create_nonconformity(
-            user.0.org_id,
-            &NcInput {
-                title: Some(f.title.clone()),
-                description: opt(&f.description),
-                severity: opt(&f.severity),
-                source: opt(&f.source),
-                requirement: opt(&f.requirement),
-                owner: opt(&f.owner),
-                ..NcInput::default()
-            },
-            &user.actor(),
-        )
-        .await;
+    let id = |field: &str, s: &str| -> Result<Option<i64>, StoreError> {
+        match s.trim() {
+            "" => Ok(None),
+            v => v
+                .parse()
+                .map(Some)
+                .map_err(|_| StoreError::Invalid(format!("{field}: '{v}' is not an id"))),
+        }
+    };
+    let result = match (
+        id("review_id", &f.review_id),
+        id("control_review_id", &f.control_review_id),
+    ) {
+        (Ok(review_id), Ok(control_review_id)) => {
+            state
+                .store
+                .create_nonconformity(
+                    user.0.org_id,
+                    &NcInput {
+                        title: Some(f.title.clone()),
+                        description: opt(&f.description),
+                        severity: opt(&f.severity),
+                        source: opt(&f.source),
+                        requirement: opt(&f.requirement),
+                        owner: opt(&f.owner),
+                        review_id,
+                        control_review_id,
+                        source_ref: opt(&f.source_ref),
+                        ..NcInput::default()
+                    },
+                    &user.actor(),
+                )
+                .await
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
     match result {
         Ok(n) => {
             Ok(Redirect::to(&format!("/nonconformities/{}?saved=raised", n.id)).into_response())
