@@ -586,7 +586,7 @@ impl Store {
         }
         let sent = version.unwrap_or(compiled.version);
         let mut tx = self.begin().await?;
-        let claim = versioned::claim(
+        let before = versioned::claim_and_load(
             &mut tx,
             &Target {
                 table: "management_reviews",
@@ -594,22 +594,11 @@ impl Store {
                 keys: &[("id", Key::Int(id))],
             },
             sent,
+            &format!("management review {id}"),
+            async |tx| review_row(tx, org_id, id).await.map(Some),
+            || review_missing(id),
         )
         .await?;
-        let before = match claim {
-            Claim::Missing => return Err(review_missing(id)),
-            Claim::Stale { current } => {
-                let b = review_row(&mut tx, org_id, id).await?;
-                return Err(versioned::stale(
-                    &format!("management review {id}"),
-                    current,
-                    sent,
-                    &b.updated_by,
-                    &b.updated_at,
-                ));
-            }
-            Claim::Won => review_row(&mut tx, org_id, id).await?,
-        };
         if !before.inputs_frozen_at.is_empty() || before.review_date != compiled.date {
             // Changed between the compiling and the claim: compile again.
             return Err(StoreError::Conflict(format!(

@@ -390,7 +390,7 @@ impl Store {
                     .version
             }
         };
-        let claim = versioned::claim(
+        let before = versioned::claim_and_load(
             &mut tx,
             &Target {
                 table: "courses",
@@ -398,24 +398,11 @@ impl Store {
                 keys: &[("id", Key::Int(id))],
             },
             sent,
+            &format!("course {id}"),
+            async |tx| course_in_tx(tx, org_id, id).await,
+            || course_missing(id),
         )
         .await?;
-        let mut before = course_in_tx(&mut tx, org_id, id)
-            .await?
-            .ok_or_else(|| course_missing(id))?;
-        match claim {
-            Claim::Missing => return Err(course_missing(id)),
-            Claim::Stale { current } => {
-                return Err(versioned::stale(
-                    &format!("course {id}"),
-                    current,
-                    sent,
-                    &before.updated_by,
-                    &before.updated_at,
-                ));
-            }
-            Claim::Won => before.version = sent,
-        }
         rules::status_change(&before.title, before.status, to).map_err(StoreError::Conflict)?;
         let at = now();
         let mut after = before.clone();
