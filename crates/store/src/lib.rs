@@ -9,6 +9,7 @@
 mod audit;
 mod backup;
 mod context;
+mod control_reports;
 mod controls;
 mod document;
 mod due;
@@ -47,6 +48,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use audit::{Actor, AuditEntry, AuditFilter, ChainReport, Via};
 pub use backup::CopySummary;
 pub use context::{CONTEXT_KINDS, ContextInput, ContextItem, Scope, ScopeInput};
+pub use control_reports::ControlFacts;
 pub use controls::{
     AppliedControl, ControlInput, ControlRef, ControlReview, CoverageRow, Covered, Evidence,
     EvidenceInput, EvidenceRevision, FrameworkCoverage, LinkedRequirement, OverdueReview,

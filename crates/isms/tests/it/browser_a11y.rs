@@ -394,6 +394,8 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         | "/risks/treatment/export"
         | "/training/export"
         | "/controls/export"
+        | "/coverage/{framework}/export"
+        | "/metrics/export"
         | "/evidence/{evidence}/download"
         | "/gap/{assessment}/report"
         | "/readiness/summary"

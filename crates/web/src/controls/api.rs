@@ -269,6 +269,9 @@ pub struct CoverageRowOut {
     coverage: String,
     controls: Vec<i64>,
     via_mappings: Vec<i64>,
+    /// Of `via_mappings`, the controls that reach it only through derived
+    /// mappings (composed by isms, never official).
+    via_derived: Vec<i64>,
 }
 
 /// A framework's coverage by the applied controls.
@@ -310,6 +313,7 @@ pub async fn framework_coverage(
                 coverage: r.coverage.as_str().to_owned(),
                 controls: r.controls,
                 via_mappings: r.via_mappings,
+                via_derived: r.via_derived,
             })
             .collect(),
     }))

@@ -458,6 +458,11 @@ fn tables() -> [Routes; 3] {
             controls::add_review,
         )
         .get("/coverage/{framework}", Needs(ReadIsms), controls::coverage)
+        .get(
+            "/coverage/{framework}/export",
+            Needs(ReadIsms),
+            controls::coverage_export,
+        )
         .get("/evidence", Needs(ReadIsms), controls::evidence)
         .get(
             "/evidence/{evidence}/download",
@@ -465,6 +470,7 @@ fn tables() -> [Routes; 3] {
             controls::download,
         )
         .get("/metrics", Needs(ReadIsms), controls::metrics)
+        .get("/metrics/export", Needs(ReadIsms), controls::metrics_export)
         .post("/metrics", Needs(EditIsms), controls::create_metric)
         .post(
             "/metrics/starter",
