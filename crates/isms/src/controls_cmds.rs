@@ -63,7 +63,10 @@ pub async fn run_controls_report(store: &Store, a: &ControlReportArgs) -> anyhow
 }
 
 /// `isms report coverage`: one framework's coverage by the controls.
-pub async fn run_coverage_report(store: &Store, a: &CoverageReportArgs) -> anyhow::Result<ExitCode> {
+pub async fn run_coverage_report(
+    store: &Store,
+    a: &CoverageReportArgs,
+) -> anyhow::Result<ExitCode> {
     let format = Format::parse(&a.format).map_err(anyhow::Error::msg)?;
     let org = store.require_org(&a.org).await?;
     let doc = reports::coverage_document(store, &org, &a.framework).await?;
@@ -147,9 +150,12 @@ pub enum MetricCommand {
         /// YYYY-MM-DD.
         #[arg(long)]
         date: String,
+        /// The value's unit; refused when it is not the metric's.
+        #[arg(long)]
+        unit: Option<String>,
     },
     /// Record measurements from a CSV file with the columns metric,date,value
-    /// (metric by id or name); all or nothing.
+    /// and optionally unit (metric by id or name); all or nothing.
     Import {
         #[arg(long)]
         org: String,
@@ -217,10 +223,15 @@ pub async fn run_metric(store: &Store, cmd: MetricCommand) -> anyhow::Result<Exi
             metric,
             value,
             date,
+            unit,
         } => {
             let org = store.require_org(&org).await?;
             let n = store
-                .import_measurements(org.id, &[(metric, date, value.to_string())], &actor)
+                .import_measurements(
+                    org.id,
+                    &[(metric, date, value.to_string(), unit.unwrap_or_default())],
+                    &actor,
+                )
                 .await?;
             println!("recorded {n} measurement(s)");
         }
@@ -228,22 +239,8 @@ pub async fn run_metric(store: &Store, cmd: MetricCommand) -> anyhow::Result<Exi
             let org = store.require_org(&org).await?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            // metric,date,value: the metric's name may not hold a comma here.
-            let rows: Vec<(String, String, String)> = text
-                .lines()
-                .skip(1)
-                .filter(|l| !l.trim().is_empty())
-                .map(|l| {
-                    let mut it = l
-                        .splitn(3, ',')
-                        .map(|c| c.trim().trim_matches('"').to_owned());
-                    (
-                        it.next().unwrap_or_default(),
-                        it.next().unwrap_or_default(),
-                        it.next().unwrap_or_default(),
-                    )
-                })
-                .collect();
+            let rows = isms_web::controls::parse_measurements_csv(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let n = store.import_measurements(org.id, &rows, &actor).await?;
             println!("recorded {n} measurement(s)");
         }

@@ -128,7 +128,11 @@ pub fn controls_csv(doc: &ControlRegister) -> Result<Vec<u8>, ReportError> {
     w.into_inner().map_err(|e| ReportError::Csv(e.to_string()))
 }
 
-fn workbook(title: String, organisation: &str, date: &str) -> Result<rust_xlsxwriter::Workbook, ReportError> {
+fn workbook(
+    title: String,
+    organisation: &str,
+    date: &str,
+) -> Result<rust_xlsxwriter::Workbook, ReportError> {
     use rust_xlsxwriter::{DocProperties, ExcelDateTime, Workbook};
     let (year, month, day, hour, minute, second) = crate::date_parts(date);
     let when = ExcelDateTime::from_ymd(year, month, day)
@@ -311,7 +315,10 @@ pub fn controls_pdf(doc: &ControlRegister) -> Vec<u8> {
             ("Expired evidence".into(), expired.to_string()),
         ],
         banner: None,
-        footer: format!("{} \u{2013} Control register \u{2013} {day}", doc.organisation),
+        footer: format!(
+            "{} \u{2013} Control register \u{2013} {day}",
+            doc.organisation
+        ),
         columns: vec![
             ("Id", 30.0),
             ("Control", 170.0),
@@ -584,7 +591,10 @@ mod tests {
         assert_eq!(pdf, controls_pdf(&d));
         let text = crate::pdf_text(&pdf);
         assert!(text.contains("MFA for administrators"), "{text}");
-        assert!(text.contains("PR.AA-05") && text.contains("1 expired"), "{text}");
+        assert!(
+            text.contains("PR.AA-05") && text.contains("1 expired"),
+            "{text}"
+        );
         let x = controls_xlsx(&d).unwrap();
         assert!(x.starts_with(b"PK"));
         assert_eq!(x, controls_xlsx(&d).unwrap());
@@ -614,7 +624,9 @@ mod tests {
         };
         let csv = String::from_utf8(coverage_csv(&d).unwrap()).unwrap();
         assert!(
-            csv.contains("AC-2,Account management,planned,,Joiner process (derived mapping),Joiner process"),
+            csv.contains(
+                "AC-2,Account management,planned,,Joiner process (derived mapping),Joiner process"
+            ),
             "{csv}"
         );
         let pdf = coverage_pdf(&d);

@@ -154,6 +154,7 @@ fn summary_pages(n: usize) -> Vec<std::ops::Range<usize>> {
     out
 }
 
+#[allow(clippy::many_single_char_names)] // drawing: c, x, y, m read best short
 fn summary_page(
     c: &mut Content,
     fonts: &mut Fonts,
@@ -232,7 +233,11 @@ fn summary_page(
             y,
             name.first().map_or("", String::as_str),
         );
-        let direction = if m.higher_is_better { "\u{2265}" } else { "\u{2264}" };
+        let direction = if m.higher_is_better {
+            "\u{2265}"
+        } else {
+            "\u{2264}"
+        };
         text_at(
             c,
             fonts,
@@ -253,6 +258,7 @@ fn summary_page(
 }
 
 /// The definition facts and the chart of one metric.
+#[allow(clippy::many_single_char_names)] // drawing: c, x, y, m read best short
 fn metric_page(c: &mut Content, fonts: &mut Fonts, m: &MetricLine) {
     let mut y = H - MARGIN - 16.0;
     for line in wrap(&m.name, 16.0, true, W - 2.0 * MARGIN) {
@@ -261,7 +267,11 @@ fn metric_page(c: &mut Content, fonts: &mut Fonts, m: &MetricLine) {
     }
     y -= 4.0;
     swatch(c, m.status.as_deref(), MARGIN, y - 1.0);
-    let mut status = format!("Status: {} \u{2013} latest {}", m.status_label(), latest_text(m));
+    let mut status = format!(
+        "Status: {} \u{2013} latest {}",
+        m.status_label(),
+        latest_text(m)
+    );
     if m.overdue {
         status.push_str(" \u{2013} a measurement is due");
     }
@@ -279,7 +289,11 @@ fn metric_page(c: &mut Content, fonts: &mut Fonts, m: &MetricLine) {
                 "{} {} ({} is better)",
                 format_value(m.target),
                 m.unit,
-                if m.higher_is_better { "higher" } else { "lower" }
+                if m.higher_is_better {
+                    "higher"
+                } else {
+                    "lower"
+                }
             ),
         ),
         ("Thresholds", m.thresholds_text()),
@@ -289,11 +303,23 @@ fn metric_page(c: &mut Content, fonts: &mut Fonts, m: &MetricLine) {
         ("Evaluates", m.evaluates.clone()),
     ];
     for (k, v) in facts {
-        let v = if v.is_empty() { "\u{2013}".to_owned() } else { v };
+        let v = if v.is_empty() {
+            "\u{2013}".to_owned()
+        } else {
+            v
+        };
         text_at(c, fonts, BOLD, 9.0, MARGIN, y, k);
         let lines = wrap(&v, 9.0, false, W - 2.0 * MARGIN - 120.0);
         for (i, line) in lines.iter().take(3).enumerate() {
-            text_at(c, fonts, REGULAR, 9.0, MARGIN + 120.0, y - i as f32 * 11.0, line);
+            text_at(
+                c,
+                fonts,
+                REGULAR,
+                9.0,
+                MARGIN + 120.0,
+                y - i as f32 * 11.0,
+                line,
+            );
         }
         y -= 4.0 + 11.0 * lines.len().clamp(1, 3) as f32;
     }
@@ -302,6 +328,7 @@ fn metric_page(c: &mut Content, fonts: &mut Fonts, m: &MetricLine) {
 
 /// The trend of `m`'s values against its target (and red threshold), drawn
 /// in the box (left, bottom, right, top).
+#[allow(clippy::many_single_char_names)] // drawing: c, x, y, m read best short
 fn chart(c: &mut Content, fonts: &mut Fonts, m: &MetricLine, bx: (f32, f32, f32, f32)) {
     let (left, bottom, right, top) = bx;
     text_at(
@@ -436,7 +463,15 @@ fn chart(c: &mut Content, fonts: &mut Fonts, m: &MetricLine, bx: (f32, f32, f32,
     // The latest value in words beside its marker.
     if let Some((_, v)) = m.points.last() {
         let s = format!("{} {}", format_value(*v), m.unit);
-        text_at(c, fonts, BOLD, 8.0, x_of(n - 1) - width(&s, 8.0, true) / 2.0, y_of(*v) + 6.0, &s);
+        text_at(
+            c,
+            fonts,
+            BOLD,
+            8.0,
+            x_of(n - 1) - width(&s, 8.0, true) / 2.0,
+            y_of(*v) + 6.0,
+            &s,
+        );
     }
     c.set_fill_rgb(0.0, 0.0, 0.0);
 }

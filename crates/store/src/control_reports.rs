@@ -53,7 +53,8 @@ impl Store {
         })?;
         let mut out: HashMap<i64, ControlFacts> = HashMap::new();
         for (id, on, result, reviewer) in reviews {
-            out.entry(id).or_default().latest_review = Some((on, result, reviewer.unwrap_or_default()));
+            out.entry(id).or_default().latest_review =
+                Some((on, result, reviewer.unwrap_or_default()));
         }
         for (id, n, expired, next) in evidence {
             let f = out.entry(id).or_default();

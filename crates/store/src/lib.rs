@@ -77,7 +77,9 @@ pub use management_review::{
     Decision, DecisionInput, InputContext, ManagementReview, ReviewAction, ReviewActionInput,
     ReviewInput, ReviewSummary,
 };
-pub use metrics::{Measurement, MeasurementInput, Metric, MetricInput, STARTER_METRICS};
+pub use metrics::{
+    Measurement, MeasurementInput, MeasurementRow, Metric, MetricInput, STARTER_METRICS,
+};
 pub use migrate::MIGRATION_COUNT;
 pub use nonconformity::{
     NcAction, NcActionInput, NcFilter, NcInput, NcSummary, Nonconformity, Verification,

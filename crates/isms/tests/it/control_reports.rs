@@ -28,7 +28,9 @@ async fn call(app: &App, method: &str, path: &str, token: &str, body: Option<Val
 
 fn id_of(r: &Resp) -> i64 {
     let v: Value = serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("{}", r.body));
-    v["id"].as_i64().unwrap_or_else(|| panic!("no id in {}", r.body))
+    v["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no id in {}", r.body))
 }
 
 /// A download through the API: status, content type and the bytes.
@@ -227,8 +229,10 @@ async fn the_coverage_report_marks_derived_mappings_in_every_format() {
             "POST",
             "/api/v1/controls",
             &token,
-            Some(json!({"name": "Joiner-mover-leaver process", "status": "in_progress",
-                "requirements": [{"framework": "nist-800-53r5", "ref_id": "AC-2"}]})),
+            Some(
+                json!({"name": "Joiner-mover-leaver process", "status": "in_progress",
+                "requirements": [{"framework": "nist-800-53r5", "ref_id": "AC-2"}]}),
+            ),
         )
         .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -246,7 +250,10 @@ async fn the_coverage_report_marks_derived_mappings_in_every_format() {
             .filter(|r| r["via_derived"].as_array().unwrap().contains(&json!(jml)))
             .map(|r| r["ref_id"].as_str().unwrap())
             .collect();
-        assert!(!derived.is_empty(), "{engine}: AC-2 reaches no Annex A control: {cov}");
+        assert!(
+            !derived.is_empty(),
+            "{engine}: AC-2 reaches no Annex A control: {cov}"
+        );
         let row = |id: &str| {
             cov["rows"]
                 .as_array()
@@ -324,9 +331,14 @@ async fn the_coverage_report_marks_derived_mappings_in_every_format() {
         assert_eq!(r.status, StatusCode::NOT_FOUND);
         assert!(r.body.contains("no-such"), "{}", r.body);
         // The page marks the derived mapping and offers the downloads.
-        let page = app.get(&format!("/coverage/{}", "iso27001-2022"), Some(&cookie)).await;
+        let page = app
+            .get(&format!("/coverage/{}", "iso27001-2022"), Some(&cookie))
+            .await;
         assert!(page.body.contains("(derived mapping)"), "{engine}");
-        assert!(page.body.contains("/coverage/iso27001-2022/export?format=pdf"));
+        assert!(
+            page.body
+                .contains("/coverage/iso27001-2022/export?format=pdf")
+        );
         let r = app
             .get("/coverage/iso27001-2022/export?format=xlsx", Some(&cookie))
             .await;
@@ -340,7 +352,11 @@ async fn the_metrics_report_draws_each_metric_with_its_status_and_trend() {
     for (engine, store) in crate::support::stores().await {
         let (app, token, _) = seed(&store).await;
         let (status, ct, pdf) = bytes(&app, "/api/v1/metrics/export", &token).await;
-        assert_eq!((status, ct.as_str()), (StatusCode::OK, "application/pdf"), "{engine}");
+        assert_eq!(
+            (status, ct.as_str()),
+            (StatusCode::OK, "application/pdf"),
+            "{engine}"
+        );
         let text = pdf_text(&pdf);
         for needle in [
             "Metrics report",
@@ -416,7 +432,12 @@ async fn the_dashboard_lists_metrics_off_target_first_in_words() {
         let org = store.org_by_slug("acme").await.unwrap().unwrap();
         add(&store, &org, "emp@acme.test", Role::Employee).await;
         let (emp, _) = app.login("emp@acme.test", PASSWORD).await;
-        assert!(!app.get("/", Some(&emp)).await.body.contains("metric-status"));
+        assert!(
+            !app.get("/", Some(&emp))
+                .await
+                .body
+                .contains("metric-status")
+        );
         store.close().await;
     }
 }
@@ -427,7 +448,8 @@ async fn isms_report_writes_the_control_coverage_and_metrics_reports() {
     for (engine, url) in crate::support::database_urls().await {
         let store = Store::open(&url).await.unwrap();
         seed(&store).await;
-        let dir = std::env::temp_dir().join(format!("isms-creports-{}-{engine}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("isms-creports-{}-{engine}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = |n: &str| dir.join(n).to_string_lossy().into_owned();
         for (args, name, needle) in [
@@ -437,7 +459,16 @@ async fn isms_report_writes_the_control_coverage_and_metrics_reports() {
                 "MFA for every administrator",
             ),
             (
-                vec!["report", "coverage", "--org", "acme", "--framework", "iso27001-2022", "--format", "pdf"],
+                vec![
+                    "report",
+                    "coverage",
+                    "--org",
+                    "acme",
+                    "--framework",
+                    "iso27001-2022",
+                    "--format",
+                    "pdf",
+                ],
                 "cov.pdf",
                 "Only planned controls",
             ),
@@ -457,28 +488,231 @@ async fn isms_report_writes_the_control_coverage_and_metrics_reports() {
         }
         let out_file = file("c.csv");
         let out = tokio::task::block_in_place(|| {
-            isms(&url, &["report", "controls", "--org", "acme", "--format", "csv", "-o", &out_file], None)
+            isms(
+                &url,
+                &[
+                    "report", "controls", "--org", "acme", "--format", "csv", "-o", &out_file,
+                ],
+                None,
+            )
         });
         assert!(out.status.success(), "{out:?}");
-        assert!(std::fs::read_to_string(&out_file).unwrap().contains("A.8.5"));
+        assert!(
+            std::fs::read_to_string(&out_file)
+                .unwrap()
+                .contains("A.8.5")
+        );
         let out_file = file("cov.xlsx");
         let out = tokio::task::block_in_place(|| {
-            isms(&url, &["report", "coverage", "--org", "acme", "--framework", "iso27001-2022", "--format", "xlsx", "-o", &out_file], None)
+            isms(
+                &url,
+                &[
+                    "report",
+                    "coverage",
+                    "--org",
+                    "acme",
+                    "--framework",
+                    "iso27001-2022",
+                    "--format",
+                    "xlsx",
+                    "-o",
+                    &out_file,
+                ],
+                None,
+            )
         });
         assert!(out.status.success(), "{out:?}");
-        assert!(xlsx_text(&std::fs::read(&out_file).unwrap()).contains("MFA for every administrator"));
+        assert!(
+            xlsx_text(&std::fs::read(&out_file).unwrap()).contains("MFA for every administrator")
+        );
         // Refusals name the problem.
         let out = tokio::task::block_in_place(|| {
-            isms(&url, &["report", "metrics", "--org", "acme", "--format", "csv", "-o", &file("m.csv")], None)
+            isms(
+                &url,
+                &[
+                    "report",
+                    "metrics",
+                    "--org",
+                    "acme",
+                    "--format",
+                    "csv",
+                    "-o",
+                    &file("m.csv"),
+                ],
+                None,
+            )
         });
         assert!(!out.status.success());
-        assert!(String::from_utf8_lossy(&out.stderr).contains("pdf"), "{out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("pdf"),
+            "{out:?}"
+        );
         let out = tokio::task::block_in_place(|| {
-            isms(&url, &["report", "coverage", "--org", "acme", "--framework", "nope", "--format", "pdf", "-o", &file("x.pdf")], None)
+            isms(
+                &url,
+                &[
+                    "report",
+                    "coverage",
+                    "--org",
+                    "acme",
+                    "--framework",
+                    "nope",
+                    "--format",
+                    "pdf",
+                    "-o",
+                    &file("x.pdf"),
+                ],
+                None,
+            )
         });
         assert!(!out.status.success());
-        assert!(String::from_utf8_lossy(&out.stderr).contains("nope"), "{out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("nope"),
+            "{out:?}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_not_effective_review_offers_a_nonconformity_and_the_soa_suggests_a_status() {
+    for (engine, store) in crate::support::stores().await {
+        let (app, _, mfa) = seed(&store).await;
+        let (cookie, _) = app.login("mia@acme.test", PASSWORD).await;
+        let page = app.get(&format!("/controls/{mfa}"), Some(&cookie)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let form = page
+            .body
+            .split("action=\"/nonconformities\"")
+            .nth(1)
+            .and_then(|s| s.split("</form>").next())
+            .unwrap_or_else(|| panic!("{engine}: no nonconformity form: {}", page.body))
+            .to_owned();
+        assert!(
+            form.contains("value=\"Control not effective: MFA for every administrator\""),
+            "{form}"
+        );
+        assert!(
+            form.contains("name=\"requirement\" value=\"8.5\""),
+            "{form}"
+        );
+        assert!(
+            form.contains("name=\"owner\" value=\"mia@acme.test\""),
+            "{form}"
+        );
+        let csrf = page.hidden("csrf_token").unwrap();
+        let field = |name: &str| {
+            let needle = format!("name=\"{name}\" value=\"");
+            let start = form.find(&needle).unwrap() + needle.len();
+            let end = form[start..].find('"').unwrap() + start;
+            form[start..end]
+                .replace("&quot;", "\"")
+                .replace("&#x2f;", "/")
+        };
+        let fields: Vec<(String, String)> = [
+            "title",
+            "description",
+            "source",
+            "severity",
+            "requirement",
+            "owner",
+        ]
+        .iter()
+        .map(|n| ((*n).to_owned(), field(n)))
+        .collect();
+        let mut form_body: Vec<(&str, &str)> = vec![("csrf_token", csrf.as_str())];
+        form_body.extend(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let r = app
+            .post("/nonconformities", Some(&cookie), &form_body, &[])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{engine}: {}", r.body);
+        let org = store.org_by_slug("acme").await.unwrap().unwrap();
+        let ncs = store
+            .nonconformities(org.id, &isms_store::NcFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(ncs.len(), 1, "{engine}");
+        assert_eq!(
+            ncs[0].title,
+            "Control not effective: MFA for every administrator"
+        );
+        assert_eq!(ncs[0].requirement, "8.5");
+        // The SoA entry of 8.5 suggests the controls' status in its form.
+        let soa = app.get("/soa/8.5", Some(&cookie)).await;
+        assert!(
+            soa.body
+                .contains("Implemented (suggested by the linked controls)"),
+            "{engine}: {}",
+            soa.body
+        );
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_measurement_in_another_unit_is_refused_by_the_api_and_the_csv_import() {
+    for (engine, store) in crate::support::stores().await {
+        let (app, token, _) = seed(&store).await;
+        let org = store.org_by_slug("acme").await.unwrap().unwrap();
+        let trained = store
+            .metrics(org.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.name == "Staff trained")
+            .unwrap();
+        let r = call(
+            &app,
+            "POST",
+            &format!("/api/v1/metrics/{}/measurements", trained.id),
+            &token,
+            Some(json!({"value": 3, "date": "2026-03-01", "unit": "days"})),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{engine}: {}",
+            r.body
+        );
+        assert!(
+            r.body.contains("unit") && r.body.contains("days"),
+            "{}",
+            r.body
+        );
+        let send = |csv: &'static str| {
+            app.send(
+                Request::post("/api/v1/measurements/import")
+                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    .header(header::CONTENT_TYPE, "text/csv")
+                    .body(Body::from(csv))
+                    .unwrap(),
+            )
+        };
+        let r = send("metric,date,value,unit\nStaff trained,2026-03-01,90,%\nStaff trained,2026-03-02,3,days\n").await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{engine}: {}",
+            r.body
+        );
+        assert!(
+            r.body.contains("row 3") && r.body.contains("days"),
+            "{}",
+            r.body
+        );
+        let r = send("date,value\n2026-03-01,90\n").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("metric, date and value"), "{}", r.body);
+        assert_eq!(
+            store.measurements(org.id, &trained).await.unwrap().len(),
+            2,
+            "{engine}: nothing stored"
+        );
+        // Columns in any order, quoted names with commas, the unit's case ignored.
+        let r = send("value,metric,date,unit\n91,\"Staff trained\",2026-03-01,%\n").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{engine}: {}", r.body);
         store.close().await;
     }
 }

@@ -7,3 +7,5 @@ pub(crate) mod api;
 pub mod blobs;
 pub mod reports;
 pub(crate) mod upload;
+
+pub use api::parse_measurements_csv;

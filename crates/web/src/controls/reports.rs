@@ -232,7 +232,7 @@ pub struct ReportQuery {
     format: Option<String>,
 }
 
-fn failed(e: String) -> ApiError {
+fn failed(e: &str) -> ApiError {
     tracing::error!("control report export: {e}");
     ApiError(WebError::internal())
 }
@@ -253,7 +253,7 @@ pub async fn export_controls(
     let format = format_of(&q)?;
     let org = user.0.org();
     let doc = register_document(&state.store, &org).await?;
-    let bytes = render_register(doc, format).await.map_err(failed)?;
+    let bytes = render_register(doc, format).await.map_err(|e| failed(&e))?;
     Ok(attachment(
         bytes,
         &format!("controls-{}.{}", org.slug, format.extension()),
@@ -282,7 +282,7 @@ pub async fn export_coverage(
         org.slug,
         format.extension()
     );
-    let bytes = render_coverage(doc, format).await.map_err(failed)?;
+    let bytes = render_coverage(doc, format).await.map_err(|e| failed(&e))?;
     Ok(attachment(bytes, &name, format))
 }
 
@@ -299,7 +299,7 @@ pub async fn export_metrics(
         .map_err(|e| ApiError(WebError::invalid(e)))?;
     let org = user.0.org();
     let doc = metrics_document(&state.store, &org).await?;
-    let bytes = render_metrics(doc).await.map_err(failed)?;
+    let bytes = render_metrics(doc).await.map_err(|e| failed(&e))?;
     Ok(attachment(
         bytes,
         &format!("metrics-{}.pdf", org.slug),

@@ -259,6 +259,9 @@ struct ControlPage {
     choices: Choices,
     today: String,
     max_upload: String,
+    /// The requirement a nonconformity raised from a review names: the
+    /// control's first Annex A control (`8.5`), or empty.
+    nc_requirement: String,
     can_edit: bool,
     csrf: String,
     error: Option<String>,
@@ -283,6 +286,7 @@ async fn control_page(
         evidence: state.store.evidence_list(org, Some(id)).await?,
         reviews: state.store.control_reviews(org, id).await?,
         form: form.unwrap_or_else(|| ControlForm::of(&control)),
+        nc_requirement: control.annex_a().into_iter().next().unwrap_or_default(),
         control,
         choices: CHOICES,
         today: today(),
@@ -447,7 +451,7 @@ pub async fn export(
     let doc = reports::register_document(&state.store, &org).await?;
     let bytes = reports::render_register(doc, format)
         .await
-        .map_err(export_failed)?;
+        .map_err(|e| export_failed(&e))?;
     Ok(attachment(
         bytes,
         &format!("controls-{}.{}", org.slug, format.extension()),
@@ -455,7 +459,7 @@ pub async fn export(
     ))
 }
 
-fn export_failed(e: String) -> WebError {
+fn export_failed(e: &str) -> WebError {
     tracing::error!("control report export: {e}");
     WebError::internal()
 }
@@ -471,10 +475,15 @@ pub async fn coverage_export(
     let format = Format::parse(q.format.as_deref().unwrap_or("csv")).map_err(WebError::invalid)?;
     let org = user.0.org();
     let doc = reports::coverage_document(&state.store, &org, &framework).await?;
-    let name = format!("coverage-{}-{}.{}", doc.framework, org.slug, format.extension());
+    let name = format!(
+        "coverage-{}-{}.{}",
+        doc.framework,
+        org.slug,
+        format.extension()
+    );
     let bytes = reports::render_coverage(doc, format)
         .await
-        .map_err(export_failed)?;
+        .map_err(|e| export_failed(&e))?;
     Ok(attachment(bytes, &name, format))
 }
 
@@ -489,7 +498,9 @@ pub async fn metrics_export(
         reports::metrics_format(q.format.as_deref().unwrap_or("pdf")).map_err(WebError::invalid)?;
     let org = user.0.org();
     let doc = reports::metrics_document(&state.store, &org).await?;
-    let bytes = reports::render_metrics(doc).await.map_err(export_failed)?;
+    let bytes = reports::render_metrics(doc)
+        .await
+        .map_err(|e| export_failed(&e))?;
     Ok(attachment(
         bytes,
         &format!("metrics-{}.pdf", org.slug),
