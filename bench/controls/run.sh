@@ -10,17 +10,18 @@
 # - measures the coverage page (HTML) and GET /api/v1/coverage/{framework} of each framework:
 #   p50 and p99 of RUNS requests (curl's total time, loopback).
 # The machine may be shared: the load average is printed with the figures.
-# Env: CARGO_TARGET_DIR (default <repo>/target), RUNS (default 100), ISMS_DATA (default <repo>/testdata).
+# Env: CARGO_TARGET_DIR (default <repo>/target), RUNS (default 100), ISMS_DATA (default <repo>/testdata),
+# SKIP_BUILD=1 to measure the release binary already built, ISMS_BIN to measure another binary.
 # Usage: bench/controls/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
 data=${ISMS_DATA:-$repo/testdata}
 runs=${RUNS:-100}
-cargo build --release -q -p isms
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p isms
 target=${CARGO_TARGET_DIR:-target}
 case $target in /*) ;; *) target=$PWD/$target ;; esac
-bin=$target/release/isms
+bin=${ISMS_BIN:-$target/release/isms}
 pid=
 work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
