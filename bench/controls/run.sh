@@ -92,7 +92,7 @@ stats() { # url header n -> "p50 X ms, p99 Y ms"
     sort -n | awk '{a[NR]=$1} END {i50=int(NR*0.5+0.5); i99=int(NR*0.99+0.5); if (i99<1) i99=1; printf "p50 %6.1f ms, p99 %6.1f ms", a[i50]*1000, a[i99]*1000}'
 }
 for fw in iso27001-2022 nist-csf-2.0 nist-800-53r5; do
-  rows=$(curl -fsS -H "$auth" "$base/api/v1/coverage/$fw" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(f"{len(d[\"rows\"])} requirements: {d[\"implemented\"]} implemented, {d[\"planned\"]} planned only, {d[\"none\"]} none")')
+  rows=$(curl -fsS -H "$auth" "$base/api/v1/coverage/$fw" | python3 -c 'import json,sys; d=json.load(sys.stdin); print("%d requirements: %d implemented, %d planned only, %d none" % (len(d["rows"]), d["implemented"], d["planned"], d["none"]))')
   echo "$fw ($rows)"
   echo "  coverage page (HTML):            $(stats "$base/coverage/$fw" "Cookie: isms_session=$session" "$runs")"
   echo "  GET /api/v1/coverage/$fw: $(stats "$base/api/v1/coverage/$fw" "$auth" "$runs")"
