@@ -2,6 +2,8 @@
 //! controls, as CSV, XLSX and PDF. The same document always gives the same
 //! bytes: the only date in the files is the document's own.
 
+use std::fmt::Write as _;
+
 use crate::ReportError;
 use crate::cells::{self, Cell, write_record};
 use crate::pdf::{TableDoc, render};
@@ -45,10 +47,10 @@ impl ControlLine {
     fn evidence_text(&self) -> String {
         let mut s = format!("{} item(s)", self.evidence);
         if self.evidence_expired > 0 {
-            s.push_str(&format!(", {} expired", self.evidence_expired));
+            let _ = write!(s, ", {} expired", self.evidence_expired);
         }
         if !self.next_expiry.is_empty() {
-            s.push_str(&format!(", next expiry {}", self.next_expiry));
+            let _ = write!(s, ", next expiry {}", self.next_expiry);
         }
         s
     }
@@ -110,10 +112,12 @@ fn row(c: &ControlLine, currency: &str) -> [String; 18] {
     ]
 }
 
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(csv_err)`
 fn csv_err(e: csv::Error) -> ReportError {
     ReportError::Csv(e.to_string())
 }
 
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(xlsx_err)`
 fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> ReportError {
     ReportError::Xlsx(e.to_string())
 }

@@ -122,8 +122,8 @@ fn footer(c: &mut Content, fonts: &mut Fonts, text: &str, page: usize, total: us
 /// A small filled square in the status colour, beside the status in words
 /// (colour is never the only signal).
 fn swatch(c: &mut Content, status: Option<&str>, x: f32, y: f32) {
-    let (r, g, b) = rag_colour(status);
-    c.set_fill_rgb(r, g, b);
+    let (red, green, blue) = rag_colour(status);
+    c.set_fill_rgb(red, green, blue);
     c.rect(x, y, 8.0, 8.0);
     c.fill_nonzero();
     c.set_fill_rgb(0.0, 0.0, 0.0);
@@ -145,7 +145,8 @@ const SUMMARY_BOTTOM: f32 = 50.0;
 fn summary_pages(n: usize) -> Vec<std::ops::Range<usize>> {
     let first = ((SUMMARY_TOP_FIRST - SUMMARY_BOTTOM) / SUMMARY_ROW) as usize;
     let more = ((SUMMARY_TOP - SUMMARY_BOTTOM) / SUMMARY_ROW) as usize;
-    let mut out = vec![0..n.min(first)];
+    let mut out = Vec::new();
+    out.push(0..n.min(first));
     let mut at = n.min(first);
     while at < n {
         out.push(at..n.min(at + more));
@@ -361,7 +362,7 @@ fn chart(c: &mut Content, fonts: &mut Fonts, m: &MetricLine, bx: (f32, f32, f32,
     let n = m.points.len();
     let x_of = |i: usize| {
         if n <= 1 {
-            (pl + pr) / 2.0
+            f32::midpoint(pl, pr)
         } else {
             pl + (pr - pl) * i as f32 / (n - 1) as f32
         }
@@ -421,8 +422,8 @@ fn chart(c: &mut Content, fonts: &mut Fonts, m: &MetricLine, bx: (f32, f32, f32,
             fonts,
             REGULAR,
             11.0,
-            (pl + pr) / 2.0 - width(s, 11.0, false) / 2.0,
-            (pb + pt) / 2.0,
+            f32::midpoint(pl, pr) - width(s, 11.0, false) / 2.0,
+            f32::midpoint(pb, pt),
             s,
         );
         return;
