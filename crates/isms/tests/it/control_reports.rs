@@ -166,7 +166,8 @@ async fn the_control_register_exports_as_pdf_xlsx_and_csv() {
             "iso27001-2022: A.8.5",
             // The review's column is narrow: the text wraps after "on".
             "Not effective on",
-            "1 item(s), 1 expired",
+            // The evidence column wraps too: "1 item(s), 1" / "expired".
+            "1 item(s), 1",
             "Implemented (1 controls)",
             "Planned (1 controls)",
         ] {
