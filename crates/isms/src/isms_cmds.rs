@@ -20,6 +20,15 @@ pub enum ReportCommand {
     Treatment(crate::risk_cmds::RiskReportArgs),
     /// An internal audit's report: scope, team, dates, results and every finding (PDF, XLSX).
     Audit(crate::internal_audit_cmds::AuditReportArgs),
+    /// The control register: every applied control with owner, status, dates, cost, linked
+    /// requirements per framework, latest review and evidence (PDF, XLSX, CSV).
+    Controls(crate::controls_cmds::ControlReportArgs),
+    /// One framework's coverage by the applied controls: each requirement implemented, planned
+    /// only or none, with the covering controls (derived mappings marked) (PDF, XLSX, CSV).
+    Coverage(crate::controls_cmds::CoverageReportArgs),
+    /// The metrics report: each metric's definition, target, thresholds, latest value, status
+    /// and trend chart (PDF).
+    Metrics(crate::controls_cmds::ControlReportArgs),
     /// A management review's minutes: inputs, decisions and actions (PDF).
     #[command(name = "management-review")]
     ManagementReview(crate::internal_audit_cmds::ReviewReportArgs),
@@ -68,6 +77,9 @@ pub async fn run_report(store: &Store, cmd: ReportCommand) -> anyhow::Result<Exi
     match cmd {
         ReportCommand::Risks(a) => crate::risk_cmds::run_risk_report(store, &a).await,
         ReportCommand::Treatment(a) => crate::risk_cmds::run_treatment_report(store, &a).await,
+        ReportCommand::Controls(a) => crate::controls_cmds::run_controls_report(store, &a).await,
+        ReportCommand::Coverage(a) => crate::controls_cmds::run_coverage_report(store, &a).await,
+        ReportCommand::Metrics(a) => crate::controls_cmds::run_metrics_report(store, &a).await,
         ReportCommand::Audit(a) => crate::internal_audit_cmds::run_audit_report(store, &a).await,
         ReportCommand::ManagementReview(a) => {
             crate::internal_audit_cmds::run_review_report(store, &a).await

@@ -18,6 +18,7 @@ pub mod document;
 mod font;
 mod gap;
 pub mod internal_audit;
+pub mod metrics;
 mod pdf;
 pub mod risk;
 pub mod svg;

@@ -548,6 +548,9 @@ pub struct CoverageRow {
     pub controls: Vec<i64>,
     /// Controls linked to a mapped requirement of another framework.
     pub via_mappings: Vec<i64>,
+    /// Of `via_mappings`, those that reach it only through derived mappings
+    /// (composed by isms, never official).
+    pub via_derived: Vec<i64>,
 }
 
 /// The coverage of one framework.
@@ -954,32 +957,55 @@ impl Store {
             .ok_or_else(|| {
                 StoreError::NotFound(format!("the framework '{framework}' is not installed"))
             })?;
-        let reqs = self.requirements(fw.id, None).await?;
+        // Only what the view shows: ref id and title, in the framework's order.
+        let reqs: Vec<(String, String)> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT ref_id, title FROM requirements WHERE framework_id = $1 ORDER BY position",
+            )
+            .bind(fw.id)
+            .fetch_all(p)
+            .await
+        })?;
         let links: Vec<(i64, String, String, String)> = on_pool!(self, |p| {
             sqlx::query_as(
             "SELECT c.id, c.status, cr.framework, cr.ref_id FROM control_requirements cr \
-             JOIN applied_controls c ON c.org_id = cr.org_id AND c.id = cr.applied_control_id WHERE cr.org_id = $1"
+             JOIN applied_controls c ON c.org_id = cr.org_id AND c.id = cr.applied_control_id WHERE cr.org_id = $1 \
+             ORDER BY c.id"
         )
         .bind(org_id)
         .fetch_all(p)
         .await
         })?;
         let imported = self.org_mappings(org_id).await?;
+        let builtin = isms_catalog::builtin_mappings();
         let mut direct: HashMap<&str, Vec<(i64, ControlStatus)>> = HashMap::new();
-        let mut mapped: HashMap<String, Vec<(i64, ControlStatus)>> = HashMap::new();
+        // Target ref id -> (control, status, only through a derived mapping).
+        let mut mapped: HashMap<&str, Vec<(i64, ControlStatus, bool)>> = HashMap::new();
+        // One lookup per distinct linked requirement, however many controls share it.
+        let mut targets: HashMap<(&str, &str), Vec<(&str, bool)>> = HashMap::new();
         for (id, status, f, r) in &links {
             let status: ControlStatus = status.parse().map_err(invalid)?;
             if *f == fw.slug {
                 direct.entry(r.as_str()).or_default().push((*id, status));
                 continue;
             }
-            let builtin = isms_catalog::builtin_mappings().links_of(f, r, Some(&fw.slug));
-            let files = imported.links_of(f, r, Some(&fw.slug));
-            for l in builtin.iter().chain(files.iter()) {
+            let to = targets.entry((f.as_str(), r.as_str())).or_insert_with(|| {
+                let mut t: Vec<(&str, bool)> = builtin
+                    .links_of(f, r, Some(&fw.slug))
+                    .into_iter()
+                    .chain(imported.links_of(f, r, Some(&fw.slug)))
+                    .map(|l| (l.ref_id, l.derived_path.is_some()))
+                    .collect();
+                // Official before derived: a requirement reached both ways is official.
+                t.sort_by_key(|(r, d)| (*r, *d));
+                t.dedup_by_key(|(r, _)| *r);
+                t
+            });
+            for (target, derived) in to.iter() {
                 mapped
-                    .entry(l.ref_id.to_owned())
+                    .entry(*target)
                     .or_default()
-                    .push((*id, status));
+                    .push((*id, status, *derived));
             }
         }
         let mut out = FrameworkCoverage {
@@ -990,10 +1016,14 @@ impl Store {
             planned: 0,
             none: 0,
         };
-        for r in reqs {
-            let d = direct.get(r.ref_id.as_str()).cloned().unwrap_or_default();
-            let m = mapped.get(&r.ref_id).cloned().unwrap_or_default();
-            let statuses: Vec<ControlStatus> = d.iter().chain(m.iter()).map(|(_, s)| *s).collect();
+        for (ref_id, title) in reqs {
+            let d = direct.get(ref_id.as_str()).map_or(&[][..], Vec::as_slice);
+            let m = mapped.get(ref_id.as_str()).map_or(&[][..], Vec::as_slice);
+            let statuses: Vec<ControlStatus> = d
+                .iter()
+                .map(|(_, s)| *s)
+                .chain(m.iter().map(|(_, s, _)| *s))
+                .collect();
             let coverage = Coverage::of(&statuses);
             match coverage {
                 Coverage::Implemented => out.implemented += 1,
@@ -1002,19 +1032,25 @@ impl Store {
             }
             let mut controls: Vec<i64> = d.iter().map(|(id, _)| *id).collect();
             controls.dedup();
-            let mut via: Vec<i64> = m
+            let mut via: Vec<(i64, bool)> = m
                 .iter()
-                .map(|(id, _)| *id)
-                .filter(|id| !controls.contains(id))
+                .filter(|(id, _, _)| !controls.contains(id))
+                .map(|(id, _, derived)| (*id, *derived))
                 .collect();
+            // A control reached officially and through a derived mapping is official.
             via.sort_unstable();
-            via.dedup();
+            via.dedup_by_key(|(id, _)| *id);
             out.rows.push(CoverageRow {
-                ref_id: r.ref_id,
-                title: r.title,
+                ref_id,
+                title,
                 coverage,
                 controls,
-                via_mappings: via,
+                via_mappings: via.iter().map(|(id, _)| *id).collect(),
+                via_derived: via
+                    .iter()
+                    .filter(|(_, derived)| *derived)
+                    .map(|(id, _)| *id)
+                    .collect(),
             });
         }
         Ok(out)

@@ -9,6 +9,7 @@
 mod audit;
 mod backup;
 mod context;
+mod control_reports;
 mod controls;
 mod document;
 mod due;
@@ -47,6 +48,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use audit::{Actor, AuditEntry, AuditFilter, ChainReport, Via};
 pub use backup::{BlobCopy, CopySummary, backup_blob_dir, copy_blobs};
 pub use context::{CONTEXT_KINDS, ContextInput, ContextItem, Scope, ScopeInput};
+pub use control_reports::ControlFacts;
 pub use controls::{
     AppliedControl, ControlInput, ControlRef, ControlReview, CoverageRow, Covered, Evidence,
     EvidenceInput, EvidenceRevision, FrameworkCoverage, LinkedRequirement, OverdueReview,
@@ -78,7 +80,9 @@ pub use management_review::{
     Decision, DecisionInput, InputContext, ManagementReview, ReviewAction, ReviewActionInput,
     ReviewInput, ReviewSummary,
 };
-pub use metrics::{Measurement, MeasurementInput, Metric, MetricInput, STARTER_METRICS};
+pub use metrics::{
+    Measurement, MeasurementInput, MeasurementRow, Metric, MetricInput, STARTER_METRICS,
+};
 pub use migrate::MIGRATION_COUNT;
 pub use nonconformity::{
     NcAction, NcActionInput, NcFilter, NcInput, NcSummary, Nonconformity, Verification,

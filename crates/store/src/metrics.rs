@@ -17,6 +17,10 @@ fn invalid(e: impl std::fmt::Display) -> StoreError {
     StoreError::Invalid(e.to_string())
 }
 
+/// A measurement as a CSV row gives it: metric (name or id), date, value
+/// and unit (empty: not given).
+pub type MeasurementRow = (String, String, String, String);
+
 /// One recorded value.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Measurement {
@@ -760,12 +764,13 @@ impl Store {
         Ok(out)
     }
 
-    /// Records measurements from CSV rows `(metric name or id, date, value)`:
-    /// all or nothing; errors name the row.
+    /// Records measurements from CSV rows `(metric name or id, date, value,
+    /// unit)` (an empty unit is not checked; another than the metric's is
+    /// refused): all or nothing; errors name the row.
     pub async fn import_measurements(
         &self,
         org_id: i64,
-        rows: &[(String, String, String)],
+        rows: &[MeasurementRow],
         actor: &Actor,
     ) -> Result<usize> {
         if rows.is_empty() {
@@ -776,7 +781,7 @@ impl Store {
         }
         let metrics = self.metrics(org_id).await?;
         let mut tx = self.begin().await?;
-        for (i, (metric, date, value)) in rows.iter().enumerate() {
+        for (i, (metric, date, value, unit)) in rows.iter().enumerate() {
             let line = i + 2;
             let m = metrics
                 .iter()
@@ -797,7 +802,7 @@ impl Store {
                 &MeasurementInput {
                     value: Some(value),
                     date: Some(date.clone()),
-                    unit: None,
+                    unit: Some(unit.clone()),
                     note: None,
                 },
                 actor,
@@ -879,7 +884,7 @@ async fn insert_measurement(
         .as_deref()
         .map(str::trim)
         .filter(|u| !u.is_empty())
-        && u != m.unit
+        && !u.eq_ignore_ascii_case(m.unit.trim())
     {
         return Err(invalid(format!(
             "unit: '{u}' is not the unit of '{}', which is measured in '{}'",

@@ -230,6 +230,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(crate::controls::api::control_coverage))
         .routes(routes!(crate::controls::api::framework_coverage))
+        .routes(routes!(crate::controls::reports::export_controls))
+        .routes(routes!(crate::controls::reports::export_coverage))
+        .routes(routes!(crate::controls::reports::export_metrics))
         .routes(routes!(crate::controls::api::upload_evidence))
         .routes(routes!(
             crate::controls::api::list_control_reviews,
@@ -421,6 +424,9 @@ const ACCESS: &[(&str, Access)] = {
         ("patch_control", Needs(EditIsms)),
         ("control_coverage", Needs(ReadIsms)),
         ("framework_coverage", Needs(ReadIsms)),
+        ("export_controls", Needs(ReadIsms)),
+        ("export_coverage", Needs(ReadIsms)),
+        ("export_metrics", Needs(ReadIsms)),
         ("upload_evidence", Needs(EditIsms)),
         ("list_control_reviews", Needs(ReadIsms)),
         ("create_control_review", Needs(EditIsms)),

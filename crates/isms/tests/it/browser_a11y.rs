@@ -395,6 +395,8 @@ fn address(path: &str, ids: &Ids) -> Option<String> {
         | "/training/export"
         | "/training/competence/export"
         | "/controls/export"
+        | "/coverage/{framework}/export"
+        | "/metrics/export"
         | "/evidence/{evidence}/download"
         | "/gap/{assessment}/report"
         | "/readiness/summary"

@@ -23,6 +23,7 @@ mod browser_soa;
 mod browser_training;
 mod cli;
 mod context;
+mod control_reports;
 mod controls;
 mod documents;
 mod evidence_store;

@@ -277,6 +277,9 @@ pub struct CoverageRowOut {
     coverage: String,
     controls: Vec<i64>,
     via_mappings: Vec<i64>,
+    /// Of `via_mappings`, the controls that reach it only through derived
+    /// mappings (composed by isms, never official).
+    via_derived: Vec<i64>,
 }
 
 /// A framework's coverage by the applied controls.
@@ -318,6 +321,7 @@ pub async fn framework_coverage(
                 coverage: r.coverage.as_str().to_owned(),
                 controls: r.controls,
                 via_mappings: r.via_mappings,
+                via_derived: r.via_derived,
             })
             .collect(),
     }))
@@ -1052,7 +1056,7 @@ pub async fn create_measurement(
 /// Records measurements from CSV (`metric,date,value`, a header line first;
 /// the metric by id or name): all or nothing, errors name the row.
 #[utoipa::path(post, path = "/measurements/import", tag = "metrics",
-    request_body(content = String, content_type = "text/csv", description = "metric,date,value"),
+    request_body(content = String, content_type = "text/csv", description = "metric,date,value[,unit]"),
     responses((status = 201, body = ImportedOut),
         (status = 422, description = "A row names no metric, or a bad date or value", body = Problem, content_type = "application/problem+json")))]
 pub async fn import_measurements(
@@ -1061,26 +1065,51 @@ pub async fn import_measurements(
     csv: String,
 ) -> Result<Response, ApiError> {
     user.require(Permission::EditIsms)?;
-    let rows: Vec<(String, String, String)> = csv
-        .lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let mut it = l
-                .splitn(3, ',')
-                .map(|c| c.trim().trim_matches('"').to_owned());
-            (
-                it.next().unwrap_or_default(),
-                it.next().unwrap_or_default(),
-                it.next().unwrap_or_default(),
-            )
-        })
-        .collect();
+    let rows = parse_measurements_csv(&csv).map_err(|e| ApiError(WebError::invalid(e)))?;
     let recorded = state
         .store
         .import_measurements(user.0.org_id, &rows, &user.actor())
         .await?;
     Ok((StatusCode::CREATED, Json(ImportedOut { recorded })).into_response())
+}
+
+/// Reads a measurement CSV: a header naming the columns `metric`, `date`
+/// and `value`, and optionally `unit` (checked against the metric's unit),
+/// in any order; quoted cells may hold commas.
+pub fn parse_measurements_csv(text: &str) -> Result<Vec<isms_store::MeasurementRow>, String> {
+    let mut r = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header: Vec<String> = r
+        .headers()
+        .map_err(|e| format!("file: {e}"))?
+        .iter()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let (Some(metric), Some(date), Some(value)) = (col("metric"), col("date"), col("value")) else {
+        return Err(format!(
+            "file: the first line must name the columns metric, date and value (and optionally unit), not '{}'",
+            header.join(",")
+        ));
+    };
+    let unit = col("unit");
+    let mut rows = Vec::new();
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.map_err(|e| format!("row {}: {e}", i + 2))?;
+        if rec.iter().all(str::is_empty) {
+            continue;
+        }
+        let cell = |c: Option<usize>| c.and_then(|c| rec.get(c)).unwrap_or("").to_owned();
+        rows.push((
+            cell(Some(metric)),
+            cell(Some(date)),
+            cell(Some(value)),
+            cell(unit),
+        ));
+    }
+    Ok(rows)
 }
 
 /// How many measurements an import recorded.

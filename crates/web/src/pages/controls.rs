@@ -6,7 +6,7 @@ use askama::Template;
 use axum::Form;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use isms_domain::Permission;
 use isms_domain::controls::{
@@ -21,7 +21,9 @@ use serde::Deserialize;
 use super::{Chrome, render};
 use crate::AppState;
 use crate::auth::CurrentUser;
+use crate::controls::reports;
 use crate::error::WebError;
+use crate::isms_reports::{Format, attachment};
 
 fn today() -> String {
     isms_store::now().get(..10).unwrap_or_default().to_owned()
@@ -296,6 +298,9 @@ struct ControlPage {
     choices: Choices,
     today: String,
     max_upload: String,
+    /// The requirement a nonconformity raised from a review names: the
+    /// control's first Annex A control (`8.5`), or empty.
+    nc_requirement: String,
     can_edit: bool,
     csrf: String,
     error: Option<String>,
@@ -320,6 +325,7 @@ async fn control_page(
         evidence: state.store.evidence_list(org, Some(id)).await?,
         reviews: state.store.control_reviews(org, id).await?,
         form: form.unwrap_or_else(|| ControlForm::of(&control)),
+        nc_requirement: control.annex_a().into_iter().next().unwrap_or_default(),
         control,
         choices: CHOICES,
         today: today(),
@@ -472,49 +478,73 @@ pub struct ExportQuery {
     format: Option<String>,
 }
 
-/// The control register as CSV or XLSX.
+/// The control register as PDF, XLSX or CSV.
 pub async fn export(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, WebError> {
     user.require(Permission::ReadIsms)?;
-    let controls = state.store.controls(user.0.org_id).await?;
-    let format = q.format.unwrap_or_else(|| "csv".to_owned());
-    let (ct, ext) = match format.as_str() {
-        "csv" => ("text/csv; charset=utf-8", "csv"),
-        "xlsx" => (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        ),
-        other => {
-            return Err(WebError::invalid(format!(
-                "format: '{other}': use csv or xlsx"
-            )));
-        }
-    };
-    let bytes =
-        tokio::task::spawn_blocking(move || crate::controls::register_file(controls, &format))
-            .await
-            .map_err(|_| WebError::internal())?;
-    let bytes = bytes.map_err(|e| {
-        tracing::error!("control register export: {e}");
-        WebError::internal()
-    })?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, ct.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"controls-{}.{ext}\"",
-                    user.0.org_slug
-                ),
-            ),
-        ],
+    let format = Format::parse(q.format.as_deref().unwrap_or("csv")).map_err(WebError::invalid)?;
+    let org = user.0.org();
+    let doc = reports::register_document(&state.store, &org).await?;
+    let bytes = reports::render_register(doc, format)
+        .await
+        .map_err(|e| export_failed(&e))?;
+    Ok(attachment(
         bytes,
-    )
-        .into_response())
+        &format!("controls-{}.{}", org.slug, format.extension()),
+        format,
+    ))
+}
+
+fn export_failed(e: &str) -> WebError {
+    tracing::error!("control report export: {e}");
+    WebError::internal()
+}
+
+/// The coverage of a framework as PDF, XLSX or CSV.
+pub async fn coverage_export(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(framework): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, WebError> {
+    user.require(Permission::ReadIsms)?;
+    let format = Format::parse(q.format.as_deref().unwrap_or("csv")).map_err(WebError::invalid)?;
+    let org = user.0.org();
+    let doc = reports::coverage_document(&state.store, &org, &framework).await?;
+    let name = format!(
+        "coverage-{}-{}.{}",
+        doc.framework,
+        org.slug,
+        format.extension()
+    );
+    let bytes = reports::render_coverage(doc, format)
+        .await
+        .map_err(|e| export_failed(&e))?;
+    Ok(attachment(bytes, &name, format))
+}
+
+/// The metrics report (PDF with a trend chart per metric).
+pub async fn metrics_export(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, WebError> {
+    user.require(Permission::ReadIsms)?;
+    let format =
+        reports::metrics_format(q.format.as_deref().unwrap_or("pdf")).map_err(WebError::invalid)?;
+    let org = user.0.org();
+    let doc = reports::metrics_document(&state.store, &org).await?;
+    let bytes = reports::render_metrics(doc)
+        .await
+        .map_err(|e| export_failed(&e))?;
+    Ok(attachment(
+        bytes,
+        &format!("metrics-{}.pdf", org.slug),
+        format,
+    ))
 }
 
 #[derive(Template)]
@@ -544,13 +574,7 @@ pub async fn coverage(
     user.require(Permission::ReadIsms)?;
     let org = user.0.org_id;
     let coverage = state.store.framework_coverage(org, &framework).await?;
-    let names = state
-        .store
-        .controls(org)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect();
+    let (names, _) = state.store.control_names(org).await?;
     let chrome = Chrome::new(&state, &user.0, "controls")
         .await?
         .detail(&[], format!("Coverage of {}", coverage.name));

@@ -33,6 +33,68 @@ pub struct RiskHeadline {
     pub heat_map: String,
 }
 
+/// A metric's line in the dashboard's metric panel.
+pub struct MetricStatus {
+    pub id: i64,
+    pub name: String,
+    /// "72.5 % on 2026-03-31" or "not measured".
+    pub latest: String,
+    /// "at least 95 %" or "at most 14 days".
+    pub target: String,
+    /// green, amber, red or none (the CSS class).
+    pub key: &'static str,
+    /// The status in words, never only a colour: "Off target (red)".
+    pub label: &'static str,
+    /// Not measured within its frequency.
+    pub overdue: bool,
+}
+
+/// The metric panel: off-target metrics first (red, amber, not measured,
+/// green), then by name.
+pub fn metric_panel(metrics: Vec<isms_store::Metric>) -> Vec<MetricStatus> {
+    use isms_domain::controls::{Direction, Rag};
+    use isms_reports::svg::format_value;
+    let mut out: Vec<(u8, MetricStatus)> = metrics
+        .into_iter()
+        .map(|m| {
+            let (rank, key, label) = match m.status {
+                Some(Rag::Red) => (0, "red", "Off target (red)"),
+                Some(Rag::Amber) => (1, "amber", "Near target (amber)"),
+                None => (2, "none", "Not measured"),
+                Some(Rag::Green) => (3, "green", "On target (green)"),
+            };
+            let latest = m.latest.as_ref().map_or("not measured".to_owned(), |l| {
+                format!("{} {} on {}", format_value(l.value), m.unit, l.date)
+            });
+            let target = format!(
+                "{} {} {}",
+                if m.direction == Direction::Higher {
+                    "at least"
+                } else {
+                    "at most"
+                },
+                format_value(m.target),
+                m.unit
+            );
+            (
+                rank,
+                MetricStatus {
+                    id: m.id,
+                    name: m.name,
+                    latest,
+                    target,
+                    key,
+                    label,
+                    overdue: m.overdue,
+                },
+            )
+        })
+        .collect();
+    // `metrics` comes by name: a stable sort keeps that order within a rank.
+    out.sort_by_key(|(rank, _)| *rank);
+    out.into_iter().map(|(_, m)| m).collect()
+}
+
 /// The latest gap assessment's headline.
 pub struct GapHeadline {
     pub id: i64,
@@ -54,6 +116,8 @@ struct DashboardPage {
     risk: Option<RiskHeadline>,
     /// Audits and nonconformities: open by severity, overdue actions, next audit.
     audit: Vec<Figure>,
+    /// Every metric's latest value against its target, off-target first.
+    metrics: Vec<MetricStatus>,
     /// Administrators: people and access.
     people: Vec<Figure>,
     /// Who reads the audit log: recent activity.
@@ -270,6 +334,11 @@ pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Re
             });
         }
     }
+    let metrics = if show_status {
+        metric_panel(state.store.metrics(org).await?)
+    } else {
+        Vec::new()
+    };
     let mut people = Vec::new();
     let mut activity = Vec::new();
     if role.can(Permission::ManageMembers) || role.can(Permission::ReadAuditLog) {
@@ -309,6 +378,7 @@ pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Re
         gap,
         risk,
         audit,
+        metrics,
         people,
         activity,
     })?

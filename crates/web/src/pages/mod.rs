@@ -484,6 +484,11 @@ fn tables() -> [Routes; 4] {
             controls::add_review,
         )
         .get("/coverage/{framework}", Needs(ReadIsms), controls::coverage)
+        .get(
+            "/coverage/{framework}/export",
+            Needs(ReadIsms),
+            controls::coverage_export,
+        )
         .get("/evidence", Needs(ReadIsms), controls::evidence)
         .get(
             "/evidence/{evidence}/download",
@@ -491,6 +496,7 @@ fn tables() -> [Routes; 4] {
             controls::download,
         )
         .get("/metrics", Needs(ReadIsms), controls::metrics)
+        .get("/metrics/export", Needs(ReadIsms), controls::metrics_export)
         .post("/metrics", Needs(EditIsms), controls::create_metric)
         .post(
             "/metrics/starter",
