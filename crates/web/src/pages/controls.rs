@@ -253,6 +253,8 @@ struct ControlPage {
     covered: Vec<Covered>,
     evidence: Vec<Evidence>,
     reviews: Vec<ControlReview>,
+    /// The risks this control treats (linked from the risks' side).
+    risks: Vec<isms_store::RiskRef>,
     form: ControlForm,
     choices: Choices,
     today: String,
@@ -280,6 +282,7 @@ async fn control_page(
         covered: state.store.control_coverage(org, id).await?,
         evidence: state.store.evidence_list(org, Some(id)).await?,
         reviews: state.store.control_reviews(org, id).await?,
+        risks: state.store.risks_for_applied_control(org, id).await?,
         form: form.unwrap_or_else(|| ControlForm::of(&control)),
         control,
         choices: CHOICES,
