@@ -2126,7 +2126,7 @@ async fn the_text_filter_reads_the_full_text_index_and_follows_changes() {
         // Not part of a word's middle, and query syntax is only text.
         assert!(titles_for(&f, "somware").await.is_empty(), "{e}");
         assert_eq!(
-            titles_for(&f, "%22phishing%22%20OR%20*").await,
+            titles_for(&f, "%22phishing%22%20-%20*%20(").await,
             ["Phishing of finance staff"],
             "{e}: quotes and operators are ignored"
         );
