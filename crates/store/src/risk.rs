@@ -1619,7 +1619,8 @@ impl RiskSort {
 /// Filters of the register; `after` is the `next` of the previous page.
 #[derive(Debug, Clone, Default)]
 pub struct RiskQuery {
-    /// Words that must all appear in the title or description.
+    /// Words that must all start a word of the title or description
+    /// (read from the full-text index of migration 0020).
     pub q: Option<String>,
     pub status: Option<RiskStatus>,
     pub treatment: Option<Treatment>,

@@ -266,7 +266,7 @@ pub async fn delete_asset(
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct RiskListQuery {
-    /// Words that must all appear in the title or description.
+    /// Words that must all start a word of the title or description (prefix match).
     pub q: Option<String>,
     /// level (inherent, highest first; the default), residual, or created.
     pub sort: Option<String>,
