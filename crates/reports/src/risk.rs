@@ -111,10 +111,12 @@ pub enum Kind {
     Csv,
 }
 
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(xlsx_err)`
 fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> ReportError {
     ReportError::Xlsx(e.to_string())
 }
 
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(csv_err)`
 fn csv_err(e: csv::Error) -> ReportError {
     ReportError::Csv(e.to_string())
 }
@@ -181,8 +183,8 @@ impl XlsxStream {
 }
 
 enum RiskSink {
-    Csv(csv::Writer<Vec<u8>>),
-    Xlsx(XlsxStream),
+    Csv(Box<csv::Writer<Vec<u8>>>),
+    Xlsx(Box<XlsxStream>),
     /// The PDF numbers its pages ("x of y"), so it is laid out at the end.
     Pdf(Vec<RiskLine>),
 }
@@ -204,9 +206,9 @@ impl RiskExport {
             Kind::Csv => {
                 let mut w = csv::Writer::from_writer(Vec::new());
                 cells::write_csv_record(&mut w, RISK_CSV_HEADER).map_err(csv_err)?;
-                RiskSink::Csv(w)
+                RiskSink::Csv(Box::new(w))
             }
-            Kind::Xlsx => RiskSink::Xlsx(XlsxStream::new(
+            Kind::Xlsx => RiskSink::Xlsx(Box::new(XlsxStream::new(
                 format!("Risk register: {organisation}"),
                 organisation,
                 date,
@@ -232,7 +234,7 @@ impl RiskExport {
                     10.0, 40.0, 40.0, 24.0, 9.0, 9.0, 10.0, 10.0, 16.0, 9.0, 9.0, 10.0, 10.0, 24.0,
                     12.0,
                 ],
-            )?),
+            )?)),
             Kind::Pdf => RiskSink::Pdf(Vec::new()),
         };
         Ok(Self {
@@ -245,7 +247,7 @@ impl RiskExport {
     /// Writes one risk.
     pub fn push(&mut self, r: &RiskLine) -> Result<(), ReportError> {
         match &mut self.sink {
-            RiskSink::Csv(w) => cells::write_csv_record(w, csv_row(r)).map_err(csv_err),
+            RiskSink::Csv(w) => cells::write_csv_record(&mut **w, csv_row(r)).map_err(csv_err),
             RiskSink::Pdf(lines) => {
                 lines.push(r.clone());
                 Ok(())
@@ -277,7 +279,9 @@ impl RiskExport {
     /// The file's bytes.
     pub fn finish(self) -> Result<Vec<u8>, ReportError> {
         match self.sink {
-            RiskSink::Csv(w) => w.into_inner().map_err(|e| ReportError::Csv(e.to_string())),
+            RiskSink::Csv(w) => (*w)
+                .into_inner()
+                .map_err(|e| ReportError::Csv(e.to_string())),
             RiskSink::Xlsx(x) => x.finish(),
             RiskSink::Pdf(risks) => Ok(risk_pdf(&RiskDocument {
                 organisation: self.organisation,
@@ -461,8 +465,8 @@ fn whole_plan(mut out: TreatmentExport, lines: &[TreatmentLine]) -> Result<Vec<u
 }
 
 enum PlanSink {
-    Csv(csv::Writer<Vec<u8>>),
-    Xlsx(XlsxStream),
+    Csv(Box<csv::Writer<Vec<u8>>>),
+    Xlsx(Box<XlsxStream>),
     Pdf(Vec<TreatmentLine>),
 }
 
@@ -486,9 +490,9 @@ impl TreatmentExport {
             Kind::Csv => {
                 let mut w = csv::Writer::from_writer(Vec::new());
                 cells::write_csv_record(&mut w, TREATMENT_CSV_HEADER).map_err(csv_err)?;
-                PlanSink::Csv(w)
+                PlanSink::Csv(Box::new(w))
             }
-            Kind::Xlsx => PlanSink::Xlsx(XlsxStream::new(
+            Kind::Xlsx => PlanSink::Xlsx(Box::new(XlsxStream::new(
                 format!("Risk treatment plan: {organisation}"),
                 organisation,
                 date,
@@ -514,7 +518,7 @@ impl TreatmentExport {
                     10.0, 36.0, 22.0, 10.0, 16.0, 10.0, 10.0, 30.0, 36.0, 22.0, 11.0, 12.0, 10.0,
                     8.0, 8.0,
                 ],
-            )?),
+            )?)),
             Kind::Pdf => PlanSink::Pdf(Vec::new()),
         };
         Ok(Self {
@@ -529,7 +533,7 @@ impl TreatmentExport {
     pub fn push(&mut self, l: &TreatmentLine) -> Result<(), ReportError> {
         match &mut self.sink {
             PlanSink::Csv(w) => {
-                cells::write_csv_record(w, treatment_row(l, &self.currency)).map_err(csv_err)
+                cells::write_csv_record(&mut **w, treatment_row(l, &self.currency)).map_err(csv_err)
             }
             PlanSink::Pdf(lines) => {
                 lines.push(l.clone());
@@ -565,7 +569,9 @@ impl TreatmentExport {
     /// The file's bytes.
     pub fn finish(self) -> Result<Vec<u8>, ReportError> {
         match self.sink {
-            PlanSink::Csv(w) => w.into_inner().map_err(|e| ReportError::Csv(e.to_string())),
+            PlanSink::Csv(w) => (*w)
+                .into_inner()
+                .map_err(|e| ReportError::Csv(e.to_string())),
             PlanSink::Xlsx(x) => x.finish(),
             PlanSink::Pdf(lines) => Ok(treatment_pdf(&TreatmentDocument {
                 organisation: self.organisation,
