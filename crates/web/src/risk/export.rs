@@ -24,7 +24,7 @@ fn kind(format: Format) -> Kind {
 }
 
 /// One risk as a line of the register's exports.
-pub fn risk_line(m: &Methodology, names: &HashMap<i64, String>, r: Risk) -> RiskLine {
+fn risk_line(m: &Methodology, names: &HashMap<i64, String>, r: Risk) -> RiskLine {
     RiskLine {
         key: format!("RISK-{}", r.id),
         level: m.level_name(r.inherent_level as usize).to_owned(),
