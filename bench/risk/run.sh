@@ -8,7 +8,10 @@
 #   - the register page unfiltered (the heat map over all 100,000 risks),
 # each with wrk at 16 connections (p50/p99, requests/s).
 # Usage: bench/risk/run.sh [seconds-of-load]      RISKS=n ASSETS=n to scale;
-#        ISMS_BENCH_DATABASE=postgres://... to run on PostgreSQL (a fresh, empty database).
+#        ISMS_BENCH_DATABASE=postgres://... to run on that PostgreSQL database only
+#        (a fresh, empty one); ISMS_BENCH_POSTGRES=postgres://user:pw@host:port (a
+#        server) runs SQLite and then PostgreSQL on a database created for the run
+#        and dropped after it, printing both engines' figures.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here/../.."
@@ -24,14 +27,17 @@ else
   cargo build --release -q -p isms
   bin=${CARGO_TARGET_DIR:-$PWD/target}/release/isms
 fi
+python_gen() { python3 "$here/gen.py" "$1" "$risks" "$assets"; }
+run_one() {
+(
 work=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$work"' EXIT
-export ISMS_DATABASE_URL="${ISMS_BENCH_DATABASE:-sqlite://$work/bench.db}" RUST_LOG=warn
-echo "database: ${ISMS_DATABASE_URL%%:*}, $risks risks over $assets assets"
+export ISMS_DATABASE_URL="${1:-sqlite://$work/bench.db}" RUST_LOG=warn
+echo "== database: ${ISMS_DATABASE_URL%%:*}, $risks risks over $assets assets; load average: $(cut -d" " -f1-3 /proc/loadavg)"
 "$bin" org create "Bench Ltd" >/dev/null
 printf 'correct horse battery' | "$bin" user add bench@example.test --org bench-ltd --role admin --password-stdin >/dev/null
-python3 "$here/gen.py" "$work/risks.csv" "$risks" "$assets"
+python_gen "$work/risks.csv"
 echo "CSV: $(du -h "$work/risks.csv" | cut -f1)"
 
 # measure LABEL CMD... : wall seconds and peak resident memory of one run.
@@ -73,3 +79,20 @@ load "GET /api/v1/risks?q=ransomware backup&sort=level&limit=50" -H "Authorizati
 load "register page /risks?q=ransomware backup&sort=level" -H "Cookie: isms_session=$session" "http://127.0.0.1:$port/risks?q=ransomware+backup&sort=level"
 load "register page /risks (heat map of all risks)" -H "Cookie: isms_session=$session" "http://127.0.0.1:$port/risks"
 echo "server resident memory after load: $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' /proc/$pid/status)"
+echo "load average at the end: $(cut -d" " -f1-3 /proc/loadavg)"
+)
+}
+
+if [ -n "${ISMS_BENCH_DATABASE:-}" ]; then
+  run_one "$ISMS_BENCH_DATABASE"
+else
+  run_one ""
+  if [ -n "${ISMS_BENCH_POSTGRES:-}" ]; then
+    db="isms_bench_$$"
+    psql "${ISMS_BENCH_POSTGRES%/}/postgres" -qc "CREATE DATABASE $db" >/dev/null
+    status=0
+    run_one "${ISMS_BENCH_POSTGRES%/}/$db" || status=$?
+    psql "${ISMS_BENCH_POSTGRES%/}/postgres" -qc "DROP DATABASE $db" >/dev/null || true
+    exit $status
+  fi
+fi

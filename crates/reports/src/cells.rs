@@ -101,39 +101,49 @@ pub fn write_record(
         .map(|p| p.as_ref().map_or(1, Vec::len))
         .max()
         .unwrap_or(1);
-    for (c, (cell, pieces)) in cells.iter().zip(&split).enumerate() {
-        let c = c as u16;
-        match (cell, pieces) {
-            (Cell::Number(n), _) => {
-                ws.write_number(row, c, *n)?;
-            }
-            (Cell::Text(_), Some(pieces)) => {
-                for (k, piece) in pieces.iter().enumerate() {
-                    if k == 0 || !piece.is_empty() {
-                        ws.write_string_with_format(row + k as u32, c, *piece, format)?;
+    // Row by row, left to right: a constant-memory worksheet flushes a row
+    // once a later one is written, so nothing may go back up.
+    let key = match cells.get(usize::from(key_col)) {
+        Some(Cell::Text(t)) => xlsx_pieces(t)[0],
+        _ => "",
+    };
+    for k in 0..rows {
+        let at = row + k as u32;
+        for (c, (cell, pieces)) in cells.iter().zip(&split).enumerate() {
+            let c = c as u16;
+            if k > 0 && c == key_col {
+                let label = format!("{key} (continued {}/{rows})", k + 1);
+                match pieces {
+                    // The key column's own text goes on; keep its label short
+                    // and put the continuation text after it.
+                    Some(p) if p.len() > k => {
+                        ws.write_string_with_format(
+                            at,
+                            key_col,
+                            format!("{label}\n{}", p[k]),
+                            format,
+                        )?;
+                    }
+                    _ => {
+                        ws.write_string_with_format(at, key_col, label, format)?;
                     }
                 }
+                continue;
             }
-            (Cell::Text(_), None) => {}
-        }
-    }
-    if rows > 1 {
-        let key = match cells.get(usize::from(key_col)) {
-            Some(Cell::Text(t)) => xlsx_pieces(t)[0],
-            _ => "",
-        };
-        for k in 1..rows {
-            let label = format!("{key} (continued {}/{rows})", k + 1);
-            let at = row + k as u32;
-            match split.get(usize::from(key_col)).and_then(Option::as_ref) {
-                // The key column's own text goes on; keep its label short and
-                // put the continuation text after it.
-                Some(p) if p.len() > k => {
-                    ws.write_string_with_format(at, key_col, format!("{label}\n{}", p[k]), format)?;
+            match (cell, pieces) {
+                (Cell::Number(n), _) => {
+                    if k == 0 {
+                        ws.write_number(at, c, *n)?;
+                    }
                 }
-                _ => {
-                    ws.write_string_with_format(at, key_col, label, format)?;
+                (Cell::Text(_), Some(pieces)) => {
+                    if let Some(piece) = pieces.get(k)
+                        && (k == 0 || !piece.is_empty())
+                    {
+                        ws.write_string_with_format(at, c, *piece, format)?;
+                    }
                 }
+                (Cell::Text(_), None) => {}
             }
         }
     }

@@ -82,89 +82,214 @@ fn csv_row(r: &RiskLine) -> [String; 15] {
 
 /// The register as CSV (formula-like cells neutralised).
 pub fn risk_csv(doc: &RiskDocument) -> Result<Vec<u8>, ReportError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let err = |e: csv::Error| ReportError::Csv(e.to_string());
-    cells::write_csv_record(&mut w, RISK_CSV_HEADER).map_err(err)?;
-    for r in &doc.risks {
-        cells::write_csv_record(&mut w, csv_row(r)).map_err(err)?;
-    }
-    w.into_inner().map_err(|e| ReportError::Csv(e.to_string()))
+    whole(
+        RiskExport::new(Kind::Csv, &doc.organisation, &doc.date)?,
+        &doc.risks,
+    )
 }
 
 /// The register as an XLSX workbook, one row per risk, text as string cells.
 pub fn risk_xlsx(doc: &RiskDocument) -> Result<Vec<u8>, ReportError> {
-    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
-    let err = |e: rust_xlsxwriter::XlsxError| ReportError::Xlsx(e.to_string());
-    let (year, month, day, hour, minute, second) = crate::date_parts(&doc.date);
-    let when = ExcelDateTime::from_ymd(year, month, day)
-        .and_then(|t| t.and_hms(u16::from(hour), minute, f64::from(second)))
-        .map_err(err)?;
-    let mut wb = Workbook::new();
-    wb.set_properties(
-        &DocProperties::new()
-            .set_title(format!("Risk register: {}", doc.organisation))
-            .set_author("isms")
-            .set_company(&doc.organisation)
-            .set_creation_datetime(&when),
-    );
-    let bold = Format::new().set_bold();
-    let plain = Format::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("Risks").map_err(err)?;
-    let headers = [
-        "Key",
-        "Title",
-        "Description",
-        "Assets",
-        "Likelihood",
-        "Impact",
-        "Level",
-        "Treatment",
-        "Annex A controls",
-        "Residual likelihood",
-        "Residual impact",
-        "Residual level",
-        "Status",
-        "Owner",
-        "Next review",
-    ];
-    for (c, t) in headers.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *t, &bold)
-            .map_err(err)?;
+    whole(
+        RiskExport::new(Kind::Xlsx, &doc.organisation, &doc.date)?,
+        &doc.risks,
+    )
+}
+
+fn whole(mut out: RiskExport, lines: &[RiskLine]) -> Result<Vec<u8>, ReportError> {
+    for r in lines {
+        out.push(r)?;
     }
-    let mut row = 1u32;
-    for r in &doc.risks {
-        let assets = r.assets.join("; ");
-        let controls = r.annex_a_controls.join("; ");
-        let record = [
-            Cell::Text(&r.key),
-            Cell::Text(&r.title),
-            Cell::Text(&r.description),
-            Cell::Text(&assets),
-            Cell::Number(r.likelihood as f64),
-            Cell::Number(r.impact as f64),
-            Cell::Text(&r.level),
-            Cell::Text(&r.treatment),
-            Cell::Text(&controls),
-            Cell::Number(r.residual_likelihood as f64),
-            Cell::Number(r.residual_impact as f64),
-            Cell::Text(&r.residual_level),
-            Cell::Text(&r.status),
-            Cell::Text(&r.owner),
-            Cell::Text(&r.next_review),
-        ];
-        row += write_record(ws, row, &record, 0, &plain).map_err(err)?;
+    out.finish()
+}
+
+/// The file formats of the streamed exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Pdf,
+    Xlsx,
+    Csv,
+}
+
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(xlsx_err)`
+fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> ReportError {
+    ReportError::Xlsx(e.to_string())
+}
+
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(csv_err)`
+fn csv_err(e: csv::Error) -> ReportError {
+    ReportError::Csv(e.to_string())
+}
+
+/// A workbook of one sheet written row by row in rust_xlsxwriter's constant
+/// memory mode: each finished row goes to a temporary file, so memory stays
+/// flat however many rows are written. Text is written as inline strings
+/// (never formulas).
+pub(crate) struct XlsxStream {
+    wb: rust_xlsxwriter::Workbook,
+    plain: rust_xlsxwriter::Format,
+    row: u32,
+}
+
+impl XlsxStream {
+    pub(crate) fn new(
+        title: String,
+        organisation: &str,
+        date: &str,
+        sheet: &str,
+        headers: &[&str],
+        widths: &[f64],
+    ) -> Result<Self, ReportError> {
+        use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
+        let (year, month, day, hour, minute, second) = crate::date_parts(date);
+        let when = ExcelDateTime::from_ymd(year, month, day)
+            .and_then(|t| t.and_hms(u16::from(hour), minute, f64::from(second)))
+            .map_err(xlsx_err)?;
+        let mut wb = Workbook::new();
+        wb.set_properties(
+            &DocProperties::new()
+                .set_title(title)
+                .set_author("isms")
+                .set_company(organisation)
+                .set_creation_datetime(&when),
+        );
+        let bold = Format::new().set_bold();
+        let ws = wb.add_worksheet_with_constant_memory();
+        ws.set_name(sheet).map_err(xlsx_err)?;
+        for (c, w) in widths.iter().enumerate() {
+            ws.set_column_width(c as u16, *w).map_err(xlsx_err)?;
+        }
+        ws.set_freeze_panes(1, 0).map_err(xlsx_err)?;
+        for (c, t) in headers.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *t, &bold)
+                .map_err(xlsx_err)?;
+        }
+        Ok(Self {
+            wb,
+            plain: Format::new(),
+            row: 1,
+        })
     }
-    for (c, w) in [
-        10.0, 40.0, 40.0, 24.0, 9.0, 9.0, 10.0, 10.0, 16.0, 9.0, 9.0, 10.0, 10.0, 24.0, 12.0,
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        ws.set_column_width(c as u16, w).map_err(err)?;
+
+    pub(crate) fn push(&mut self, record: &[Cell<'_>]) -> Result<(), ReportError> {
+        let ws = self.wb.worksheet_from_index(0).map_err(xlsx_err)?;
+        self.row += write_record(ws, self.row, record, 0, &self.plain).map_err(xlsx_err)?;
+        Ok(())
     }
-    ws.set_freeze_panes(1, 0).map_err(err)?;
-    wb.save_to_buffer().map_err(err)
+
+    pub(crate) fn finish(mut self) -> Result<Vec<u8>, ReportError> {
+        self.wb.save_to_buffer().map_err(xlsx_err)
+    }
+}
+
+enum RiskSink {
+    Csv(Box<csv::Writer<Vec<u8>>>),
+    Xlsx(Box<XlsxStream>),
+    /// The PDF numbers its pages ("x of y"), so it is laid out at the end.
+    Pdf(Vec<RiskLine>),
+}
+
+/// The register written risk by risk (in register order): CSV and XLSX are
+/// written as the risks come, so an export of any size holds one row at a
+/// time besides the file itself.
+pub struct RiskExport {
+    organisation: String,
+    date: String,
+    sink: RiskSink,
+}
+
+impl RiskExport {
+    /// `date` (RFC 3339) is the register's last change: every date in the
+    /// file is this one, so the bytes depend only on the data.
+    pub fn new(kind: Kind, organisation: &str, date: &str) -> Result<Self, ReportError> {
+        let sink = match kind {
+            Kind::Csv => {
+                let mut w = csv::Writer::from_writer(Vec::new());
+                cells::write_csv_record(&mut w, RISK_CSV_HEADER).map_err(csv_err)?;
+                RiskSink::Csv(Box::new(w))
+            }
+            Kind::Xlsx => RiskSink::Xlsx(Box::new(XlsxStream::new(
+                format!("Risk register: {organisation}"),
+                organisation,
+                date,
+                "Risks",
+                &[
+                    "Key",
+                    "Title",
+                    "Description",
+                    "Assets",
+                    "Likelihood",
+                    "Impact",
+                    "Level",
+                    "Treatment",
+                    "Annex A controls",
+                    "Residual likelihood",
+                    "Residual impact",
+                    "Residual level",
+                    "Status",
+                    "Owner",
+                    "Next review",
+                ],
+                &[
+                    10.0, 40.0, 40.0, 24.0, 9.0, 9.0, 10.0, 10.0, 16.0, 9.0, 9.0, 10.0, 10.0, 24.0,
+                    12.0,
+                ],
+            )?)),
+            Kind::Pdf => RiskSink::Pdf(Vec::new()),
+        };
+        Ok(Self {
+            organisation: organisation.to_owned(),
+            date: date.to_owned(),
+            sink,
+        })
+    }
+
+    /// Writes one risk.
+    pub fn push(&mut self, r: &RiskLine) -> Result<(), ReportError> {
+        match &mut self.sink {
+            RiskSink::Csv(w) => cells::write_csv_record(&mut **w, csv_row(r)).map_err(csv_err),
+            RiskSink::Pdf(lines) => {
+                lines.push(r.clone());
+                Ok(())
+            }
+            RiskSink::Xlsx(x) => {
+                let assets = r.assets.join("; ");
+                let controls = r.annex_a_controls.join("; ");
+                x.push(&[
+                    Cell::Text(&r.key),
+                    Cell::Text(&r.title),
+                    Cell::Text(&r.description),
+                    Cell::Text(&assets),
+                    Cell::Number(r.likelihood as f64),
+                    Cell::Number(r.impact as f64),
+                    Cell::Text(&r.level),
+                    Cell::Text(&r.treatment),
+                    Cell::Text(&controls),
+                    Cell::Number(r.residual_likelihood as f64),
+                    Cell::Number(r.residual_impact as f64),
+                    Cell::Text(&r.residual_level),
+                    Cell::Text(&r.status),
+                    Cell::Text(&r.owner),
+                    Cell::Text(&r.next_review),
+                ])
+            }
+        }
+    }
+
+    /// The file's bytes.
+    pub fn finish(self) -> Result<Vec<u8>, ReportError> {
+        match self.sink {
+            RiskSink::Csv(w) => (*w)
+                .into_inner()
+                .map_err(|e| ReportError::Csv(e.to_string())),
+            RiskSink::Xlsx(x) => x.finish(),
+            RiskSink::Pdf(risks) => Ok(risk_pdf(&RiskDocument {
+                organisation: self.organisation,
+                date: self.date,
+                risks,
+            })),
+        }
+    }
 }
 
 /// The register as a PDF, one band per inherent level.
@@ -318,92 +443,144 @@ fn treatment_row(l: &TreatmentLine, currency: &str) -> [String; 15] {
 /// The treatment plan as CSV, one row per action (a risk without actions
 /// has one row with the action columns empty).
 pub fn treatment_csv(doc: &TreatmentDocument) -> Result<Vec<u8>, ReportError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let err = |e: csv::Error| ReportError::Csv(e.to_string());
-    cells::write_csv_record(&mut w, TREATMENT_CSV_HEADER).map_err(err)?;
-    for l in &doc.lines {
-        cells::write_csv_record(&mut w, treatment_row(l, &doc.currency)).map_err(err)?;
-    }
-    w.into_inner().map_err(|e| ReportError::Csv(e.to_string()))
+    whole_plan(
+        TreatmentExport::new(Kind::Csv, &doc.organisation, &doc.date, &doc.currency)?,
+        &doc.lines,
+    )
 }
 
 /// The treatment plan as an XLSX workbook.
 pub fn treatment_xlsx(doc: &TreatmentDocument) -> Result<Vec<u8>, ReportError> {
-    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
-    let err = |e: rust_xlsxwriter::XlsxError| ReportError::Xlsx(e.to_string());
-    let (year, month, day, hour, minute, second) = crate::date_parts(&doc.date);
-    let when = ExcelDateTime::from_ymd(year, month, day)
-        .and_then(|t| t.and_hms(u16::from(hour), minute, f64::from(second)))
-        .map_err(err)?;
-    let mut wb = Workbook::new();
-    wb.set_properties(
-        &DocProperties::new()
-            .set_title(format!("Risk treatment plan: {}", doc.organisation))
-            .set_author("isms")
-            .set_company(&doc.organisation)
-            .set_creation_datetime(&when),
-    );
-    let bold = Format::new().set_bold();
-    let plain = Format::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("Treatment plan").map_err(err)?;
-    let headers = [
-        "Risk",
-        "Title",
-        "Risk owner",
-        "Treatment",
-        "Annex A controls",
-        "Level",
-        "Residual level",
-        "Acceptance",
-        "Action",
-        "Action owner",
-        "Due date",
-        "Action status",
-        "Cost",
-        "Currency",
-        "Overdue",
-    ];
-    for (c, t) in headers.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *t, &bold)
-            .map_err(err)?;
+    whole_plan(
+        TreatmentExport::new(Kind::Xlsx, &doc.organisation, &doc.date, &doc.currency)?,
+        &doc.lines,
+    )
+}
+
+fn whole_plan(mut out: TreatmentExport, lines: &[TreatmentLine]) -> Result<Vec<u8>, ReportError> {
+    for l in lines {
+        out.push(l)?;
     }
-    let mut row = 1u32;
-    for l in &doc.lines {
-        let controls = l.annex_a_controls.join("; ");
-        let record = [
-            Cell::Text(&l.risk_key),
-            Cell::Text(&l.risk_title),
-            Cell::Text(&l.risk_owner),
-            Cell::Text(&l.treatment),
-            Cell::Text(&controls),
-            Cell::Text(&l.level),
-            Cell::Text(&l.residual_level),
-            Cell::Text(&l.acceptance),
-            Cell::Text(&l.action),
-            Cell::Text(&l.action_owner),
-            Cell::Text(&l.due_date),
-            Cell::Text(&l.action_status),
-            if l.action.is_empty() {
-                Cell::Text("")
-            } else {
-                Cell::Number(l.cost as f64)
-            },
-            Cell::Text(&doc.currency),
-            Cell::Text(if l.overdue { "yes" } else { "" }),
-        ];
-        row += write_record(ws, row, &record, 0, &plain).map_err(err)?;
+    out.finish()
+}
+
+enum PlanSink {
+    Csv(Box<csv::Writer<Vec<u8>>>),
+    Xlsx(Box<XlsxStream>),
+    Pdf(Vec<TreatmentLine>),
+}
+
+/// The treatment plan written line by line (in plan order), like
+/// [`RiskExport`].
+pub struct TreatmentExport {
+    organisation: String,
+    date: String,
+    currency: String,
+    sink: PlanSink,
+}
+
+impl TreatmentExport {
+    pub fn new(
+        kind: Kind,
+        organisation: &str,
+        date: &str,
+        currency: &str,
+    ) -> Result<Self, ReportError> {
+        let sink = match kind {
+            Kind::Csv => {
+                let mut w = csv::Writer::from_writer(Vec::new());
+                cells::write_csv_record(&mut w, TREATMENT_CSV_HEADER).map_err(csv_err)?;
+                PlanSink::Csv(Box::new(w))
+            }
+            Kind::Xlsx => PlanSink::Xlsx(Box::new(XlsxStream::new(
+                format!("Risk treatment plan: {organisation}"),
+                organisation,
+                date,
+                "Treatment plan",
+                &[
+                    "Risk",
+                    "Title",
+                    "Risk owner",
+                    "Treatment",
+                    "Annex A controls",
+                    "Level",
+                    "Residual level",
+                    "Acceptance",
+                    "Action",
+                    "Action owner",
+                    "Due date",
+                    "Action status",
+                    "Cost",
+                    "Currency",
+                    "Overdue",
+                ],
+                &[
+                    10.0, 36.0, 22.0, 10.0, 16.0, 10.0, 10.0, 30.0, 36.0, 22.0, 11.0, 12.0, 10.0,
+                    8.0, 8.0,
+                ],
+            )?)),
+            Kind::Pdf => PlanSink::Pdf(Vec::new()),
+        };
+        Ok(Self {
+            organisation: organisation.to_owned(),
+            date: date.to_owned(),
+            currency: currency.to_owned(),
+            sink,
+        })
     }
-    for (c, w) in [
-        10.0, 36.0, 22.0, 10.0, 16.0, 10.0, 10.0, 30.0, 36.0, 22.0, 11.0, 12.0, 10.0, 8.0, 8.0,
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        ws.set_column_width(c as u16, w).map_err(err)?;
+
+    /// Writes one line.
+    pub fn push(&mut self, l: &TreatmentLine) -> Result<(), ReportError> {
+        match &mut self.sink {
+            PlanSink::Csv(w) => {
+                cells::write_csv_record(&mut **w, treatment_row(l, &self.currency)).map_err(csv_err)
+            }
+            PlanSink::Pdf(lines) => {
+                lines.push(l.clone());
+                Ok(())
+            }
+            PlanSink::Xlsx(x) => {
+                let controls = l.annex_a_controls.join("; ");
+                x.push(&[
+                    Cell::Text(&l.risk_key),
+                    Cell::Text(&l.risk_title),
+                    Cell::Text(&l.risk_owner),
+                    Cell::Text(&l.treatment),
+                    Cell::Text(&controls),
+                    Cell::Text(&l.level),
+                    Cell::Text(&l.residual_level),
+                    Cell::Text(&l.acceptance),
+                    Cell::Text(&l.action),
+                    Cell::Text(&l.action_owner),
+                    Cell::Text(&l.due_date),
+                    Cell::Text(&l.action_status),
+                    if l.action.is_empty() {
+                        Cell::Text("")
+                    } else {
+                        Cell::Number(l.cost as f64)
+                    },
+                    Cell::Text(&self.currency),
+                    Cell::Text(if l.overdue { "yes" } else { "" }),
+                ])
+            }
+        }
     }
-    ws.set_freeze_panes(1, 0).map_err(err)?;
-    wb.save_to_buffer().map_err(err)
+
+    /// The file's bytes.
+    pub fn finish(self) -> Result<Vec<u8>, ReportError> {
+        match self.sink {
+            PlanSink::Csv(w) => (*w)
+                .into_inner()
+                .map_err(|e| ReportError::Csv(e.to_string())),
+            PlanSink::Xlsx(x) => x.finish(),
+            PlanSink::Pdf(lines) => Ok(treatment_pdf(&TreatmentDocument {
+                organisation: self.organisation,
+                date: self.date,
+                currency: self.currency,
+                lines,
+            })),
+        }
+    }
 }
 
 /// The treatment plan as a PDF, one band per risk.

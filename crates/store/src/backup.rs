@@ -194,6 +194,8 @@ impl Store {
                 sqlx::query_as(
                     "SELECT m.name, c.name, c.type FROM sqlite_master m JOIN pragma_table_info(m.name) c \
                      WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'schema_migrations' \
+                     AND NOT EXISTS (SELECT 1 FROM sqlite_master v WHERE v.type = 'table' AND v.sql LIKE 'CREATE VIRTUAL TABLE%' \
+                       AND (m.name = v.name OR substr(m.name, 1, length(v.name) + 1) = v.name || '_')) \
                      ORDER BY m.name, c.cid",
                 )
                 .fetch_all(p)

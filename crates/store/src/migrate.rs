@@ -42,6 +42,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(17, "0017_risk_quantitative"),
     migration!(18, "0018_document_reading"),
     migration!(19, "0019_audit_evidence_sources"),
+    migration!(20, "0020_risk_search"),
     migration!(21, "0021_reference_measures"),
 ];
 
@@ -127,7 +128,9 @@ impl Store {
             match &self.pool {
                 Pool::Sqlite(p) => sqlx::query_as(
                     "SELECT m.name, c.name FROM sqlite_master m JOIN pragma_table_info(m.name) c \
-                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+                     AND NOT EXISTS (SELECT 1 FROM sqlite_master v WHERE v.type = 'table' AND v.sql LIKE 'CREATE VIRTUAL TABLE%' \
+                       AND (m.name = v.name OR substr(m.name, 1, length(v.name) + 1) = v.name || '_'))",
                 )
                 .fetch_all(p)
                 .await?,

@@ -4,7 +4,7 @@
 //! acceptance, cycles) live in `isms_domain::risk`; this file loads, claims
 //! the version, calls them, writes and audits, all in one transaction.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use isms_domain::risk::{
@@ -1054,6 +1054,8 @@ pub struct Risk {
     pub asset_ids: Vec<i64>,
     /// Annex A control ids, e.g. `8.7`.
     pub annex_a_controls: Vec<String>,
+    /// Ids of the organisation's applied controls that treat the risk.
+    pub applied_controls: Vec<i64>,
     /// The latest acceptance, if the risk is accepted.
     pub acceptance: Option<Acceptance>,
     pub version: i64,
@@ -1116,6 +1118,7 @@ impl RiskRow {
             next_review: self.next_review,
             asset_ids: Vec::new(),
             annex_a_controls: Vec::new(),
+            applied_controls: Vec::new(),
             acceptance: None,
             version: self.version,
             created_at: self.created_at,
@@ -1148,6 +1151,8 @@ pub struct RiskInput {
     pub asset_ids: Option<Vec<i64>>,
     /// The whole set of linked Annex A controls.
     pub annex_a_controls: Option<Vec<String>>,
+    /// The whole set of applied controls (ids) that treat the risk.
+    pub applied_controls: Option<Vec<i64>>,
     pub version: Option<i64>,
 }
 
@@ -1263,6 +1268,61 @@ async fn check_assets(tx: &mut Tx, org_id: i64, ids: &[i64]) -> Result<Vec<i64>>
         )));
     }
     Ok(set.into_iter().collect())
+}
+
+/// The applied controls `ids`, sorted and deduplicated, all of this
+/// organisation (another organisation's are refused like unknown ones).
+async fn check_applied_controls(tx: &mut Tx, org_id: i64, ids: &[i64]) -> Result<Vec<i64>> {
+    let set: BTreeSet<i64> = ids.iter().copied().collect();
+    if set.is_empty() {
+        return Ok(Vec::new());
+    }
+    let vals: Vec<Val> = set.iter().map(|i| Val::I(*i)).collect();
+    let sql = format!(
+        "SELECT id FROM applied_controls WHERE org_id = $1 AND id IN ({})",
+        placeholders(2, vals.len())
+    );
+    let found: Vec<(i64,)> = on_tx!(tx, |c| bind_all!(sqlx::query_as(&sql).bind(org_id), &vals)
+        .fetch_all(c)
+        .await)?;
+    let found: BTreeSet<i64> = found.into_iter().map(|(i,)| i).collect();
+    if let Some(missing) = set.iter().find(|i| !found.contains(i)) {
+        return Err(invalid(format!(
+            "applied_controls: there is no applied control {missing} in this organisation"
+        )));
+    }
+    Ok(set.into_iter().collect())
+}
+
+/// Replaces the applied controls that treat risk `risk_id`.
+async fn write_applied_controls(tx: &mut Tx, org_id: i64, risk_id: i64, ids: &[i64]) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "DELETE FROM risk_applied_controls WHERE org_id = $1 AND risk_id = $2"
+    )
+    .bind(org_id)
+    .bind(risk_id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    for chunk in ids.chunks(LINK_CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO risk_applied_controls (org_id, risk_id, applied_control_id) VALUES ",
+        );
+        let mut vals = Vec::with_capacity(chunk.len());
+        for (i, a) in chunk.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            let _ = write!(sql, "{sep}($1, $2, ${})", i + 3);
+            vals.push(Val::I(*a));
+        }
+        on_tx!(tx, |c| bind_all!(
+            sqlx::query(&sql).bind(org_id).bind(risk_id),
+            &vals
+        )
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    Ok(())
 }
 
 /// Replaces the links of the given risks (set-based: one DELETE and one
@@ -1389,6 +1449,10 @@ async fn fill_links(tx: &mut Tx, org_id: i64, risks: &mut [Risk]) -> Result<()> 
     let sql_controls = format!(
         "SELECT risk_id, control_id FROM risk_controls WHERE org_id = $1 AND risk_id IN ({list})"
     );
+    let sql_applied = format!(
+        "SELECT risk_id, applied_control_id FROM risk_applied_controls WHERE org_id = $1 AND risk_id IN ({list}) \
+         ORDER BY risk_id, applied_control_id"
+    );
     let sql_acceptances = format!(
         "SELECT risk_id, residual_level, accepted_by, accepted_at, comment, valid_until, is_override \
          FROM risk_acceptances a WHERE org_id = $1 AND risk_id IN ({list}) \
@@ -1402,6 +1466,12 @@ async fn fill_links(tx: &mut Tx, org_id: i64, risks: &mut [Risk]) -> Result<()> 
     .await)?;
     let controls: Vec<(i64, String)> = on_tx!(tx, |c| bind_all!(
         sqlx::query_as(&sql_controls).bind(org_id),
+        &ids
+    )
+    .fetch_all(c)
+    .await)?;
+    let applied: Vec<(i64, i64)> = on_tx!(tx, |c| bind_all!(
+        sqlx::query_as(&sql_applied).bind(org_id),
         &ids
     )
     .fetch_all(c)
@@ -1421,6 +1491,11 @@ async fn fill_links(tx: &mut Tx, org_id: i64, risks: &mut [Risk]) -> Result<()> 
     for (r, c) in controls {
         if let Some(risk) = by_id.get_mut(&r) {
             risk.annex_a_controls.push(c);
+        }
+    }
+    for (r, a) in applied {
+        if let Some(risk) = by_id.get_mut(&r) {
+            risk.applied_controls.push(a);
         }
     }
     for a in acceptances {
@@ -1453,6 +1528,39 @@ async fn risk_in_tx(tx: &mut Tx, org_id: i64, id: i64) -> Result<Option<Risk>> {
 
 fn risk_missing(id: i64) -> StoreError {
     StoreError::NotFound(format!("no risk {id} in this organisation"))
+}
+
+/// The words PostgreSQL indexes (migration 0020): runs of letters and
+/// digits, as SQLite's FTS5 tokenizer splits them.
+const PG_WORDS: &str = "regexp_replace(r.search_text, '[^[:alnum:]]+', ' ', 'g')";
+
+/// The terms of a text filter: runs of letters and digits, lower-cased, at
+/// most eight; each matches a word of a risk's title or description that
+/// starts with it.
+fn search_terms(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .take(8)
+        .collect()
+}
+
+/// An FTS5 query: every term as a quoted prefix (terms hold no quote).
+fn fts5_query(terms: &[String]) -> String {
+    terms
+        .iter()
+        .map(|t| format!("\"{t}\"*"))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// A PostgreSQL tsquery: every term a prefix, all required.
+fn pg_tsquery(terms: &[String]) -> String {
+    terms
+        .iter()
+        .map(|t| format!("{t}:*"))
+        .collect::<Vec<_>>()
+        .join(" & ")
 }
 
 fn search_text(r: &Risk) -> String {
@@ -1498,7 +1606,8 @@ impl RiskSort {
 /// Filters of the register; `after` is the `next` of the previous page.
 #[derive(Debug, Clone, Default)]
 pub struct RiskQuery {
-    /// Words that must all appear in the title or description.
+    /// Words that must all start a word of the title or description
+    /// (read from the full-text index of migration 0020).
     pub q: Option<String>,
     pub status: Option<RiskStatus>,
     pub treatment: Option<Treatment>,
@@ -1636,6 +1745,7 @@ impl Store {
             next_review: String::new(),
             asset_ids: Vec::new(),
             annex_a_controls: Vec::new(),
+            applied_controls: Vec::new(),
             acceptance: None,
             version: 1,
             created_at: at.clone(),
@@ -1653,6 +1763,12 @@ impl Store {
         r.asset_ids =
             check_assets(&mut tx, org_id, input.asset_ids.as_deref().unwrap_or(&[])).await?;
         r.annex_a_controls = control_ids(input.annex_a_controls.as_deref().unwrap_or(&[]))?;
+        r.applied_controls = check_applied_controls(
+            &mut tx,
+            org_id,
+            input.applied_controls.as_deref().unwrap_or(&[]),
+        )
+        .await?;
         let (id,): (i64,) = on_tx!(&mut tx, |c| {
             sqlx::query_as(
             "INSERT INTO risks (org_id, title, description, threat, vulnerability, consequence, search_text, owner_user_id, \
@@ -1690,6 +1806,9 @@ impl Store {
             false,
         )
         .await?;
+        if !r.applied_controls.is_empty() {
+            write_applied_controls(&mut tx, org_id, id, &r.applied_controls).await?;
+        }
         audit::record(
             &mut tx,
             actor,
@@ -1763,6 +1882,9 @@ impl Store {
         if let Some(c) = &input.annex_a_controls {
             after.annex_a_controls = control_ids(c)?;
         }
+        if let Some(a) = &input.applied_controls {
+            after.applied_controls = check_applied_controls(&mut tx, org_id, a).await?;
+        }
         if after == before {
             return Ok(before);
         }
@@ -1809,6 +1931,9 @@ impl Store {
                 true,
             )
             .await?;
+        }
+        if after.applied_controls != before.applied_controls {
+            write_applied_controls(&mut tx, org_id, id, &after.applied_controls).await?;
         }
         audit::record(
             &mut tx,
@@ -2003,12 +2128,21 @@ impl Store {
             );
         };
         if let Some(q) = &query.q {
-            for word in q.split_whitespace().take(8) {
-                push(
-                    &mut sql,
-                    "r.search_text LIKE ? ESCAPE '\\'",
-                    Val::T(like_pattern(&word.to_lowercase())),
-                );
+            let terms = search_terms(q);
+            if !terms.is_empty() {
+                if self.engine() == "postgres" {
+                    push(
+                        &mut sql,
+                        &format!("to_tsvector('simple', {PG_WORDS}) @@ to_tsquery('simple', ?)"),
+                        Val::T(pg_tsquery(&terms)),
+                    );
+                } else {
+                    push(
+                        &mut sql,
+                        "r.id IN (SELECT rowid FROM risks_fts WHERE risks_fts MATCH ?)",
+                        Val::T(fts5_query(&terms)),
+                    );
+                }
             }
         }
         if let Some(s) = query.status {
@@ -2158,27 +2292,71 @@ impl Store {
         .await)?)
     }
 
+    /// The risks an applied control treats, highest residual first.
+    pub async fn risks_for_applied_control(
+        &self,
+        org_id: i64,
+        applied_control_id: i64,
+    ) -> Result<Vec<RiskRef>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as::<_, RiskRef>(
+            "SELECT r.id, r.title, r.residual_level, r.status FROM risk_applied_controls rc \
+             JOIN risks r ON r.org_id = rc.org_id AND r.id = rc.risk_id \
+             WHERE rc.org_id = $1 AND rc.applied_control_id = $2 ORDER BY r.residual_level DESC, r.id"
+        )
+        .bind(org_id)
+        .bind(applied_control_id)
+        .fetch_all(p)
+        .await
+        })?)
+    }
+
+    /// Id, name and status of the applied controls `ids` of the organisation.
+    pub async fn applied_control_names(
+        &self,
+        org_id: i64,
+        ids: &[i64],
+    ) -> Result<Vec<(i64, String, String)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let vals: Vec<Val> = ids.iter().map(|i| Val::I(*i)).collect();
+        let sql = format!(
+            "SELECT id, name, status FROM applied_controls WHERE org_id = $1 AND id IN ({}) ORDER BY id",
+            placeholders(2, vals.len())
+        );
+        Ok(on_pool!(self, |p| bind_all!(
+            sqlx::query_as(&sql).bind(org_id),
+            &vals
+        )
+        .fetch_all(p)
+        .await)?)
+    }
+
     /// How many risks sit in each (likelihood, impact) cell, inherent and residual.
     pub async fn risk_heat(
         &self,
         org_id: i64,
     ) -> Result<(Vec<(i64, i64, i64)>, Vec<(i64, i64, i64)>)> {
-        let inherent = on_pool!(self, |p| {
+        // One pass over the covering index risks_org_heat (migration 0020).
+        let cells: Vec<(i64, i64, i64, i64, i64)> = on_pool!(self, |p| {
             sqlx::query_as(
-            "SELECT likelihood, impact, COUNT(*) FROM risks WHERE org_id = $1 AND status <> 'closed' GROUP BY likelihood, impact"
+            "SELECT likelihood, impact, residual_likelihood, residual_impact, COUNT(*) FROM risks \
+             WHERE org_id = $1 AND status IN ('identified', 'assessed', 'treating', 'accepted') \
+             GROUP BY likelihood, impact, residual_likelihood, residual_impact"
         )
         .bind(org_id)
         .fetch_all(p)
         .await
         })?;
-        let residual = on_pool!(self, |p| {
-            sqlx::query_as(
-            "SELECT residual_likelihood, residual_impact, COUNT(*) FROM risks WHERE org_id = $1 AND status <> 'closed' GROUP BY residual_likelihood, residual_impact"
-        )
-        .bind(org_id)
-        .fetch_all(p)
-        .await
-        })?;
+        let mut inh: BTreeMap<(i64, i64), i64> = BTreeMap::new();
+        let mut res: BTreeMap<(i64, i64), i64> = BTreeMap::new();
+        for (l, i, rl, ri, n) in cells {
+            *inh.entry((l, i)).or_default() += n;
+            *res.entry((rl, ri)).or_default() += n;
+        }
+        let inherent = inh.into_iter().map(|((l, i), n)| (l, i, n)).collect();
+        let residual = res.into_iter().map(|((l, i), n)| (l, i, n)).collect();
         Ok((inherent, residual))
     }
 
@@ -2347,6 +2525,7 @@ impl Store {
                     next_review: String::new(),
                     asset_ids: Vec::new(),
                     annex_a_controls: controls,
+                    applied_controls: Vec::new(),
                     acceptance: None,
                     version: 1,
                     created_at: at.clone(),
@@ -2485,6 +2664,22 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        if outcome.risks >= 1000 {
+            // A large import changes the tables' shape: let the planners
+            // know before the next query (SQLite's statistics are small and
+            // PostgreSQL's autovacuum may run only later).
+            let analyze = match self.engine() {
+                "postgres" => "ANALYZE risks, risk_assets, risk_controls",
+                _ => "PRAGMA optimize",
+            };
+            if let Err(e) = on_pool!(self, |p| sqlx::query(analyze)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected()))
+            {
+                tracing::warn!("statistics after the import: {e}");
+            }
+        }
         Ok(outcome)
     }
 
@@ -2635,6 +2830,15 @@ versioned::versioned_record!(Asset, Risk, RiskAction);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_filters_become_prefix_queries_of_words() {
+        let t = search_terms("Ransom-ware  \"backup\" x' OR 1=1 --");
+        assert_eq!(t, ["ransom", "ware", "backup", "x", "or", "1", "1"]);
+        assert_eq!(fts5_query(&t[..2]), "\"ransom\"* AND \"ware\"*");
+        assert_eq!(pg_tsquery(&t[..2]), "ransom:* & ware:*");
+        assert!(search_terms(" -- !! ").is_empty());
+    }
 
     #[test]
     fn like_patterns_escape_wildcards() {
@@ -3144,5 +3348,240 @@ impl Store {
         let earlier = self.snapshot_risks(org_id, from).await?;
         let later = self.snapshot_risks(org_id, to).await?;
         Ok(rules::compare_snapshots(&earlier, &later))
+    }
+}
+
+// ---------------------------------------------------------------- streaming reads
+
+/// Which risks a [`RiskCursor`] walks.
+#[derive(Debug, Clone, Default)]
+pub struct CursorFilter {
+    /// Leave closed risks out (the treatment plan).
+    pub open_only: bool,
+    /// Only risks with an action not done and due before this date (YYYY-MM-DD).
+    pub overdue_before: Option<String>,
+    /// Only risks owned by this e-mail or with an action it owns.
+    pub owner: Option<String>,
+}
+
+/// Walks the register in register order (highest inherent level first,
+/// then oldest), a chunk at a time by key, inside one read transaction: a
+/// consistent view however long an export takes, and memory for one chunk.
+pub struct RiskCursor {
+    tx: Tx,
+    org_id: i64,
+    filter: CursorFilter,
+    after: Option<(i64, i64)>,
+    done: bool,
+}
+
+/// The key of a risk in register order, as `next`/`after` text.
+pub fn register_key(r: &Risk) -> String {
+    format!("{}.{}", r.inherent_level, r.id)
+}
+
+impl RiskCursor {
+    /// The next at most `n` risks with their links; empty at the end.
+    pub async fn next_chunk(&mut self, n: i64) -> Result<Vec<Risk>> {
+        if self.done {
+            return Ok(Vec::new());
+        }
+        let mut sql = format!("SELECT {RISK_COLS} {RISK_FROM}");
+        let mut vals: Vec<Val> = Vec::new();
+        if self.filter.open_only {
+            sql.push_str(" AND r.status <> 'closed'");
+        }
+        if let Some(d) = &self.filter.overdue_before {
+            vals.push(Val::T(d.clone()));
+            let _ = write!(
+                sql,
+                " AND EXISTS (SELECT 1 FROM risk_actions a WHERE a.org_id = r.org_id AND a.risk_id = r.id \
+                 AND a.status IN ('open', 'in_progress') AND a.due_date <> '' AND a.due_date < ${})",
+                vals.len() + 1
+            );
+        }
+        if let Some(o) = &self.filter.owner {
+            vals.push(Val::T(o.clone()));
+            let k = vals.len() + 1;
+            let _ = write!(
+                sql,
+                " AND (u.email = ${k} OR EXISTS (SELECT 1 FROM risk_actions a JOIN users ua ON ua.id = a.owner_user_id \
+                 WHERE a.org_id = r.org_id AND a.risk_id = r.id AND ua.email = ${k}))"
+            );
+        }
+        if let Some((l, id)) = self.after {
+            vals.push(Val::I(l));
+            vals.push(Val::I(id));
+            let (a, b) = (vals.len(), vals.len() + 1);
+            let _ = write!(
+                sql,
+                " AND (r.inherent_level < ${a} OR (r.inherent_level = ${a} AND r.id > ${b}))"
+            );
+        }
+        let _ = write!(
+            sql,
+            " ORDER BY r.inherent_level DESC, r.id ASC LIMIT {}",
+            n.max(1)
+        );
+        let org_id = self.org_id;
+        let rows: Vec<RiskRow> = on_tx!(&mut self.tx, |c| bind_all!(
+            sqlx::query_as::<_, RiskRow>(&sql).bind(org_id),
+            &vals
+        )
+        .fetch_all(c)
+        .await)?;
+        if (rows.len() as i64) < n.max(1) {
+            self.done = true;
+        }
+        let mut items = rows
+            .into_iter()
+            .map(RiskRow::into_risk)
+            .collect::<Result<Vec<_>>>()?;
+        self.after = items.last().map(|r| (r.inherent_level, r.id));
+        fill_links(&mut self.tx, org_id, &mut items).await?;
+        Ok(items)
+    }
+
+    /// The treatment actions of these risks, by risk then due date.
+    pub async fn actions_of(&mut self, risk_ids: &[i64]) -> Result<Vec<RiskAction>> {
+        if risk_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Val> = risk_ids.iter().map(|&i| Val::I(i)).collect();
+        let sql = format!(
+            "{ACTION_SELECT} AND a.risk_id IN ({}) ORDER BY a.risk_id, a.due_date = '', a.due_date, a.id",
+            placeholders(2, ids.len())
+        );
+        let org_id = self.org_id;
+        let rows: Vec<ActionRow> = on_tx!(&mut self.tx, |c| bind_all!(
+            sqlx::query_as::<_, ActionRow>(&sql).bind(org_id),
+            &ids
+        )
+        .fetch_all(c)
+        .await)?;
+        rows.into_iter().map(ActionRow::into_action).collect()
+    }
+
+    /// The register's last change (RFC 3339, empty when there is no risk);
+    /// with `with_actions` the treatment actions' last change counts too.
+    pub async fn last_change(&mut self, with_actions: bool) -> Result<String> {
+        let org_id = self.org_id;
+        let open = if self.filter.open_only {
+            " AND status <> 'closed'"
+        } else {
+            ""
+        };
+        let sql = format!("SELECT MAX(updated_at) FROM risks WHERE org_id = $1{open}");
+        let (risks,): (Option<String>,) = on_tx!(&mut self.tx, |c| sqlx::query_as(&sql)
+            .bind(org_id)
+            .fetch_one(c)
+            .await)?;
+        let mut date = risks.unwrap_or_default();
+        if with_actions {
+            let (actions,): (Option<String>,) = on_tx!(&mut self.tx, |c| sqlx::query_as(
+                "SELECT MAX(updated_at) FROM risk_actions WHERE org_id = $1"
+            )
+            .bind(org_id)
+            .fetch_one(c)
+            .await)?;
+            date = date.max(actions.unwrap_or_default());
+        }
+        Ok(date)
+    }
+}
+
+/// Counts of the treatment plan (open risks and their actions).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanCounts {
+    pub risks: i64,
+    pub accepted: i64,
+    pub planned: i64,
+    pub actions_done: i64,
+    pub actions_live: i64,
+    pub overdue: i64,
+}
+
+impl Store {
+    /// A cursor over the register from `after` (a `next` key, or none for
+    /// the start).
+    pub async fn risk_cursor(
+        &self,
+        org_id: i64,
+        filter: CursorFilter,
+        after: Option<&str>,
+    ) -> Result<RiskCursor> {
+        let after = match after.filter(|a| !a.is_empty()) {
+            None => None,
+            Some(a) => {
+                let bad = || {
+                    invalid(format!(
+                        "after: '{a}' is not a page key of this list: use the `next` of the previous page"
+                    ))
+                };
+                let (l, id) = a.split_once('.').ok_or_else(bad)?;
+                Some((
+                    l.parse().map_err(|_| bad())?,
+                    id.parse().map_err(|_| bad())?,
+                ))
+            }
+        };
+        Ok(RiskCursor {
+            tx: self.read_tx().await?,
+            org_id,
+            filter,
+            after,
+            done: false,
+        })
+    }
+
+    /// The treatment plan's counts, each one aggregate query (no row is
+    /// fetched): `today` (YYYY-MM-DD) decides what is overdue.
+    pub async fn treatment_plan_counts(&self, org_id: i64, today: &str) -> Result<PlanCounts> {
+        let (risks, accepted, planned): (i64, i64, i64) = on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN r.status = 'accepted' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM risk_actions a WHERE a.org_id = r.org_id AND a.risk_id = r.id) THEN 1 ELSE 0 END), 0) \
+             FROM risks r WHERE r.org_id = $1 AND r.status <> 'closed'"
+        )
+        .bind(org_id)
+        .fetch_one(p)
+        .await
+        })?;
+        let (done, live, overdue): (i64, i64, i64) = on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN a.status = 'done' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN a.status <> 'cancelled' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN a.status IN ('open', 'in_progress') AND a.due_date <> '' AND a.due_date < $2 THEN 1 ELSE 0 END), 0) \
+             FROM risk_actions a JOIN risks r ON r.org_id = a.org_id AND r.id = a.risk_id \
+             WHERE a.org_id = $1 AND r.status <> 'closed'"
+        )
+        .bind(org_id)
+        .bind(today)
+        .fetch_one(p)
+        .await
+        })?;
+        Ok(PlanCounts {
+            risks,
+            accepted,
+            planned,
+            actions_done: done,
+            actions_live: live,
+            overdue,
+        })
+    }
+
+    /// How many actions are not done and due before `today` (YYYY-MM-DD).
+    pub async fn count_overdue_risk_actions(&self, org_id: i64, today: &str) -> Result<i64> {
+        let (n,): (i64,) = on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT COUNT(*) FROM risk_actions WHERE org_id = $1 AND status IN ('open', 'in_progress') \
+             AND due_date <> '' AND due_date < $2"
+        )
+        .bind(org_id)
+        .bind(today)
+        .fetch_one(p)
+        .await
+        })?;
+        Ok(n)
     }
 }

@@ -995,7 +995,8 @@ async fn the_cli_imports_risks_all_or_nothing_and_reports_every_title() {
     }
 }
 
-/// The shared strings of an XLSX file (a zip): the stored text, uncompressed.
+/// The text of an XLSX file (a zip): its shared strings and its sheets (a
+/// constant-memory sheet holds its text inline), uncompressed.
 pub(crate) fn xlsx_text(bytes: &[u8]) -> String {
     let dir =
         std::env::temp_dir().join(format!("isms-xlsx-{}-{}", std::process::id(), bytes.len()));
@@ -1006,6 +1007,7 @@ pub(crate) fn xlsx_text(bytes: &[u8]) -> String {
         .arg("-p")
         .arg(&file)
         .arg("xl/sharedStrings.xml")
+        .arg("xl/worksheets/*.xml")
         .output()
         .expect("unzip");
     let _ = std::fs::remove_dir_all(&dir);
@@ -1868,11 +1870,13 @@ async fn the_import_page_takes_csv_and_xlsx_all_or_nothing() {
         assert!(r.body.contains("Imported 2 risk(s)"), "{e}: {}", r.body);
         assert_eq!(count().await, 2, "{e}");
         // The register exported as XLSX imports again.
-        let doc = isms_web::risk::export::risk_document(&f.store, &f.org)
-            .await
-            .unwrap();
-        let xlsx =
-            isms_web::risk::export::render(&doc, isms_web::isms_reports::Format::Xlsx).unwrap();
+        let (xlsx, _) = isms_web::risk::export::risk_export(
+            &f.store,
+            &f.org,
+            isms_web::isms_reports::Format::Xlsx,
+        )
+        .await
+        .unwrap();
         let r = upload(vec![("kind", "risks")], "register.xlsx", xlsx).await;
         assert_eq!(r.status, StatusCode::OK, "{e}: {}", r.body);
         assert!(r.body.contains("Imported 2 risk(s)"), "{e}: {}", r.body);
@@ -2062,5 +2066,234 @@ async fn a_register_risk_carries_fair_inputs_and_the_portfolio_adds_them() {
         assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
         let (s, _) = call(&f.app, "GET", &path, &f.admin, None).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+    }
+}
+
+async fn titles_for(f: &Fixture, q: &str) -> Vec<String> {
+    let (s, v) = call(
+        &f.app,
+        "GET",
+        &format!("/api/v1/risks?q={q}&sort=level&limit=50"),
+        &f.admin,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{}: {v}", f.engine);
+    let mut t: Vec<String> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap().to_owned())
+        .collect();
+    t.sort();
+    t
+}
+
+#[tokio::test]
+async fn the_text_filter_reads_the_full_text_index_and_follows_changes() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let mut ids = Vec::new();
+        for t in [
+            "Ransomware on the payroll server",
+            "Phishing of finance staff",
+            "Flood in the basement archive",
+        ] {
+            let (s, v) = call(
+                &f.app,
+                "POST",
+                "/api/v1/risks",
+                &f.admin,
+                Some(risk_body(t, &[], 3, 3, 2, 2)),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED, "{e}: {v}");
+            ids.push((v["id"].as_i64().unwrap(), v["version"].as_i64().unwrap()));
+        }
+        // Whole words, prefixes, any case, every word required.
+        assert_eq!(
+            titles_for(&f, "ransomware").await,
+            ["Ransomware on the payroll server"],
+            "{e}"
+        );
+        assert_eq!(
+            titles_for(&f, "PAYR%20ransom").await,
+            ["Ransomware on the payroll server"],
+            "{e}"
+        );
+        assert!(titles_for(&f, "ransomware%20flood").await.is_empty(), "{e}");
+        assert!(titles_for(&f, "earthquake").await.is_empty(), "{e}");
+        // Not part of a word's middle, and query syntax is only text.
+        assert!(titles_for(&f, "somware").await.is_empty(), "{e}");
+        assert_eq!(
+            titles_for(&f, "%22phishing%22%20-%20*%20(").await,
+            ["Phishing of finance staff"],
+            "{e}: quotes and operators are ignored"
+        );
+        // An edit moves the risk in the index.
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{}", ids[0].0),
+            &f.admin,
+            Some(json!({"title": "Earthquake near the payroll server", "version": ids[0].1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        assert!(titles_for(&f, "ransomware").await.is_empty(), "{e}");
+        assert_eq!(
+            titles_for(&f, "earthquake").await,
+            ["Earthquake near the payroll server"],
+            "{e}"
+        );
+        // A deleted risk leaves the index.
+        let (s, v) = call(
+            &f.app,
+            "DELETE",
+            &format!("/api/v1/risks/{}", ids[1].0),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert!(s.is_success(), "{e}: {s} {v}");
+        assert!(titles_for(&f, "phishing").await.is_empty(), "{e}");
+        // The register page filters the same way.
+        let (cookie, _) = f.app.login("ann@acme.test", crate::support::PASSWORD).await;
+        let page = f.app.get("/risks?q=flood&sort=level", Some(&cookie)).await;
+        assert!(
+            page.body.contains("Flood in the basement archive")
+                && !page.body.contains("Earthquake near the payroll server"),
+            "{e}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_risk_lists_the_applied_controls_that_treat_it_and_the_control_its_risks() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let (s, c) = call(
+            &f.app,
+            "POST",
+            "/api/v1/controls",
+            &f.admin,
+            Some(json!({"name": "Offline backups", "status": "implemented"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {c}");
+        let control = c["id"].as_i64().unwrap();
+        // Another organisation's control is refused like an unknown one.
+        let other = org_with(&f.store, "Other Ltd", "olga@other.test", Role::Admin).await;
+        let foreign = f
+            .store
+            .create_control(
+                other.id,
+                &isms_store::ControlInput {
+                    name: Some("Their control".into()),
+                    ..Default::default()
+                },
+                &Actor::cli(),
+            )
+            .await
+            .unwrap()
+            .id;
+        for bad in [foreign, 999_999] {
+            let mut body = risk_body("Ransomware", &[], 4, 4, 2, 2);
+            body["applied_controls"] = json!([bad]);
+            let (s, v) = call(&f.app, "POST", "/api/v1/risks", &f.admin, Some(body)).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}: {v}");
+            assert!(v.to_string().contains("applied_controls"), "{e}: {v}");
+        }
+        assert!(
+            f.store
+                .risks_for_applied_control(f.org.id, control)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{e}: nothing stored"
+        );
+        let mut body = risk_body("Ransomware on the file server", &[], 4, 4, 2, 2);
+        body["applied_controls"] = json!([control]);
+        let (s, r) = call(&f.app, "POST", "/api/v1/risks", &f.admin, Some(body)).await;
+        assert_eq!(s, StatusCode::CREATED, "{e}: {r}");
+        assert_eq!(r["applied_controls"], json!([control]), "{e}");
+        let id = r["id"].as_i64().unwrap();
+        let (_, got) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/risks/{id}"),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(got["applied_controls"], json!([control]), "{e}");
+        // Both pages show the link.
+        let (cookie, _) = f.app.login("ann@acme.test", crate::support::PASSWORD).await;
+        let page = f.app.get(&format!("/risks/{id}"), Some(&cookie)).await;
+        assert!(
+            page.body.contains(&format!("href=\"/controls/{control}\""))
+                && page.body.contains("Offline backups")
+                && page.body.contains("implemented"),
+            "{e}: {}",
+            page.body
+        );
+        let page = f
+            .app
+            .get(&format!("/controls/{control}"), Some(&cookie))
+            .await;
+        assert!(
+            page.body.contains(&format!("href=\"/risks/{id}\""))
+                && page.body.contains("Ransomware on the file server"),
+            "{e}: {}",
+            page.body
+        );
+        // Unlinking is a versioned, audited change; a stale version is 409.
+        let v1 = got["version"].as_i64().unwrap();
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{id}"),
+            &f.admin,
+            Some(json!({"applied_controls": [], "version": v1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        assert_eq!(v["applied_controls"], json!([]), "{e}");
+        assert_eq!(v["version"].as_i64(), Some(v1 + 1), "{e}");
+        let (s, _) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{id}"),
+            &f.admin,
+            Some(json!({"applied_controls": [control], "version": v1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}");
+        let entries = f
+            .store
+            .audit_entries(
+                f.org.id,
+                &AuditFilter {
+                    entity_type: Some("risk".into()),
+                    limit: 100,
+                    ..AuditFilter::default()
+                },
+            )
+            .await
+            .unwrap();
+        let u = entries
+            .iter()
+            .find(|x| x.action == "update" && x.entity_id == id.to_string())
+            .expect("the unlinking is audited");
+        let before: Value = serde_json::from_str(u.before_json.as_deref().unwrap()).unwrap();
+        assert_eq!(before["applied_controls"], json!([control]), "{e}");
+        assert!(
+            f.store
+                .risks_for_applied_control(f.org.id, control)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{e}"
+        );
     }
 }

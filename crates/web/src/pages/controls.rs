@@ -294,6 +294,8 @@ struct ControlPage {
     covered: Vec<Covered>,
     evidence: Vec<Evidence>,
     reviews: Vec<ControlReview>,
+    /// The risks this control treats (linked from the risks' side).
+    risks: Vec<isms_store::RiskRef>,
     form: ControlForm,
     choices: Choices,
     today: String,
@@ -324,6 +326,7 @@ async fn control_page(
         covered: state.store.control_coverage(org, id).await?,
         evidence: state.store.evidence_list(org, Some(id)).await?,
         reviews: state.store.control_reviews(org, id).await?,
+        risks: state.store.risks_for_applied_control(org, id).await?,
         form: form.unwrap_or_else(|| ControlForm::of(&control)),
         nc_requirement: control.annex_a().into_iter().next().unwrap_or_default(),
         control,

@@ -310,9 +310,8 @@ pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Re
             let today = isms_store::now();
             let overdue = state
                 .store
-                .overdue_risk_actions(org, today.get(..10).unwrap_or(""))
-                .await?
-                .len();
+                .count_overdue_risk_actions(org, today.get(..10).unwrap_or(""))
+                .await? as usize;
             let (_, heat_map) = crate::risk::export::heat_map(&state.store, org).await?;
             risk = Some(RiskHeadline {
                 figures: vec![

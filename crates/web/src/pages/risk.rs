@@ -57,6 +57,9 @@ pub struct RiskForm {
     /// Annex A control ids separated by commas, `;` or spaces.
     #[serde(default)]
     controls: String,
+    /// Ids of applied controls, separated by commas.
+    #[serde(default)]
+    applied: String,
     #[serde(default)]
     version: String,
 }
@@ -94,6 +97,12 @@ impl RiskForm {
                 .collect::<Vec<_>>()
                 .join("; "),
             controls: r.annex_a_controls.join(", "),
+            applied: r
+                .applied_controls
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
             version: r.version.to_string(),
         }
     }
@@ -132,7 +141,26 @@ impl RiskForm {
             .filter(|c| !c.is_empty())
             .map(str::to_owned)
             .collect();
+        let applied = if editing || !self.applied.trim().is_empty() {
+            let mut ids = Vec::new();
+            for v in self
+                .applied
+                .split([',', ';', ' '])
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+            {
+                ids.push(v.trim_start_matches('#').parse().map_err(|_| {
+                    StoreError::Invalid(format!(
+                        "applied_controls: '{v}' is not the number of an applied control"
+                    ))
+                })?);
+            }
+            Some(ids)
+        } else {
+            None
+        };
         Ok(RiskInput {
+            applied_controls: applied,
             title: Some(self.title.clone()),
             description: text(&self.description),
             threat: text(&self.threat),
@@ -381,6 +409,8 @@ struct RiskPage {
     notice: Option<String>,
     quant: Option<isms_store::RiskQuantitative>,
     fair: FairForm,
+    /// The applied controls that treat the risk: id, name, status.
+    applied: Vec<(i64, String, String)>,
 }
 
 async fn risk_page(
@@ -414,6 +444,10 @@ async fn risk_page_with(
         .filter_map(|a| names.get(a).map(|n| (*a, n.clone())))
         .collect();
     let actions = state.store.risk_actions(org, id).await?;
+    let applied = state
+        .store
+        .applied_control_names(org, &risk.applied_controls)
+        .await?;
     let today = isms_store::now().get(..10).unwrap_or("").to_owned();
     let quant = state.store.risk_quantitative(org, id).await?;
     let fair = typed_fair.unwrap_or_else(|| {
@@ -423,6 +457,7 @@ async fn risk_page_with(
             .unwrap_or_default()
     });
     let html = render(&RiskPage {
+        applied,
         quant,
         fair,
         actions,

@@ -17,10 +17,11 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::WebError;
 use crate::isms_reports::{Format, attachment};
-use crate::risk::export::{risk_export, treatment_document, treatment_export};
+use crate::risk::export::{plan_lines, risk_export, treatment_export};
 
-/// Lines shown on the plan page at most; the downloads hold them all.
-const SHOWN: usize = 500;
+/// Risks shown on one page of the plan; the next page is a link and the
+/// downloads hold them all.
+const SHOWN: i64 = 100;
 /// Snapshots in the chart of risks by level.
 const CHART_SNAPSHOTS: usize = 12;
 
@@ -34,6 +35,9 @@ pub struct PlanFilter {
     overdue: String,
     #[serde(default)]
     owner: String,
+    /// The `next` of the previous page.
+    #[serde(default)]
+    after: String,
 }
 
 #[derive(Template)]
@@ -42,16 +46,17 @@ struct PlanPage {
     chrome: Option<Chrome>,
     filter: PlanFilter,
     lines: Vec<TreatmentLine>,
-    /// Lines matching beyond those shown.
-    more: usize,
+    /// The address of the next page, when there is one.
+    next: Option<String>,
     owners: Vec<String>,
     currency: String,
     progress: String,
-    overdue: usize,
+    overdue: i64,
 }
 
-/// The treatment plan: every open risk with its actions, filterable by
-/// owner and to the overdue ones, with the progress chart and downloads.
+/// The treatment plan: the open risks with their actions a page at a time
+/// (register order, filterable by owner and to the overdue ones), with the
+/// progress chart (counted in SQL) and downloads.
 pub async fn treatment(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -61,73 +66,84 @@ pub async fn treatment(
     let chrome = Chrome::new(&state, &user.0, "risks")
         .await?
         .detail(&[("Risk register", "/risks")], "Treatment plan");
-    let doc = treatment_document(&state.store, &user.0.org(), &today()).await?;
-    let with_action: Vec<&TreatmentLine> =
-        doc.lines.iter().filter(|l| !l.action.is_empty()).collect();
-    let done = with_action
-        .iter()
-        .filter(|l| l.action_status == "Done")
-        .count();
-    let live = with_action
-        .iter()
-        .filter(|l| l.action_status != "Cancelled")
-        .count();
-    let mut risk_keys: Vec<&str> = doc.lines.iter().map(|l| l.risk_key.as_str()).collect();
-    risk_keys.dedup();
-    let risks = risk_keys.len();
-    let mut accepted: Vec<&str> = doc
-        .lines
-        .iter()
-        .filter(|l| !l.acceptance.is_empty())
-        .map(|l| l.risk_key.as_str())
-        .collect();
-    accepted.dedup();
-    let mut planned: Vec<&str> = with_action.iter().map(|l| l.risk_key.as_str()).collect();
-    planned.dedup();
+    let org = user.0.org_id;
+    let today = today();
+    let counts = state.store.treatment_plan_counts(org, &today).await?;
     let progress = isms_reports::svg::progress_bars(
         "Treatment progress",
         &[
-            ("Actions done".to_owned(), done, live),
+            (
+                "Actions done".to_owned(),
+                counts.actions_done as usize,
+                counts.actions_live as usize,
+            ),
             (
                 "Risks with a planned action".to_owned(),
-                planned.len(),
-                risks,
+                counts.planned as usize,
+                counts.risks as usize,
             ),
             (
                 "Risks whose residual risk is accepted".to_owned(),
-                accepted.len(),
-                risks,
+                counts.accepted as usize,
+                counts.risks as usize,
             ),
         ],
     );
-    let overdue = doc.lines.iter().filter(|l| l.overdue).count();
-    let mut owners: Vec<String> = doc
-        .lines
-        .iter()
-        .flat_map(|l| [l.action_owner.clone(), l.risk_owner.clone()])
-        .filter(|o| !o.is_empty())
+    let owners: Vec<String> = state
+        .store
+        .members(org)
+        .await?
+        .into_iter()
+        .map(|m| m.email)
         .collect();
-    owners.sort();
-    owners.dedup();
     let only_overdue = filter.overdue == "1";
     let owner = filter.owner.trim().to_owned();
-    let matching: Vec<TreatmentLine> = doc
-        .lines
+    let cursor_filter = isms_store::CursorFilter {
+        open_only: true,
+        overdue_before: only_overdue.then(|| today.clone()),
+        owner: (!owner.is_empty()).then(|| owner.clone()),
+    };
+    let mut cursor = state
+        .store
+        .risk_cursor(org, cursor_filter, Some(filter.after.as_str()))
+        .await?;
+    let mut risks = cursor.next_chunk(SHOWN + 1).await?;
+    let more = risks.len() as i64 > SHOWN;
+    risks.truncate(SHOWN as usize);
+    let next = if more {
+        risks.last().map(|r| {
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            if only_overdue {
+                q.append_pair("overdue", "1");
+            }
+            if !owner.is_empty() {
+                q.append_pair("owner", &owner);
+            }
+            q.append_pair("after", &isms_store::register_key(r));
+            format!("/risks/treatment?{}", q.finish())
+        })
+    } else {
+        None
+    };
+    let ids: Vec<i64> = risks.iter().map(|r| r.id).collect();
+    let actions = cursor.actions_of(&ids).await?;
+    drop(cursor);
+    let m = state.store.risk_methodology(org).await?;
+    let lines = plan_lines(&m, risks, actions, &today)
         .into_iter()
         .filter(|l| !only_overdue || l.overdue)
         .filter(|l| owner.is_empty() || l.action_owner == owner || l.risk_owner == owner)
         .collect();
-    let more = matching.len().saturating_sub(SHOWN);
-    let lines = matching.into_iter().take(SHOWN).collect();
+    let currency = state.store.org_settings(org).await?.currency;
     Ok(render(&PlanPage {
         chrome: Some(chrome),
         filter,
         lines,
-        more,
+        next,
         owners,
-        currency: doc.currency,
+        currency,
         progress,
-        overdue,
+        overdue: counts.overdue,
     })?
     .into_response())
 }

@@ -109,6 +109,8 @@ pub struct RiskIn {
     pub asset_ids: Option<Vec<i64>>,
     /// The whole set of Annex A controls that treat the risk, e.g. `["8.7"]`.
     pub annex_a_controls: Option<Vec<String>>,
+    /// The whole set of the organisation's applied controls (ids) that treat the risk.
+    pub applied_controls: Option<Vec<i64>>,
     /// The version you last read.
     pub version: Option<i64>,
 }
@@ -131,6 +133,7 @@ impl From<RiskIn> for RiskInput {
             next_review: r.next_review,
             asset_ids: r.asset_ids,
             annex_a_controls: r.annex_a_controls,
+            applied_controls: r.applied_controls,
             version: r.version,
         }
     }
@@ -263,7 +266,7 @@ pub async fn delete_asset(
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct RiskListQuery {
-    /// Words that must all appear in the title or description.
+    /// Words that must all start a word of the title or description (prefix match).
     pub q: Option<String>,
     /// level (inherent, highest first; the default), residual, or created.
     pub sort: Option<String>,

@@ -1,78 +1,112 @@
 //! The risk register's exports and heat map, shared by the pages, the API
-//! and the CLI (`isms report risks`).
+//! and the CLI (`isms report risks`). Exports stream: the risks are read a
+//! chunk at a time in one read transaction and written row by row on a
+//! blocking thread, so memory stays flat however large the register.
 
 use std::collections::HashMap;
 
 use isms_domain::risk::Methodology;
-use isms_reports::risk::{HeatMap, RiskDocument, RiskLine, TreatmentDocument, TreatmentLine};
-use isms_store::{Org, Store, StoreError};
+use isms_reports::risk::{HeatMap, Kind, RiskExport, RiskLine, TreatmentExport, TreatmentLine};
+use isms_store::{CursorFilter, Org, Risk, RiskAction, Store, StoreError};
+use tokio::sync::mpsc;
 
 use crate::isms_reports::Format;
 
-/// The whole register as a document (two queries for the risks and their
-/// links, one for the asset names).
-pub async fn risk_document(store: &Store, org: &Org) -> Result<RiskDocument, StoreError> {
-    let m = store.risk_methodology(org.id).await?;
-    let risks = store.all_risks(org.id).await?;
-    let names: HashMap<i64, String> = store.asset_names(org.id).await?.into_iter().collect();
-    let date = risks
-        .iter()
-        .map(|r| r.updated_at.as_str())
-        .max()
-        .unwrap_or("")
-        .to_owned();
-    let lines = risks
-        .into_iter()
-        .map(|r| RiskLine {
-            key: format!("RISK-{}", r.id),
-            level: m.level_name(r.inherent_level as usize).to_owned(),
-            residual_level: m.level_name(r.residual_level as usize).to_owned(),
-            assets: r
-                .asset_ids
-                .iter()
-                .filter_map(|a| names.get(a).cloned())
-                .collect(),
-            title: r.title,
-            description: r.description,
-            likelihood: r.likelihood,
-            impact: r.impact,
-            treatment: r.treatment.as_str().to_owned(),
-            annex_a_controls: r.annex_a_controls,
-            residual_likelihood: r.residual_likelihood,
-            residual_impact: r.residual_impact,
-            status: r.status.as_str().to_owned(),
-            owner: r.owner.unwrap_or_default(),
-            next_review: r.next_review,
-        })
-        .collect();
-    Ok(RiskDocument {
-        organisation: org.name.clone(),
-        date,
-        risks: lines,
-    })
+/// Risks read per query while exporting.
+const CHUNK: i64 = 1000;
+
+fn kind(format: Format) -> Kind {
+    match format {
+        Format::Pdf => Kind::Pdf,
+        Format::Xlsx => Kind::Xlsx,
+        Format::Csv => Kind::Csv,
+    }
 }
 
-/// Renders the register (call from blocking code: a large PDF takes a while).
-pub fn render(doc: &RiskDocument, format: Format) -> Result<Vec<u8>, String> {
-    Ok(match format {
-        Format::Pdf => isms_reports::risk::risk_pdf(doc),
-        Format::Xlsx => isms_reports::risk::risk_xlsx(doc).map_err(|e| e.to_string())?,
-        Format::Csv => isms_reports::risk::risk_csv(doc).map_err(|e| e.to_string())?,
-    })
+/// One risk as a line of the register's exports.
+fn risk_line(m: &Methodology, names: &HashMap<i64, String>, r: Risk) -> RiskLine {
+    RiskLine {
+        key: format!("RISK-{}", r.id),
+        level: m.level_name(r.inherent_level as usize).to_owned(),
+        residual_level: m.level_name(r.residual_level as usize).to_owned(),
+        assets: r
+            .asset_ids
+            .iter()
+            .filter_map(|a| names.get(a).cloned())
+            .collect(),
+        title: r.title,
+        description: r.description,
+        likelihood: r.likelihood,
+        impact: r.impact,
+        treatment: r.treatment.as_str().to_owned(),
+        annex_a_controls: r.annex_a_controls,
+        residual_likelihood: r.residual_likelihood,
+        residual_impact: r.residual_impact,
+        status: r.status.as_str().to_owned(),
+        owner: r.owner.unwrap_or_default(),
+        next_review: r.next_review,
+    }
 }
 
-/// The export in one call, rendered off the async runtime.
+/// The register in one call: read in chunks, written on a blocking thread
+/// as the chunks come (at most two chunks wait between the two). Returns
+/// the file and how many risks it holds.
 pub async fn risk_export(
     store: &Store,
     org: &Org,
     format: Format,
 ) -> Result<(Vec<u8>, usize), String> {
-    let doc = risk_document(store, org).await.map_err(|e| e.to_string())?;
-    let n = doc.risks.len();
-    let bytes = tokio::task::spawn_blocking(move || render(&doc, format))
+    let fail = |e: StoreError| e.to_string();
+    let m = store.risk_methodology(org.id).await.map_err(fail)?;
+    let names: HashMap<i64, String> = store
+        .asset_names(org.id)
         .await
-        .map_err(|e| e.to_string())??;
-    Ok((bytes, n))
+        .map_err(fail)?
+        .into_iter()
+        .collect();
+    let mut cursor = store
+        .risk_cursor(org.id, CursorFilter::default(), None)
+        .await
+        .map_err(fail)?;
+    let date = cursor.last_change(false).await.map_err(fail)?;
+    let mut out = RiskExport::new(kind(format), &org.name, &date).map_err(|e| e.to_string())?;
+    let (tx, mut rx) = mpsc::channel::<Vec<RiskLine>>(2);
+    let writer = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
+        while let Some(chunk) = rx.blocking_recv() {
+            for l in &chunk {
+                out.push(l).map_err(|e| e.to_string())?;
+            }
+        }
+        out.finish().map_err(|e| e.to_string())
+    });
+    let mut n = 0;
+    let mut failed = None;
+    loop {
+        match cursor.next_chunk(CHUNK).await {
+            Ok(chunk) if chunk.is_empty() => break,
+            Ok(chunk) => {
+                n += chunk.len();
+                let lines = chunk
+                    .into_iter()
+                    .map(|r| risk_line(&m, &names, r))
+                    .collect();
+                if tx.send(lines).await.is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                failed = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    drop(tx);
+    drop(cursor);
+    let bytes = writer.await.map_err(|e| e.to_string())??;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok((bytes, n)),
+    }
 }
 
 /// The heat map of the organisation's open risks on its matrix.
@@ -106,33 +140,21 @@ pub async fn heat_map(store: &Store, org_id: i64) -> Result<(Methodology, String
     Ok((m, svg))
 }
 
-/// The risk treatment plan: every risk that is not closed with its actions
-/// (a risk without actions keeps one line saying so), register order.
-/// `today` (YYYY-MM-DD) decides what is overdue.
-pub async fn treatment_document(
-    store: &Store,
-    org: &Org,
+/// The lines of the treatment plan for some open risks (register order)
+/// and their actions (by risk then due date): a risk without actions keeps
+/// one line saying so. `today` (YYYY-MM-DD) decides what is overdue.
+pub fn plan_lines(
+    m: &Methodology,
+    risks: Vec<Risk>,
+    actions: Vec<RiskAction>,
     today: &str,
-) -> Result<TreatmentDocument, StoreError> {
-    let m = store.risk_methodology(org.id).await?;
-    let currency = store.org_settings(org.id).await?.currency;
-    let risks = store.all_risks(org.id).await?;
-    let mut by_risk: HashMap<i64, Vec<isms_store::RiskAction>> = HashMap::new();
-    let mut date = String::new();
-    for a in store.all_risk_actions(org.id).await? {
-        if a.updated_at > date {
-            date.clone_from(&a.updated_at);
-        }
+) -> Vec<TreatmentLine> {
+    let mut by_risk: HashMap<i64, Vec<RiskAction>> = HashMap::new();
+    for a in actions {
         by_risk.entry(a.risk_id).or_default().push(a);
     }
     let mut lines = Vec::new();
-    for r in risks
-        .into_iter()
-        .filter(|r| r.status != isms_domain::risk::RiskStatus::Closed)
-    {
-        if r.updated_at > date {
-            date.clone_from(&r.updated_at);
-        }
+    for r in risks {
         let acceptance = r
             .acceptance
             .as_ref()
@@ -156,10 +178,10 @@ pub async fn treatment_document(
             .unwrap_or_default();
         let base = TreatmentLine {
             risk_key: format!("RISK-{}", r.id),
-            risk_title: r.title.clone(),
-            risk_owner: r.owner.clone().unwrap_or_default(),
+            risk_title: r.title,
+            risk_owner: r.owner.unwrap_or_default(),
             treatment: r.treatment.as_str().to_owned(),
-            annex_a_controls: r.annex_a_controls.clone(),
+            annex_a_controls: r.annex_a_controls,
             level: m.level_name(r.inherent_level as usize).to_owned(),
             residual_level: m.level_name(r.residual_level as usize).to_owned(),
             acceptance,
@@ -189,37 +211,73 @@ pub async fn treatment_document(
             }
         }
     }
-    Ok(TreatmentDocument {
-        organisation: org.name.clone(),
-        date,
-        currency,
-        lines,
-    })
+    lines
 }
 
-/// Renders the treatment plan (call from blocking code).
-pub fn render_treatment(doc: &TreatmentDocument, format: Format) -> Result<Vec<u8>, String> {
-    Ok(match format {
-        Format::Pdf => isms_reports::risk::treatment_pdf(doc),
-        Format::Xlsx => isms_reports::risk::treatment_xlsx(doc).map_err(|e| e.to_string())?,
-        Format::Csv => isms_reports::risk::treatment_csv(doc).map_err(|e| e.to_string())?,
-    })
-}
-
-/// The treatment plan export in one call, rendered off the async runtime;
+/// The treatment plan export in one call, streamed like the register's;
 /// also says how many lines it holds.
 pub async fn treatment_export(
     store: &Store,
     org: &Org,
     format: Format,
 ) -> Result<(Vec<u8>, usize), String> {
-    let today = isms_store::now();
-    let doc = treatment_document(store, org, today.get(..10).unwrap_or(""))
+    let fail = |e: StoreError| e.to_string();
+    let now = isms_store::now();
+    let today = now.get(..10).unwrap_or("").to_owned();
+    let m = store.risk_methodology(org.id).await.map_err(fail)?;
+    let currency = store.org_settings(org.id).await.map_err(fail)?.currency;
+    let filter = CursorFilter {
+        open_only: true,
+        ..CursorFilter::default()
+    };
+    let mut cursor = store
+        .risk_cursor(org.id, filter, None)
         .await
+        .map_err(fail)?;
+    let date = cursor.last_change(true).await.map_err(fail)?;
+    let mut out = TreatmentExport::new(kind(format), &org.name, &date, &currency)
         .map_err(|e| e.to_string())?;
-    let n = doc.lines.len();
-    let bytes = tokio::task::spawn_blocking(move || render_treatment(&doc, format))
-        .await
-        .map_err(|e| e.to_string())??;
-    Ok((bytes, n))
+    let (tx, mut rx) = mpsc::channel::<Vec<TreatmentLine>>(2);
+    let writer = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
+        while let Some(chunk) = rx.blocking_recv() {
+            for l in &chunk {
+                out.push(l).map_err(|e| e.to_string())?;
+            }
+        }
+        out.finish().map_err(|e| e.to_string())
+    });
+    let mut n = 0;
+    let mut failed = None;
+    loop {
+        let chunk = match cursor.next_chunk(CHUNK).await {
+            Ok(c) => c,
+            Err(e) => {
+                failed = Some(e.to_string());
+                break;
+            }
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        let ids: Vec<i64> = chunk.iter().map(|r| r.id).collect();
+        let actions = match cursor.actions_of(&ids).await {
+            Ok(a) => a,
+            Err(e) => {
+                failed = Some(e.to_string());
+                break;
+            }
+        };
+        let lines = plan_lines(&m, chunk, actions, &today);
+        n += lines.len();
+        if tx.send(lines).await.is_err() {
+            break;
+        }
+    }
+    drop(tx);
+    drop(cursor);
+    let bytes = writer.await.map_err(|e| e.to_string())??;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok((bytes, n)),
+    }
 }

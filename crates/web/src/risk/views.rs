@@ -106,6 +106,8 @@ pub struct RiskOut {
     pub asset_ids: Vec<i64>,
     /// Annex A controls that treat the risk.
     pub annex_a_controls: Vec<String>,
+    /// Ids of the organisation's applied controls that treat the risk.
+    pub applied_controls: Vec<i64>,
     /// Controls the library suggests for the threat and vulnerability, not yet linked.
     pub suggested_controls: Vec<String>,
     pub acceptance: Option<AcceptanceOut>,
@@ -163,6 +165,7 @@ impl RiskOut {
             next_review: r.next_review,
             asset_ids: r.asset_ids,
             annex_a_controls: r.annex_a_controls,
+            applied_controls: r.applied_controls,
             acceptance: r.acceptance.map(|a| acceptance(m, a)),
             version: r.version,
             created_at: r.created_at,
