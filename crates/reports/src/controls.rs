@@ -137,20 +137,7 @@ fn workbook(
     organisation: &str,
     date: &str,
 ) -> Result<rust_xlsxwriter::Workbook, ReportError> {
-    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Workbook};
-    let (year, month, day, hour, minute, second) = crate::date_parts(date);
-    let when = ExcelDateTime::from_ymd(year, month, day)
-        .and_then(|t| t.and_hms(u16::from(hour), minute, f64::from(second)))
-        .map_err(xlsx_err)?;
-    let mut wb = Workbook::new();
-    wb.set_properties(
-        &DocProperties::new()
-            .set_title(title)
-            .set_author("isms")
-            .set_company(organisation)
-            .set_creation_datetime(&when),
-    );
-    Ok(wb)
+    crate::workbook(title, None, organisation, date).map_err(xlsx_err)
 }
 
 /// The register as XLSX (text cells never formulas): the sheet "Controls",

@@ -2,7 +2,7 @@
 //! with version and approval block, the text, the revision history), the
 //! document register and the acknowledgement records (CSV, XLSX).
 
-use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
+use rust_xlsxwriter::Format;
 
 use crate::ReportError;
 use crate::cells::{self, Cell, write_record};
@@ -241,18 +241,8 @@ fn xlsx_of<const N: usize, T>(
     f: fn(&T) -> [String; N],
 ) -> Result<Vec<u8>, ReportError> {
     let err = |e: rust_xlsxwriter::XlsxError| ReportError::Xlsx(e.to_string());
-    let (year, month, day, hour, minute, second) = crate::date_parts(date);
-    let when = ExcelDateTime::from_ymd(year, month, day)
-        .and_then(|t| t.and_hms(u16::from(hour), minute, f64::from(second)))
+    let mut wb = crate::workbook(format!("{title}: {organisation}"), None, organisation, date)
         .map_err(err)?;
-    let mut wb = Workbook::new();
-    wb.set_properties(
-        &DocProperties::new()
-            .set_title(format!("{title}: {organisation}"))
-            .set_author("isms")
-            .set_company(organisation)
-            .set_creation_datetime(&when),
-    );
     let bold = Format::new().set_bold();
     let plain = Format::new();
     let ws = wb.add_worksheet();

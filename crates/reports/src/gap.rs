@@ -166,21 +166,15 @@ pub fn gap_pdf(doc: &GapDocument) -> Vec<u8> {
 /// string cells; text over Excel's cell limit goes on in "(continued)" rows
 /// ([`crate::cells::write_record`]).
 pub fn gap_xlsx(doc: &GapDocument) -> Result<Vec<u8>, ReportError> {
-    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
+    use rust_xlsxwriter::Format;
     let err = |e: rust_xlsxwriter::XlsxError| ReportError::Xlsx(e.to_string());
-    let (year, month, day, hour, minute, second) = crate::date_parts(&doc.date);
-    let when = ExcelDateTime::from_ymd(year, month, day)
-        .and_then(|t| t.and_hms(u16::from(hour), minute, f64::from(second)))
-        .map_err(err)?;
-    let mut wb = Workbook::new();
-    wb.set_properties(
-        &DocProperties::new()
-            .set_title(format!("Gap analysis: {}", doc.organisation))
-            .set_subject(doc.assessment.clone())
-            .set_author("isms")
-            .set_company(&doc.organisation)
-            .set_creation_datetime(&when),
-    );
+    let mut wb = crate::workbook(
+        format!("Gap analysis: {}", doc.organisation),
+        Some(doc.assessment.clone()),
+        &doc.organisation,
+        &doc.date,
+    )
+    .map_err(err)?;
     let bold = Format::new().set_bold();
     let wrap = Format::new().set_text_wrap();
     let ws = wb.add_worksheet();

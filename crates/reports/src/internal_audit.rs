@@ -2,7 +2,7 @@
 //! XLSX) and the management review minutes (PDF). Every date inside the
 //! files is the document's own, so the same data gives the same bytes.
 
-use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
+use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 use crate::ReportError;
 use crate::cells::{self, Cell, write_record};
@@ -94,18 +94,7 @@ impl AuditDocument {
 }
 
 fn workbook(title: String, organisation: &str, date: &str) -> Result<Workbook, XlsxError> {
-    let (year, month, day, hour, minute, second) = crate::date_parts(date);
-    let when = ExcelDateTime::from_ymd(year, month, day)
-        .and_then(|t| t.and_hms(u16::from(hour), minute, f64::from(second)))?;
-    let mut wb = Workbook::new();
-    wb.set_properties(
-        &DocProperties::new()
-            .set_title(title)
-            .set_author("isms")
-            .set_company(organisation)
-            .set_creation_datetime(&when),
-    );
-    Ok(wb)
+    crate::workbook(title, None, organisation, date)
 }
 
 /// A sheet of headings and text records.

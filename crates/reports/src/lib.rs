@@ -81,6 +81,35 @@ impl SoaDocument {
     }
 }
 
+/// A workbook whose properties name the report, its subject, the
+/// organisation and the report's date (never the clock, so that the same
+/// data gives the same bytes).
+pub(crate) fn workbook(
+    title: String,
+    subject: Option<String>,
+    organisation: &str,
+    date: &str,
+) -> Result<rust_xlsxwriter::Workbook, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Workbook};
+    let (year, month, day, hour, minute, second) = date_parts(date);
+    let when = ExcelDateTime::from_ymd(year, month, day)?.and_hms(
+        u16::from(hour),
+        minute,
+        f64::from(second),
+    )?;
+    let mut props = DocProperties::new()
+        .set_title(title)
+        .set_author("isms")
+        .set_company(organisation)
+        .set_creation_datetime(&when);
+    if let Some(subject) = subject {
+        props = props.set_subject(subject);
+    }
+    let mut wb = Workbook::new();
+    wb.set_properties(&props);
+    Ok(wb)
+}
+
 /// (year, month, day, hour, minute, second) of RFC 3339 text, or
 /// 2000-01-01 00:00:00 when it cannot be read.
 pub(crate) fn date_parts(date: &str) -> (u16, u8, u8, u8, u8, u8) {

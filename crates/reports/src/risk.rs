@@ -140,19 +140,8 @@ impl XlsxStream {
         headers: &[&str],
         widths: &[f64],
     ) -> Result<Self, ReportError> {
-        use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
-        let (year, month, day, hour, minute, second) = crate::date_parts(date);
-        let when = ExcelDateTime::from_ymd(year, month, day)
-            .and_then(|t| t.and_hms(u16::from(hour), minute, f64::from(second)))
-            .map_err(xlsx_err)?;
-        let mut wb = Workbook::new();
-        wb.set_properties(
-            &DocProperties::new()
-                .set_title(title)
-                .set_author("isms")
-                .set_company(organisation)
-                .set_creation_datetime(&when),
-        );
+        use rust_xlsxwriter::Format;
+        let mut wb = crate::workbook(title, None, organisation, date).map_err(xlsx_err)?;
         let bold = Format::new().set_bold();
         let ws = wb.add_worksheet_with_constant_memory();
         ws.set_name(sheet).map_err(xlsx_err)?;

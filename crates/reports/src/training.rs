@@ -84,21 +84,15 @@ pub fn training_csv(doc: &TrainingDocument) -> Result<Vec<u8>, ReportError> {
 
 /// Two sheets: where each person stands, and every submission.
 pub fn training_xlsx(doc: &TrainingDocument) -> Result<Vec<u8>, ReportError> {
-    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
+    use rust_xlsxwriter::Format;
     let err = |e: rust_xlsxwriter::XlsxError| ReportError::Xlsx(e.to_string());
-    let (year, month, day, hour, minute, second) = crate::date_parts(&doc.date);
-    let when = ExcelDateTime::from_ymd(year, month, day)
-        .and_then(|t| t.and_hms(u16::from(hour), minute, f64::from(second)))
-        .map_err(err)?;
-    let mut wb = Workbook::new();
-    wb.set_properties(
-        &DocProperties::new()
-            .set_title(format!("Training records: {}", doc.organisation))
-            .set_subject("ISO/IEC 27001:2022 clauses 7.2 and 7.3")
-            .set_author("isms")
-            .set_company(&doc.organisation)
-            .set_creation_datetime(&when),
-    );
+    let mut wb = crate::workbook(
+        format!("Training records: {}", doc.organisation),
+        Some("ISO/IEC 27001:2022 clauses 7.2 and 7.3".into()),
+        &doc.organisation,
+        &doc.date,
+    )
+    .map_err(err)?;
     let bold = Format::new().set_bold();
     let plain = Format::new();
     let ws = wb.add_worksheet();
@@ -299,21 +293,15 @@ pub fn competence_csv(doc: &CompetenceDocument) -> Result<Vec<u8>, ReportError> 
 
 /// One sheet, one row per person and required competence.
 pub fn competence_xlsx(doc: &CompetenceDocument) -> Result<Vec<u8>, ReportError> {
-    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
+    use rust_xlsxwriter::Format;
     let err = |e: rust_xlsxwriter::XlsxError| ReportError::Xlsx(e.to_string());
-    let (year, month, day, hour, minute, second) = crate::date_parts(&doc.date);
-    let when = ExcelDateTime::from_ymd(year, month, day)
-        .and_then(|t| t.and_hms(u16::from(hour), minute, f64::from(second)))
-        .map_err(err)?;
-    let mut wb = Workbook::new();
-    wb.set_properties(
-        &DocProperties::new()
-            .set_title(format!("Competence: {}", doc.organisation))
-            .set_subject("ISO/IEC 27001:2022 clause 7.2")
-            .set_author("isms")
-            .set_company(&doc.organisation)
-            .set_creation_datetime(&when),
-    );
+    let mut wb = crate::workbook(
+        format!("Competence: {}", doc.organisation),
+        Some("ISO/IEC 27001:2022 clause 7.2".into()),
+        &doc.organisation,
+        &doc.date,
+    )
+    .map_err(err)?;
     let bold = Format::new().set_bold();
     let plain = Format::new();
     let ws = wb.add_worksheet();
