@@ -15,6 +15,7 @@ use serde_json::json;
 
 use crate::audit::{self, Actor, Change};
 use crate::due::DueItem;
+use crate::users::member_id;
 use crate::versioned::{self, Key, Target};
 use crate::{Result, Store, StoreError, Tx, now, on_pool, on_tx};
 
@@ -489,24 +490,6 @@ async fn control_in_tx(tx: &mut Tx, org_id: i64, id: i64) -> Result<Option<Appli
 
 pub(crate) fn control_missing(id: i64) -> StoreError {
     StoreError::NotFound(format!("no applied control {id} in this organisation"))
-}
-
-/// The id of an active member with this e-mail, or an error naming `field`.
-pub(crate) async fn member_id(tx: &mut Tx, org_id: i64, field: &str, email: &str) -> Result<i64> {
-    let email = email.trim().to_lowercase();
-    let found: Option<(i64,)> = on_tx!(tx, |c| sqlx::query_as(
-        "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id \
-         WHERE m.org_id = $1 AND m.active AND u.email = $2"
-    )
-    .bind(org_id)
-    .bind(&email)
-    .fetch_optional(c)
-    .await)?;
-    found.map(|(id,)| id).ok_or_else(|| {
-        invalid(format!(
-            "{field}: {email} is not an active member of this organisation"
-        ))
-    })
 }
 
 /// Resolves a person field: `Some("")` removes, `Some(email)` sets.

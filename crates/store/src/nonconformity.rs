@@ -11,7 +11,8 @@ use serde_json::json;
 
 use crate::audit::{self, Actor, Change};
 use crate::due::DueItem;
-use crate::risk::{check_date, member_id};
+use crate::risk::check_date;
+use crate::users::member_id;
 use crate::versioned::{self, Key, Target};
 use crate::{Result, Store, StoreError, Tx, now, on_pool, on_tx};
 

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::audit::{self, Actor, Change};
 use crate::due::DueItem;
+use crate::users::member_id;
 use crate::versioned::{self, Claim, Key, Target};
 use crate::{
     ReadinessState, Result, Store, StoreError, Tx, hash_token, now, on_pool, on_tx, random_token,
@@ -61,23 +62,6 @@ pub struct TaskInput {
 const TASK_SELECT: &str = "SELECT t.id, t.title, t.description, u.email AS owner, t.owner_user_id, \
      t.due_date, t.status, t.version, t.created_at, t.created_by, t.updated_at, t.updated_by \
      FROM tasks t JOIN users u ON u.id = t.owner_user_id WHERE t.org_id = $1";
-
-async fn member_id(tx: &mut Tx, org_id: i64, field: &str, email: &str) -> Result<i64> {
-    let email = email.trim().to_lowercase();
-    let found: Option<(i64,)> = on_tx!(tx, |c| sqlx::query_as(
-        "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id \
-         WHERE m.org_id = $1 AND m.active AND u.email = $2"
-    )
-    .bind(org_id)
-    .bind(&email)
-    .fetch_optional(c)
-    .await)?;
-    found.map(|(id,)| id).ok_or_else(|| {
-        invalid(format!(
-            "{field}: {email} is not an active member of this organisation"
-        ))
-    })
-}
 
 fn task_json(t: &Task) -> serde_json::Value {
     json!({

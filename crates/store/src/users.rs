@@ -520,3 +520,22 @@ pub(crate) async fn membership_orgs(tx: &mut Tx, user_id: i64) -> Result<Vec<i64
     .await)?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
+
+/// The id of an active member of `org_id` with this e-mail, or an error
+/// naming `field` (the one check every module makes of a person it is given).
+pub(crate) async fn member_id(tx: &mut Tx, org_id: i64, field: &str, email: &str) -> Result<i64> {
+    let email = email.trim().to_lowercase();
+    let found: Option<(i64,)> = on_tx!(tx, |c| sqlx::query_as(
+        "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id \
+         WHERE m.org_id = $1 AND m.active AND u.email = $2"
+    )
+    .bind(org_id)
+    .bind(&email)
+    .fetch_optional(c)
+    .await)?;
+    found.map(|(id,)| id).ok_or_else(|| {
+        StoreError::Invalid(format!(
+            "{field}: {email} is not an active member of this organisation"
+        ))
+    })
+}
