@@ -18,6 +18,8 @@ pub struct TokenUser {
     pub org_slug: String,
     pub org_name: String,
     pub role: Role,
+    /// When the token was last used (noted at most once a minute), if ever.
+    pub last_used_at: Option<String>,
 }
 
 impl TokenUser {
@@ -121,11 +123,12 @@ impl Store {
             org_slug: String,
             org_name: String,
             role: String,
+            last_used_at: Option<String>,
         }
         let row = on_pool!(self, |p| {
             sqlx::query_as::<_, Row>(
             "SELECT t.id AS token_id, u.id AS user_id, u.email, u.display_name, o.id AS org_id, \
-                    o.slug AS org_slug, o.name AS org_name, m.role \
+                    o.slug AS org_slug, o.name AS org_name, m.role, t.last_used_at \
              FROM api_tokens t JOIN users u ON u.id = t.user_id JOIN organisations o ON o.id = t.org_id \
              JOIN memberships m ON m.user_id = t.user_id AND m.org_id = t.org_id AND m.active \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
@@ -149,6 +152,7 @@ impl Store {
                     .map_err(|e: isms_domain::role::UnknownRole| {
                         StoreError::Invalid(e.to_string())
                     })?,
+                last_used_at: r.last_used_at,
             })
         })
         .transpose()

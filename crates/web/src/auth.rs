@@ -370,8 +370,15 @@ pub async fn token_layer(State(state): State<AppState>, mut req: Request, next: 
     };
     match state.store.user_by_token(&secret).await {
         Ok(Some(user)) => {
+            // Written at most once a minute: an UPDATE on every request would
+            // take SQLite's write lock and serialise concurrent readers.
             let stale = isms_store::time_from_now(time::Duration::minutes(-1));
-            if let Err(e) = state.store.mark_token_used(user.token_id, &stale).await {
+            if user
+                .last_used_at
+                .as_deref()
+                .is_none_or(|t| t < stale.as_str())
+                && let Err(e) = state.store.mark_token_used(user.token_id, &stale).await
+            {
                 return ApiError::from(e).into_response();
             }
             req.extensions_mut().insert(ApiUser(user));
