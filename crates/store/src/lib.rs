@@ -263,7 +263,12 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                // 16 MiB of page cache per connection (SQLite's default is
+                // 2 MiB): a filtered register page over 100,000 risks reads
+                // a few MiB of index and rows, and with the default cache
+                // every view read them again from the file.
+                .pragma("cache_size", "-16384");
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .min_connections(1)
