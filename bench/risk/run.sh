@@ -6,6 +6,7 @@
 #   - GET /api/v1/risks?q=WORDS&sort=level&limit=50 (bearer token),
 #   - the register page /risks?q=WORDS&sort=level (session; holds the heat map),
 #   - the register page unfiltered (the heat map over all 100,000 risks),
+#   - the heat map alone (GET /api/v1/risks/heat-map),
 # each with wrk at 16 connections (p50/p99, requests/s).
 # Usage: bench/risk/run.sh [seconds-of-load]      RISKS=n ASSETS=n to scale;
 #        ISMS_BENCH_DATABASE=postgres://... to run on that PostgreSQL database only
@@ -78,6 +79,7 @@ load() {
 load "GET /api/v1/risks?q=ransomware backup&sort=level&limit=50" -H "Authorization: Bearer $token" "$api"
 load "register page /risks?q=ransomware backup&sort=level" -H "Cookie: isms_session=$session" "http://127.0.0.1:$port/risks?q=ransomware+backup&sort=level"
 load "register page /risks (heat map of all risks)" -H "Cookie: isms_session=$session" "http://127.0.0.1:$port/risks"
+load "GET /api/v1/risks/heat-map (counts and SVG)" -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/risks/heat-map"
 echo "server resident memory after load: $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' /proc/$pid/status)"
 echo "load average at the end: $(cut -d" " -f1-3 /proc/loadavg)"
 )

@@ -215,6 +215,9 @@ impl Store {
         };
         let mut shapes: Vec<TableShape> = Vec::new();
         for (table, column, declared) in rows {
+            if DERIVED_TABLES.contains(&table.as_str()) {
+                continue;
+            }
             let ty = ColType::parse(&declared).ok_or_else(|| {
                 StoreError::Invalid(format!(
                     "{table}.{column}: the type '{declared}' cannot be copied"
@@ -583,9 +586,14 @@ async fn copy_all(from: &Store, to: &Store) -> Result<CopySummary> {
         }
     }
     drop(src);
+    crate::risk::recount_risk_heat(&mut dst).await?;
     dst.commit().await?;
     Ok(summary)
 }
+
+/// Tables computed from others (kept by triggers): not copied, recounted
+/// after a restore.
+const DERIVED_TABLES: &[&str] = &["risk_heat"];
 
 async fn insert_rows(
     dst: &mut Tx,

@@ -44,6 +44,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(19, "0019_audit_evidence_sources"),
     migration!(20, "0020_risk_search"),
     migration!(21, "0021_reference_measures"),
+    migration!(22, "0022_risk_heat"),
 ];
 
 /// How many migrations this binary carries.

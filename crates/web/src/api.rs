@@ -92,6 +92,7 @@ fn api_router() -> OpenApiRouter<AppState> {
             crate::risk::api::list_risks,
             crate::risk::api::create_risk
         ))
+        .routes(routes!(crate::risk::api::risk_heat_map))
         .routes(routes!(
             crate::risk::api::get_risk,
             crate::risk::api::patch_risk,
@@ -332,6 +333,7 @@ const ACCESS: &[(&str, Access)] = {
         ("patch_asset", Needs(EditIsms)),
         ("delete_asset", Needs(EditIsms)),
         ("list_risks", Needs(ReadIsms)),
+        ("risk_heat_map", Needs(ReadIsms)),
         ("create_risk", Needs(EditIsms)),
         ("get_risk", Needs(ReadIsms)),
         ("patch_risk", Needs(EditIsms)),

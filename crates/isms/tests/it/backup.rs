@@ -79,6 +79,22 @@ async fn populate(store: &Store) -> i64 {
         .save_fair_scenario(org.id, None, None, "Ransomware", "iterations: 10", &actor)
         .await
         .unwrap();
+    store
+        .create_risk(
+            org.id,
+            &isms_store::RiskInput {
+                title: Some("Ransomware on the file server".into()),
+                likelihood: Some(4),
+                impact: Some(5),
+                treatment: Some("modify".into()),
+                residual_likelihood: Some(2),
+                residual_impact: Some(3),
+                ..isms_store::RiskInput::default()
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
     org.id
 }
 
@@ -164,6 +180,14 @@ async fn a_backup_restores_on_every_engine_and_passes_verify() {
                 .await
                 .unwrap();
             assert!(item.id > 1, "{what}: {}", item.id);
+            // The heat map's kept counts are not copied but recounted.
+            let heat = restored.risk_heat(org_id).await.unwrap();
+            assert_eq!(heat, (vec![(4, 5, 1)], vec![(2, 3, 1)]), "{what}");
+            assert_eq!(
+                heat,
+                restored.risk_heat_recounted(org_id).await.unwrap(),
+                "{what}"
+            );
             let app = App::new(restored.clone());
             app.login("ann@acme.test", PASSWORD).await;
 

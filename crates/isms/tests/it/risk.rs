@@ -2227,6 +2227,22 @@ async fn a_risk_lists_the_applied_controls_that_treat_it_and_the_control_its_ris
         )
         .await;
         assert_eq!(got["applied_controls"], json!([control]), "{e}");
+        // The control's API read names the risk it treats.
+        let (s, c) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/controls/{control}"),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {c}");
+        assert_eq!(c["risks"][0]["id"].as_i64(), Some(id), "{e}: {c}");
+        assert_eq!(
+            c["risks"][0]["title"], "Ransomware on the file server",
+            "{e}"
+        );
+        assert_eq!(c["risks"].as_array().map(Vec::len), Some(1), "{e}: {c}");
         // Both pages show the link.
         let (cookie, _) = f.app.login("ann@acme.test", crate::support::PASSWORD).await;
         let page = f.app.get(&format!("/risks/{id}"), Some(&cookie)).await;
@@ -2295,5 +2311,138 @@ async fn a_risk_lists_the_applied_controls_that_treat_it_and_the_control_its_ris
                 .is_empty(),
             "{e}"
         );
+    }
+}
+
+type Heat = (Vec<(i64, i64, i64)>, Vec<(i64, i64, i64)>);
+
+/// The kept heat map counts, after checking they equal a recount.
+async fn kept_heat(f: &Fixture, what: &str) -> Heat {
+    let kept = f.store.risk_heat(f.org.id).await.unwrap();
+    let counted = f.store.risk_heat_recounted(f.org.id).await.unwrap();
+    assert_eq!(kept, counted, "{}: {what}", f.engine);
+    kept
+}
+
+/// The heat map reads counts that triggers keep (migration 0022); after
+/// every kind of change they equal a count over the register itself.
+#[tokio::test]
+async fn the_kept_heat_map_counts_follow_every_change() {
+    for f in fixtures().await {
+        let e = f.engine;
+        let mut ids = Vec::new();
+        for (l, i, rl, ri) in [(5, 5, 2, 2), (5, 5, 1, 1), (3, 4, 3, 4)] {
+            let (s, v) = call(
+                &f.app,
+                "POST",
+                "/api/v1/risks",
+                &f.admin,
+                Some(risk_body("Heat", &[], l, i, rl, ri)),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED, "{e}: {v}");
+            ids.push(v["id"].as_i64().unwrap());
+        }
+        let kept = kept_heat(&f, "after three creates").await;
+        assert_eq!(kept.0, vec![(3, 4, 1), (5, 5, 2)], "{e}");
+        assert_eq!(kept.1, vec![(1, 1, 1), (2, 2, 1), (3, 4, 1)], "{e}");
+        // The same counts through the API, cell by cell, with the SVG.
+        let (s, map) = call(&f.app, "GET", "/api/v1/risks/heat-map", &f.admin, None).await;
+        assert_eq!(s, StatusCode::OK, "{e}: {map}");
+        assert_eq!(map["inherent"][4][4], 2, "{e}: {map}");
+        assert_eq!(map["inherent"][2][3], 1, "{e}: {map}");
+        assert_eq!(map["residual"][0][0], 1, "{e}: {map}");
+        let total: i64 = map["inherent"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|row| row.as_array().unwrap().iter().map(|n| n.as_i64().unwrap()))
+            .sum();
+        assert_eq!(total, 3, "{e}: {map}");
+        assert_eq!(map["likelihood"].as_array().map(Vec::len), Some(5), "{e}");
+        assert!(map["svg"].as_str().unwrap().starts_with("<svg"), "{e}");
+
+        // A re-assessment moves a risk between cells; a title change none.
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{}", ids[0]),
+            &f.admin,
+            Some(json!({"likelihood": 2, "residual_impact": 1, "version": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{}", ids[0]),
+            &f.admin,
+            Some(json!({"title": "Heat, renamed", "version": 2})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        let kept = kept_heat(&f, "after a re-assessment").await;
+        assert_eq!(kept.0, vec![(2, 5, 1), (3, 4, 1), (5, 5, 1)], "{e}");
+
+        // A closed risk leaves the map; reopened, it comes back.
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{}", ids[1]),
+            &f.admin,
+            Some(json!({"status": "closed", "version": 1})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        let kept = kept_heat(&f, "after closing one").await;
+        assert_eq!(kept.0, vec![(2, 5, 1), (3, 4, 1)], "{e}");
+        let (s, v) = call(
+            &f.app,
+            "PATCH",
+            &format!("/api/v1/risks/{}", ids[1]),
+            &f.admin,
+            Some(json!({"status": "assessed", "version": 2})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}: {v}");
+        let kept = kept_heat(&f, "after reopening it").await;
+        assert_eq!(kept.0.len(), 3, "{e}");
+
+        // A deleted risk leaves it; an import adds its rows; a refused
+        // import (a bad row) changes nothing.
+        let (s, _) = call(
+            &f.app,
+            "DELETE",
+            &format!("/api/v1/risks/{}", ids[2]),
+            &f.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
+        let row = |n: usize, l: &str| isms_store::ImportRiskRow {
+            row: n,
+            title: format!("Imported {n}"),
+            likelihood: l.into(),
+            impact: "4".into(),
+            treatment: "retain".into(),
+            residual_likelihood: "1".into(),
+            residual_impact: "1".into(),
+            ..isms_store::ImportRiskRow::default()
+        };
+        f.store
+            .import_risks(f.org.id, &[row(2, "4"), row(3, "4")], false, &Actor::cli())
+            .await
+            .unwrap();
+        let before = f.store.risk_heat(f.org.id).await.unwrap();
+        assert!(
+            f.store
+                .import_risks(f.org.id, &[row(2, "4"), row(3, "9")], false, &Actor::cli())
+                .await
+                .is_err(),
+            "{e}"
+        );
+        let kept = kept_heat(&f, "after imports and a delete").await;
+        assert_eq!(kept, before, "{e}: the refused import counted nothing");
+        assert!(kept.0.contains(&(4, 4, 2)), "{e}: {kept:?}");
     }
 }

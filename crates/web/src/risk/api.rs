@@ -386,6 +386,39 @@ pub async fn list_risks(
     }))
 }
 
+/// The heat map of the open risks: how many sit in each cell of the matrix.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeatMapOut {
+    /// The likelihood scale's names, lowest first (the rows).
+    likelihood: Vec<String>,
+    /// The impact scale's names, lowest first (the columns).
+    impact: Vec<String>,
+    /// Open risks per cell by inherent likelihood (row) and impact (column).
+    inherent: Vec<Vec<i64>>,
+    /// The same by residual likelihood and impact.
+    residual: Vec<Vec<i64>>,
+    /// The heat map drawn as SVG (what the register page and the dashboard show).
+    svg: String,
+}
+
+#[utoipa::path(get, path = "/risks/heat-map", tag = "risk",
+    responses((status = 200, body = HeatMapOut)))]
+pub async fn risk_heat_map(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> Result<Json<HeatMapOut>, ApiError> {
+    user.require(Permission::ReadIsms)?;
+    let (_, map) = super::export::heat_grid(&state.store, user.0.org_id).await?;
+    let svg = isms_reports::risk::heat_map_svg(&map);
+    Ok(Json(HeatMapOut {
+        likelihood: map.likelihood,
+        impact: map.impact,
+        inherent: map.inherent,
+        residual: map.residual,
+        svg,
+    }))
+}
+
 #[utoipa::path(get, path = "/risks/{risk}", tag = "risk", params(("risk" = i64, Path)),
     responses((status = 200, body = RiskOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_risk(

@@ -109,8 +109,16 @@ pub async fn risk_export(
     }
 }
 
-/// The heat map of the organisation's open risks on its matrix.
+/// The heat map of the organisation's open risks on its matrix, as SVG.
 pub async fn heat_map(store: &Store, org_id: i64) -> Result<(Methodology, String), StoreError> {
+    let (m, map) = heat_grid(store, org_id).await?;
+    let svg = isms_reports::risk::heat_map_svg(&map);
+    Ok((m, svg))
+}
+
+/// The heat map's counts: open risks per cell (likelihood row, impact
+/// column), inherent and residual, with the matrix's names and colours.
+pub async fn heat_grid(store: &Store, org_id: i64) -> Result<(Methodology, HeatMap), StoreError> {
     let m = store.risk_methodology(org_id).await?;
     let (inherent, residual) = store.risk_heat(org_id).await?;
     let grid = |cells: &[(i64, i64, i64)]| {
@@ -136,8 +144,7 @@ pub async fn heat_map(store: &Store, org_id: i64) -> Result<(Methodology, String
         inherent: grid(&inherent),
         residual: grid(&residual),
     };
-    let svg = isms_reports::risk::heat_map_svg(&map);
-    Ok((m, svg))
+    Ok((m, map))
 }
 
 /// The lines of the treatment plan for some open risks (register order)
