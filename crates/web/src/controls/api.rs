@@ -123,6 +123,10 @@ pub struct ControlOut {
     requirements: Vec<RequirementRef>,
     /// The URN of the reference measure it was created from.
     reference_control: Option<String>,
+    /// The register's risks this control treats (on a single control's
+    /// read, not in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    risks: Option<Vec<crate::risk::views::RiskRefOut>>,
     version: i64,
     updated_at: String,
     updated_by: String,
@@ -154,6 +158,7 @@ impl From<AppliedControl> for ControlOut {
                 })
                 .collect(),
             reference_control: c.reference_control,
+            risks: None,
             version: c.version,
             updated_at: c.updated_at,
             updated_by: c.updated_by,
@@ -230,7 +235,19 @@ pub async fn get_control(
     Path(id): Path<i64>,
 ) -> Result<Json<ControlOut>, ApiError> {
     user.require(Permission::ReadIsms)?;
-    Ok(Json(state.store.control(user.0.org_id, id).await?.into()))
+    let org = user.0.org_id;
+    let mut out = ControlOut::from(state.store.control(org, id).await?);
+    let m = state.store.risk_methodology(org).await?;
+    out.risks = Some(
+        state
+            .store
+            .risks_for_applied_control(org, id)
+            .await?
+            .into_iter()
+            .map(|r| crate::risk::views::RiskRefOut::new(&m, r))
+            .collect(),
+    );
+    Ok(Json(out))
 }
 
 #[utoipa::path(patch, path = "/controls/{applied_control}", tag = "controls",
