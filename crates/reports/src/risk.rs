@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::ReportError;
 use crate::cells::{self, Cell, write_record};
-use crate::pdf::{TableDoc, render};
+use crate::pdf::{Cover, Frame, TableWriter};
 
 /// One risk of the register, ready to print (labels, not codes).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,16 +174,13 @@ impl XlsxStream {
 enum RiskSink {
     Csv(Box<csv::Writer<Vec<u8>>>),
     Xlsx(Box<XlsxStream>),
-    /// The PDF numbers its pages ("x of y"), so it is laid out at the end.
-    Pdf(Vec<RiskLine>),
+    Pdf(Box<RiskPdf>),
 }
 
-/// The register written risk by risk (in register order): CSV and XLSX are
-/// written as the risks come, so an export of any size holds one row at a
-/// time besides the file itself.
+/// The register written risk by risk (in register order), in every format
+/// as the risks come, so an export of any size holds one row (one page of
+/// rows for the PDF) at a time besides the file itself.
 pub struct RiskExport {
-    organisation: String,
-    date: String,
     sink: RiskSink,
 }
 
@@ -224,21 +221,17 @@ impl RiskExport {
                     12.0,
                 ],
             )?)),
-            Kind::Pdf => RiskSink::Pdf(Vec::new()),
+            Kind::Pdf => RiskSink::Pdf(Box::new(RiskPdf::new(organisation, date))),
         };
-        Ok(Self {
-            organisation: organisation.to_owned(),
-            date: date.to_owned(),
-            sink,
-        })
+        Ok(Self { sink })
     }
 
     /// Writes one risk.
     pub fn push(&mut self, r: &RiskLine) -> Result<(), ReportError> {
         match &mut self.sink {
             RiskSink::Csv(w) => cells::write_csv_record(&mut **w, csv_row(r)).map_err(csv_err),
-            RiskSink::Pdf(lines) => {
-                lines.push(r.clone());
+            RiskSink::Pdf(p) => {
+                p.push(r);
                 Ok(())
             }
             RiskSink::Xlsx(x) => {
@@ -272,82 +265,98 @@ impl RiskExport {
                 .into_inner()
                 .map_err(|e| ReportError::Csv(e.to_string())),
             RiskSink::Xlsx(x) => x.finish(),
-            RiskSink::Pdf(risks) => Ok(risk_pdf(&RiskDocument {
-                organisation: self.organisation,
-                date: self.date,
-                risks,
-            })),
+            RiskSink::Pdf(p) => Ok(p.finish()),
         }
     }
 }
 
 /// The register as a PDF, one band per inherent level.
 pub fn risk_pdf(doc: &RiskDocument) -> Vec<u8> {
-    let mut sections: Vec<(String, Vec<Vec<String>>)> = Vec::new();
+    let mut p = RiskPdf::new(&doc.organisation, &doc.date);
     for r in &doc.risks {
-        if sections.last().is_none_or(|(l, _)| *l != r.level) {
-            sections.push((r.level.clone(), Vec::new()));
-        }
-        if let Some((_, rows)) = sections.last_mut() {
-            rows.push(vec![
-                r.key.clone(),
-                if r.description.is_empty() {
-                    r.title.clone()
-                } else {
-                    format!("{}\n{}", r.title, r.description)
-                },
-                r.assets.join(", "),
-                format!("{} x {}", r.likelihood, r.impact),
-                r.treatment.clone(),
-                r.annex_a_controls.join(", "),
-                format!(
-                    "{} x {} {}",
-                    r.residual_likelihood, r.residual_impact, r.residual_level
-                ),
-                r.status.clone(),
-                r.owner.clone(),
-            ]);
+        p.push(r);
+    }
+    p.finish()
+}
+
+/// The register's PDF written risk by risk: a band per inherent level
+/// (risks come highest level first), its heading counting its risks.
+struct RiskPdf {
+    organisation: String,
+    date: String,
+    table: TableWriter,
+    level: Option<String>,
+    risks: usize,
+}
+
+impl RiskPdf {
+    fn new(organisation: &str, date: &str) -> Self {
+        let day = date.get(..10).unwrap_or("");
+        let table = TableWriter::new(Frame {
+            footer: format!("{organisation} \u{2013} Risk register \u{2013} {day}"),
+            columns: vec![
+                ("Key", 48.0),
+                ("Risk", 220.0),
+                ("Assets", 100.0),
+                ("L x I", 34.0),
+                ("Treatment", 50.0),
+                ("Controls", 70.0),
+                ("Residual", 80.0),
+                ("Status", 52.0),
+                ("Owner", 116.0),
+            ],
+            info_title: format!("Risk register: {organisation}"),
+            author: organisation.to_owned(),
+            date: crate::date_parts(date),
+        });
+        Self {
+            organisation: organisation.to_owned(),
+            date: date.to_owned(),
+            table,
+            level: None,
+            risks: 0,
         }
     }
-    let sections = sections
-        .into_iter()
-        .map(|(level, rows)| {
-            (
-                format!("Inherent level: {level} ({} risks)", rows.len()),
-                rows,
-            )
+
+    fn push(&mut self, r: &RiskLine) {
+        if self.level.as_deref() != Some(r.level.as_str()) {
+            self.level = Some(r.level.clone());
+            self.table
+                .counted_band(format!("Inherent level: {}", r.level), "risks");
+        }
+        self.risks += 1;
+        self.table.row(&[
+            r.key.clone(),
+            if r.description.is_empty() {
+                r.title.clone()
+            } else {
+                format!("{}\n{}", r.title, r.description)
+            },
+            r.assets.join(", "),
+            format!("{} x {}", r.likelihood, r.impact),
+            r.treatment.clone(),
+            r.annex_a_controls.join(", "),
+            format!(
+                "{} x {} {}",
+                r.residual_likelihood, r.residual_impact, r.residual_level
+            ),
+            r.status.clone(),
+            r.owner.clone(),
+        ]);
+    }
+
+    fn finish(self) -> Vec<u8> {
+        self.table.finish(&Cover {
+            title: "Risk register".into(),
+            subtitle: "Risks, their treatment and the residual risk".into(),
+            facts: vec![
+                ("Organisation".into(), self.organisation),
+                ("Date".into(), self.date.get(..10).unwrap_or("").to_owned()),
+                ("Risks".into(), self.risks.to_string()),
+            ],
+            banner: None,
         })
-        .collect();
-    render(&TableDoc {
-        title: "Risk register".into(),
-        subtitle: "Risks, their treatment and the residual risk".into(),
-        facts: vec![
-            ("Organisation".into(), doc.organisation.clone()),
-            ("Date".into(), doc.date.get(..10).unwrap_or("").to_owned()),
-            ("Risks".into(), doc.risks.len().to_string()),
-        ],
-        banner: None,
-        footer: format!(
-            "{} \u{2013} Risk register \u{2013} {}",
-            doc.organisation,
-            doc.date.get(..10).unwrap_or("")
-        ),
-        columns: vec![
-            ("Key", 48.0),
-            ("Risk", 220.0),
-            ("Assets", 100.0),
-            ("L x I", 34.0),
-            ("Treatment", 50.0),
-            ("Controls", 70.0),
-            ("Residual", 80.0),
-            ("Status", 52.0),
-            ("Owner", 116.0),
-        ],
-        sections,
-        info_title: format!("Risk register: {}", doc.organisation),
-        author: doc.organisation.clone(),
-        date: crate::date_parts(&doc.date),
-    })
+    }
 }
 
 /// One line of the risk treatment plan: a risk and one of its actions (or
@@ -456,14 +465,12 @@ fn whole_plan(mut out: TreatmentExport, lines: &[TreatmentLine]) -> Result<Vec<u
 enum PlanSink {
     Csv(Box<csv::Writer<Vec<u8>>>),
     Xlsx(Box<XlsxStream>),
-    Pdf(Vec<TreatmentLine>),
+    Pdf(Box<TreatmentPdf>),
 }
 
 /// The treatment plan written line by line (in plan order), like
 /// [`RiskExport`].
 pub struct TreatmentExport {
-    organisation: String,
-    date: String,
     currency: String,
     sink: PlanSink,
 }
@@ -508,11 +515,9 @@ impl TreatmentExport {
                     8.0, 8.0,
                 ],
             )?)),
-            Kind::Pdf => PlanSink::Pdf(Vec::new()),
+            Kind::Pdf => PlanSink::Pdf(Box::new(TreatmentPdf::new(organisation, date, currency))),
         };
         Ok(Self {
-            organisation: organisation.to_owned(),
-            date: date.to_owned(),
             currency: currency.to_owned(),
             sink,
         })
@@ -524,8 +529,8 @@ impl TreatmentExport {
             PlanSink::Csv(w) => {
                 cells::write_csv_record(&mut **w, treatment_row(l, &self.currency)).map_err(csv_err)
             }
-            PlanSink::Pdf(lines) => {
-                lines.push(l.clone());
+            PlanSink::Pdf(p) => {
+                p.push(l);
                 Ok(())
             }
             PlanSink::Xlsx(x) => {
@@ -562,23 +567,69 @@ impl TreatmentExport {
                 .into_inner()
                 .map_err(|e| ReportError::Csv(e.to_string())),
             PlanSink::Xlsx(x) => x.finish(),
-            PlanSink::Pdf(lines) => Ok(treatment_pdf(&TreatmentDocument {
-                organisation: self.organisation,
-                date: self.date,
-                currency: self.currency,
-                lines,
-            })),
+            PlanSink::Pdf(p) => Ok(p.finish()),
         }
     }
 }
 
 /// The treatment plan as a PDF, one band per risk.
 pub fn treatment_pdf(doc: &TreatmentDocument) -> Vec<u8> {
-    let mut sections: Vec<(String, Vec<Vec<String>>)> = Vec::new();
-    let mut last = String::new();
+    let mut p = TreatmentPdf::new(&doc.organisation, &doc.date, &doc.currency);
     for l in &doc.lines {
-        if l.risk_key != last {
-            last.clone_from(&l.risk_key);
+        p.push(l);
+    }
+    p.finish()
+}
+
+/// The plan's PDF written line by line: a band per risk, a row per action;
+/// the title page's totals are counted on the way.
+struct TreatmentPdf {
+    organisation: String,
+    date: String,
+    currency: String,
+    table: TableWriter,
+    last: String,
+    risks: usize,
+    actions: usize,
+    overdue: usize,
+    cost: i64,
+}
+
+impl TreatmentPdf {
+    fn new(organisation: &str, date: &str, currency: &str) -> Self {
+        let day = date.get(..10).unwrap_or("");
+        let table = TableWriter::new(Frame {
+            footer: format!("{organisation} \u{2013} Risk treatment plan \u{2013} {day}"),
+            columns: vec![
+                ("Action", 230.0),
+                ("Owner", 110.0),
+                ("Due", 80.0),
+                ("Status", 60.0),
+                ("Cost", 70.0),
+                ("Risk owner", 110.0),
+                ("Acceptance", 110.0),
+            ],
+            info_title: format!("Risk treatment plan: {organisation}"),
+            author: organisation.to_owned(),
+            date: crate::date_parts(date),
+        });
+        Self {
+            organisation: organisation.to_owned(),
+            date: date.to_owned(),
+            currency: currency.to_owned(),
+            table,
+            last: String::new(),
+            risks: 0,
+            actions: 0,
+            overdue: 0,
+            cost: 0,
+        }
+    }
+
+    fn push(&mut self, l: &TreatmentLine) {
+        if l.risk_key != self.last {
+            self.last.clone_from(&l.risk_key);
+            self.risks += 1;
             let mut head = format!(
                 "{} {} - {} - {} to {}",
                 l.risk_key, l.risk_title, l.treatment, l.level, l.residual_level
@@ -586,72 +637,62 @@ pub fn treatment_pdf(doc: &TreatmentDocument) -> Vec<u8> {
             if !l.annex_a_controls.is_empty() {
                 let _ = write!(head, " - controls {}", l.annex_a_controls.join(", "));
             }
-            sections.push((head, Vec::new()));
+            self.table.band(head);
         }
-        if let Some((_, rows)) = sections.last_mut() {
-            rows.push(vec![
-                if l.action.is_empty() {
-                    "(no action planned)".to_owned()
-                } else {
-                    l.action.clone()
-                },
-                l.action_owner.clone(),
-                format!(
-                    "{}{}",
-                    l.due_date,
-                    if l.overdue { " (overdue)" } else { "" }
-                ),
-                l.action_status.clone(),
-                if l.action.is_empty() {
-                    String::new()
-                } else {
-                    format!("{} {}", l.cost, doc.currency)
-                },
-                l.risk_owner.clone(),
-                l.acceptance.clone(),
-            ]);
+        if !l.action.is_empty() {
+            self.actions += 1;
         }
+        if l.overdue {
+            self.overdue += 1;
+        }
+        self.cost += l.cost;
+        self.table.row(&[
+            if l.action.is_empty() {
+                "(no action planned)".to_owned()
+            } else {
+                l.action.clone()
+            },
+            l.action_owner.clone(),
+            format!(
+                "{}{}",
+                l.due_date,
+                if l.overdue { " (overdue)" } else { "" }
+            ),
+            l.action_status.clone(),
+            if l.action.is_empty() {
+                String::new()
+            } else {
+                format!("{} {}", l.cost, self.currency)
+            },
+            l.risk_owner.clone(),
+            l.acceptance.clone(),
+        ]);
     }
-    let risks = sections.len();
-    let actions = doc.lines.iter().filter(|l| !l.action.is_empty()).count();
-    let overdue = doc.lines.iter().filter(|l| l.overdue).count();
-    let cost: i64 = doc.lines.iter().map(|l| l.cost).sum();
-    render(&TableDoc {
-        title: "Risk treatment plan".into(),
-        subtitle: "What is done about each risk, by whom and by when".into(),
-        facts: vec![
-            ("Organisation".into(), doc.organisation.clone()),
-            ("Date".into(), doc.date.get(..10).unwrap_or("").to_owned()),
-            ("Risks".into(), risks.to_string()),
-            ("Actions".into(), actions.to_string()),
-            ("Overdue actions".into(), overdue.to_string()),
-            ("Planned cost".into(), format!("{cost} {}", doc.currency)),
-        ],
-        banner: (overdue > 0).then(|| {
-            (
-                format!("{overdue} overdue action(s)"),
-                "Actions past their due date that are not done are marked overdue.".to_owned(),
-            )
-        }),
-        footer: format!(
-            "{} \u{2013} Risk treatment plan \u{2013} {}",
-            doc.organisation,
-            doc.date.get(..10).unwrap_or("")
-        ),
-        columns: vec![
-            ("Action", 230.0),
-            ("Owner", 110.0),
-            ("Due", 80.0),
-            ("Status", 60.0),
-            ("Cost", 70.0),
-            ("Risk owner", 110.0),
-            ("Acceptance", 110.0),
-        ],
-        sections,
-        info_title: format!("Risk treatment plan: {}", doc.organisation),
-        author: doc.organisation.clone(),
-        date: crate::date_parts(&doc.date),
-    })
+
+    fn finish(self) -> Vec<u8> {
+        let overdue = self.overdue;
+        self.table.finish(&Cover {
+            title: "Risk treatment plan".into(),
+            subtitle: "What is done about each risk, by whom and by when".into(),
+            facts: vec![
+                ("Organisation".into(), self.organisation),
+                ("Date".into(), self.date.get(..10).unwrap_or("").to_owned()),
+                ("Risks".into(), self.risks.to_string()),
+                ("Actions".into(), self.actions.to_string()),
+                ("Overdue actions".into(), overdue.to_string()),
+                (
+                    "Planned cost".into(),
+                    format!("{} {}", self.cost, self.currency),
+                ),
+            ],
+            banner: (overdue > 0).then(|| {
+                (
+                    format!("{overdue} overdue action(s)"),
+                    "Actions past their due date that are not done are marked overdue.".to_owned(),
+                )
+            }),
+        })
+    }
 }
 
 /// A heat map: the matrix's cells coloured by level, with the count of

@@ -253,3 +253,188 @@ fn gap_xlsx_takes_text_over_the_cell_limit() {
     assert!(!sheet.contains("<f>"));
     assert!(strings.contains("6.1.2 (continued 5/5)"));
 }
+
+/// The text of each page of a PDF, in page order.
+fn page_texts(pdf: &[u8]) -> Vec<String> {
+    let doc = lopdf::Document::load_mem(pdf).expect("a readable PDF");
+    doc.get_pages()
+        .keys()
+        .map(|&n| doc.extract_text(&[n]).expect("extractable text"))
+        .collect()
+}
+
+/// 300 risks, highest level first: 40 Critical, 100 High, 150 Medium and
+/// 10 Low, some with descriptions long enough to wrap over several lines.
+fn register_lines() -> Vec<risk::RiskLine> {
+    let levels = [
+        ("Critical", 40),
+        ("High", 100),
+        ("Medium", 150),
+        ("Low", 10),
+    ];
+    let mut out = Vec::new();
+    for (level, n) in levels {
+        for _ in 0..n {
+            let i = out.len();
+            out.push(risk::RiskLine {
+                key: format!("RISK-{i}"),
+                title: format!("Ransomware at site {i}"),
+                description: if i % 9 == 0 {
+                    format!("A long description of scenario {i} ").repeat(8)
+                } else {
+                    format!("Scenario {i}")
+                },
+                assets: vec!["CRM".into(), format!("Asset {i}")],
+                likelihood: 4,
+                impact: 3,
+                level: level.into(),
+                treatment: "modify".into(),
+                annex_a_controls: vec!["8.7".into()],
+                residual_likelihood: 2,
+                residual_impact: 2,
+                residual_level: "Low".into(),
+                status: "identified".into(),
+                owner: "rob@acme.test".into(),
+                next_review: String::new(),
+            });
+        }
+    }
+    out
+}
+
+fn streamed_register(lines: &[risk::RiskLine]) -> Vec<u8> {
+    let mut out =
+        risk::RiskExport::new(risk::Kind::Pdf, "Acme Ltd", "2026-11-26T07:00:00.000000Z").unwrap();
+    for l in lines {
+        out.push(l).unwrap();
+    }
+    out.finish().unwrap()
+}
+
+#[test]
+fn a_streamed_register_pdf_reads_back_every_risk_and_numbers_its_pages() {
+    let lines = register_lines();
+    let pdf = streamed_register(&lines);
+    let pages = page_texts(&pdf);
+    let total = pages.len();
+    assert!(total > 10, "several pages of rows: {total}");
+    for (i, page) in pages.iter().enumerate() {
+        assert!(
+            page.contains(&format!("Page {} of {total}\n", i + 1)),
+            "page {}: {page}",
+            i + 1
+        );
+        assert!(page.contains("Acme Ltd \u{2013} Risk register \u{2013} 2026-11-26"));
+    }
+    assert!(pages[0].contains("Risk register\n") && pages[0].contains("Risks\n300\n"));
+    assert!(pages[total - 1].contains(&format!("Page {total} of {total}\n")));
+    let text = pages.concat();
+    for l in &lines {
+        assert!(text.contains(&format!("\n{}\n", l.key)), "{}", l.key);
+        assert!(text.contains(&l.title), "{}", l.title);
+    }
+    // Every table page repeats the column headings.
+    assert!(pages[1..].iter().all(|p| p.contains("Key\nRisk\nAssets\n")));
+    // The same document in one call: the same layout, the same bytes.
+    let doc = risk::RiskDocument {
+        organisation: "Acme Ltd".into(),
+        date: "2026-11-26T07:00:00.000000Z".into(),
+        risks: lines,
+    };
+    assert_eq!(risk::risk_pdf(&doc), pdf);
+}
+
+#[test]
+fn a_streamed_register_pdf_is_deterministic() {
+    let mut lines = register_lines();
+    let a = streamed_register(&lines);
+    assert_eq!(a, streamed_register(&lines), "same data, same bytes");
+    lines[150].title = "Changed".into();
+    assert_ne!(a, streamed_register(&lines));
+}
+
+#[test]
+fn band_headings_count_their_risks_and_never_end_a_page() {
+    let lines = register_lines();
+    let pages = page_texts(&streamed_register(&lines));
+    let text = pages.concat();
+    for (level, n, first) in [
+        ("Critical", 40, 0),
+        ("High", 100, 40),
+        ("Medium", 150, 140),
+        ("Low", 10, 290),
+    ] {
+        let heading = format!("Inherent level: {level} ({n} risks)\n");
+        assert_eq!(text.matches(&heading).count(), 1, "{heading}");
+        // On the page of the band's first risk, just before it.
+        let page = pages
+            .iter()
+            .find(|p| p.contains(&heading))
+            .expect("a page with the heading");
+        let at = page.find(&heading).unwrap();
+        assert!(
+            page[at..].starts_with(&format!("{heading}RISK-{first}\n")),
+            "{}",
+            &page[at..]
+        );
+    }
+    assert!(!text.contains("Inherent level: Critical (1"));
+}
+
+#[test]
+fn a_streamed_treatment_plan_pdf_totals_its_lines_on_the_title_page() {
+    let lines: Vec<risk::TreatmentLine> = (0..400)
+        .map(|i| risk::TreatmentLine {
+            risk_key: format!("RISK-{}", i / 4),
+            risk_title: format!("Risk {}", i / 4),
+            risk_owner: "rob@acme.test".into(),
+            treatment: "modify".into(),
+            annex_a_controls: vec!["8.7".into()],
+            level: "High".into(),
+            residual_level: "Low".into(),
+            acceptance: String::new(),
+            action: if i % 4 == 3 {
+                String::new()
+            } else {
+                format!("Action {i}")
+            },
+            action_owner: "ann@acme.test".into(),
+            due_date: "2026-12-01".into(),
+            action_status: "Planned".into(),
+            cost: if i % 4 == 3 { 0 } else { 10 },
+            overdue: i % 40 == 0,
+        })
+        .collect();
+    let plan = || {
+        let mut out = risk::TreatmentExport::new(
+            risk::Kind::Pdf,
+            "Acme Ltd",
+            "2026-11-26T07:00:00.000000Z",
+            "EUR",
+        )
+        .unwrap();
+        for l in &lines {
+            out.push(l).unwrap();
+        }
+        out.finish().unwrap()
+    };
+    let pdf = plan();
+    assert_eq!(pdf, plan(), "same data, same bytes");
+    let pages = page_texts(&pdf);
+    let total = pages.len();
+    assert!(total > 5, "{total}");
+    let cover = &pages[0];
+    for fact in [
+        "Risks\n100\n",
+        "Actions\n300\n",
+        "Overdue actions\n10\n",
+        "Planned cost\n3000 EUR\n",
+        "10 overdue action(s)\n",
+    ] {
+        assert!(cover.contains(fact), "{fact} in {cover}");
+    }
+    assert!(pages[total - 1].contains(&format!("Page {total} of {total}\n")));
+    let text = pages.concat();
+    assert!(text.contains("RISK-99 Risk 99 - modify - High to Low - controls 8.7\n"));
+    assert!(text.contains("Action 398\n") && text.contains("(no action planned)\n"));
+}
