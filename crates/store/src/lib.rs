@@ -91,10 +91,10 @@ pub use notifications::{INBOX_PAGE, NewNotification, Notification};
 pub use orgs::{DashboardCounts, Org};
 pub use readiness::{Readiness, ReadinessItem, ReadinessState};
 pub use risk::{
-    Acceptance, ActionInput, Asset, AssetInput, AssetQuery, CursorFilter, ImportAssetRow,
-    ImportOutcome, ImportRiskRow, MAX_PAGE, MethodologyChange, PlanCounts, Risk, RiskAction,
-    RiskCursor, RiskInput, RiskPage, RiskQuery, RiskRef, RiskSnapshotInfo, RiskSort, RowError,
-    register_key,
+    Acceptance, ActionInput, Asset, AssetInput, AssetQuery, CursorFilter, HeatCells,
+    ImportAssetRow, ImportOutcome, ImportRiskRow, MAX_PAGE, MethodologyChange, PlanCounts, Risk,
+    RiskAction, RiskCursor, RiskInput, RiskPage, RiskQuery, RiskRef, RiskSnapshotInfo, RiskSort,
+    RowError, register_key,
 };
 pub use risk_quantitative::{MAX_PORTFOLIO, QuantFigures, RiskQuantitative};
 pub use sessions::{Session, SessionUser};

@@ -4,7 +4,7 @@
 //! acceptance, cycles) live in `isms_domain::risk`; this file loads, claims
 //! the version, calls them, writes and audits, all in one transaction.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use isms_domain::risk::{
@@ -2344,19 +2344,26 @@ impl Store {
     /// How many open risks sit in each (likelihood, impact) cell, inherent
     /// and residual: the few rows of the counts the triggers of migration
     /// 0022 keep, not a count over the register.
-    pub async fn risk_heat(
-        &self,
-        org_id: i64,
-    ) -> Result<(Vec<(i64, i64, i64)>, Vec<(i64, i64, i64)>)> {
-        let cells: Vec<(i64, i64, i64, i64)> = on_pool!(self, |p| {
-            sqlx::query_as(
-                "SELECT residual, likelihood, impact, n FROM risk_heat \
-                 WHERE org_id = $1 AND n > 0 ORDER BY residual, likelihood, impact",
-            )
+    pub async fn risk_heat(&self, org_id: i64) -> Result<HeatCells> {
+        self.heat_cells(org_id, "risk_heat").await
+    }
+
+    /// The same counted over the register itself (what the kept counts must
+    /// equal; for tests and checks).
+    pub async fn risk_heat_recounted(&self, org_id: i64) -> Result<HeatCells> {
+        self.heat_cells(org_id, &format!("({HEAT_CELLS}) counted"))
+            .await
+    }
+
+    async fn heat_cells(&self, org_id: i64, from: &str) -> Result<HeatCells> {
+        let sql = format!(
+            "SELECT residual, likelihood, impact, n FROM {from} \
+             WHERE org_id = $1 AND n > 0 ORDER BY residual, likelihood, impact"
+        );
+        let cells: Vec<(i64, i64, i64, i64)> = on_pool!(self, |p| sqlx::query_as(&sql)
             .bind(org_id)
             .fetch_all(p)
-            .await
-        })?;
+            .await)?;
         let (mut inherent, mut residual) = (Vec::new(), Vec::new());
         for (kind, l, i, n) in cells {
             if kind == 0 {
@@ -2365,33 +2372,6 @@ impl Store {
                 residual.push((l, i, n));
             }
         }
-        Ok((inherent, residual))
-    }
-
-    /// The heat map counted over the register itself (what the kept counts
-    /// must equal; for tests and checks).
-    pub async fn risk_heat_recounted(
-        &self,
-        org_id: i64,
-    ) -> Result<(Vec<(i64, i64, i64)>, Vec<(i64, i64, i64)>)> {
-        let cells: Vec<(i64, i64, i64, i64, i64)> = on_pool!(self, |p| {
-            sqlx::query_as(
-                "SELECT likelihood, impact, residual_likelihood, residual_impact, COUNT(*) FROM risks \
-                 WHERE org_id = $1 AND status <> 'closed' \
-                 GROUP BY likelihood, impact, residual_likelihood, residual_impact",
-            )
-            .bind(org_id)
-            .fetch_all(p)
-            .await
-        })?;
-        let mut inh: BTreeMap<(i64, i64), i64> = BTreeMap::new();
-        let mut res: BTreeMap<(i64, i64), i64> = BTreeMap::new();
-        for (l, i, rl, ri, n) in cells {
-            *inh.entry((l, i)).or_default() += n;
-            *res.entry((rl, ri)).or_default() += n;
-        }
-        let inherent = inh.into_iter().map(|((l, i), n)| (l, i, n)).collect();
-        let residual = res.into_iter().map(|((l, i), n)| (l, i, n)).collect();
         Ok((inherent, residual))
     }
 
@@ -3646,19 +3626,24 @@ impl Store {
     }
 }
 
+/// Open risks per (organisation, inherent 0 / residual 1, likelihood,
+/// impact) counted over the register: what `risk_heat` keeps.
+const HEAT_CELLS: &str = "SELECT org_id, CAST(0 AS BIGINT) AS residual, likelihood, impact, COUNT(*) AS n FROM risks \
+     WHERE status <> 'closed' GROUP BY org_id, likelihood, impact \
+     UNION ALL SELECT org_id, CAST(1 AS BIGINT), residual_likelihood, residual_impact, COUNT(*) FROM risks \
+     WHERE status <> 'closed' GROUP BY org_id, residual_likelihood, residual_impact";
+
+/// Open risks per cell, (likelihood, impact, count): inherent, residual.
+pub type HeatCells = (Vec<(i64, i64, i64)>, Vec<(i64, i64, i64)>);
+
 /// Counts the heat map afresh from the register (after a restore, which
 /// does not copy the kept counts).
 pub(crate) async fn recount_risk_heat(tx: &mut Tx) -> Result<()> {
     for sql in [
-        "DELETE FROM risk_heat",
-        "INSERT INTO risk_heat (org_id, residual, likelihood, impact, n) \
-         SELECT org_id, 0, likelihood, impact, COUNT(*) FROM risks WHERE status <> 'closed' \
-         GROUP BY org_id, likelihood, impact",
-        "INSERT INTO risk_heat (org_id, residual, likelihood, impact, n) \
-         SELECT org_id, 1, residual_likelihood, residual_impact, COUNT(*) FROM risks \
-         WHERE status <> 'closed' GROUP BY org_id, residual_likelihood, residual_impact",
+        "DELETE FROM risk_heat".to_owned(),
+        format!("INSERT INTO risk_heat (org_id, residual, likelihood, impact, n) {HEAT_CELLS}"),
     ] {
-        on_tx!(tx, |c| sqlx::query(sql).execute(c).await.map(|_| ()))?;
+        on_tx!(tx, |c| sqlx::query(&sql).execute(c).await.map(|_| ()))?;
     }
     Ok(())
 }

@@ -52,6 +52,26 @@ async fn asset(f: &Fixture, name: &str) -> i64 {
     v["id"].as_i64().expect("asset id")
 }
 
+/// The organisation's latest audit entries about one kind of record.
+async fn audit_of(
+    store: &Store,
+    org_id: i64,
+    entity: &str,
+    limit: i64,
+) -> Vec<isms_store::AuditEntry> {
+    store
+        .audit_entries(
+            org_id,
+            &AuditFilter {
+                entity_type: Some(entity.into()),
+                limit,
+                ..AuditFilter::default()
+            },
+        )
+        .await
+        .unwrap()
+}
+
 fn risk_body(title: &str, assets: &[i64], l: i64, i: i64, rl: i64, ri: i64) -> Value {
     json!({
         "title": title,
@@ -304,18 +324,7 @@ async fn acceptance_follows_the_criteria_and_overrides_are_audited() {
         .await;
         assert_eq!(s, StatusCode::OK, "{e}: {v}");
         assert_eq!(v["acceptance"]["override"], true);
-        let entries = f
-            .store
-            .audit_entries(
-                f.org.id,
-                &AuditFilter {
-                    entity_type: Some("risk".into()),
-                    limit: 100,
-                    ..AuditFilter::default()
-                },
-            )
-            .await
-            .unwrap();
+        let entries = audit_of(&f.store, f.org.id, "risk", 100).await;
         let o = entries
             .iter()
             .find(|x| x.action == "accept_override" && x.entity_id == high.to_string())
@@ -748,17 +757,8 @@ async fn same_version_writers_of_a_risk_one_wins() {
         let saved = store.risk(org.id, r.id).await.unwrap();
         assert_eq!(saved.title, format!("writer {}", winners[0]), "{engine}");
         assert_eq!(saved.version, 2, "{engine}");
-        let updates = store
-            .audit_entries(
-                org.id,
-                &AuditFilter {
-                    entity_type: Some("risk".into()),
-                    limit: 100,
-                    ..AuditFilter::default()
-                },
-            )
+        let updates = audit_of(&store, org.id, "risk", 100)
             .await
-            .unwrap()
             .into_iter()
             .filter(|x| x.action == "update")
             .count();
@@ -1384,18 +1384,7 @@ async fn a_new_methodology_shows_what_moves_and_rescores_only_when_applied() {
                 .contains(&format!("RISK-{id}")),
             "{v}"
         );
-        let entries = f
-            .store
-            .audit_entries(
-                f.org.id,
-                &AuditFilter {
-                    entity_type: Some("risk_methodology".into()),
-                    limit: 10,
-                    ..AuditFilter::default()
-                },
-            )
-            .await
-            .unwrap();
+        let entries = audit_of(&f.store, f.org.id, "risk_methodology", 10).await;
         assert_eq!(entries.len(), 1, "{e}: one audited change");
         assert!(
             entries[0]
@@ -2045,18 +2034,7 @@ async fn a_register_risk_carries_fair_inputs_and_the_portfolio_adds_them() {
             page.body.contains("Loss exceedance curve") && page.body.contains("<svg"),
             "{e}"
         );
-        let log = f
-            .store
-            .audit_entries(
-                f.org.id,
-                &AuditFilter {
-                    entity_type: Some("risk".into()),
-                    limit: 100,
-                    ..AuditFilter::default()
-                },
-            )
-            .await
-            .unwrap();
+        let log = audit_of(&f.store, f.org.id, "risk", 100).await;
         assert!(
             log.iter()
                 .any(|x| x.action == "quantify" && x.entity_id == ids[0].to_string()),
@@ -2285,18 +2263,7 @@ async fn a_risk_lists_the_applied_controls_that_treat_it_and_the_control_its_ris
         )
         .await;
         assert_eq!(s, StatusCode::CONFLICT, "{e}");
-        let entries = f
-            .store
-            .audit_entries(
-                f.org.id,
-                &AuditFilter {
-                    entity_type: Some("risk".into()),
-                    limit: 100,
-                    ..AuditFilter::default()
-                },
-            )
-            .await
-            .unwrap();
+        let entries = audit_of(&f.store, f.org.id, "risk", 100).await;
         let u = entries
             .iter()
             .find(|x| x.action == "update" && x.entity_id == id.to_string())
@@ -2314,10 +2281,8 @@ async fn a_risk_lists_the_applied_controls_that_treat_it_and_the_control_its_ris
     }
 }
 
-type Heat = (Vec<(i64, i64, i64)>, Vec<(i64, i64, i64)>);
-
 /// The kept heat map counts, after checking they equal a recount.
-async fn kept_heat(f: &Fixture, what: &str) -> Heat {
+async fn kept_heat(f: &Fixture, what: &str) -> isms_store::HeatCells {
     let kept = f.store.risk_heat(f.org.id).await.unwrap();
     let counted = f.store.risk_heat_recounted(f.org.id).await.unwrap();
     assert_eq!(kept, counted, "{}: {what}", f.engine);
